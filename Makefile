@@ -1,0 +1,109 @@
+# popseg - population segmentation with MPI, parallel HDF5 and ScaLAPACK.
+# Every variable below can be overridden on the command line, e.g.
+#   make MPICC=cc PKGS="hdf5 scalapack" LDLIBS="-lscalapack -lopenblas"
+MPICC   ?= mpicc
+PKGS    ?= hdf5-openmpi scalapack-openmpi lapacke
+PREFIX  ?= /usr/local
+BUILD   ?= build
+BINDIR  ?= bin
+NP      ?= $(shell nproc 2>/dev/null || echo 2)
+PYTHON  ?= /usr/bin/python3
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+WARN    ?= -Wall -Wextra -Werror
+SAN     ?=
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) $(SAN) -Iinclude $(PKG_CFLAGS) -MMD -MP
+LDLIBS  ?= $(PKG_LIBS) -lm
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
+LIB      := $(BUILD)/libpopseg.a
+
+MPIRUN_ENV = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+             OMPI_MCA_mpi_yield_when_idle=1 OPENBLAS_NUM_THREADS=1
+
+.PHONY: all deps run test test-asan test-slurm bench clean install format print check-deps
+
+all: $(BINDIR)/popseg $(TEST_BIN)
+
+$(BUILD)/obj/%.o: src/%.c | check-deps
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/unit/%.c | check-deps
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/popseg: $(BUILD)/obj/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(BINDIR)/tests/%: $(BUILD)/tests/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# Fail early, in one line, when the libraries are not there.
+check-deps:
+	@pkg-config --exists $(PKGS) 2>/dev/null || command -v $(MPICC) >/dev/null || \
+	  { echo "popseg: missing build dependencies ($(PKGS)); run 'make deps'"; exit 1; }
+
+deps:
+	@sh scripts/deps.sh build
+
+run: 
+	@sh scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
+	@mkdir -p results
+	$(MPIRUN_ENV) mpirun --oversubscribe -np $(NP) $(BINDIR)/popseg run \
+	  data/acs2015_county_data.csv -o results/census.h5 --csv results/segments.csv \
+	  --report results/report.md --force
+
+test:
+	@sh scripts/deps.sh test
+	@$(MAKE) --no-print-directory all
+	@POPSEG_BIN=$(BINDIR) PYTHON=$(PYTHON) sh tests/run.sh
+
+test-asan:
+	@sh scripts/deps.sh test
+	@$(MAKE) --no-print-directory BUILD=build/asan BINDIR=build/asan/bin CFLAGS="-O1 -g" \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
+	@POPSEG_BIN=build/asan/bin PYTHON=$(PYTHON) POPSEG_ASAN=1 \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  sh tests/run.sh
+
+test-slurm: all
+	@sh scripts/deps.sh slurm
+	@POPSEG_BIN=$(BINDIR) sh tests/slurm/run.sh
+
+bench: all
+	@sh scripts/deps.sh test
+	@POPSEG_BIN=$(BINDIR) PYTHON=$(PYTHON) sh bench/run.sh
+
+install: $(BINDIR)/popseg
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BINDIR)/popseg $(DESTDIR)$(PREFIX)/bin/popseg
+
+format:
+	clang-format -i src/*.c include/popseg/*.h tests/unit/*.c tests/unit/*.h
+
+print:
+	@echo "MPICC   = $(MPICC)"
+	@echo "PKGS    = $(PKGS)"
+	@echo "CFLAGS  = $(ALL_CFLAGS)"
+	@echo "LDLIBS  = $(LDLIBS)"
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%.d)

@@ -1,0 +1,79 @@
+/* kmeans.h - distributed k-means: seeding and Lloyd iterations.
+ *
+ * Each rank assigns its own rows; partial sums, counts, inertia (and the
+ * label-change count) travel in ONE packed ps_reduce_sum per iteration.
+ * Random choices derive from (seed, run, round, global row index) so the
+ * chosen rows, the labels and the centroids do not depend on the rank count.
+ * Convergence follows scikit-learn: stop when no label changes (strict) or
+ * when the total squared centre shift <= tol * mean feature variance; after a
+ * non-strict stop the labels are recomputed against the final centres.
+ */
+#ifndef POPSEG_KMEANS_H
+#define POPSEG_KMEANS_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "popseg/error.h"
+#include "popseg/matrix.h"
+
+typedef enum {
+  PS_KM_INIT_KMEANSPP = 0, /* k-means++ (greedy, 2 + ln k trials like scikit-learn) */
+  PS_KM_INIT_PARALLEL = 1, /* k-means|| (Bahmani et al. 2012) */
+  PS_KM_INIT_RANDOM = 2    /* k distinct rows uniformly at random */
+} ps_kmeans_init_t;
+
+const char *ps_kmeans_init_name(ps_kmeans_init_t i);
+/* "kmeans++" | "kmeans-parallel" | "random" */
+ps_err_t ps_kmeans_init_parse(const char *s, ps_kmeans_init_t *out);
+
+/* Called on every rank after each run (restart) with its result. */
+typedef void (*ps_kmeans_run_cb)(void *ctx, int run, int iterations, double inertia, int converged);
+
+typedef struct {
+  int64_t k;                /* clusters, 1 <= k <= n (default 8) */
+  ps_kmeans_init_t init;    /* default kmeans++ */
+  int n_init;               /* restarts, >= 1 (default 10); forced to 1 with init_centroids */
+  int max_iter;             /* >= 1 (default 300) */
+  double tol;               /* >= 0 (default 1e-4), relative to mean feature variance */
+  uint64_t seed;            /* default 0 */
+  int parallel_rounds;      /* k-means|| rounds (default 5) */
+  double oversample;        /* k-means|| l = oversample * k (default 2) */
+  const double *init_centroids; /* optional [k][dim] start (all ranks), overrides init */
+  ps_kmeans_run_cb on_run;  /* optional progress callback */
+  void *cb_ctx;
+} ps_kmeans_opts_t;
+
+void ps_kmeans_opts_default(ps_kmeans_opts_t *o);
+
+typedef struct {
+  int64_t k, dim;
+  int64_t n_local;
+  double *centroids;   /* [k][dim], identical on all ranks */
+  int32_t *labels;     /* [n_local] */
+  double *distance;    /* [n_local] Euclidean distance to own centroid */
+  int64_t *sizes;      /* [k] global cluster sizes */
+  double inertia;      /* sum of squared distances, global */
+  int iterations;      /* of the best run */
+  int converged;       /* of the best run */
+  int best_run;        /* 0-based index of the kept run */
+  int n_runs;
+  double *run_inertia; /* [n_runs] */
+  int *run_iterations; /* [n_runs] */
+  int64_t n_empty_relocations; /* empty clusters re-seeded, all runs */
+  int few_distinct;    /* 1 if fewer distinct points than k were seen */
+} ps_kmeans_t;
+
+void ps_kmeans_destroy(ps_kmeans_t **km);
+
+/* Collective. Validates opts (naming --k, --kmeans-n-init, --kmeans-max-iter,
+ * --kmeans-tol in messages) and clusters the rows of x. */
+ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_Comm comm,
+                       ps_kmeans_t **out);
+
+/* Not collective. Nearest centroid for each local row: labels [n_local],
+ * distance [n_local] (Euclidean; may be NULL). Ties go to the lowest index. */
+void ps_kmeans_assign(const double *centroids, int64_t k, const ps_matrix_t *x, int32_t *labels,
+                      double *distance);
+
+#endif

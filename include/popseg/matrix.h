@@ -1,0 +1,33 @@
+/* matrix.h - the distributed dense matrix and row-block distribution.
+ *
+ * A ps_matrix_t holds this rank's contiguous block of rows of an
+ * n_global x n_cols matrix, row-major: data is [n_local][n_cols], and the
+ * block starts at global row row_offset. Ranks may hold zero rows.
+ */
+#ifndef POPSEG_MATRIX_H
+#define POPSEG_MATRIX_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "popseg/error.h"
+
+typedef struct {
+  int64_t n_local;    /* rows on this rank */
+  int64_t n_cols;     /* columns (same on all ranks) */
+  int64_t row_offset; /* global index of the first local row */
+  int64_t n_global;   /* rows over all ranks */
+  double *data;       /* [n_local][n_cols], owned */
+} ps_matrix_t;
+
+/* Balanced block: rank gets rows [*offset, *offset + *count), sizes differ by
+ * at most one row, earlier ranks get the extra rows. Not collective. */
+void ps_block_range(int64_t n, int size, int rank, int64_t *offset, int64_t *count);
+
+/* Allocate a zeroed matrix. Not collective. Free with ps_matrix_destroy. */
+ps_err_t ps_matrix_create(int64_t n_local, int64_t n_cols, int64_t row_offset,
+                          int64_t n_global, ps_matrix_t **out);
+/* Free *m and set it to NULL; accepts NULL. */
+void ps_matrix_destroy(ps_matrix_t **m);
+
+#endif

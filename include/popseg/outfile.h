@@ -1,0 +1,29 @@
+/* outfile.h - output files that are never left half-written.
+ *
+ * Every output is written to a temporary name in the same directory
+ * (".<name>.tmp-<pid>") and renamed over the final name only when every rank
+ * succeeded. On failure or a signal the temporary file is removed.
+ */
+#ifndef POPSEG_OUTFILE_H
+#define POPSEG_OUTFILE_H
+
+#include <mpi.h>
+
+#include "popseg/error.h"
+
+typedef struct {
+  char final_path[4096];
+  char tmp_path[8320]; /* same on every rank */
+  int active;
+} ps_outfile_t;
+
+/* Collective. Check that path can be written (directory exists and is
+ * writable; path does not exist unless force) and choose the temporary name.
+ * Call early, before expensive work, so a bad output path fails fast.
+ * The temporary path is registered for removal on SIGTERM/SIGINT. */
+ps_err_t ps_outfile_begin(ps_outfile_t *of, const char *path, int force, MPI_Comm comm);
+/* Collective. If err (already agreed) is PS_OK, rename tmp to final on rank 0;
+ * otherwise remove tmp. Returns the agreed result of the rename. */
+ps_err_t ps_outfile_end(ps_outfile_t *of, ps_err_t err, MPI_Comm comm);
+
+#endif

@@ -1,0 +1,62 @@
+/* pca.h - principal component analysis of a row-distributed matrix.
+ *
+ * Mean and covariance are accumulated locally (centred, BLAS3 dsyrk) and
+ * combined with ps_reduce_sum; the d x d eigenproblem is solved with LAPACK
+ * (rank 0, broadcast) or ScaLAPACK (2-D BLACS grid). Components are sorted by
+ * decreasing variance; each component's sign is fixed so that its largest
+ * absolute loading is positive (ties: the lowest feature index).
+ */
+#ifndef POPSEG_PCA_H
+#define POPSEG_PCA_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "popseg/error.h"
+#include "popseg/matrix.h"
+
+typedef enum { PS_PCA_AUTO = 0, PS_PCA_LAPACK = 1, PS_PCA_SCALAPACK = 2 } ps_pca_solver_t;
+
+typedef struct {
+  int64_t n_components;     /* P to fit; 0 = min(n, d) */
+  int64_t keep;             /* K to keep; 0 = choose by variance */
+  double variance;          /* keep the fewest reaching this cumulative ratio, in (0, 1] */
+  ps_pca_solver_t solver;
+  int64_t auto_threshold;   /* auto: ScaLAPACK when d >= this (default 1000) */
+  int block_size;           /* ScaLAPACK block size (default 64) */
+} ps_pca_opts_t;
+
+/* Defaults: n_components 0, keep 0, variance 0.80, auto, 1000, 64. */
+void ps_pca_opts_default(ps_pca_opts_t *o);
+const char *ps_pca_solver_name(ps_pca_solver_t s);
+ps_err_t ps_pca_solver_parse(const char *s, ps_pca_solver_t *out);
+
+typedef struct {
+  int64_t d;          /* features */
+  int64_t p;          /* components fitted */
+  int64_t n_kept;     /* K: components kept for projection */
+  int64_t n_samples;  /* n used for the fit */
+  ps_pca_solver_t solver_used; /* LAPACK or SCALAPACK */
+  int grid_rows, grid_cols;    /* BLACS grid used (1 x 1 for LAPACK) */
+  double total_variance;       /* trace of the covariance */
+  double *mean;                      /* [d] */
+  double *components;                /* [p][d], row = component */
+  double *explained_variance;        /* [p], eigenvalues, clipped at 0 */
+  double *explained_variance_ratio;  /* [p] */
+  double *singular_values;           /* [p], sqrt(ev * (n - 1)) */
+} ps_pca_t;
+
+ps_err_t ps_pca_create(int64_t d, int64_t p, ps_pca_t **out);
+void ps_pca_destroy(ps_pca_t **pca);
+
+/* Collective. Fit on x (n_global >= 2). Validates opts against n and d
+ * (keep <= p, p <= min(n, d), variance in (0, 1]) naming the option. */
+ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm comm, ps_pca_t **out);
+
+/* Not collective. Project local rows: out = (x - mean) * components[0:k]^T,
+ * a new [n_local][k] matrix with the same distribution as x. */
+ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_matrix_t *x, int64_t k, ps_matrix_t **out);
+/* Not collective. Back to (scaled) feature space: rows[n][d] = scores[n][k] * C[0:k] + mean. */
+void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k, double *rows);
+
+#endif

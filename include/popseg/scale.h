@@ -1,0 +1,42 @@
+/* scale.h - per-feature scaling fitted across ranks.
+ *
+ * x_scaled = (x - offset) * factor. minmax: offset = min, factor = 1/(max-min);
+ * standard: offset = mean, factor = 1/std (population std, ddof = 0, like
+ * scikit-learn's StandardScaler); none: offset 0, factor 1. A constant column
+ * gets factor 0 (it scales to 0, no division by zero).
+ */
+#ifndef POPSEG_SCALE_H
+#define POPSEG_SCALE_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "popseg/error.h"
+#include "popseg/matrix.h"
+
+typedef enum { PS_SCALE_MINMAX = 0, PS_SCALE_STANDARD = 1, PS_SCALE_NONE = 2 } ps_scale_kind_t;
+
+typedef struct {
+  ps_scale_kind_t kind;
+  int64_t d;
+  double *offset;     /* [d] */
+  double *factor;     /* [d] */
+  int64_t n_constant; /* columns that were constant (factor 0) */
+  int64_t first_constant; /* index of the first constant column, -1 if none */
+} ps_scale_t;
+
+ps_err_t ps_scale_create(ps_scale_kind_t kind, int64_t d, ps_scale_t **out);
+void ps_scale_destroy(ps_scale_t **s);
+const char *ps_scale_kind_name(ps_scale_kind_t kind);
+/* Parse "minmax" | "standard" | "none"; PS_ERR_ARG otherwise. */
+ps_err_t ps_scale_kind_parse(const char *s, ps_scale_kind_t *kind);
+
+/* Collective. Fit the scaling on the rows of x held by all ranks (x->n_global >= 1). */
+ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, MPI_Comm comm, ps_scale_t **out);
+/* Not collective. Scale x in place (local rows). */
+void ps_scale_apply(const ps_scale_t *s, ps_matrix_t *x);
+/* Not collective. Undo the scaling of rows [n][d] in place (constant columns
+ * come back as offset). */
+void ps_scale_inverse(const ps_scale_t *s, double *rows, int64_t n);
+
+#endif

@@ -1,0 +1,85 @@
+/* error.c - recorded error messages and the cross-rank agreement. */
+#include "popseg/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "popseg/sig.h"
+
+static char g_msg[2048];
+static char g_where[256];
+static int g_have;
+static int g_printed;
+static int g_debug;
+static int g_verbose;
+
+ps_err_t ps_error(ps_err_t code, const char *file, int line, const char *fmt, ...) {
+  if (!g_have) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_msg, sizeof g_msg, fmt, ap);
+    va_end(ap);
+    /* Messages must stay one line whatever a file name contains. */
+    for (char *p = g_msg; *p; p++)
+      if (*p == '\n' || *p == '\r') *p = ' ';
+    snprintf(g_where, sizeof g_where, "%s:%d", file, line);
+    g_have = 1;
+    g_printed = 0;
+  }
+  return code;
+}
+
+const char *ps_error_message(void) { return g_have ? g_msg : ""; }
+
+void ps_error_clear(void) {
+  g_have = 0;
+  g_printed = 0;
+  g_msg[0] = '\0';
+}
+
+void ps_error_set_debug(int debug) { g_debug = debug; }
+void ps_error_set_verbose(int verbose) { g_verbose = verbose; }
+
+static void print_local(int rank) {
+  if (g_printed) return;
+  if (g_debug || g_verbose)
+    fprintf(stderr, "popseg[rank %d]: %s: %s\n", rank, g_where, g_have ? g_msg : "(no message)");
+  else
+    fprintf(stderr, "popseg: error: %s\n", g_have ? g_msg : "(no message)");
+  fflush(stderr);
+  g_printed = 1;
+}
+
+ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int local = (int)err;
+  if (local == PS_OK && ps_signal_pending()) local = PS_ERR_SIGNAL;
+  /* (max code, lowest failing rank) in one reduction: encode the rank negated. */
+  int in[2] = {local, local != PS_OK ? -rank : -size};
+  int out[2];
+  if (MPI_Allreduce(in, out, 2, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) {
+    fprintf(stderr, "popseg: error: MPI_Allreduce failed while agreeing on an error\n");
+    MPI_Abort(comm, PS_ERR_MPI);
+  }
+  ps_err_t agreed = (ps_err_t)out[0];
+  if (agreed == PS_OK) return PS_OK;
+  int first = -out[1];
+  if (local != PS_OK && (g_verbose || g_debug || rank == first)) {
+    if (local == PS_ERR_SIGNAL && !g_have) {
+      int s = ps_signal_pending();
+      ps_error(PS_ERR_SIGNAL, __FILE__, __LINE__,
+               "stopped by %s; temporary output removed", s == 2 ? "SIGINT" : "SIGTERM");
+    }
+    print_local(rank);
+  }
+  return agreed;
+}
+
+int ps_err_exit_status(ps_err_t err) {
+  if (err == PS_OK) return 0;
+  if (err == PS_ERR_SIGNAL) return 143;
+  return (int)err;
+}

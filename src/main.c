@@ -1,0 +1,38 @@
+/* main.c - popseg entry point: MPI, options, one command, exit status. */
+#include <mpi.h>
+#include <stdio.h>
+
+#include "popseg/cli.h"
+#include "popseg/error.h"
+#include "popseg/pipeline.h"
+#include "popseg/sig.h"
+#include "popseg/version.h"
+
+int main(int argc, char **argv) {
+  ps_options_t opts;
+  ps_err_t err;
+  int rank;
+  MPI_Init(&argc, &argv);
+  ps_signal_install();
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  err = ps_cli_parse(argc, argv, &opts);
+  err = ps_err_agree(MPI_COMM_WORLD, err);
+  if (err == PS_OK) {
+    switch (opts.command) {
+    case PS_CMD_IMPORT: err = ps_pipeline_import(&opts, MPI_COMM_WORLD); break;
+    case PS_CMD_INFO: err = ps_pipeline_info(&opts, MPI_COMM_WORLD); break;
+    case PS_CMD_RUN: err = ps_pipeline_run(&opts, MPI_COMM_WORLD); break;
+    case PS_CMD_PREDICT: err = ps_pipeline_predict(&opts, MPI_COMM_WORLD); break;
+    case PS_CMD_VERSION:
+      if (rank == 0) printf("popseg %s\n", POPSEG_VERSION);
+      break;
+    default:
+      if (rank == 0) fputs(ps_cli_usage(), stdout);
+      break;
+    }
+  } else if (rank == 0 && opts.command == PS_CMD_NONE) {
+    fprintf(stderr, "run 'popseg --help' for usage\n");
+  }
+  MPI_Finalize();
+  return ps_err_exit_status(err);
+}

@@ -1,0 +1,74 @@
+/* outfile.c - write to a temporary name, rename on success, remove on failure. */
+#include "popseg/outfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "popseg/sig.h"
+
+ps_err_t ps_outfile_begin(ps_outfile_t *of, const char *path, int force, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  memset(of, 0, sizeof *of);
+  if (rank == 0) {
+    struct stat st;
+    char dir[4096];
+    const char *slash;
+    PS_CHECK(path && *path, PS_ERR_ARG, "empty output file name");
+    PS_CHECK(strlen(path) < sizeof of->final_path - 64, PS_ERR_ARG, "%s: output path too long",
+             path);
+    slash = strrchr(path, '/');
+    if (!slash) {
+      snprintf(dir, sizeof dir, ".");
+    } else if (slash == path) {
+      snprintf(dir, sizeof dir, "/");
+    } else {
+      snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    }
+    PS_CHECK(slash == NULL || slash[1] != '\0', PS_ERR_ARG, "%s: output path names a directory",
+             path);
+    PS_CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode), PS_ERR_IO,
+             "%s: output directory '%s' does not exist", path, dir);
+    PS_CHECK(access(dir, W_OK | X_OK) == 0, PS_ERR_IO,
+             "%s: output directory '%s' is not writable", path, dir);
+    if (stat(path, &st) == 0) {
+      PS_CHECK(!S_ISDIR(st.st_mode), PS_ERR_IO, "%s: output path is a directory", path);
+      PS_CHECK(force, PS_ERR_IO, "%s: output file exists (use --force to overwrite)", path);
+    }
+    snprintf(of->final_path, sizeof of->final_path, "%s", path);
+    snprintf(of->tmp_path, sizeof of->tmp_path, "%s/.%s.tmp-%ld", dir, slash ? slash + 1 : path,
+             (long)getpid());
+  }
+cleanup:
+  err = ps_err_agree(comm, err);
+  if (err != PS_OK) return err;
+  if (MPI_Bcast(of->final_path, (int)sizeof of->final_path, MPI_CHAR, 0, comm) != MPI_SUCCESS ||
+      MPI_Bcast(of->tmp_path, (int)sizeof of->tmp_path, MPI_CHAR, 0, comm) != MPI_SUCCESS)
+    return ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Bcast of the output name failed");
+  of->active = 1;
+  ps_signal_add_tmp(of->tmp_path);
+  return PS_OK;
+}
+
+ps_err_t ps_outfile_end(ps_outfile_t *of, ps_err_t err, MPI_Comm comm) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (!of->active) return err;
+  ps_err_t e2 = PS_OK;
+  if (rank == 0) {
+    if (err == PS_OK) {
+      if (rename(of->tmp_path, of->final_path) != 0)
+        e2 = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot rename from %s: %s",
+                      of->final_path, of->tmp_path, strerror(errno));
+    }
+    if (err != PS_OK || e2 != PS_OK) unlink(of->tmp_path);
+  }
+  ps_signal_remove_tmp(of->tmp_path);
+  of->active = 0;
+  if (err != PS_OK) return err; /* already agreed by the caller */
+  return ps_err_agree(comm, e2);
+}
