@@ -27,7 +27,14 @@ typedef struct {
 } ps_csv_t;
 
 /* Not collective. Parse a whole file. Errors name the file, line and column:
- * unterminated quote, ragged row, duplicate column name, empty file. */
+ * unterminated quote, ragged row, duplicate column name, empty file, a file
+ * with a header but no data rows. Fully blank lines at the end are skipped; a
+ * blank line elsewhere is a record with one empty field. A UTF-8 BOM is
+ * removed from the first header name; every other byte is kept, including CR
+ * and LF inside quoted fields. A NUL byte anywhere is an error (cells are C
+ * strings, and NULs mean a binary or UTF-16 file). A bare CR outside quotes
+ * (classic Mac line ends) is an error. Memory: the file once plus one pointer
+ * per cell. Free with ps_csv_destroy. */
 ps_err_t ps_csv_read(const char *path, ps_csv_t **out);
 /* Same, from memory (unit tests); name is used in messages. */
 ps_err_t ps_csv_parse(const char *data, size_t len, const char *name, ps_csv_t **out);
@@ -36,26 +43,50 @@ void ps_csv_destroy(ps_csv_t **c);
 typedef enum { PS_MISSING_DROP = 0, PS_MISSING_ERROR = 1 } ps_missing_t;
 
 typedef struct {
-  const char *id_column;     /* NULL: the first column if all its values are integers */
-  const char *label_columns; /* NULL: every column not all numeric; else "A,B" */
+  /* NULL: the first column (if there are at least two) when all its non-missing
+   * values are distinct integers; otherwise, or with "", no id column and the
+   * ids are the 0-based data row numbers in the file. A named id column must
+   * hold distinct integers. */
+  const char *id_column;
+  /* NULL: every other column whose non-missing values are not all numeric (a
+   * column that is mostly numbers with a few non-numbers such as "inf" is an
+   * error, not a label); "" for none; else "A,B" (may include the id column). */
+  const char *label_columns;
   ps_missing_t missing;      /* default drop */
   const char *const *rename; /* optional NULL-terminated array of "OLD=NEW" */
 } ps_import_opts_t;
 
 /* Not collective. Build a whole (serial) table from a parsed CSV: row_offset 0,
- * n_local = n_global. Missing values (empty, NA, NaN) drop the row (counted,
- * first few names kept) or fail with --missing=error. A non-numeric value in a
- * numeric column fails naming the line and column. Computes the file's sha256. */
+ * n_local = n_global. opts may be NULL (all defaults). Renames apply first.
+ * Row name: the label values joined with "-", or the id as text. Every column
+ * that is neither id nor label is a float64 feature, in file order. Missing
+ * values (empty, NA, NaN in any case, in any column) drop the row (n_read,
+ * n_dropped and the first 5 dropped names ", "-separated are recorded) or fail
+ * with --missing=error. A non-numeric value ("inf", hex and overflowing
+ * numbers included) in a feature column fails naming the line and column.
+ * Fails on zero feature columns and on every row dropped. Records the path
+ * and the file's sha256. The caller frees *out with ps_table_destroy. */
 ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_t **out);
 
 /* Hex SHA-256 of a file (65 bytes with NUL). Not collective. */
 ps_err_t ps_sha256_file(const char *path, char hex[65]);
+/* Hex SHA-256 of a memory buffer. Not collective. */
+void ps_sha256_hex(const void *data, size_t len, char hex[65]);
 
 /* Collective. Write the segments CSV (header: id,name,segment,distance,pc1..pcK)
  * with MPI-IO: each rank formats its rows, offsets come from an exclusive scan,
- * rows stay in global order. Written to a temporary name and renamed. */
+ * rows stay in global order (ranks must hold consecutive row blocks in rank
+ * order, as ps_block_range gives; zero-row ranks are fine). Names are quoted
+ * per RFC 4180 when they hold a comma, quote, CR or LF; numbers are printed
+ * with the fewest of 15-17 significant digits that read back exactly ("%.17g"
+ * at worst); lines end with LF. labels/distance are [n_local].
+ * Written to a temporary name and renamed (see outfile.h); an existing file is
+ * an error unless force. Returns the same code on every rank. */
 ps_err_t ps_csv_write_segments(const char *path, int force, const ps_table_t *t,
                                const int32_t *labels, const double *distance,
                                const double *scores /* [n_local][k] */, int64_t k, MPI_Comm comm);
+/* Tests only: the largest byte count of one MPI-IO write call (0 restores the
+ * default of 1 GiB), so that chunking can be tested with small files. */
+void ps_csv_set_write_chunk(size_t bytes);
 
 #endif

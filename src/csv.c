@@ -1,0 +1,1036 @@
+/* csv.c - RFC 4180 CSV parsing, import of a CSV into a table, SHA-256 of the
+ * input file, and the collective MPI-IO writer of the segments CSV.
+ *
+ * The parser reads the whole file into one buffer and unquotes every field in
+ * place (a field never grows when unquoted), so a parsed file costs its own
+ * size plus one pointer per cell. Import classifies the columns (id, labels,
+ * features), checks every used value and drops rows with missing values.
+ */
+#include "popseg/csv.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "popseg/outfile.h"
+
+/* ------------------------------------------------------------------------ */
+/* Reading a whole file                                                     */
+
+static ps_err_t read_whole_file(const char *path, char **out, size_t *out_len) {
+  ps_err_t err = PS_OK;
+  FILE *f = NULL;
+  char *buf = NULL;
+  size_t cap, len = 0;
+  struct stat st;
+  *out = NULL;
+  *out_len = 0;
+  f = fopen(path, "rb");
+  PS_CHECK(f != NULL, PS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  PS_CHECK(fstat(fileno(f), &st) == 0, PS_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+  PS_CHECK(!S_ISDIR(st.st_mode), PS_ERR_IO, "%s: is a directory, not a CSV file", path);
+  /* Regular files are read into a buffer of their exact size (+1 for a NUL);
+   * pipes and the like grow the buffer as they go. */
+  cap = (S_ISREG(st.st_mode) && st.st_size > 0) ? (size_t)st.st_size + 1 : 65536;
+  buf = malloc(cap);
+  PS_CHECK(buf != NULL, PS_ERR_MEM, "%s: out of memory reading %zu bytes", path, cap);
+  for (;;) {
+    if (len + 1 == cap) {
+      int c = fgetc(f);
+      if (c == EOF) break;
+      PS_CHECK(cap <= SIZE_MAX / 2, PS_ERR_MEM, "%s: file too large", path);
+      char *nb = realloc(buf, cap * 2);
+      PS_CHECK(nb != NULL, PS_ERR_MEM, "%s: out of memory reading %zu bytes", path, cap * 2);
+      buf = nb;
+      cap *= 2;
+      buf[len++] = (char)c;
+    }
+    size_t want = cap - 1 - len;
+    size_t n = fread(buf + len, 1, want, f);
+    len += n;
+    if (n < want) break;
+  }
+  PS_CHECK(!ferror(f), PS_ERR_IO, "%s: read error: %s", path, strerror(errno));
+  buf[len] = '\0';
+  *out = buf;
+  *out_len = len;
+  buf = NULL;
+cleanup:
+  if (f) fclose(f);
+  free(buf);
+  return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The parser                                                               */
+
+typedef struct {
+  const char *name; /* file name for messages */
+  char *buf;        /* the bytes; buf[len] == '\0' */
+  size_t len;
+  size_t end;       /* just after the last byte that is not CR or LF */
+  size_t r, w;      /* read and write positions, w <= r */
+  long long line;   /* 1-based physical line at r */
+  char **header;    /* set once the header is parsed (for messages) */
+  long long n_cols;
+} parser_t;
+
+/* "column 3 ('County')" for messages; the name only once the header is known. */
+static const char *col_desc(const parser_t *p, long long col, char *d, size_t cap) {
+  if (p->header && col < p->n_cols)
+    snprintf(d, cap, "column %lld ('%.200s')", col + 1, p->header[col]);
+  else
+    snprintf(d, cap, "column %lld", col + 1);
+  return d;
+}
+
+static int is_crlf_at(const parser_t *p, size_t i) {
+  return i + 1 < p->len && p->buf[i] == '\r' && p->buf[i + 1] == '\n';
+}
+
+/* Parse the field at p->r. Its unquoted bytes are moved to p->w and
+ * NUL-terminated; *field points at them. *last is set when the field ends its
+ * record (line end or end of file). */
+static ps_err_t parse_field(parser_t *p, long long col, char **field, int *last) {
+  ps_err_t err = PS_OK;
+  char *b = p->buf;
+  size_t start = p->w;
+  char d[320];
+  if (p->r < p->len && b[p->r] == '"') {
+    long long open_line = p->line;
+    p->r++;
+    for (;;) {
+      PS_CHECK(p->r < p->len, PS_ERR_FORMAT,
+               "%s:%lld: %s: unterminated quoted field (the quote opened on this line is "
+               "never closed)",
+               p->name, open_line, col_desc(p, col, d, sizeof d));
+      char c = b[p->r];
+      if (c == '"') {
+        if (p->r + 1 < p->len && b[p->r + 1] == '"') {
+          b[p->w++] = '"';
+          p->r += 2;
+          continue;
+        }
+        p->r++;
+        break;
+      }
+      PS_CHECK(c != '\0', PS_ERR_FORMAT,
+               "%s:%lld: %s: NUL byte in the file (binary or UTF-16 data? save it as UTF-8)",
+               p->name, p->line, col_desc(p, col, d, sizeof d));
+      if (c == '\n' || (c == '\r' && !is_crlf_at(p, p->r))) p->line++;
+      b[p->w++] = c;
+      p->r++;
+    }
+    if (p->r < p->len) {
+      char c = b[p->r];
+      PS_CHECK(c == ',' || c == '\n' || is_crlf_at(p, p->r), PS_ERR_FORMAT,
+               "%s:%lld: %s: unexpected character after a closing quote (a quote inside a "
+               "quoted field must be doubled)",
+               p->name, p->line, col_desc(p, col, d, sizeof d));
+    }
+  } else {
+    while (p->r < p->len) {
+      char c = b[p->r];
+      if (c == ',' || c == '\n' || c == '\r') break;
+      PS_CHECK(c != '"', PS_ERR_FORMAT,
+               "%s:%lld: %s: stray quote in an unquoted field (quote the whole field and "
+               "double the quote)",
+               p->name, p->line, col_desc(p, col, d, sizeof d));
+      PS_CHECK(c != '\0', PS_ERR_FORMAT,
+               "%s:%lld: %s: NUL byte in the file (binary or UTF-16 data? save it as UTF-8)",
+               p->name, p->line, col_desc(p, col, d, sizeof d));
+      b[p->w++] = c;
+      p->r++;
+    }
+  }
+  /* The separator: consumed before the NUL is written, so w stays <= r. */
+  if (p->r >= p->len) {
+    *last = 1;
+  } else if (b[p->r] == ',') {
+    p->r++;
+    *last = 0;
+  } else if (b[p->r] == '\n') {
+    p->r++;
+    p->line++;
+    *last = 1;
+  } else {
+    PS_CHECK(is_crlf_at(p, p->r), PS_ERR_FORMAT,
+             "%s:%lld: %s: carriage return without a line feed outside quotes (old Mac line "
+             "ends are not supported; use LF or CRLF)",
+             p->name, p->line, col_desc(p, col, d, sizeof d));
+    p->r += 2;
+    p->line++;
+    *last = 1;
+  }
+  b[p->w++] = '\0';
+  *field = b + start;
+cleanup:
+  return err;
+}
+
+static int cmp_strptr(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The first name that occurs twice in names[n] (NULL if none); O(n log n). */
+static ps_err_t find_duplicate(char *const *names, long long n, const char **dup,
+                               long long *first, long long *second) {
+  ps_err_t err = PS_OK;
+  char **s = NULL;
+  *dup = NULL;
+  if (n < 2) return PS_OK;
+  s = malloc((size_t)n * sizeof *s);
+  PS_CHECK_ALLOC(s);
+  memcpy(s, names, (size_t)n * sizeof *s);
+  qsort(s, (size_t)n, sizeof *s, cmp_strptr);
+  for (long long i = 1; i < n; i++) {
+    if (strcmp(s[i - 1], s[i]) == 0) {
+      *dup = s[i];
+      break;
+    }
+  }
+  if (*dup) {
+    *first = *second = -1;
+    for (long long i = 0; i < n; i++) {
+      if (strcmp(names[i], *dup) != 0) continue;
+      if (*first < 0) {
+        *first = i;
+      } else {
+        *second = i;
+        break;
+      }
+    }
+    /* Return a pointer into the caller's array, not into the sorted copy. */
+    *dup = names[*first];
+  }
+cleanup:
+  free(s);
+  return err;
+}
+
+/* Parse buf[0..len) (owned by the result on success; buf[len] must exist). */
+static ps_err_t parse_buffer(char *buf, size_t len, const char *name, ps_csv_t **out) {
+  ps_err_t err = PS_OK;
+  ps_csv_t *c = NULL;
+  parser_t p;
+  size_t n_commas = 0, n_lf = 0, hcap = 16;
+  long long n_hdr = 0;
+  *out = NULL;
+  c = calloc(1, sizeof *c);
+  PS_CHECK_ALLOC(c);
+  c->buf = buf;
+  buf[len] = '\0';
+  snprintf(c->path, sizeof c->path, "%s", name);
+  memset(&p, 0, sizeof p);
+  p.name = name;
+  p.buf = buf;
+  p.len = len;
+  p.line = 1;
+  if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
+      (unsigned char)buf[2] == 0xBF)
+    p.r = 3;
+  p.end = len;
+  while (p.end > p.r && (buf[p.end - 1] == '\n' || buf[p.end - 1] == '\r')) p.end--;
+  PS_CHECK(p.end > p.r, PS_ERR_FORMAT, "%s: empty file (no header line)", name);
+
+  /* Header. */
+  c->header = malloc(hcap * sizeof *c->header);
+  PS_CHECK_ALLOC(c->header);
+  for (int last = 0; !last;) {
+    char *f;
+    PS_TRY(parse_field(&p, n_hdr, &f, &last));
+    if ((size_t)n_hdr == hcap) {
+      char **nh = realloc(c->header, 2 * hcap * sizeof *nh);
+      PS_CHECK_ALLOC(nh);
+      c->header = nh;
+      hcap *= 2;
+    }
+    c->header[n_hdr++] = f;
+  }
+  c->n_cols = n_hdr;
+  p.header = c->header;
+  p.n_cols = n_hdr;
+  {
+    const char *dup;
+    long long a, b;
+    PS_TRY(find_duplicate(c->header, n_hdr, &dup, &a, &b));
+    PS_CHECK(dup == NULL, PS_ERR_FORMAT, "%s:1: duplicate column name '%s' (columns %lld and %lld)",
+             name, dup ? dup : "", a + 1, b + 1);
+  }
+  PS_CHECK(p.r < p.end, PS_ERR_FORMAT, "%s: no data rows (only a header line)", name);
+
+  /* Every stored cell ends at a comma, a line feed or the end of the file, so
+   * commas + LFs + 1 bounds the cell count and LFs + 1 the row count: one
+   * allocation each, never resized. */
+  for (size_t i = p.r; i < len; i++) {
+    n_commas += buf[i] == ',';
+    n_lf += buf[i] == '\n';
+  }
+  size_t cell_cap = n_commas + n_lf + 1, row_cap = n_lf + 1;
+  c->cells = malloc(cell_cap * sizeof *c->cells);
+  c->line_of_row = malloc(row_cap * sizeof *c->line_of_row);
+  PS_CHECK(c->cells && c->line_of_row, PS_ERR_MEM, "%s: out of memory for %zu cells", name,
+           cell_cap);
+
+  int64_t n_rows = 0;
+  while (p.r < p.end) {
+    long long row_line = p.line, nf = 0;
+    size_t base = (size_t)n_rows * (size_t)n_hdr;
+    for (int last = 0; !last;) {
+      char *f;
+      PS_TRY(parse_field(&p, nf, &f, &last));
+      if (nf < n_hdr) {
+        PS_CHECK(base + (size_t)nf < cell_cap, PS_ERR_INTERNAL, "%s: cell count bound exceeded",
+                 name);
+        c->cells[base + (size_t)nf] = f;
+      }
+      nf++;
+    }
+    PS_CHECK(nf == n_hdr, PS_ERR_FORMAT,
+             "%s:%lld: ragged row: expected %lld fields (as in the header), found %lld", name,
+             row_line, n_hdr, nf);
+    PS_CHECK((size_t)n_rows < row_cap, PS_ERR_INTERNAL, "%s: row count bound exceeded", name);
+    c->line_of_row[n_rows++] = row_line;
+  }
+  c->n_rows = n_rows;
+  *out = c;
+  c = NULL;
+cleanup:
+  if (c) c->buf = NULL; /* the caller still owns buf on failure */
+  ps_csv_destroy(&c);
+  return err;
+}
+
+ps_err_t ps_csv_parse(const char *data, size_t len, const char *name, ps_csv_t **out) {
+  ps_err_t err = PS_OK;
+  char *buf = NULL;
+  *out = NULL;
+  PS_CHECK(len < SIZE_MAX, PS_ERR_MEM, "%s: too large", name);
+  buf = malloc(len + 1);
+  PS_CHECK(buf != NULL, PS_ERR_MEM, "%s: out of memory for %zu bytes", name, len + 1);
+  if (len) memcpy(buf, data, len);
+  PS_TRY(parse_buffer(buf, len, name, out));
+  buf = NULL;
+cleanup:
+  free(buf);
+  return err;
+}
+
+ps_err_t ps_csv_read(const char *path, ps_csv_t **out) {
+  ps_err_t err = PS_OK;
+  char *buf = NULL;
+  size_t len = 0;
+  *out = NULL;
+  PS_TRY(read_whole_file(path, &buf, &len));
+  PS_TRY(parse_buffer(buf, len, path, out));
+  buf = NULL;
+cleanup:
+  free(buf);
+  return err;
+}
+
+void ps_csv_destroy(ps_csv_t **c) {
+  if (!c || !*c) return;
+  free((*c)->header);
+  free((*c)->cells);
+  free((*c)->line_of_row);
+  free((*c)->buf);
+  free(*c);
+  *c = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Values                                                                   */
+
+static int is_blank(char ch) { return ch == ' ' || ch == '\t'; }
+static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+static char lower(char ch) { return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch; }
+
+/* Empty (or only blanks), NA or NaN in any case, surrounding blanks allowed. */
+static int is_missing(const char *s) {
+  while (is_blank(*s)) s++;
+  size_t n = strlen(s);
+  while (n > 0 && is_blank(s[n - 1])) n--;
+  if (n == 0) return 1;
+  if (n == 2) return lower(s[0]) == 'n' && lower(s[1]) == 'a';
+  if (n == 3) return lower(s[0]) == 'n' && lower(s[1]) == 'a' && lower(s[2]) == 'n';
+  return 0;
+}
+
+/* A finite decimal number, surrounding blanks allowed. strtod alone would also
+ * take "inf", "nan(...)" and hex floats; those are not data values here. */
+static int parse_number(const char *s, double *v) {
+  while (is_blank(*s)) s++;
+  const char *q = s;
+  if (*q == '+' || *q == '-') q++;
+  if (!(is_digit(*q) || (*q == '.' && is_digit(q[1])))) return 0;
+  if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) return 0;
+  char *e;
+  errno = 0;
+  double x = strtod(s, &e);
+  if (e == s) return 0;
+  while (is_blank(*e)) e++;
+  if (*e != '\0' || !isfinite(x)) return 0;
+  *v = x;
+  return 1;
+}
+
+static int parse_int64(const char *s, int64_t *v) {
+  while (is_blank(*s)) s++;
+  const char *q = s;
+  if (*q == '+' || *q == '-') q++;
+  if (!is_digit(*q)) return 0;
+  char *e;
+  errno = 0;
+  long long x = strtoll(s, &e, 10);
+  if (errno == ERANGE) return 0;
+  while (is_blank(*e)) e++;
+  if (*e != '\0') return 0;
+  *v = (int64_t)x;
+  return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Import                                                                   */
+
+enum { ROLE_FEATURE = 0, ROLE_ID = 1, ROLE_LABEL = 2 };
+
+typedef struct {
+  int64_t v;
+  int64_t row;
+} id_row_t;
+
+static int cmp_id_row(const void *a, const void *b) {
+  const id_row_t *x = a, *y = b;
+  if (x->v != y->v) return x->v < y->v ? -1 : 1;
+  return x->row < y->row ? -1 : (x->row > y->row);
+}
+
+static const char *cell(const ps_csv_t *c, int64_t i, int64_t j) {
+  return c->cells[(size_t)i * (size_t)c->n_cols + (size_t)j];
+}
+
+/* Apply "OLD=NEW" specs to the header; OLD always refers to an original name. */
+static ps_err_t apply_renames(const ps_csv_t *c, const char *const *rename, char **names) {
+  ps_err_t err = PS_OK;
+  for (int64_t j = 0; j < c->n_cols; j++) names[j] = c->header[j];
+  if (!rename) return PS_OK;
+  for (size_t k = 0; rename[k]; k++) {
+    const char *spec = rename[k];
+    const char *eq = strchr(spec, '=');
+    PS_CHECK(eq != NULL && eq != spec && eq[1] != '\0', PS_ERR_ARG,
+             "--rename '%s': expected OLD=NEW", spec);
+    size_t olen = (size_t)(eq - spec);
+    int64_t hit = -1;
+    for (int64_t j = 0; j < c->n_cols && hit < 0; j++)
+      if (strlen(c->header[j]) == olen && memcmp(c->header[j], spec, olen) == 0) hit = j;
+    PS_CHECK(hit >= 0, PS_ERR_ARG, "--rename '%s': %s has no column '%.*s'", spec, c->path,
+             (int)olen, spec);
+    PS_CHECK(names[hit] == c->header[hit], PS_ERR_ARG, "--rename: column '%s' is renamed twice",
+             c->header[hit]);
+    names[hit] = (char *)(eq + 1);
+  }
+  {
+    const char *dup;
+    long long a, b;
+    PS_TRY(find_duplicate(names, c->n_cols, &dup, &a, &b));
+    PS_CHECK(dup == NULL, PS_ERR_ARG,
+             "--rename: columns %lld and %lld of %s would both be named '%s'", a + 1, b + 1,
+             c->path, dup ? dup : "");
+  }
+cleanup:
+  return err;
+}
+
+static int64_t find_column(char *const *names, int64_t n, const char *name, size_t len) {
+  for (int64_t j = 0; j < n; j++)
+    if (strlen(names[j]) == len && memcmp(names[j], name, len) == 0) return j;
+  return -1;
+}
+
+/* Parse the id column into ids[n_rows] (missing ids: -1; the row is dropped
+ * later). Returns 0 in *ok instead of failing when `strict` is off. */
+static ps_err_t read_ids(const ps_csv_t *c, int64_t col, const char *colname, int strict,
+                         int64_t *ids, int *ok) {
+  ps_err_t err = PS_OK;
+  id_row_t *pairs = NULL;
+  int64_t n_pairs = 0;
+  *ok = 0;
+  pairs = malloc((size_t)c->n_rows * sizeof *pairs);
+  PS_CHECK_ALLOC(pairs);
+  for (int64_t i = 0; i < c->n_rows; i++) {
+    const char *s = cell(c, i, col);
+    ids[i] = -1;
+    if (is_missing(s)) continue;
+    if (!parse_int64(s, &ids[i])) {
+      PS_CHECK(!strict, PS_ERR_FORMAT, "%s:%lld: --id-column '%s': '%.60s' is not an integer",
+               c->path, (long long)c->line_of_row[i], colname, s);
+      goto cleanup;
+    }
+    pairs[n_pairs].v = ids[i];
+    pairs[n_pairs].row = i;
+    n_pairs++;
+  }
+  if (n_pairs == 0) {
+    PS_CHECK(!strict, PS_ERR_FORMAT, "%s: --id-column '%s': every value is missing", c->path,
+             colname);
+    goto cleanup;
+  }
+  qsort(pairs, (size_t)n_pairs, sizeof *pairs, cmp_id_row);
+  for (int64_t k = 1; k < n_pairs; k++) {
+    if (pairs[k].v != pairs[k - 1].v) continue;
+    PS_CHECK(!strict, PS_ERR_FORMAT,
+             "%s:%lld: --id-column '%s': id %lld repeats the id on line %lld (ids must be "
+             "distinct)",
+             c->path, (long long)c->line_of_row[pairs[k].row], colname, (long long)pairs[k].v,
+             (long long)c->line_of_row[pairs[k - 1].row]);
+    goto cleanup;
+  }
+  *ok = 1;
+cleanup:
+  free(pairs);
+  return err;
+}
+
+/* Length of row i's name (labels joined with '-', or the id as text). */
+static size_t row_name(const ps_csv_t *c, int64_t i, const int64_t *labels, int64_t n_labels,
+                       int64_t id, char *dst, size_t cap) {
+  size_t n = 0;
+  char tmp[32];
+  if (n_labels == 0) {
+    snprintf(tmp, sizeof tmp, "%lld", (long long)id);
+    n = strlen(tmp);
+    if (dst && n < cap) memcpy(dst, tmp, n + 1);
+    return n;
+  }
+  for (int64_t l = 0; l < n_labels; l++) {
+    const char *s = cell(c, i, labels[l]);
+    size_t len = strlen(s);
+    if (l > 0) {
+      if (dst && n + 1 < cap) dst[n] = '-';
+      n++;
+    }
+    if (dst && n + len < cap) memcpy(dst + n, s, len);
+    n += len;
+  }
+  if (dst && n < cap) dst[n] = '\0';
+  return n;
+}
+
+/* Choose the label columns: the option's list or the non-numeric columns. */
+static ps_err_t choose_labels(const ps_csv_t *c, char *const *names, const char *opt, int *role,
+                              int64_t *labels, int64_t *n_labels) {
+  ps_err_t err = PS_OK;
+  *n_labels = 0;
+  if (opt) {
+    const char *s = opt;
+    while (*s) {
+      const char *comma = strchr(s, ',');
+      const char *e = comma ? comma : s + strlen(s);
+      const char *a = s, *z = e;
+      while (a < z && is_blank(*a)) a++;
+      while (z > a && is_blank(z[-1])) z--;
+      PS_CHECK(z > a, PS_ERR_ARG, "--label-columns '%s': empty column name in the list", opt);
+      int64_t j = find_column(names, c->n_cols, a, (size_t)(z - a));
+      PS_CHECK(j >= 0, PS_ERR_ARG, "--label-columns: %s has no column '%.*s'", c->path,
+               (int)(z - a), a);
+      for (int64_t l = 0; l < *n_labels; l++)
+        PS_CHECK(labels[l] != j, PS_ERR_ARG, "--label-columns: column '%s' is listed twice",
+                 names[j]);
+      labels[(*n_labels)++] = j;
+      if (role[j] != ROLE_ID) role[j] = ROLE_LABEL;
+      if (!comma) break;
+      s = comma + 1;
+      PS_CHECK(*s != '\0', PS_ERR_ARG, "--label-columns '%s': empty column name in the list",
+               opt);
+    }
+    return PS_OK;
+  }
+  for (int64_t j = 0; j < c->n_cols; j++) {
+    if (role[j] == ROLE_ID) continue;
+    int64_t n_num = 0, n_text = 0, first_text = -1;
+    double v;
+    for (int64_t i = 0; i < c->n_rows; i++) {
+      const char *s = cell(c, i, j);
+      if (is_missing(s)) continue;
+      if (parse_number(s, &v)) {
+        n_num++;
+      } else {
+        if (first_text < 0) first_text = i;
+        n_text++;
+      }
+    }
+    if (n_text == 0) continue;
+    /* Mostly numbers with a few exceptions is a damaged feature column (an
+     * "inf", a typo), not a label: say so rather than guess. */
+    PS_CHECK(n_num <= n_text, PS_ERR_FORMAT,
+             "%s:%lld: column %lld ('%s'): '%.60s' is not a number, but %lld of the %lld values "
+             "in this column are (fix the value, or list the label columns with "
+             "--label-columns)",
+             c->path, (long long)c->line_of_row[first_text], (long long)j + 1, names[j],
+             cell(c, first_text, j), (long long)n_num, (long long)(n_num + n_text));
+    role[j] = ROLE_LABEL;
+    labels[(*n_labels)++] = j;
+  }
+cleanup:
+  return err;
+}
+
+/* Append ", name" to the dropped-row examples, never cutting a name. */
+static void add_example(char *ex, size_t cap, const char *name) {
+  size_t n = strlen(ex), add = strlen(name) + (n ? 2 : 0);
+  if (n + add + 1 > cap) {
+    if (n + 5 <= cap && (n < 3 || strcmp(ex + n - 3, "...") != 0)) strcat(ex, n ? ", ..." : "...");
+    return;
+  }
+  if (n) strcat(ex, ", ");
+  strcat(ex, name);
+}
+
+ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_t **out) {
+  ps_err_t err = PS_OK;
+  ps_import_opts_t defaults;
+  ps_csv_t *c = NULL;
+  ps_table_t *t = NULL;
+  char **names = NULL, *tmpname = NULL;
+  int *role = NULL;
+  int64_t *labels = NULL, *features = NULL, *ids = NULL;
+  unsigned char *keep = NULL;
+  int64_t n_labels = 0, n_feat = 0, id_col = -1, n_keep = 0;
+  *out = NULL;
+  memset(&defaults, 0, sizeof defaults);
+  if (!opts) opts = &defaults;
+  PS_CHECK(path && strlen(path) < sizeof t->source, PS_ERR_ARG, "input path too long");
+  PS_TRY(ps_csv_read(path, &c));
+  const int64_t n = c->n_rows, m = c->n_cols;
+  names = malloc((size_t)m * sizeof *names);
+  role = calloc((size_t)m, sizeof *role);
+  labels = malloc((size_t)m * sizeof *labels);
+  features = malloc((size_t)m * sizeof *features);
+  ids = malloc((size_t)n * sizeof *ids);
+  keep = malloc((size_t)n);
+  PS_CHECK(names && role && labels && features && ids && keep, PS_ERR_MEM,
+           "%s: out of memory importing %lld rows", path, (long long)n);
+  PS_TRY(apply_renames(c, opts->rename, names));
+  for (int64_t j = 0; j < m; j++)
+    PS_CHECK(names[j][0] != '\0', PS_ERR_FORMAT,
+             "%s:1: column %lld has an empty name (name it in the header)", path,
+             (long long)j + 1);
+
+  /* Id column. */
+  if (opts->id_column && opts->id_column[0]) {
+    int ok;
+    id_col = find_column(names, m, opts->id_column, strlen(opts->id_column));
+    PS_CHECK(id_col >= 0, PS_ERR_ARG, "--id-column: %s has no column '%s'", path,
+             opts->id_column);
+    PS_TRY(read_ids(c, id_col, names[id_col], 1, ids, &ok));
+  } else if (!opts->id_column && m >= 2) {
+    int ok;
+    PS_TRY(read_ids(c, 0, names[0], 0, ids, &ok));
+    if (ok) id_col = 0;
+  }
+  if (id_col >= 0) {
+    role[id_col] = ROLE_ID;
+  } else {
+    for (int64_t i = 0; i < n; i++) ids[i] = i;
+  }
+
+  PS_TRY(choose_labels(c, names, opts->label_columns, role, labels, &n_labels));
+  for (int64_t j = 0; j < m; j++)
+    if (role[j] == ROLE_FEATURE) features[n_feat++] = j;
+  PS_CHECK(n_feat > 0, PS_ERR_FORMAT,
+           "%s: no numeric feature columns (every column is the id or a label)", path);
+
+  /* Check every used value; a bad number is an error even in a row that a
+   * missing value would drop. */
+  for (int64_t i = 0; i < n; i++) {
+    int missing = 0;
+    for (int64_t j = 0; j < m; j++) {
+      const char *s = cell(c, i, j);
+      double v;
+      if (is_missing(s)) {
+        PS_CHECK(opts->missing != PS_MISSING_ERROR, PS_ERR_FORMAT,
+                 "%s:%lld: column %lld ('%s'): missing value (--missing=error)", path,
+                 (long long)c->line_of_row[i], (long long)j + 1, names[j]);
+        missing = 1;
+        continue;
+      }
+      if (role[j] == ROLE_FEATURE)
+        PS_CHECK(parse_number(s, &v), PS_ERR_FORMAT,
+                 "%s:%lld: column %lld ('%s'): '%.60s' is not a number", path,
+                 (long long)c->line_of_row[i], (long long)j + 1, names[j], s);
+    }
+    keep[i] = (unsigned char)!missing;
+    n_keep += !missing;
+  }
+
+  /* Widths. */
+  size_t name_w = 1, fname_w = 1, max_any = 1;
+  for (int64_t i = 0; i < n; i++) {
+    size_t len = row_name(c, i, labels, n_labels, ids[i], NULL, 0);
+    if (len + 1 > max_any) max_any = len + 1;
+    if (keep[i] && len + 1 > name_w) name_w = len + 1;
+  }
+  for (int64_t f = 0; f < n_feat; f++) {
+    size_t len = strlen(names[features[f]]);
+    if (len + 1 > fname_w) fname_w = len + 1;
+  }
+  tmpname = malloc(max_any + 16);
+  PS_CHECK_ALLOC(tmpname);
+
+  if (n_keep == 0) {
+    char ex[512] = "";
+    for (int64_t i = 0; i < n && i < 5; i++) {
+      row_name(c, i, labels, n_labels, ids[i], tmpname, max_any + 16);
+      add_example(ex, sizeof ex, tmpname);
+    }
+    PS_CHECK(0, PS_ERR_FORMAT,
+             "%s: every one of the %lld rows has a missing value (first: %s); nothing to import",
+             path, (long long)n, ex);
+  }
+
+  PS_TRY(ps_table_create(n_keep, n_feat, 0, n_keep, name_w, fname_w, &t));
+  for (int64_t f = 0; f < n_feat; f++)
+    memcpy(t->feature_names + (size_t)f * fname_w, names[features[f]],
+           strlen(names[features[f]]));
+  for (int64_t i = 0, r = 0; i < n; i++) {
+    if (!keep[i]) {
+      if (t->n_dropped < 5) {
+        if (n_labels == 0 && id_col >= 0 && is_missing(cell(c, i, id_col)))
+          snprintf(tmpname, max_any + 16, "line %lld", (long long)c->line_of_row[i]);
+        else
+          row_name(c, i, labels, n_labels, ids[i], tmpname, max_any + 16);
+        add_example(t->dropped_examples, sizeof t->dropped_examples, tmpname);
+      }
+      t->n_dropped++;
+      continue;
+    }
+    t->ids[r] = ids[i];
+    row_name(c, i, labels, n_labels, ids[i], t->names + (size_t)r * name_w, name_w);
+    double *row = t->x->data + (size_t)r * (size_t)n_feat;
+    for (int64_t f = 0; f < n_feat; f++)
+      PS_CHECK(parse_number(cell(c, i, features[f]), &row[f]), PS_ERR_INTERNAL,
+               "%s:%lld: value changed between passes", path, (long long)c->line_of_row[i]);
+    r++;
+  }
+  t->n_read = n;
+  snprintf(t->source, sizeof t->source, "%s", path);
+  PS_TRY(ps_sha256_file(path, t->source_sha256));
+  *out = t;
+  t = NULL;
+cleanup:
+  ps_table_destroy(&t);
+  ps_csv_destroy(&c);
+  free(names);
+  free(tmpname);
+  free(role);
+  free(labels);
+  free(features);
+  free(ids);
+  free(keep);
+  return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* SHA-256 (FIPS 180-4)                                                     */
+
+typedef struct {
+  uint32_t h[8];
+  uint64_t n_bytes;
+  unsigned char block[64];
+  size_t fill;
+} sha256_t;
+
+/* First 32 bits of the fractional parts of the cube roots of the first 64 primes. */
+static const uint32_t sha_k[64] = {
+    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u,
+    0xab1c5ed5u, 0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu,
+    0x9bdc06a7u, 0xc19bf174u, 0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu,
+    0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau, 0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u,
+    0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u, 0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu,
+    0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u, 0xa2bfe8a1u, 0xa81a664bu,
+    0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u, 0x19a4c116u,
+    0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u,
+    0xc67178f2u};
+
+static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+static void sha256_block(uint32_t h[8], const unsigned char *p) {
+  uint32_t w[64];
+  for (int t = 0; t < 16; t++)
+    w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
+           (uint32_t)p[4 * t + 2] << 8 | (uint32_t)p[4 * t + 3];
+  for (int t = 16; t < 64; t++) {
+    uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+    uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+    w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+  }
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+  for (int t = 0; t < 64; t++) {
+    uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
+                  sha_k[t] + w[t];
+    uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    hh = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+  h[5] += f;
+  h[6] += g;
+  h[7] += hh;
+}
+
+static void sha256_init(sha256_t *s) {
+  /* First 32 bits of the fractional parts of the square roots of the first 8 primes. */
+  static const uint32_t h0[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
+                                 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
+  memcpy(s->h, h0, sizeof h0);
+  s->n_bytes = 0;
+  s->fill = 0;
+}
+
+static void sha256_update(sha256_t *s, const unsigned char *p, size_t n) {
+  s->n_bytes += n;
+  if (s->fill) {
+    size_t take = 64 - s->fill < n ? 64 - s->fill : n;
+    memcpy(s->block + s->fill, p, take);
+    s->fill += take;
+    p += take;
+    n -= take;
+    if (s->fill < 64) return;
+    sha256_block(s->h, s->block);
+    s->fill = 0;
+  }
+  for (; n >= 64; p += 64, n -= 64) sha256_block(s->h, p);
+  memcpy(s->block, p, n);
+  s->fill = n;
+}
+
+static void sha256_final(sha256_t *s, char hex[65]) {
+  uint64_t bits = s->n_bytes * 8;
+  static const unsigned char pad[64] = {0x80};
+  unsigned char len[8];
+  size_t padn = s->fill < 56 ? 56 - s->fill : 120 - s->fill;
+  for (int i = 0; i < 8; i++) len[i] = (unsigned char)(bits >> (56 - 8 * i));
+  sha256_update(s, pad, padn);
+  sha256_update(s, len, 8);
+  for (int i = 0; i < 8; i++) snprintf(hex + 8 * i, 9, "%08x", (unsigned)s->h[i]);
+  hex[64] = '\0';
+}
+
+void ps_sha256_hex(const void *data, size_t len, char hex[65]) {
+  sha256_t s;
+  sha256_init(&s);
+  sha256_update(&s, data, len);
+  sha256_final(&s, hex);
+}
+
+ps_err_t ps_sha256_file(const char *path, char hex[65]) {
+  ps_err_t err = PS_OK;
+  FILE *f = NULL;
+  unsigned char *buf = NULL;
+  const size_t chunk = (size_t)1 << 16;
+  sha256_t s;
+  hex[0] = '\0';
+  f = fopen(path, "rb");
+  PS_CHECK(f != NULL, PS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  buf = malloc(chunk);
+  PS_CHECK_ALLOC(buf);
+  sha256_init(&s);
+  for (;;) {
+    size_t n = fread(buf, 1, chunk, f);
+    sha256_update(&s, buf, n);
+    if (n < chunk) break;
+  }
+  PS_CHECK(!ferror(f), PS_ERR_IO, "%s: read error: %s", path, strerror(errno));
+  sha256_final(&s, hex);
+cleanup:
+  if (f) fclose(f);
+  free(buf);
+  return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing the segments CSV                                                 */
+
+#define PS_WRITE_CHUNK_DEFAULT ((size_t)1 << 30)
+static size_t g_write_chunk = PS_WRITE_CHUNK_DEFAULT;
+
+void ps_csv_set_write_chunk(size_t bytes) {
+  g_write_chunk = bytes ? bytes : PS_WRITE_CHUNK_DEFAULT;
+}
+
+typedef struct {
+  char *p;
+  size_t len, cap;
+} strbuf_t;
+
+static int sb_reserve(strbuf_t *b, size_t more) {
+  if (b->len + more + 1 <= b->cap) return 1;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap < b->len + more + 1) {
+    if (cap > SIZE_MAX / 2) return 0;
+    cap *= 2;
+  }
+  char *np = realloc(b->p, cap);
+  if (!np) return 0;
+  b->p = np;
+  b->cap = cap;
+  return 1;
+}
+
+static int sb_put(strbuf_t *b, const char *s, size_t n) {
+  if (!sb_reserve(b, n)) return 0;
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+  return 1;
+}
+
+/* A field, quoted (quotes doubled) when it holds a comma, quote, CR or LF. */
+static int sb_field(strbuf_t *b, const char *s, size_t n) {
+  size_t plain = 0;
+  while (plain < n && s[plain] != ',' && s[plain] != '"' && s[plain] != '\r' && s[plain] != '\n')
+    plain++;
+  if (plain == n) return sb_put(b, s, n);
+  if (!sb_put(b, "\"", 1)) return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '"' && !sb_put(b, "\"", 1)) return 0;
+    if (!sb_put(b, s + i, 1)) return 0;
+  }
+  return sb_put(b, "\"", 1);
+}
+
+/* ",value" with the fewest significant digits (15 to 17) that read back as
+ * exactly v: "%.17g" always round-trips, but prints 0.1 as 0.10000000000000001. */
+static int sb_printf_double(strbuf_t *b, double v) {
+  char tmp[40];
+  int n = 0;
+  for (int prec = 15; prec <= 17; prec++) {
+    n = snprintf(tmp, sizeof tmp, ",%.*g", prec, v);
+    if (prec == 17 || !isfinite(v) || strtod(tmp + 1, NULL) == v) break;
+  }
+  return n > 0 && (size_t)n < sizeof tmp && sb_put(b, tmp, (size_t)n);
+}
+
+ps_err_t ps_csv_write_segments(const char *path, int force, const ps_table_t *t,
+                               const int32_t *labels, const double *distance,
+                               const double *scores, int64_t k, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  ps_outfile_t of;
+  strbuf_t b = {NULL, 0, 0};
+  MPI_File fh = MPI_FILE_NULL;
+  int rank, size, opened = 0;
+  const int64_t n_local = t->x->n_local;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+
+  err = ps_outfile_begin(&of, path, force, comm);
+  if (err != PS_OK) return err;
+
+  PS_CHECK(k >= 0, PS_ERR_INTERNAL, "negative number of components");
+  PS_CHECK(n_local == 0 || (labels && distance && (k == 0 || scores)), PS_ERR_INTERNAL,
+           "segments writer called without results");
+  if (rank == 0) {
+    char tmp[40];
+    PS_CHECK(sb_put(&b, "id,name,segment,distance", 24), PS_ERR_MEM, "%s: out of memory", path);
+    for (int64_t c = 0; c < k; c++) {
+      int n = snprintf(tmp, sizeof tmp, ",pc%lld", (long long)c + 1);
+      PS_CHECK(sb_put(&b, tmp, (size_t)n), PS_ERR_MEM, "%s: out of memory", path);
+    }
+    PS_CHECK(sb_put(&b, "\n", 1), PS_ERR_MEM, "%s: out of memory", path);
+  }
+  for (int64_t i = 0; i < n_local; i++) {
+    char tmp[64];
+    const char *name = ps_table_name(t, i);
+    int ok, n = snprintf(tmp, sizeof tmp, "%lld,", (long long)t->ids[i]);
+    ok = sb_put(&b, tmp, (size_t)n) && sb_field(&b, name, strnlen(name, t->name_width));
+    n = snprintf(tmp, sizeof tmp, ",%ld", (long)labels[i]);
+    ok = ok && sb_put(&b, tmp, (size_t)n) && sb_printf_double(&b, distance[i]);
+    for (int64_t c = 0; ok && c < k; c++) ok = sb_printf_double(&b, scores[i * k + c]);
+    ok = ok && sb_put(&b, "\n", 1);
+    PS_CHECK(ok, PS_ERR_MEM, "%s: out of memory formatting %lld rows", path, (long long)n_local);
+  }
+  err = ps_err_agree(comm, err);
+  if (err != PS_OK) goto cleanup;
+
+  {
+    /* Byte offsets from an exclusive scan; the row count rides along to check
+     * that the ranks hold consecutive row blocks in rank order. */
+    int64_t mine[2] = {(int64_t)b.len, n_local}, before[2] = {0, 0}, total = 0, max_calls = 0;
+    /* No jump out between collectives: failures are recorded and agreed on. */
+    int rc = MPI_Exscan(mine, before, 2, MPI_INT64_T, MPI_SUM, comm);
+    if (rank == 0) before[0] = before[1] = 0;
+    if (rc != MPI_SUCCESS)
+      err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "%s: MPI_Exscan of byte counts failed", path);
+    else if (before[1] != t->x->row_offset)
+      err = ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__,
+                     "%s: rows are not in rank order (rank %d starts at row %lld, expected %lld)",
+                     path, rank, (long long)t->x->row_offset, (long long)before[1]);
+    int64_t calls = (int64_t)((b.len + g_write_chunk - 1) / g_write_chunk);
+    int64_t pair[2] = {calls, before[0] + (int64_t)b.len}, maxes[2] = {0, 0};
+    rc = MPI_Allreduce(pair, maxes, 2, MPI_INT64_T, MPI_MAX, comm);
+    if (rc != MPI_SUCCESS && err == PS_OK)
+      err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "%s: MPI_Allreduce of write sizes failed",
+                     path);
+    max_calls = maxes[0];
+    total = maxes[1];
+    err = ps_err_agree(comm, err);
+    if (err != PS_OK) goto cleanup;
+
+    rc = MPI_File_open(comm, of.tmp_path, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
+    if (rc == MPI_SUCCESS) {
+      opened = 1;
+    } else {
+      char msg[MPI_MAX_ERROR_STRING];
+      int len = 0;
+      MPI_Error_string(rc, msg, &len);
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path,
+                     of.tmp_path, msg);
+    }
+    err = ps_err_agree(comm, err);
+    if (err != PS_OK) goto cleanup;
+
+    /* Every rank makes the same number of collective calls; ranks with fewer
+     * bytes write zero bytes in the extra rounds. A failure is remembered,
+     * not acted on, until all rounds are done. */
+    if (MPI_File_set_size(fh, (MPI_Offset)total) != MPI_SUCCESS)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot set the size of %s", path,
+                     of.tmp_path);
+    size_t done = 0;
+    for (int64_t call = 0; call < max_calls; call++) {
+      size_t n = b.len - done < g_write_chunk ? b.len - done : g_write_chunk;
+      MPI_Status st;
+      int written = 0;
+      rc = MPI_File_write_at_all(fh, (MPI_Offset)(before[0] + (int64_t)done),
+                                 b.p ? b.p + done : (void *)&written, (int)n, MPI_BYTE, &st);
+      if (rc == MPI_SUCCESS) MPI_Get_count(&st, MPI_BYTE, &written);
+      if (err == PS_OK && (rc != MPI_SUCCESS || (size_t)written != n))
+        err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: write failed at byte %lld", path,
+                       (long long)(before[0] + (int64_t)done));
+      done += n;
+    }
+  }
+
+cleanup:
+  if (opened && MPI_File_close(&fh) != MPI_SUCCESS && err == PS_OK)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: closing %s failed", path, of.tmp_path);
+  /* Agreed before the temporary file is renamed or removed. */
+  err = ps_err_agree(comm, err);
+  free(b.p);
+  return ps_outfile_end(&of, err, comm);
+}

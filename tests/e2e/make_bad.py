@@ -1,0 +1,41 @@
+#!/usr/bin/python3
+"""Write the malformed inputs the error tests feed to popseg. usage: make_bad.py DIR"""
+import os
+import sys
+
+import h5py
+import numpy as np
+
+d = sys.argv[1]
+S = lambda xs: np.array([x.encode() for x in xs], dtype="S16")
+
+
+def table(path, X, names=None, drop=None, features_shape=None):
+    n = X.shape[0]
+    with h5py.File(path, "w") as f:
+        if drop != "features":
+            f.create_dataset("features", data=X if features_shape is None else X.reshape(features_shape))
+        if drop != "feature_names":
+            f.create_dataset("feature_names", data=S(["a%d" % j for j in range(X.shape[1])]))
+        g = f.create_group("rows")
+        if drop != "id":
+            g.create_dataset("id", data=np.arange(n, dtype=np.int64))
+        g.create_dataset("name", data=S(["r%d" % i for i in range(n)]))
+
+
+rng = np.random.default_rng(0)
+X = rng.random((20, 4))
+table(os.path.join(d, "nofeatures.h5"), X, drop="features")
+table(os.path.join(d, "noid.h5"), X, drop="id")
+table(os.path.join(d, "rank3.h5"), X, features_shape=(20, 2, 2))
+Xn = X.copy(); Xn[7, 2] = np.nan
+table(os.path.join(d, "nan.h5"), Xn)
+Xi = X.copy(); Xi[3, 1] = np.inf
+table(os.path.join(d, "inf.h5"), Xi)
+table(os.path.join(d, "one_row.h5"), X[:1])
+with open(os.path.join(d, "text.h5"), "w") as fh:
+    fh.write("this is not an HDF5 file\n")
+with open(os.path.join(d, "ragged.csv"), "w") as fh:
+    fh.write("id,a,b\n1,2,3\n2,3\n3,4,5\n")
+with open(os.path.join(d, "nonnum.csv"), "w") as fh:
+    fh.write("id,name,a,b\n1,x,2,3\n2,y,3,4\n3,z,abc,5\n")

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Error paths of the popseg binary: every one exits non-zero within the time
+# limit, prints one line naming the file/dataset/line/option, leaves no output.
+. tests/lib.sh
+CSV=data/acs2015_county_data.csv
+B=$TMPD/bad; mkdir -p "$B" "$TMPD/out"
+$PYTHON tests/e2e/make_bad.py "$B"
+OUT=$TMPD/out/r.h5
+export EXPECT_NO_FILE=$OUT
+for np in 1 3; do
+  expect_error "missing input file [np=$np]" "nosuch.csv" $np run "$B/nosuch.csv" -o $OUT
+  expect_error "text file named .h5 [np=$np]" "text.h5.*not an HDF5" $np run "$B/text.h5" -o $OUT
+  expect_error "missing dataset /features [np=$np]" "nofeatures.h5.*/features" $np run "$B/nofeatures.h5" -o $OUT
+  expect_error "missing dataset /rows/id [np=$np]" "noid.h5.*/rows/id" $np run "$B/noid.h5" -o $OUT
+  expect_error "wrong dataset rank [np=$np]" "rank3.h5.*/features" $np run "$B/rank3.h5" -o $OUT
+  expect_error "ragged CSV names the line [np=$np]" "ragged.csv.*line 3" $np run "$B/ragged.csv" -o $OUT
+  expect_error "non-numeric value names line and column [np=$np]" "nonnum.csv.*line 4.*a" $np run "$B/nonnum.csv" -o $OUT
+  expect_error "NaN in the data [np=$np]" "nan.h5.*a2.*NaN" $np run "$B/nan.h5" -o $OUT
+  expect_error "Inf in the data [np=$np]" "inf.h5.*a1.*Inf" $np run "$B/inf.h5" -o $OUT
+  expect_error "fewer than 2 rows [np=$np]" "2 rows" $np run "$B/one_row.h5" -o $OUT
+  expect_error "--k 0 [np=$np]" "--k" $np run $CSV -o $OUT --k 0
+  expect_error "--k larger than n [np=$np]" "--k" $np run $CSV -o $OUT --k 5000
+  expect_error "--kmeans-n-init 0 [np=$np]" "--kmeans-n-init" $np run $CSV -o $OUT --kmeans-n-init 0
+  expect_error "--kmeans-max-iter 0 [np=$np]" "--kmeans-max-iter" $np run $CSV -o $OUT --kmeans-max-iter 0
+  expect_error "--kmeans-tol -1 [np=$np]" "--kmeans-tol" $np run $CSV -o $OUT --kmeans-tol -1
+  expect_error "--pca-keep larger than fitted [np=$np]" "--pca-keep" $np run $CSV -o $OUT --pca-keep 40
+  expect_error "--pca-variance 0 [np=$np]" "--pca-variance" $np run $CSV -o $OUT --pca-variance 0
+  expect_error "--pca-variance 1.5 [np=$np]" "--pca-variance" $np run $CSV -o $OUT --pca-variance 1.5
+  expect_error "unknown option [np=$np]" "--frobnicate" $np run $CSV -o $OUT --frobnicate
+  expect_error "bad number [np=$np]" "--seed" $np run $CSV -o $OUT --seed 12abc
+  expect_error "output directory missing [np=$np]" "nodir" $np run $CSV -o "$TMPD/nodir/r.h5"
+  expect_error "--max-memory too small names the ranks needed [np=$np]" "use at least" $np run $CSV -o $OUT --max-memory 0.016
+done
+EXPECT_NO_FILE=
+# An unwritable directory: root may write anywhere on a normal file system, so use /proc.
+expect_error "output directory not writable" "/proc" 2 run $CSV -o /proc/popseg-r.h5
+touch "$TMPD/out/exists.h5"
+expect_error "existing output without --force" "exists.h5.*--force" 2 run $CSV -o "$TMPD/out/exists.h5"
+check "existing output left untouched" test ! -s "$TMPD/out/exists.h5"
+check "no temporary files left in the output directory" sh -c "! ls -a $TMPD/out | grep -q tmp"
+finish

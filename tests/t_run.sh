@@ -1,0 +1,30 @@
+#!/bin/sh
+# End to end: the census segmentation at 1-4 ranks, checked against scikit-learn,
+# and the same results whatever the rank count or the input format.
+. tests/lib.sh
+CSV=data/acs2015_county_data.csv
+for np in 1 2 3 4; do
+  out=$TMPD/np$np
+  mkdir -p "$out"
+  if mpi $np "$POPSEG" run $CSV -o "$out/r.h5" --csv "$out/s.csv" --report "$out/r.md" \
+      >"$out/stdout" 2>"$out/stderr"; then
+    pass "popseg run census [np=$np]"
+  else
+    fail "popseg run census [np=$np]: $(tail -n 2 "$out/stderr" | tr '\n' ' ')"
+  fi
+done
+$PYTHON tests/e2e/check_run.py "$TMPD/np1/r.h5" "$TMPD/np1/s.csv" "$TMPD/np1/r.md" " [np=1]" || T_FAILED=1
+$PYTHON tests/e2e/check_run.py "$TMPD/np3/r.h5" "$TMPD/np3/s.csv" "$TMPD/np3/r.md" " [np=3]" || T_FAILED=1
+$PYTHON tests/e2e/same_results.py "$TMPD/np1/r.h5" "$TMPD/np2/r.h5" "$TMPD/np3/r.h5" "$TMPD/np4/r.h5" || T_FAILED=1
+check "progress lines printed once, by rank 0 [np=4]" \
+  test "$(grep -c '^read ' "$TMPD/np4/stdout")" -eq 1
+check "stdout summary lists 8 segments" test "$(grep -cE '^ +[0-9]+: +[0-9]+ rows' "$TMPD/np1/stdout")" -eq 8
+check "--quiet prints nothing on stdout" sh -c "mpirun --oversubscribe -np 2 $POPSEG run $CSV --quiet > $TMPD/q.out 2>&1 && ! test -s $TMPD/q.out"
+
+# import -> HDF5 -> run gives the same labels as running on the CSV.
+if mpi 2 "$POPSEG" import $CSV "$TMPD/census.h5" >"$TMPD/imp.out" 2>&1; then pass "import census [np=2]"; else fail "import census [np=2]"; fi
+check "import reports the dropped rows" grep -q "Kalawao" "$TMPD/imp.out"
+check "popseg info census.h5" sh -c "$POPSEG info $TMPD/census.h5 > $TMPD/info.out && grep -q '3218 rows x 34 features' $TMPD/info.out && grep -q 'TotalPop' $TMPD/info.out"
+mpi 3 "$POPSEG" run "$TMPD/census.h5" -o "$TMPD/fromh5.h5" --quiet 2>"$TMPD/e" || fail "run from HDF5 [np=3]"
+$PYTHON tests/e2e/same_results.py "$TMPD/np1/r.h5" "$TMPD/fromh5.h5" || T_FAILED=1
+finish
