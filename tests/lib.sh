@@ -42,14 +42,14 @@ run_c_test() {
 # output path in $EXPECT_NO_FILE (if set) must not exist afterwards.
 expect_error() {
   name=$1; pat=$2; np=$3; shift 3
-  T_TIMEOUT=${T_ERR_TIMEOUT:-60} mpi "$np" "$POPSEG" "$@" >"$TMPD/out" 2>"$TMPD/err"; rc=$?
-  nerr=$(grep -c 'error' "$TMPD/err")
+  T_TIMEOUT=${T_ERR_TIMEOUT:-60} mpi "$np" "$POPSEG" "$@" >"$TMPD/.ee_out" 2>"$TMPD/.ee_err"; rc=$?
+  nerr=$(grep -c 'error' "$TMPD/.ee_err")
   if [ $rc -eq 0 ]; then fail "$name: exited 0"; return; fi
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then fail "$name: timed out (hang)"; return; fi
-  if ! grep -q -E -- "$pat" "$TMPD/err"; then
-    fail "$name: stderr lacks /$pat/: $(head -c 300 "$TMPD/err" | tr '\n' ' ')"; return; fi
-  if [ "$(grep -c '^popseg: error' "$TMPD/err")" -ne 1 ]; then
-    fail "$name: expected one 'popseg: error' line, got $nerr: $(head -c 300 "$TMPD/err" | tr '\n' ' ')"; return; fi
+  if ! grep -q -E -- "$pat" "$TMPD/.ee_err"; then
+    fail "$name: stderr lacks /$pat/: $(head -c 300 "$TMPD/.ee_err" | tr '\n' ' ')"; return; fi
+  if [ "$(grep -c '^popseg: error' "$TMPD/.ee_err")" -ne 1 ]; then
+    fail "$name: expected one 'popseg: error' line, got $nerr: $(head -c 300 "$TMPD/.ee_err" | tr '\n' ' ')"; return; fi
   if [ -n "${EXPECT_NO_FILE:-}" ]; then
     dir=$(dirname "$EXPECT_NO_FILE")
     if [ -e "$EXPECT_NO_FILE" ] || ls -a "$dir" | grep -q '\.tmp-'; then

@@ -13,8 +13,8 @@ for np in 1 3; do
   expect_error "missing dataset /features [np=$np]" "nofeatures.h5.*/features" $np run "$B/nofeatures.h5" -o $OUT
   expect_error "missing dataset /rows/id [np=$np]" "noid.h5.*/rows/id" $np run "$B/noid.h5" -o $OUT
   expect_error "wrong dataset rank [np=$np]" "rank3.h5.*/features" $np run "$B/rank3.h5" -o $OUT
-  expect_error "ragged CSV names the line [np=$np]" "ragged.csv.*line 3" $np run "$B/ragged.csv" -o $OUT
-  expect_error "non-numeric value names line and column [np=$np]" "nonnum.csv.*line 4.*a" $np run "$B/nonnum.csv" -o $OUT
+  expect_error "ragged CSV names the line [np=$np]" "ragged.csv:3: ragged row" $np run "$B/ragged.csv" -o $OUT
+  expect_error "non-numeric value names line and column [np=$np]" "nonnum.csv:4: column 3 \\('a'\\)" $np run "$B/nonnum.csv" -o $OUT
   expect_error "NaN in the data [np=$np]" "nan.h5.*a2.*NaN" $np run "$B/nan.h5" -o $OUT
   expect_error "Inf in the data [np=$np]" "inf.h5.*a1.*Inf" $np run "$B/inf.h5" -o $OUT
   expect_error "fewer than 2 rows [np=$np]" "2 rows" $np run "$B/one_row.h5" -o $OUT

@@ -24,7 +24,9 @@ typedef enum {
 } ps_kmeans_init_t;
 
 const char *ps_kmeans_init_name(ps_kmeans_init_t i);
-/* "kmeans++" | "kmeans-parallel" | "random" */
+/* "kmeans++" | "kmeans-parallel" | "random" (also "k-means++", "kmeans||",
+ * "k-means||"). Not collective. An unknown name returns PS_ERR_ARG without
+ * recording a message: the caller words the complaint. */
 ps_err_t ps_kmeans_init_parse(const char *s, ps_kmeans_init_t *out);
 
 /* Called on every rank after each run (restart) with its result. */
@@ -55,19 +57,25 @@ typedef struct {
   int64_t *sizes;      /* [k] global cluster sizes */
   double inertia;      /* sum of squared distances, global */
   int iterations;      /* of the best run */
-  int converged;       /* of the best run */
+  int converged;       /* of the best run: 1 if a stopping rule fired (no label
+                          change, or centre shift <= tol), even at max_iter */
   int best_run;        /* 0-based index of the kept run */
   int n_runs;
   double *run_inertia; /* [n_runs] */
   int *run_iterations; /* [n_runs] */
   int64_t n_empty_relocations; /* empty clusters re-seeded, all runs */
-  int few_distinct;    /* 1 if fewer distinct points than k were seen */
+  int few_distinct;    /* 1 if fewer distinct points than k were seen (seeding ran
+                          out of distinct rows, or an empty cluster found every
+                          row sitting on its centre); some centres then coincide */
 } ps_kmeans_t;
 
 void ps_kmeans_destroy(ps_kmeans_t **km);
 
 /* Collective. Validates opts (naming --k, --kmeans-n-init, --kmeans-max-iter,
- * --kmeans-tol in messages) and clusters the rows of x. */
+ * --kmeans-tol, --kmeans-rounds, --kmeans-oversample in messages) and clusters
+ * the rows of x, whose row blocks must tile [0, n) in rank order. opts NULL
+ * means the defaults. Every rank returns the same code; on success *out is the
+ * caller's, freed with ps_kmeans_destroy. */
 ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_Comm comm,
                        ps_kmeans_t **out);
 

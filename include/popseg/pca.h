@@ -46,15 +46,24 @@ typedef struct {
   double *singular_values;           /* [p], sqrt(ev * (n - 1)) */
 } ps_pca_t;
 
+/* Allocate a zeroed PCA of p components over d features (n_kept = p, solver
+ * LAPACK, grid 1 x 1). Not collective. Free with ps_pca_destroy. */
 ps_err_t ps_pca_create(int64_t d, int64_t p, ps_pca_t **out);
 void ps_pca_destroy(ps_pca_t **pca);
 
 /* Collective. Fit on x (n_global >= 2). Validates opts against n and d
- * (keep <= p, p <= min(n, d), variance in (0, 1]) naming the option. */
+ * (keep <= p, p <= min(n, d), variance in (0, 1]) naming the option
+ * (PS_ERR_ARG). n_kept = keep if set, else the fewest components whose
+ * cumulative ratio reaches variance (1e-12 tolerance, so 0.8 reached exactly
+ * counts), or all p if the p fitted components do not reach it. Zero total
+ * variance (every feature constant) is PS_ERR_NUMERIC. The error is agreed
+ * across comm; *out is NULL on error. The caller frees *out with
+ * ps_pca_destroy. */
 ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm comm, ps_pca_t **out);
 
 /* Not collective. Project local rows: out = (x - mean) * components[0:k]^T,
- * a new [n_local][k] matrix with the same distribution as x. */
+ * a new [n_local][k] matrix with the same distribution as x (caller frees).
+ * PS_ERR_ARG unless 1 <= k <= p and x has d columns. */
 ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_matrix_t *x, int64_t k, ps_matrix_t **out);
 /* Not collective. Back to (scaled) feature space: rows[n][d] = scores[n][k] * C[0:k] + mean. */
 void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k, double *rows);

@@ -3,7 +3,9 @@
  * x_scaled = (x - offset) * factor. minmax: offset = min, factor = 1/(max-min);
  * standard: offset = mean, factor = 1/std (population std, ddof = 0, like
  * scikit-learn's StandardScaler); none: offset 0, factor 1. A constant column
- * gets factor 0 (it scales to 0, no division by zero).
+ * (global max == min, decided exactly, not from a rounded variance) gets
+ * factor 0: it scales to exactly 0, no division by zero. For none no column
+ * is counted as constant.
  */
 #ifndef POPSEG_SCALE_H
 #define POPSEG_SCALE_H
@@ -25,13 +27,18 @@ typedef struct {
   int64_t first_constant; /* index of the first constant column, -1 if none */
 } ps_scale_t;
 
+/* Allocate identity parameters (offset 0, factor 1, no constant column).
+ * Not collective. Free with ps_scale_destroy (sets *s = NULL, accepts NULL). */
 ps_err_t ps_scale_create(ps_scale_kind_t kind, int64_t d, ps_scale_t **out);
 void ps_scale_destroy(ps_scale_t **s);
 const char *ps_scale_kind_name(ps_scale_kind_t kind);
 /* Parse "minmax" | "standard" | "none"; PS_ERR_ARG otherwise. */
 ps_err_t ps_scale_kind_parse(const char *s, ps_scale_kind_t *kind);
 
-/* Collective. Fit the scaling on the rows of x held by all ranks (x->n_global >= 1). */
+/* Collective. Fit the scaling on the rows of x held by all ranks (x->n_global >= 1,
+ * else PS_ERR_ARG naming --scale); ranks may hold no rows. The error is agreed
+ * across comm; *out is NULL on error, else the caller frees it with
+ * ps_scale_destroy. Standard uses two passes (mean, then centred squares). */
 ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, MPI_Comm comm, ps_scale_t **out);
 /* Not collective. Scale x in place (local rows). */
 void ps_scale_apply(const ps_scale_t *s, ps_matrix_t *x);

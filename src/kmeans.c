@@ -1,0 +1,1007 @@
+/* kmeans.c - distributed k-means: seeding (k-means++, k-means||, random) and
+ * Lloyd iterations.
+ *
+ * Rows stay on the rank that holds them; only centres, sampled rows and small
+ * packed buffers travel. Every random choice is a pure function of (seed,
+ * run, round, trial or global row index), and a row chosen by weight is found
+ * by its global position in the row order, so the rank count does not change
+ * which rows are picked (up to floating-point ties in the running sums).
+ * k-means|| oversamples rows in a few rounds, weights each candidate by the
+ * rows nearest to it, then runs weighted k-means++ and a short weighted Lloyd
+ * on the candidates, identically on every rank.
+ * The nearest-centre search uses the BLAS3 form ||c||^2 - 2 x.c in row
+ * blocks, in coordinates shifted by the mean of the centres to limit
+ * cancellation; near-ties are settled by the exact squared distance, then by
+ * the lowest centre index, so the same centres always give the same labels.
+ */
+#include "popseg/kmeans.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popseg/reduce.h"
+#include "popseg/rng.h"
+
+/* Rows per BLAS block, and the cap on one block's score matrix (doubles). */
+#define KM_BLOCK_ROWS 256
+#define KM_BLOCK_CELLS ((int64_t)1 << 20)
+/* BLAS scores within this relative window of the best are re-decided exactly:
+ * far wider than the rounding of the BLAS form, far narrower than real gaps. */
+#define KM_TIE_REL 1e-12
+/* Weighted Lloyd iterations on the k-means|| candidates (at most). */
+#define KM_REFINE_ITER 30
+/* Check for a pending signal every this many Lloyd iterations. */
+#define KM_AGREE_EVERY 8
+
+/* Random stream kinds; a stream is the hash of (kind, run, round). */
+enum { ST_PP = 1, ST_PAR_FIRST, ST_PAR_ROUND, ST_PAR_RECLUSTER, ST_PAR_TOPUP, ST_RANDOM };
+
+static uint64_t stream_of(uint64_t kind, int run, int64_t round) {
+  return ps_rng_u64(kind, (uint64_t)run, (uint64_t)round);
+}
+
+/* Uniform integer in [0, n). */
+static int64_t uniform_index(uint64_t seed, uint64_t stream, uint64_t counter, int64_t n) {
+  int64_t g = (int64_t)(ps_rng_uniform(seed, stream, counter) * (double)n);
+  return g < n ? g : n - 1;
+}
+
+/* scikit-learn's greedy k-means++: 2 + floor(ln k) candidates per centre. */
+static int n_trials(int64_t k) { return 2 + (int)floor(log((double)k)); }
+
+static double sqdist(const double *a, const double *b, int64_t dim) {
+  double s = 0.0;
+  for (int64_t d = 0; d < dim; d++) {
+    double t = a[d] - b[d];
+    s += t * t;
+  }
+  return s;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Names and options */
+
+const char *ps_kmeans_init_name(ps_kmeans_init_t i) {
+  switch (i) {
+    case PS_KM_INIT_KMEANSPP: return "kmeans++";
+    case PS_KM_INIT_PARALLEL: return "kmeans-parallel";
+    case PS_KM_INIT_RANDOM: return "random";
+  }
+  return "unknown";
+}
+
+/* Returns PS_ERR_ARG without recording a message: the caller (the option
+ * parser) words the complaint. */
+ps_err_t ps_kmeans_init_parse(const char *s, ps_kmeans_init_t *out) {
+  if (!s || !out) return PS_ERR_ARG;
+  if (!strcmp(s, "kmeans++") || !strcmp(s, "k-means++"))
+    *out = PS_KM_INIT_KMEANSPP;
+  else if (!strcmp(s, "kmeans-parallel") || !strcmp(s, "kmeans||") || !strcmp(s, "k-means||"))
+    *out = PS_KM_INIT_PARALLEL;
+  else if (!strcmp(s, "random"))
+    *out = PS_KM_INIT_RANDOM;
+  else
+    return PS_ERR_ARG;
+  return PS_OK;
+}
+
+void ps_kmeans_opts_default(ps_kmeans_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  o->k = 8;
+  o->init = PS_KM_INIT_KMEANSPP;
+  o->n_init = 10;
+  o->max_iter = 300;
+  o->tol = 1e-4;
+  o->seed = 0;
+  o->parallel_rounds = 5;
+  o->oversample = 2.0;
+}
+
+void ps_kmeans_destroy(ps_kmeans_t **km) {
+  if (!km || !*km) return;
+  ps_kmeans_t *p = *km;
+  free(p->centroids);
+  free(p->labels);
+  free(p->distance);
+  free(p->sizes);
+  free(p->run_inertia);
+  free(p->run_iterations);
+  free(p);
+  *km = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Nearest centre */
+
+typedef struct {
+  int64_t rows, kmax, dim;
+  double *xb;    /* [rows][dim] shifted block of rows */
+  double *s;     /* [rows][kmax] dot products */
+  double *cc;    /* [kmax][dim] shifted centres */
+  double *cn;    /* [kmax] squared norms of cc */
+  double *shift; /* [dim] */
+} nearest_ws_t;
+
+static void ws_free(nearest_ws_t *w) {
+  free(w->xb);
+  free(w->s);
+  free(w->cc);
+  free(w->cn);
+  free(w->shift);
+  memset(w, 0, sizeof *w);
+}
+
+/* Workspace for up to kmax centres of dim columns; 0 when out of memory. */
+static int ws_alloc(nearest_ws_t *w, int64_t kmax, int64_t dim) {
+  memset(w, 0, sizeof *w);
+  if (kmax < 1) kmax = 1;
+  int64_t rows = KM_BLOCK_CELLS / kmax;
+  if (rows > KM_BLOCK_ROWS) rows = KM_BLOCK_ROWS;
+  if (rows < 1) rows = 1;
+  w->rows = rows;
+  w->kmax = kmax;
+  w->dim = dim;
+  w->xb = malloc((size_t)(rows * dim) * sizeof(double));
+  w->s = malloc((size_t)(rows * kmax) * sizeof(double));
+  w->cc = malloc((size_t)(kmax * dim) * sizeof(double));
+  w->cn = malloc((size_t)kmax * sizeof(double));
+  w->shift = malloc((size_t)dim * sizeof(double));
+  if (!w->xb || !w->s || !w->cc || !w->cn || !w->shift) {
+    ws_free(w);
+    return 0;
+  }
+  return 1;
+}
+
+/* For each of the n rows of x [n][dim]: the nearest of the k centres c
+ * [k][dim] (lab, may be NULL) and the exact squared distance to it (d2).
+ * BLAS3 scores pick the winner; scores within the tie window are re-decided
+ * by the exact distance, then the lowest index. Requires k <= w->kmax. */
+static void nearest(const double *x, int64_t n, int64_t dim, const double *c, int64_t k,
+                    nearest_ws_t *w, int32_t *lab, double *d2) {
+  if (n <= 0) return;
+  double *shift = w->shift, *cc = w->cc, *cn = w->cn, *xb = w->xb, *s = w->s;
+  for (int64_t d = 0; d < dim; d++) shift[d] = 0.0;
+  for (int64_t j = 0; j < k; j++)
+    for (int64_t d = 0; d < dim; d++) shift[d] += c[j * dim + d];
+  for (int64_t d = 0; d < dim; d++) shift[d] /= (double)k;
+  double cnmax = 0.0;
+  for (int64_t j = 0; j < k; j++) {
+    double t = 0.0;
+    for (int64_t d = 0; d < dim; d++) {
+      cc[j * dim + d] = c[j * dim + d] - shift[d];
+      t += cc[j * dim + d] * cc[j * dim + d];
+    }
+    cn[j] = t;
+    if (t > cnmax) cnmax = t;
+  }
+  for (int64_t i0 = 0; i0 < n; i0 += w->rows) {
+    int64_t b = n - i0 < w->rows ? n - i0 : w->rows;
+    for (int64_t i = 0; i < b; i++)
+      for (int64_t d = 0; d < dim; d++) xb[i * dim + d] = x[(i0 + i) * dim + d] - shift[d];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)k, (int)dim, 1.0, xb,
+                (int)dim, cc, (int)dim, 0.0, s, (int)k);
+    for (int64_t i = 0; i < b; i++) {
+      const double *si = s + i * k;
+      const double *xi = x + (i0 + i) * dim;
+      int64_t best = 0;
+      double bs = cn[0] - 2.0 * si[0];
+      for (int64_t j = 1; j < k; j++) {
+        double v = cn[j] - 2.0 * si[j];
+        if (v < bs) {
+          bs = v;
+          best = j;
+        }
+      }
+      double xn = 0.0;
+      for (int64_t d = 0; d < dim; d++) xn += xb[i * dim + d] * xb[i * dim + d];
+      double tau = KM_TIE_REL * (xn + cnmax);
+      double bd = sqdist(xi, c + best * dim, dim);
+      for (int64_t j = 0; j < k; j++) {
+        if (j == best || cn[j] - 2.0 * si[j] > bs + tau) continue;
+        double dj = sqdist(xi, c + j * dim, dim);
+        if (dj < bd || (dj == bd && j < best)) {
+          bd = dj;
+          best = j;
+        }
+      }
+      if (lab) lab[i0 + i] = (int32_t)best;
+      d2[i0 + i] = bd;
+    }
+  }
+}
+
+/* Exact distances to every centre, no workspace: the fallback when memory is
+ * short. d2 may be NULL. */
+static void nearest_exact(const double *x, int64_t n, int64_t dim, const double *c, int64_t k,
+                          int32_t *lab, double *d2) {
+  for (int64_t i = 0; i < n; i++) {
+    const double *xi = x + i * dim;
+    int64_t best = 0;
+    double bd = sqdist(xi, c, dim);
+    for (int64_t j = 1; j < k; j++) {
+      double dj = sqdist(xi, c + j * dim, dim);
+      if (dj < bd) {
+        bd = dj;
+        best = j;
+      }
+    }
+    lab[i] = (int32_t)best;
+    if (d2) d2[i] = bd;
+  }
+}
+
+void ps_kmeans_assign(const double *centroids, int64_t k, const ps_matrix_t *x, int32_t *labels,
+                      double *distance) {
+  if (!x || !centroids || !labels || x->n_local <= 0 || k < 1) return;
+  const int64_t n = x->n_local, dim = x->n_cols;
+  nearest_ws_t w;
+  double *d2 = distance ? distance : malloc((size_t)n * sizeof *d2);
+  if (d2 && ws_alloc(&w, k, dim)) {
+    nearest(x->data, n, dim, centroids, k, &w, labels, d2);
+    ws_free(&w);
+  } else {
+    nearest_exact(x->data, n, dim, centroids, k, labels, d2);
+  }
+  if (distance)
+    for (int64_t i = 0; i < n; i++) distance[i] = sqrt(distance[i]);
+  else
+    free(d2);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fit state */
+
+typedef struct {
+  const ps_matrix_t *x;
+  const ps_kmeans_opts_t *o;
+  MPI_Comm comm;
+  int rank, size;
+  int64_t n, nl, dim, k;
+  int trials;
+  int64_t *range;     /* [size][2] row_offset, n_local of every rank */
+  nearest_ws_t ws;    /* for k centres */
+  double *packed;     /* [k*dim + k + 2] sums, counts, inertia, changed */
+  double *cent, *cnew; /* [k][dim] */
+  int32_t *lab;       /* [nl] current labels */
+  int32_t *lab_new;   /* [nl] scratch */
+  double *d2;         /* [nl] squared distance to own centre */
+  double *w;          /* [nl] seeding weights (squared distance to chosen centres) */
+  double *cand;       /* [trials][dim + 1] k-means++ candidates (row, global index) */
+  double *pot;        /* [trials] */
+  double *uu;         /* [trials] */
+  int *claim;         /* [trials] */
+  int *empty;         /* [k] */
+  int64_t *sizes;     /* [k] */
+  int64_t *pick;      /* [k] */
+  int64_t *hset;      /* [hcap] open-addressing set of global rows */
+  int64_t hcap;
+  double *rowbuf;     /* [dim + 1] */
+  double tol_abs;
+  int few;
+  int64_t relocs;
+} fit_t;
+
+static void fit_free(fit_t *f) {
+  ws_free(&f->ws);
+  free(f->range);
+  free(f->packed);
+  free(f->cent);
+  free(f->cnew);
+  free(f->lab);
+  free(f->lab_new);
+  free(f->d2);
+  free(f->w);
+  free(f->cand);
+  free(f->pot);
+  free(f->uu);
+  free(f->claim);
+  free(f->empty);
+  free(f->sizes);
+  free(f->pick);
+  free(f->hset);
+  free(f->rowbuf);
+}
+
+static int owner_of(const fit_t *f, int64_t g) {
+  for (int r = 0; r < f->size; r++)
+    if (g >= f->range[2 * r] && g < f->range[2 * r] + f->range[2 * r + 1]) return r;
+  return -1;
+}
+
+/* Collective: global row g into out [dim] on every rank. */
+static ps_err_t fetch_row(fit_t *f, int64_t g, double *out) {
+  ps_err_t err = PS_OK;
+  int owner = owner_of(f, g);
+  /* The ranges are identical on all ranks, so they all agree here. */
+  PS_CHECK(owner >= 0, PS_ERR_INTERNAL, "k-means: global row %lld has no owner", (long long)g);
+  if (owner == f->rank)
+    memcpy(out, f->x->data + (g - f->x->row_offset) * f->dim, (size_t)f->dim * sizeof *out);
+  PS_TRY(ps_bcast_double(out, f->dim, owner, f->comm));
+cleanup:
+  return err;
+}
+
+static void hset_clear(fit_t *f) {
+  for (int64_t i = 0; i < f->hcap; i++) f->hset[i] = -1;
+}
+
+/* Insert g; 1 if it was new, 0 if already present. */
+static int hset_insert(fit_t *f, int64_t g) {
+  uint64_t h = ((uint64_t)g * 0x9e3779b97f4a7c15ULL) >> 17;
+  for (int64_t i = (int64_t)(h & (uint64_t)(f->hcap - 1));; i = (i + 1) & (f->hcap - 1)) {
+    if (f->hset[i] == g) return 0;
+    if (f->hset[i] < 0) {
+      f->hset[i] = g;
+      return 1;
+    }
+  }
+}
+
+/* Index of the weighted row where the running sum (starting at start) first
+ * exceeds u; the last positive-weight row when rounding leaves u beyond the
+ * end; -1 if no weight is positive. wscale (may be NULL) multiplies w. */
+static int64_t pick_weighted(const double *w, const double *wscale, int64_t n, double start,
+                             double u) {
+  double cum = start;
+  int64_t last = -1;
+  for (int64_t i = 0; i < n; i++) {
+    double v = wscale ? wscale[i] * w[i] : w[i];
+    if (v > 0) {
+      cum += v;
+      last = i;
+      if (cum > u) return i;
+    }
+  }
+  return last;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Seeding */
+
+/* k-means++ with exact D^2 sampling across ranks (greedy trials). */
+static ps_err_t seed_kmeanspp(fit_t *f, int run) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, nl = f->nl, k = f->k;
+  const double *x = f->x->data;
+  const uint64_t seed = f->o->seed;
+  const int T = f->trials;
+  double *w = f->w;
+
+  PS_TRY(fetch_row(f, uniform_index(seed, stream_of(ST_PP, run, 0), 0, f->n), f->cent));
+  for (int64_t i = 0; i < nl; i++) w[i] = sqdist(x + i * dim, f->cent, dim);
+
+  for (int64_t c = 1; c < k; c++) {
+    const uint64_t st = stream_of(ST_PP, run, c);
+    double *dst = f->cent + c * dim;
+    double local = 0.0, total, prefix;
+    for (int64_t i = 0; i < nl; i++) local += w[i];
+    total = local;
+    PS_TRY(ps_reduce_sum(&total, 1, f->comm));
+    if (!(total > 0)) {
+      /* Every row sits on a chosen centre: fewer distinct rows than k. */
+      f->few = 1;
+      PS_TRY(fetch_row(f, uniform_index(seed, st, (uint64_t)T, f->n), dst));
+      continue;
+    }
+    PS_TRY(ps_reduce_exscan_sum(local, &prefix, f->comm));
+    /* The owner of a draw is the last rank with weight whose prefix <= u. */
+    for (int t = 0; t < T; t++) {
+      f->uu[t] = ps_rng_uniform(seed, st, (uint64_t)t) * total;
+      f->claim[t] = (local > 0 && f->uu[t] >= prefix) ? f->rank : -1;
+    }
+    PS_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, f->claim, T, MPI_INT, MPI_MAX, f->comm));
+    for (int t = 0; t < T; t++) {
+      double *ct = f->cand + t * (dim + 1);
+      PS_CHECK(f->claim[t] >= 0, PS_ERR_INTERNAL, "k-means++: no rank owns draw %d", t);
+      if (f->claim[t] == f->rank) {
+        int64_t i = pick_weighted(w, NULL, nl, prefix, f->uu[t]);
+        memcpy(ct, x + i * dim, (size_t)dim * sizeof *ct);
+        ct[dim] = (double)(f->x->row_offset + i);
+      }
+      PS_TRY(ps_bcast_double(ct, dim + 1, f->claim[t], f->comm));
+    }
+    /* Potential of each candidate: one reduction for all trials. */
+    for (int t = 0; t < T; t++) f->pot[t] = 0.0;
+    for (int64_t i = 0; i < nl; i++) {
+      const double *xi = x + i * dim;
+      for (int t = 0; t < T; t++) {
+        double d = sqdist(xi, f->cand + t * (dim + 1), dim);
+        f->pot[t] += d < w[i] ? d : w[i];
+      }
+    }
+    PS_TRY(ps_reduce_sum(f->pot, T, f->comm));
+    int best = 0;
+    for (int t = 1; t < T; t++)
+      if (f->pot[t] < f->pot[best]) best = t;
+    memcpy(dst, f->cand + best * (dim + 1), (size_t)dim * sizeof *dst);
+    for (int64_t i = 0; i < nl; i++) {
+      double d = sqdist(x + i * dim, dst, dim);
+      if (d < w[i]) w[i] = d;
+    }
+  }
+cleanup:
+  return err;
+}
+
+/* k distinct global rows, uniformly (Floyd's sampling), owners broadcast. */
+static ps_err_t seed_random(fit_t *f, int run) {
+  ps_err_t err = PS_OK;
+  const uint64_t st = stream_of(ST_RANDOM, run, 0);
+  int64_t m = 0;
+  hset_clear(f);
+  for (int64_t j = f->n - f->k; j < f->n; j++) {
+    int64_t t = uniform_index(f->o->seed, st, (uint64_t)j, j + 1);
+    if (hset_insert(f, t)) {
+      f->pick[m++] = t;
+    } else {
+      hset_insert(f, j);
+      f->pick[m++] = j;
+    }
+  }
+  for (int64_t c = 0; c < f->k; c++) PS_TRY(fetch_row(f, f->pick[c], f->cent + c * f->dim));
+cleanup:
+  return err;
+}
+
+/* Weighted greedy k-means++ on m candidate rows cand [m][dim] with weights
+ * wts [m]; identical on every rank (no communication). cl [m] is scratch. */
+static void recluster(fit_t *f, int run, const double *cand, const double *wts, int64_t m,
+                      double *cl, int phi_zero) {
+  const int64_t dim = f->dim, k = f->k;
+  const uint64_t seed = f->o->seed;
+  const int T = f->trials;
+  double wsum = 0.0;
+  for (int64_t j = 0; j < m; j++) wsum += wts[j];
+  int64_t j0 = pick_weighted(wts, NULL, m, 0.0,
+                             ps_rng_uniform(seed, stream_of(ST_PAR_RECLUSTER, run, 0), 0) * wsum);
+  if (j0 < 0) j0 = 0;
+  memcpy(f->cent, cand + j0 * dim, (size_t)dim * sizeof(double));
+  for (int64_t j = 0; j < m; j++) cl[j] = sqdist(cand + j * dim, f->cent, dim);
+
+  for (int64_t c = 1; c < k; c++) {
+    const uint64_t st = stream_of(ST_PAR_RECLUSTER, run, c);
+    double *dst = f->cent + c * dim;
+    double total = 0.0;
+    for (int64_t j = 0; j < m; j++) total += wts[j] * cl[j];
+    if (!(total > 0)) {
+      /* The weighted candidates are all chosen: take any candidate; Lloyd
+       * relocates the duplicate. If every row also sits on a candidate, the
+       * data has fewer distinct rows than k. */
+      if (phi_zero) f->few = 1;
+      memcpy(dst, cand + uniform_index(seed, st, (uint64_t)T, m) * dim,
+             (size_t)dim * sizeof(double));
+      continue;
+    }
+    int64_t best_j = 0;
+    double best_pot = INFINITY;
+    for (int t = 0; t < T; t++) {
+      double u = ps_rng_uniform(seed, st, (uint64_t)t) * total;
+      int64_t jt = pick_weighted(cl, wts, m, 0.0, u);
+      const double *cj = cand + jt * dim;
+      double pot = 0.0;
+      for (int64_t j = 0; j < m; j++) {
+        double d = sqdist(cand + j * dim, cj, dim);
+        pot += wts[j] * (d < cl[j] ? d : cl[j]);
+      }
+      if (pot < best_pot) {
+        best_pot = pot;
+        best_j = jt;
+      }
+    }
+    memcpy(dst, cand + best_j * dim, (size_t)dim * sizeof(double));
+    for (int64_t j = 0; j < m; j++) {
+      double d = sqdist(cand + j * dim, dst, dim);
+      if (d < cl[j]) cl[j] = d;
+    }
+  }
+}
+
+/* Weighted Lloyd on the candidates from the centres in f->cent, like Spark's
+ * local k-means after k-means||. It costs almost nothing (m is about
+ * rounds * oversample * k) and starts the full-data Lloyd near a local optimum:
+ * on a 200,000 x 10, k = 50 mixture the distributed iterations roughly halved
+ * with about the same final inertia. No communication; sums [k][dim + 1] and
+ * lab [m] are scratch. An empty cluster keeps its centre. */
+static void refine_candidates(fit_t *f, const double *cand, const double *wts, int64_t m,
+                              double *sums, int32_t *lab) {
+  const int64_t dim = f->dim, k = f->k;
+  for (int64_t j = 0; j < m; j++) lab[j] = -1;
+  for (int it = 0; it < KM_REFINE_ITER; it++) {
+    int64_t changed = 0;
+    memset(sums, 0, (size_t)(k * (dim + 1)) * sizeof(double));
+    for (int64_t j = 0; j < m; j++) {
+      const double *cj = cand + j * dim;
+      int32_t best = 0;
+      double bd = sqdist(cj, f->cent, dim);
+      for (int64_t c = 1; c < k; c++) {
+        double d = sqdist(cj, f->cent + c * dim, dim);
+        if (d < bd) {
+          bd = d;
+          best = (int32_t)c;
+        }
+      }
+      changed += best != lab[j];
+      lab[j] = best;
+      double *sc = sums + (int64_t)best * (dim + 1);
+      for (int64_t d = 0; d < dim; d++) sc[d] += wts[j] * cj[d];
+      sc[dim] += wts[j];
+    }
+    if (!changed) break;
+    for (int64_t c = 0; c < k; c++) {
+      const double *sc = sums + c * (dim + 1);
+      if (sc[dim] > 0)
+        for (int64_t d = 0; d < dim; d++) f->cent[c * dim + d] = sc[d] / sc[dim];
+    }
+  }
+}
+
+/* k-means|| (Bahmani et al. 2012): oversampled rounds, then weighted
+ * k-means++ on the candidates. */
+static ps_err_t seed_parallel(fit_t *f, int run) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, nl = f->nl, k = f->k;
+  const double *x = f->x->data;
+  const uint64_t seed = f->o->seed;
+  const double l = f->o->oversample * (double)k;
+  double *d2 = f->w;            /* distance to the nearest candidate */
+  int32_t *sel = f->lab_new;    /* selection flags, then nearest candidate */
+  double *tmp = f->d2;          /* scratch distances */
+  double *cand = NULL, *sendbuf = NULL, *recvbuf = NULL, *wts = NULL, *cl = NULL, *rsums = NULL;
+  int64_t *cidx = NULL, *allm = NULL;
+  int32_t *rlab = NULL;
+  int *counts = NULL, *displs = NULL;
+  nearest_ws_t ws;
+  int64_t m = 0, cap = 0;
+  double phi = 0.0;
+  memset(&ws, 0, sizeof ws);
+
+  allm = malloc((size_t)f->size * sizeof *allm);
+  counts = malloc((size_t)f->size * sizeof *counts);
+  displs = malloc((size_t)f->size * sizeof *displs);
+  cap = 1;
+  cand = malloc((size_t)(cap * dim) * sizeof *cand);
+  cidx = malloc((size_t)cap * sizeof *cidx);
+  err = (allm && counts && displs && cand && cidx)
+            ? PS_OK
+            : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory in k-means|| seeding");
+  PS_AGREE(f->comm);
+
+  cidx[0] = uniform_index(seed, stream_of(ST_PAR_FIRST, run, 0), 0, f->n);
+  PS_TRY(fetch_row(f, cidx[0], cand));
+  m = 1;
+  for (int64_t i = 0; i < nl; i++) {
+    d2[i] = sqdist(x + i * dim, cand, dim);
+    phi += d2[i];
+  }
+  PS_TRY(ps_reduce_sum(&phi, 1, f->comm));
+
+  for (int r = 1; r <= f->o->parallel_rounds && phi > 0; r++) {
+    const uint64_t st = stream_of(ST_PAR_ROUND, run, r);
+    int64_t mloc = 0, mnew = 0;
+    for (int64_t i = 0; i < nl; i++) {
+      double p = l * d2[i] / phi;
+      int s = p >= 1.0 || (p > 0 && ps_rng_uniform(seed, st, (uint64_t)(f->x->row_offset + i)) < p);
+      sel[i] = s;
+      mloc += s;
+    }
+    PS_CALL_MPI(MPI_Allgather(&mloc, 1, MPI_INT64_T, allm, 1, MPI_INT64_T, f->comm));
+    for (int q = 0; q < f->size; q++) {
+      /* Every rank sees the same counts, so they all take the same branch. */
+      PS_CHECK(allm[q] <= (INT_MAX - (int64_t)mnew * (dim + 1)) / (dim + 1), PS_ERR_MEM,
+               "k-means||: too many candidates for one MPI message (--kmeans-oversample %g)",
+               f->o->oversample);
+      displs[q] = (int)(mnew * (dim + 1));
+      counts[q] = (int)(allm[q] * (dim + 1));
+      mnew += allm[q];
+    }
+    if (mnew == 0) continue;
+    free(sendbuf);
+    free(recvbuf);
+    ws_free(&ws);
+    sendbuf = malloc((size_t)((mloc > 0 ? mloc : 1) * (dim + 1)) * sizeof *sendbuf);
+    recvbuf = malloc((size_t)(mnew * (dim + 1)) * sizeof *recvbuf);
+    int ok = sendbuf && recvbuf && ws_alloc(&ws, mnew, dim);
+    if (ok && m + mnew > cap) {
+      double *nc = realloc(cand, (size_t)((m + mnew) * dim) * sizeof *cand);
+      if (nc) cand = nc;
+      int64_t *ni = realloc(cidx, (size_t)(m + mnew) * sizeof *cidx);
+      if (ni) cidx = ni;
+      ok = nc && ni;
+      if (ok) cap = m + mnew;
+    }
+    err = ok ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory in k-means||");
+    PS_AGREE(f->comm);
+    for (int64_t i = 0, q = 0; i < nl; i++) {
+      if (!sel[i]) continue;
+      memcpy(sendbuf + q * (dim + 1), x + i * dim, (size_t)dim * sizeof *sendbuf);
+      sendbuf[q * (dim + 1) + dim] = (double)(f->x->row_offset + i);
+      q++;
+    }
+    PS_CALL_MPI(MPI_Allgatherv(sendbuf, (int)(mloc * (dim + 1)), MPI_DOUBLE, recvbuf, counts,
+                               displs, MPI_DOUBLE, f->comm));
+    /* Row blocks ascend with the rank, so the candidates arrive in global row
+     * order whatever the rank count. */
+    for (int64_t q = 0; q < mnew; q++) {
+      memcpy(cand + (m + q) * dim, recvbuf + q * (dim + 1), (size_t)dim * sizeof *cand);
+      cidx[m + q] = (int64_t)recvbuf[q * (dim + 1) + dim];
+    }
+    nearest(x, nl, dim, cand + m * dim, mnew, &ws, NULL, tmp);
+    m += mnew;
+    phi = 0.0;
+    for (int64_t i = 0; i < nl; i++) {
+      if (tmp[i] < d2[i]) d2[i] = tmp[i];
+      phi += d2[i];
+    }
+    PS_TRY(ps_reduce_sum(&phi, 1, f->comm));
+  }
+
+  if (m <= k) {
+    /* Few candidates: use them all and top up with distinct uniform rows. */
+    if (m < k && !(phi > 0)) f->few = 1;
+    memcpy(f->cent, cand, (size_t)(m * dim) * sizeof *cand);
+    hset_clear(f);
+    for (int64_t q = 0; q < m; q++) hset_insert(f, cidx[q]);
+    uint64_t ctr = 0;
+    const uint64_t st = stream_of(ST_PAR_TOPUP, run, 0);
+    while (m < k) {
+      int64_t g = uniform_index(seed, st, ctr++, f->n);
+      if (!hset_insert(f, g)) continue;
+      PS_TRY(fetch_row(f, g, f->cent + m * dim));
+      m++;
+    }
+  } else {
+    /* Weight of a candidate: the number of rows nearest to it. */
+    ws_free(&ws);
+    wts = malloc((size_t)m * sizeof *wts);
+    cl = malloc((size_t)m * sizeof *cl);
+    rsums = malloc((size_t)(k * (dim + 1)) * sizeof *rsums);
+    rlab = malloc((size_t)m * sizeof *rlab);
+    int ok = wts && cl && rsums && rlab && ws_alloc(&ws, m, dim);
+    err = ok ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory in k-means||");
+    PS_AGREE(f->comm);
+    nearest(x, nl, dim, cand, m, &ws, sel, tmp);
+    for (int64_t q = 0; q < m; q++) wts[q] = 0.0;
+    for (int64_t i = 0; i < nl; i++) wts[sel[i]] += 1.0;
+    PS_TRY(ps_reduce_sum(wts, m, f->comm));
+    recluster(f, run, cand, wts, m, cl, !(phi > 0));
+    refine_candidates(f, cand, wts, m, rsums, rlab);
+    /* Every rank computed the same; rank 0's copy makes it certain. */
+    PS_TRY(ps_bcast_double(f->cent, k * dim, 0, f->comm));
+  }
+cleanup:
+  ws_free(&ws);
+  free(cand);
+  free(cidx);
+  free(sendbuf);
+  free(recvbuf);
+  free(wts);
+  free(cl);
+  free(rsums);
+  free(rlab);
+  free(allm);
+  free(counts);
+  free(displs);
+  return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lloyd */
+
+/* Move each empty cluster to the row farthest from its own centre (the next
+ * farthest for the next empty cluster), like scikit-learn: the row's weight
+ * moves from its old cluster's sums to the empty one. */
+static ps_err_t relocate_empty(fit_t *f, double *sums, double *cnt) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, k = f->k;
+  int n_empty = 0;
+  for (int64_t j = 0; j < k; j++)
+    if (cnt[j] == 0) f->empty[n_empty++] = (int)j;
+  for (int e = 0; e < n_empty; e++) {
+    const int j = f->empty[e];
+    double v = -INFINITY;
+    int64_t bi = -1;
+    for (int64_t i = 0; i < f->nl; i++)
+      if (f->d2[i] > v) {
+        v = f->d2[i];
+        bi = i;
+      }
+    int owner;
+    PS_TRY(ps_reduce_maxloc(&v, &owner, f->comm));
+    if (!(v > 0)) {
+      /* Every remaining row sits on its centre, so some centres coincide:
+       * fewer distinct rows than k. Keep the empty centres where they are. */
+      f->few = 1;
+      break;
+    }
+    if (owner == f->rank) {
+      memcpy(f->rowbuf, f->x->data + bi * dim, (size_t)dim * sizeof(double));
+      f->rowbuf[dim] = (double)f->lab[bi];
+      f->d2[bi] = -INFINITY; /* used */
+    }
+    PS_TRY(ps_bcast_double(f->rowbuf, dim + 1, owner, f->comm));
+    int64_t old = (int64_t)f->rowbuf[dim];
+    for (int64_t d = 0; d < dim; d++) {
+      sums[old * dim + d] -= f->rowbuf[d];
+      sums[(int64_t)j * dim + d] = f->rowbuf[d];
+    }
+    cnt[old] -= 1.0;
+    cnt[j] = 1.0;
+    f->relocs++;
+  }
+cleanup:
+  return err;
+}
+
+/* One Lloyd run from f->cent. Leaves the final centres in f->cent, labels in
+ * f->lab, squared distances in f->d2 and global sizes in f->sizes. */
+static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, nl = f->nl, k = f->k;
+  const double *x = f->x->data;
+  double *sums = f->packed, *cnt = f->packed + k * dim, *extra = cnt + k;
+  const int64_t npack = k * dim + k + 2;
+  int strict = 0, stopped = 0, it;
+
+  for (int64_t i = 0; i < nl; i++) f->lab[i] = -1;
+  for (it = 0; it < f->o->max_iter; it++) {
+    nearest(x, nl, dim, f->cent, k, &f->ws, f->lab_new, f->d2);
+    memset(f->packed, 0, (size_t)npack * sizeof(double));
+    double in = 0.0, changed = 0.0;
+    for (int64_t i = 0; i < nl; i++) {
+      int32_t j = f->lab_new[i];
+      if (j != f->lab[i]) changed += 1.0;
+      f->lab[i] = j;
+      const double *xi = x + i * dim;
+      double *sj = sums + (int64_t)j * dim;
+      for (int64_t d = 0; d < dim; d++) sj[d] += xi[d];
+      cnt[j] += 1.0;
+      in += f->d2[i];
+    }
+    extra[0] = in;
+    extra[1] = changed;
+    PS_TRY(ps_reduce_sum(f->packed, npack, f->comm));
+    PS_TRY(relocate_empty(f, sums, cnt));
+
+    double shift = 0.0;
+    for (int64_t j = 0; j < k; j++) {
+      const double *old = f->cent + j * dim;
+      double *nw = f->cnew + j * dim;
+      if (cnt[j] > 0) {
+        for (int64_t d = 0; d < dim; d++) nw[d] = sums[j * dim + d] / cnt[j];
+      } else {
+        memcpy(nw, old, (size_t)dim * sizeof *nw);
+      }
+      shift += sqdist(nw, old, dim);
+    }
+    double *t = f->cent;
+    f->cent = f->cnew;
+    f->cnew = t;
+
+    if (extra[1] == 0) {
+      strict = 1;
+      stopped = 1;
+      break;
+    }
+    if (shift <= f->tol_abs) {
+      stopped = 1;
+      break;
+    }
+    if ((it + 1) % KM_AGREE_EVERY == 0) PS_AGREE(f->comm);
+  }
+  *iters = stopped ? it + 1 : f->o->max_iter;
+  *converged = stopped;
+
+  /* Labels and distances that match the final centres. */
+  if (!strict)
+    nearest(x, nl, dim, f->cent, k, &f->ws, f->lab, f->d2);
+  else
+    for (int64_t i = 0; i < nl; i++)
+      f->d2[i] = sqdist(x + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
+  memset(f->packed, 0, (size_t)(k + 1) * sizeof(double));
+  for (int64_t i = 0; i < nl; i++) {
+    f->packed[f->lab[i]] += 1.0;
+    f->packed[k] += f->d2[i];
+  }
+  PS_TRY(ps_reduce_sum(f->packed, k + 1, f->comm));
+  for (int64_t j = 0; j < k; j++) f->sizes[j] = (int64_t)f->packed[j];
+  *inertia = f->packed[k];
+cleanup:
+  return err;
+}
+
+/* tol * mean of the per-feature (population) variances, two-pass. */
+static ps_err_t tolerance(fit_t *f, double *out) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, nl = f->nl;
+  const double *x = f->x->data;
+  double *mean = f->cent, *ss = f->cnew; /* both hold >= dim doubles */
+  *out = 0.0;
+  for (int64_t d = 0; d < dim; d++) mean[d] = ss[d] = 0.0;
+  for (int64_t i = 0; i < nl; i++)
+    for (int64_t d = 0; d < dim; d++) mean[d] += x[i * dim + d];
+  PS_TRY(ps_reduce_sum(mean, dim, f->comm));
+  for (int64_t d = 0; d < dim; d++) mean[d] /= (double)f->n;
+  for (int64_t i = 0; i < nl; i++)
+    for (int64_t d = 0; d < dim; d++) {
+      double t = x[i * dim + d] - mean[d];
+      ss[d] += t * t;
+    }
+  PS_TRY(ps_reduce_sum(ss, dim, f->comm));
+  double v = 0.0;
+  for (int64_t d = 0; d < dim; d++) v += ss[d] / (double)f->n;
+  *out = f->o->tol == 0 ? 0.0 : f->o->tol * v / (double)dim;
+cleanup:
+  return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fit */
+
+static ps_err_t validate(const ps_kmeans_opts_t *o, int64_t n, int64_t dim) {
+  ps_err_t err = PS_OK;
+  PS_CHECK(n > 0, PS_ERR_ARG, "k-means: no rows to cluster (0 rows on all ranks)");
+  PS_CHECK(dim > 0, PS_ERR_ARG, "k-means: the rows have no columns");
+  PS_CHECK(o->k >= 1 && o->k <= n, PS_ERR_ARG,
+           "--k %lld must be between 1 and the number of rows (%lld)", (long long)o->k,
+           (long long)n);
+  PS_CHECK(o->k <= INT_MAX && dim <= INT_MAX, PS_ERR_ARG,
+           "--k %lld or the column count %lld is too large for BLAS", (long long)o->k,
+           (long long)dim);
+  PS_CHECK(o->n_init >= 1, PS_ERR_ARG, "--kmeans-n-init %d must be >= 1", o->n_init);
+  PS_CHECK(o->max_iter >= 1, PS_ERR_ARG, "--kmeans-max-iter %d must be >= 1", o->max_iter);
+  PS_CHECK(o->tol >= 0 && isfinite(o->tol), PS_ERR_ARG, "--kmeans-tol %g must be a number >= 0",
+           o->tol);
+  PS_CHECK(o->init == PS_KM_INIT_KMEANSPP || o->init == PS_KM_INIT_PARALLEL ||
+               o->init == PS_KM_INIT_RANDOM,
+           PS_ERR_ARG, "--kmeans-init: unknown method %d", (int)o->init);
+  if (o->init == PS_KM_INIT_PARALLEL && !o->init_centroids) {
+    PS_CHECK(o->parallel_rounds >= 1, PS_ERR_ARG, "--kmeans-rounds %d must be >= 1",
+             o->parallel_rounds);
+    PS_CHECK(o->oversample > 0 && isfinite(o->oversample), PS_ERR_ARG,
+             "--kmeans-oversample %g must be > 0", o->oversample);
+  }
+  if (o->init_centroids)
+    for (int64_t q = 0; q < o->k * dim; q++)
+      PS_CHECK(isfinite(o->init_centroids[q]), PS_ERR_ARG,
+               "k-means: the initial centroids contain a non-finite value");
+cleanup:
+  return err;
+}
+
+ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_Comm comm,
+                       ps_kmeans_t **out) {
+  ps_err_t err = PS_OK;
+  ps_kmeans_opts_t defaults;
+  ps_kmeans_t *km = NULL;
+  fit_t f;
+  memset(&f, 0, sizeof f);
+  *out = NULL;
+  if (!opts) {
+    ps_kmeans_opts_default(&defaults);
+    opts = &defaults;
+  }
+  f.x = x;
+  f.o = opts;
+  f.comm = comm;
+  MPI_Comm_rank(comm, &f.rank);
+  MPI_Comm_size(comm, &f.size);
+  f.nl = x->n_local;
+  f.dim = x->n_cols;
+  f.k = opts->k;
+
+  /* Where every rank's rows sit: owners of global rows, and the check that the
+   * blocks tile [0, n) in rank order (the rank-count invariance relies on it). */
+  f.range = malloc((size_t)(2 * f.size) * sizeof *f.range);
+  err = f.range ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
+  PS_AGREE(comm);
+  {
+    int64_t mine[2] = {x->row_offset, x->n_local};
+    PS_CALL_MPI(MPI_Allgather(mine, 2, MPI_INT64_T, f.range, 2, MPI_INT64_T, comm));
+  }
+  f.n = 0;
+  for (int r = 0; r < f.size; r++) {
+    PS_CHECK(f.range[2 * r] == f.n && f.range[2 * r + 1] >= 0, PS_ERR_INTERNAL,
+             "k-means: row blocks are not contiguous in rank order (rank %d starts at %lld)", r,
+             (long long)f.range[2 * r]);
+    f.n += f.range[2 * r + 1];
+  }
+  PS_TRY(validate(opts, f.n, f.dim));
+
+  {
+    const int64_t k = f.k, dim = f.dim, nl1 = f.nl > 0 ? f.nl : 1;
+    const int n_runs = opts->init_centroids ? 1 : opts->n_init;
+    f.trials = n_trials(k);
+    f.hcap = 2;
+    while (f.hcap < 2 * k) f.hcap *= 2;
+    int ok = ws_alloc(&f.ws, k, dim);
+    f.packed = malloc((size_t)(k * dim + k + 2) * sizeof(double));
+    f.cent = malloc((size_t)(k * dim) * sizeof(double));
+    f.cnew = malloc((size_t)(k * dim) * sizeof(double));
+    f.lab = malloc((size_t)nl1 * sizeof(int32_t));
+    f.lab_new = malloc((size_t)nl1 * sizeof(int32_t));
+    f.d2 = malloc((size_t)nl1 * sizeof(double));
+    f.w = malloc((size_t)nl1 * sizeof(double));
+    f.cand = malloc((size_t)(f.trials * (dim + 1)) * sizeof(double));
+    f.pot = malloc((size_t)f.trials * sizeof(double));
+    f.uu = malloc((size_t)f.trials * sizeof(double));
+    f.claim = malloc((size_t)f.trials * sizeof(int));
+    f.empty = malloc((size_t)k * sizeof(int));
+    f.sizes = malloc((size_t)k * sizeof(int64_t));
+    f.pick = malloc((size_t)k * sizeof(int64_t));
+    f.hset = malloc((size_t)f.hcap * sizeof(int64_t));
+    f.rowbuf = malloc((size_t)(dim + 1) * sizeof(double));
+    km = calloc(1, sizeof *km);
+    if (km) {
+      km->centroids = malloc((size_t)(k * dim) * sizeof(double));
+      km->labels = malloc((size_t)nl1 * sizeof(int32_t));
+      km->distance = malloc((size_t)nl1 * sizeof(double));
+      km->sizes = malloc((size_t)k * sizeof(int64_t));
+      km->run_inertia = malloc((size_t)n_runs * sizeof(double));
+      km->run_iterations = malloc((size_t)n_runs * sizeof(int));
+    }
+    ok = ok && f.packed && f.cent && f.cnew && f.lab && f.lab_new && f.d2 && f.w && f.cand &&
+         f.pot && f.uu && f.claim && f.empty && f.sizes && f.pick && f.hset && f.rowbuf && km &&
+         km->centroids && km->labels && km->distance && km->sizes && km->run_inertia &&
+         km->run_iterations;
+    if (!ok)
+      err = ps_error(PS_ERR_MEM, __FILE__, __LINE__,
+                     "out of memory for k-means (k = %lld, %lld local rows x %lld columns)",
+                     (long long)k, (long long)f.nl, (long long)dim);
+    PS_AGREE(comm);
+    km->k = k;
+    km->dim = dim;
+    km->n_local = f.nl;
+    km->n_runs = n_runs;
+  }
+  PS_TRY(tolerance(&f, &f.tol_abs));
+
+  for (int run = 0; run < km->n_runs; run++) {
+    int iters = 0, conv = 0;
+    double inertia = 0.0;
+    if (opts->init_centroids)
+      memcpy(f.cent, opts->init_centroids, (size_t)(f.k * f.dim) * sizeof(double));
+    else if (opts->init == PS_KM_INIT_PARALLEL)
+      PS_TRY(seed_parallel(&f, run));
+    else if (opts->init == PS_KM_INIT_RANDOM)
+      PS_TRY(seed_random(&f, run));
+    else
+      PS_TRY(seed_kmeanspp(&f, run));
+    PS_TRY(lloyd(&f, &iters, &conv, &inertia));
+    /* The inertia is global, so every rank takes the same branch. */
+    PS_CHECK(isfinite(inertia), PS_ERR_NUMERIC,
+             "k-means: the inertia is not finite (non-finite input values?)");
+    km->run_inertia[run] = inertia;
+    km->run_iterations[run] = iters;
+    if (run == 0 || inertia < km->inertia) {
+      memcpy(km->centroids, f.cent, (size_t)(f.k * f.dim) * sizeof(double));
+      memcpy(km->sizes, f.sizes, (size_t)f.k * sizeof(int64_t));
+      for (int64_t i = 0; i < f.nl; i++) {
+        km->labels[i] = f.lab[i];
+        km->distance[i] = sqrt(f.d2[i]);
+      }
+      km->inertia = inertia;
+      km->iterations = iters;
+      km->converged = conv;
+      km->best_run = run;
+    }
+    if (opts->on_run) opts->on_run(opts->cb_ctx, run, iters, inertia, conv);
+    PS_AGREE(comm);
+  }
+  km->n_empty_relocations = f.relocs;
+  km->few_distinct = f.few;
+cleanup:
+  /* Every failure above is either agreed already or decided on data that is
+   * identical on all ranks, so all ranks arrive here together. */
+  err = ps_err_agree(comm, err);
+  if (err == PS_OK) {
+    *out = km;
+    km = NULL;
+  }
+  fit_free(&f);
+  ps_kmeans_destroy(&km);
+  return err;
+}

@@ -1,0 +1,353 @@
+/* pca.c - principal component analysis of a row-distributed matrix.
+ *
+ * Fit: the column means come from one sum-reduction; each rank then subtracts
+ * the global mean from its rows block by block and accumulates the centred
+ * cross-product with dsyrk (BLAS3). The upper triangles and the centred
+ * column sums (which correct for the rounding of the mean) are combined in one
+ * reduction, so the covariance stays accurate for unscaled data with large
+ * means. The d x d eigenproblem is solved by LAPACK on rank 0 (broadcast) or
+ * by ScaLAPACK on a 2-D grid; every rank then post-processes the same
+ * eigenpairs identically (sort, clip, sign convention, variance ratios).
+ */
+#include "popseg/pca.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popseg/reduce.h"
+#include "popseg/scalapack.h"
+
+/* Rows per block when centring: enough for BLAS3 efficiency, bounded memory. */
+static int64_t block_rows(int64_t d) {
+  int64_t b = ((int64_t)1 << 21) / (d > 0 ? d : 1); /* ~16 MB of doubles */
+  if (b > 4096) b = 4096;
+  if (b < 16) b = 16;
+  return b;
+}
+
+void ps_pca_opts_default(ps_pca_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  o->n_components = 0;
+  o->keep = 0;
+  o->variance = 0.80;
+  o->solver = PS_PCA_AUTO;
+  o->auto_threshold = 1000;
+  o->block_size = 64;
+}
+
+const char *ps_pca_solver_name(ps_pca_solver_t s) {
+  switch (s) {
+    case PS_PCA_AUTO: return "auto";
+    case PS_PCA_LAPACK: return "lapack";
+    case PS_PCA_SCALAPACK: return "scalapack";
+  }
+  return "unknown";
+}
+
+ps_err_t ps_pca_solver_parse(const char *s, ps_pca_solver_t *out) {
+  ps_err_t err = PS_OK;
+  PS_CHECK(s != NULL, PS_ERR_ARG, "--pca-solver needs a value: auto, lapack or scalapack");
+  if (!strcmp(s, "auto"))
+    *out = PS_PCA_AUTO;
+  else if (!strcmp(s, "lapack"))
+    *out = PS_PCA_LAPACK;
+  else if (!strcmp(s, "scalapack"))
+    *out = PS_PCA_SCALAPACK;
+  else
+    PS_CHECK(0, PS_ERR_ARG, "--pca-solver '%s' must be auto, lapack or scalapack", s);
+cleanup:
+  return err;
+}
+
+ps_err_t ps_pca_create(int64_t d, int64_t p, ps_pca_t **out) {
+  ps_err_t err = PS_OK;
+  ps_pca_t *pca = NULL;
+  *out = NULL;
+  PS_CHECK(d >= 0 && p >= 0, PS_ERR_INTERNAL, "negative PCA shape %lld x %lld", (long long)p,
+           (long long)d);
+  pca = calloc(1, sizeof *pca);
+  PS_CHECK_ALLOC(pca);
+  pca->d = d;
+  pca->p = p;
+  pca->n_kept = p;
+  pca->solver_used = PS_PCA_LAPACK;
+  pca->grid_rows = pca->grid_cols = 1;
+  size_t sd = (size_t)(d > 0 ? d : 1), sp = (size_t)(p > 0 ? p : 1);
+  pca->mean = calloc(sd, sizeof(double));
+  PS_CHECK_ALLOC(pca->mean);
+  pca->components = calloc(sp * sd, sizeof(double));
+  PS_CHECK_ALLOC(pca->components);
+  pca->explained_variance = calloc(sp, sizeof(double));
+  PS_CHECK_ALLOC(pca->explained_variance);
+  pca->explained_variance_ratio = calloc(sp, sizeof(double));
+  PS_CHECK_ALLOC(pca->explained_variance_ratio);
+  pca->singular_values = calloc(sp, sizeof(double));
+  PS_CHECK_ALLOC(pca->singular_values);
+  *out = pca;
+  pca = NULL;
+cleanup:
+  ps_pca_destroy(&pca);
+  return err;
+}
+
+void ps_pca_destroy(ps_pca_t **pca) {
+  if (!pca || !*pca) return;
+  free((*pca)->mean);
+  free((*pca)->components);
+  free((*pca)->explained_variance);
+  free((*pca)->explained_variance_ratio);
+  free((*pca)->singular_values);
+  free(*pca);
+  *pca = NULL;
+}
+
+/* Not collective, same verdict on every rank (n, d and opts are global).
+ * Sets *p to the number of components to fit. */
+static ps_err_t validate(int64_t n, int64_t d, const ps_pca_opts_t *o, int64_t *p) {
+  ps_err_t err = PS_OK;
+  int64_t mnd = n < d ? n : d;
+  PS_CHECK(n >= 2, PS_ERR_ARG, "PCA needs at least 2 rows, got %lld", (long long)n);
+  PS_CHECK(d >= 1, PS_ERR_ARG, "PCA needs at least 1 feature, got %lld", (long long)d);
+  PS_CHECK(o->n_components >= 0, PS_ERR_ARG, "--pca-components %lld must be >= 1",
+           (long long)o->n_components);
+  PS_CHECK(o->n_components <= mnd, PS_ERR_ARG,
+           "--pca-components %lld is larger than min(rows, features) = min(%lld, %lld) = %lld",
+           (long long)o->n_components, (long long)n, (long long)d, (long long)mnd);
+  *p = o->n_components > 0 ? o->n_components : mnd;
+  PS_CHECK(o->keep >= 0, PS_ERR_ARG, "--pca-keep %lld must be >= 1", (long long)o->keep);
+  if (o->n_components > 0)
+    PS_CHECK(o->keep <= *p, PS_ERR_ARG, "--pca-keep %lld is larger than --pca-components %lld",
+             (long long)o->keep, (long long)*p);
+  PS_CHECK(o->keep <= *p, PS_ERR_ARG,
+           "--pca-keep %lld is larger than the %lld components there are: min(rows, features) "
+           "= min(%lld, %lld)",
+           (long long)o->keep, (long long)*p, (long long)n, (long long)d);
+  PS_CHECK(o->variance > 0.0 && o->variance <= 1.0, PS_ERR_ARG,
+           "--pca-variance %g must be in (0, 1]", o->variance);
+  PS_CHECK(o->solver == PS_PCA_AUTO || o->solver == PS_PCA_LAPACK ||
+               o->solver == PS_PCA_SCALAPACK,
+           PS_ERR_ARG, "unknown --pca-solver %d", (int)o->solver);
+  PS_CHECK(o->block_size >= 1, PS_ERR_ARG, "--pca-block-size %d must be >= 1", o->block_size);
+  PS_CHECK(o->auto_threshold >= 1, PS_ERR_ARG, "--pca-auto-threshold %lld must be >= 1",
+           (long long)o->auto_threshold);
+cleanup:
+  return err;
+}
+
+/* Not collective. Accumulate this rank's centred statistics:
+ * cov (upper triangle, row-major [d][d]) += sum (x - mean)(x - mean)^T and
+ * dev[d] += sum (x - mean). scratch: [block_rows(d)][d]. */
+static void accumulate(const ps_matrix_t *x, const double *mean, double *scratch, double *cov,
+                       double *dev) {
+  int64_t d = x->n_cols, nb = block_rows(d);
+  for (int64_t i0 = 0; i0 < x->n_local; i0 += nb) {
+    int64_t m = x->n_local - i0 < nb ? x->n_local - i0 : nb;
+    for (int64_t i = 0; i < m; i++) {
+      const double *row = x->data + (i0 + i) * d;
+      double *c = scratch + i * d;
+      for (int64_t j = 0; j < d; j++) {
+        c[j] = row[j] - mean[j];
+        dev[j] += c[j];
+      }
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, scratch, (int)d, 1.0,
+                cov, (int)d);
+  }
+}
+
+/* Not collective. LAPACK on the full symmetric matrix a[d][d] (overwritten):
+ * w ascending, z[d][d] with ROW i = eigenvector of w[i]. */
+static ps_err_t lapack_syevd(double *a, int64_t d, double *w, double *z) {
+  ps_err_t err = PS_OK;
+  lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, a, (lapack_int)d, w);
+  PS_CALL_LAPACK("LAPACKE_dsyevd", info);
+  /* Row-major output holds the eigenvectors in columns. */
+  for (int64_t i = 0; i < d; i++)
+    for (int64_t j = 0; j < d; j++) z[i * d + j] = a[j * d + i];
+cleanup:
+  return err;
+}
+
+/* Fix the sign of v[d]: the entry of largest magnitude (lowest index on ties)
+ * becomes positive. */
+static void fix_sign(double *v, int64_t d) {
+  int64_t best = 0;
+  for (int64_t j = 1; j < d; j++)
+    if (fabs(v[j]) > fabs(v[best])) best = j;
+  if (v[best] < 0)
+    for (int64_t j = 0; j < d; j++) v[j] = -v[j];
+}
+
+ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm comm,
+                    ps_pca_t **out) {
+  ps_err_t err = PS_OK;
+  ps_pca_t *pca = NULL;
+  int rank;
+  int64_t n = x->n_global, d = x->n_cols, p = 0;
+  int64_t ntri = 0;
+  double *cov = NULL;     /* [d][d] */
+  double *red = NULL;     /* [d (d + 1) / 2 + d]: packed upper triangle, then deviations */
+  double *scratch = NULL; /* [block_rows(d)][d] */
+  double *w = NULL;       /* [d] eigenvalues, ascending */
+  double *z = NULL;       /* [d][d] eigenvectors in rows */
+  MPI_Comm_rank(comm, &rank);
+  *out = NULL;
+
+  err = validate(n, d, opts, &p);
+  if (err == PS_OK) {
+    ntri = d * (d + 1) / 2;
+    err = ps_pca_create(d, p, &pca);
+    cov = calloc((size_t)(d * d), sizeof *cov);
+    red = calloc((size_t)(ntri + d), sizeof *red);
+    scratch = malloc((size_t)(block_rows(d) * d) * sizeof *scratch);
+    w = calloc((size_t)d, sizeof *w);
+    z = calloc((size_t)(d * d), sizeof *z);
+    if (err == PS_OK && (!cov || !red || !scratch || !w || !z))
+      err = ps_error(PS_ERR_MEM, __FILE__, __LINE__,
+                     "out of memory for the %lld x %lld PCA covariance", (long long)d,
+                     (long long)d);
+  }
+  PS_AGREE(comm);
+  pca->n_samples = n;
+
+  /* Mean. */
+  for (int64_t i = 0; i < x->n_local; i++)
+    for (int64_t j = 0; j < d; j++) red[j] += x->data[i * d + j];
+  PS_TRY(ps_reduce_sum(red, d, comm));
+  for (int64_t j = 0; j < d; j++) pca->mean[j] = red[j] / (double)n;
+
+  /* Centred cross-products; cov holds only this rank's upper triangle. */
+  memset(red, 0, (size_t)(ntri + d) * sizeof *red);
+  accumulate(x, pca->mean, scratch, cov, red + ntri);
+  for (int64_t i = 0, k = 0; i < d; i++)
+    for (int64_t j = i; j < d; j++) red[k++] = cov[i * d + j];
+  PS_TRY(ps_reduce_sum(red, ntri + d, comm));
+
+  /* S - c c^T / n is the cross-product about the exact mean when the computed
+   * mean is off by -c / n (c: global centred column sums). */
+  {
+    const double *c = red + ntri;
+    for (int64_t i = 0, k = 0; i < d; i++) {
+      for (int64_t j = i; j < d; j++, k++) {
+        double v = (red[k] - c[i] * c[j] / (double)n) / (double)(n - 1);
+        cov[i * d + j] = cov[j * d + i] = v;
+      }
+    }
+    for (int64_t j = 0; j < d; j++) pca->mean[j] += c[j] / (double)n;
+  }
+  pca->total_variance = 0.0;
+  for (int64_t j = 0; j < d; j++) pca->total_variance += cov[j * d + j];
+  if (!(pca->total_variance > 0.0))
+    err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
+                   "PCA: the %lld features have zero total variance (every feature is constant)",
+                   (long long)d);
+  PS_AGREE(comm);
+
+  ps_pca_solver_t solver = opts->solver;
+  if (solver == PS_PCA_AUTO) solver = d >= opts->auto_threshold ? PS_PCA_SCALAPACK : PS_PCA_LAPACK;
+  pca->solver_used = solver;
+  if (solver == PS_PCA_SCALAPACK) {
+    PS_TRY(ps_scalapack_syevd(cov, d, opts->block_size, comm, w, z, &pca->grid_rows,
+                              &pca->grid_cols));
+  } else {
+    pca->grid_rows = pca->grid_cols = 1;
+    if (rank == 0) err = lapack_syevd(cov, d, w, z);
+    PS_AGREE(comm);
+    /* Only the top p eigenvectors (the last p rows) are needed elsewhere. */
+    PS_TRY(ps_bcast_double(w, d, 0, comm));
+    PS_TRY(ps_bcast_double(z + (d - p) * d, p * d, 0, comm));
+  }
+
+  /* n_kept must be the same everywhere: take rank 0's trace rather than rely
+   * on the reduction giving bit-identical sums on every rank. */
+  PS_TRY(ps_bcast_double(&pca->total_variance, 1, 0, comm));
+
+  /* Every rank holds the same w, z and trace now: identical post-processing,
+   * and nothing below can fail. */
+  {
+    double cum = 0.0;
+    int64_t kept = 0;
+    for (int64_t i = 0; i < p; i++) {
+      int64_t src = d - 1 - i;
+      double ev = w[src] > 0.0 ? w[src] : 0.0;
+      double *comp = pca->components + i * d;
+      memcpy(comp, z + src * d, (size_t)d * sizeof *comp);
+      fix_sign(comp, d);
+      pca->explained_variance[i] = ev;
+      pca->explained_variance_ratio[i] = ev / pca->total_variance;
+      pca->singular_values[i] = sqrt(ev * (double)(n - 1));
+      cum += pca->explained_variance_ratio[i];
+      /* The tolerance lets a ratio that reaches the target exactly (0.8) count
+       * despite rounding in the sum. */
+      if (kept == 0 && cum >= opts->variance - 1e-12) kept = i + 1;
+    }
+    /* Fewer components fitted than the target needs: keep all of them. */
+    if (kept == 0) kept = p;
+    pca->n_kept = opts->keep > 0 ? opts->keep : kept;
+  }
+  *out = pca;
+  pca = NULL;
+cleanup:
+  ps_pca_destroy(&pca);
+  free(cov);
+  free(red);
+  free(scratch);
+  free(w);
+  free(z);
+  return err;
+}
+
+ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_matrix_t *x, int64_t k, ps_matrix_t **out) {
+  ps_err_t err = PS_OK;
+  ps_matrix_t *y = NULL;
+  double *scratch = NULL;
+  int64_t d = pca->d, nb = block_rows(d);
+  *out = NULL;
+  PS_CHECK(x->n_cols == d, PS_ERR_ARG, "PCA projection: the data have %lld features, the PCA %lld",
+           (long long)x->n_cols, (long long)d);
+  PS_CHECK(k >= 1 && k <= pca->p, PS_ERR_ARG,
+           "PCA projection: %lld components requested, %lld fitted", (long long)k,
+           (long long)pca->p);
+  PS_TRY(ps_matrix_create(x->n_local, k, x->row_offset, x->n_global, &y));
+  scratch = malloc((size_t)(nb * d) * sizeof *scratch);
+  PS_CHECK(scratch != NULL, PS_ERR_MEM, "out of memory for the PCA projection");
+  for (int64_t i0 = 0; i0 < x->n_local; i0 += nb) {
+    int64_t m = x->n_local - i0 < nb ? x->n_local - i0 : nb;
+    for (int64_t i = 0; i < m; i++) {
+      const double *row = x->data + (i0 + i) * d;
+      double *c = scratch + i * d;
+      for (int64_t j = 0; j < d; j++) c[j] = row[j] - pca->mean[j];
+    }
+    /* y[i0:i0+m][k] = scratch[m][d] * components[k][d]^T */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0, scratch,
+                (int)d, pca->components, (int)d, 0.0, y->data + i0 * k, (int)k);
+  }
+  *out = y;
+  y = NULL;
+cleanup:
+  free(scratch);
+  ps_matrix_destroy(&y);
+  return err;
+}
+
+void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k,
+                    double *rows) {
+  int64_t d = pca->d;
+  if (n <= 0 || d <= 0) return;
+  if (k > 0) {
+    /* Row blocks keep every BLAS dimension within int range. */
+    int64_t nb = (int64_t)1 << 20;
+    for (int64_t i0 = 0; i0 < n; i0 += nb) {
+      int64_t m = n - i0 < nb ? n - i0 : nb;
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)d, (int)k, 1.0,
+                  scores + i0 * k, (int)k, pca->components, (int)d, 0.0, rows + i0 * d, (int)d);
+    }
+  } else {
+    memset(rows, 0, (size_t)(n * d) * sizeof *rows);
+  }
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < d; j++) rows[i * d + j] += pca->mean[j];
+}

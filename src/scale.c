@@ -1,0 +1,191 @@
+/* scale.c - per-feature scaling (min-max, standardisation) fitted across ranks.
+ *
+ * The statistics are global: every rank reduces its own rows (possibly none)
+ * with ps_reduce_*, so all ranks end with identical parameters whatever the
+ * distribution of rows. Standardisation is two-pass (mean first, then the
+ * centred sum of squares with the usual rounding correction), which stays
+ * accurate for columns with a large mean and a small spread.
+ */
+#include "popseg/scale.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popseg/reduce.h"
+
+ps_err_t ps_scale_create(ps_scale_kind_t kind, int64_t d, ps_scale_t **out) {
+  ps_err_t err = PS_OK;
+  ps_scale_t *s = NULL;
+  *out = NULL;
+  PS_CHECK(d >= 0, PS_ERR_INTERNAL, "negative feature count %lld", (long long)d);
+  s = calloc(1, sizeof *s);
+  PS_CHECK_ALLOC(s);
+  s->kind = kind;
+  s->d = d;
+  s->first_constant = -1;
+  s->offset = calloc((size_t)(d > 0 ? d : 1), sizeof(double));
+  PS_CHECK_ALLOC(s->offset);
+  s->factor = calloc((size_t)(d > 0 ? d : 1), sizeof(double));
+  PS_CHECK_ALLOC(s->factor);
+  for (int64_t j = 0; j < d; j++) s->factor[j] = 1.0;
+  *out = s;
+  s = NULL;
+cleanup:
+  ps_scale_destroy(&s);
+  return err;
+}
+
+void ps_scale_destroy(ps_scale_t **s) {
+  if (!s || !*s) return;
+  free((*s)->offset);
+  free((*s)->factor);
+  free(*s);
+  *s = NULL;
+}
+
+const char *ps_scale_kind_name(ps_scale_kind_t kind) {
+  switch (kind) {
+    case PS_SCALE_MINMAX: return "minmax";
+    case PS_SCALE_STANDARD: return "standard";
+    case PS_SCALE_NONE: return "none";
+  }
+  return "unknown";
+}
+
+ps_err_t ps_scale_kind_parse(const char *s, ps_scale_kind_t *kind) {
+  ps_err_t err = PS_OK;
+  PS_CHECK(s != NULL, PS_ERR_ARG, "--scale needs a value: minmax, standard or none");
+  if (!strcmp(s, "minmax"))
+    *kind = PS_SCALE_MINMAX;
+  else if (!strcmp(s, "standard"))
+    *kind = PS_SCALE_STANDARD;
+  else if (!strcmp(s, "none"))
+    *kind = PS_SCALE_NONE;
+  else
+    PS_CHECK(0, PS_ERR_ARG, "--scale '%s' must be minmax, standard or none", s);
+cleanup:
+  return err;
+}
+
+/* Local column minima and maxima; a rank without rows contributes +inf / -inf,
+ * the identities of min and max. buf: [2][d] = (min, max). */
+static void local_min_max(const ps_matrix_t *x, double *buf) {
+  int64_t d = x->n_cols;
+  double *mn = buf, *mx = buf + d;
+  for (int64_t j = 0; j < d; j++) {
+    mn[j] = INFINITY;
+    mx[j] = -INFINITY;
+  }
+  for (int64_t i = 0; i < x->n_local; i++) {
+    const double *row = x->data + i * d;
+    for (int64_t j = 0; j < d; j++) {
+      if (row[j] < mn[j]) mn[j] = row[j];
+      if (row[j] > mx[j]) mx[j] = row[j];
+    }
+  }
+}
+
+ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, MPI_Comm comm,
+                      ps_scale_t **out) {
+  ps_err_t err = PS_OK;
+  ps_scale_t *s = NULL;
+  double *buf = NULL; /* [2][d] scratch for the reductions */
+  int64_t d = x->n_cols, n = x->n_global;
+  *out = NULL;
+
+  /* n and d are global, so these checks give the same verdict on every rank;
+   * the agreement below prints the message once. */
+  if (n < 1)
+    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "--scale %s needs at least 1 row, got %lld",
+                   ps_scale_kind_name(kind), (long long)n);
+  else if (kind != PS_SCALE_MINMAX && kind != PS_SCALE_STANDARD && kind != PS_SCALE_NONE)
+    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "unknown --scale kind %d", (int)kind);
+  else
+    err = ps_scale_create(kind, d, &s);
+  if (err == PS_OK) {
+    buf = malloc((size_t)(2 * d > 0 ? 2 * d : 1) * sizeof *buf);
+    if (!buf)
+      err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory for scaling %lld features",
+                     (long long)d);
+  }
+  PS_AGREE(comm);
+  if (kind == PS_SCALE_NONE) goto done;
+
+  /* Both kinds need min/max: a column is constant exactly when max == min,
+   * which a computed variance cannot tell reliably (the mean rounds). */
+  local_min_max(x, buf);
+  PS_TRY(ps_reduce_min(buf, d, comm));
+  PS_TRY(ps_reduce_max(buf + d, d, comm));
+  for (int64_t j = 0; j < d; j++) {
+    double mn = buf[j], mx = buf[d + j];
+    if (mx == mn) {
+      s->factor[j] = 0.0;
+      if (s->n_constant++ == 0) s->first_constant = j;
+    }
+    if (kind == PS_SCALE_MINMAX) {
+      s->offset[j] = mn;
+      if (mx != mn) s->factor[j] = 1.0 / (mx - mn);
+    }
+  }
+  if (kind == PS_SCALE_MINMAX) goto done;
+
+  /* standard: pass 1, the mean. */
+  memset(buf, 0, (size_t)d * sizeof *buf);
+  for (int64_t i = 0; i < x->n_local; i++) {
+    const double *row = x->data + i * d;
+    for (int64_t j = 0; j < d; j++) buf[j] += row[j];
+  }
+  PS_TRY(ps_reduce_sum(buf, d, comm));
+  for (int64_t j = 0; j < d; j++) s->offset[j] = buf[j] / (double)n;
+
+  /* Pass 2: centred sums of squares and of deviations; the latter corrects
+   * for the rounding of the mean (corrected two-pass algorithm). */
+  memset(buf, 0, (size_t)(2 * d) * sizeof *buf);
+  for (int64_t i = 0; i < x->n_local; i++) {
+    const double *row = x->data + i * d;
+    for (int64_t j = 0; j < d; j++) {
+      double c = row[j] - s->offset[j];
+      buf[j] += c * c;
+      buf[d + j] += c;
+    }
+  }
+  PS_TRY(ps_reduce_sum(buf, 2 * d, comm));
+  for (int64_t j = 0; j < d; j++) {
+    if (s->factor[j] == 0.0) continue; /* constant */
+    double var = (buf[j] - buf[d + j] * buf[d + j] / (double)n) / (double)n;
+    if (var > 0.0) {
+      s->factor[j] = 1.0 / sqrt(var);
+    } else {
+      s->factor[j] = 0.0;
+      if (s->n_constant++ == 0 || j < s->first_constant) s->first_constant = j;
+    }
+  }
+
+done:
+  *out = s;
+  s = NULL;
+cleanup:
+  free(buf);
+  ps_scale_destroy(&s);
+  return err;
+}
+
+void ps_scale_apply(const ps_scale_t *s, ps_matrix_t *x) {
+  int64_t d = s->d;
+  if (s->kind == PS_SCALE_NONE) return;
+  for (int64_t i = 0; i < x->n_local; i++) {
+    double *row = x->data + i * d;
+    for (int64_t j = 0; j < d; j++) row[j] = (row[j] - s->offset[j]) * s->factor[j];
+  }
+}
+
+void ps_scale_inverse(const ps_scale_t *s, double *rows, int64_t n) {
+  int64_t d = s->d;
+  if (s->kind == PS_SCALE_NONE) return;
+  for (int64_t i = 0; i < n; i++) {
+    double *row = rows + i * d;
+    for (int64_t j = 0; j < d; j++)
+      row[j] = s->factor[j] != 0.0 ? row[j] / s->factor[j] + s->offset[j] : s->offset[j];
+  }
+}

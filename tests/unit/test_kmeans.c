@@ -1,0 +1,610 @@
+/* test_kmeans.c - distributed k-means checks.
+ *
+ *   test_kmeans                      self-contained checks (options, ties, empty
+ *                                    clusters, duplicates, restarts, tiny inputs)
+ *   test_kmeans oracle DIR CASE...   compare with scikit-learn's answers written by
+ *                                    tests/oracle/kmeans_oracle.py
+ *   test_kmeans dump DIR DATA K NINIT SEED OUT
+ *                                    fit DIR/DATA.x with each init, write the labels
+ *                                    and inertia to OUT.<init> (rank 0)
+ *   test_kmeans quality DIR          defaults on DIR/census.x vs DIR/census.best
+ *   test_kmeans parallel DIR K NINIT SEED
+ *                                    k-means|| vs k-means++ on DIR/mix.x
+ * The data are split into balanced row blocks over MPI_COMM_WORLD.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "kmeans_io.h"
+#include "popseg/error.h"
+#include "popseg/kmeans.h"
+#include "popseg/matrix.h"
+
+static int g_rank, g_size;
+
+/* This rank's block of a DIR/NAME raw array as a distributed matrix. */
+static ps_matrix_t *load_block(const char *dir, const char *name) {
+  char path[1024];
+  int64_t rows, cols, off, cnt;
+  ps_matrix_t *m = NULL;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (kio_shape(path, &rows, &cols) != 0) return NULL;
+  ps_block_range(rows, g_size, g_rank, &off, &cnt);
+  double *buf = kio_read_rows(path, off, cnt, &cols);
+  if (!buf) return NULL;
+  if (ps_matrix_create(cnt, cols, off, rows, &m) != PS_OK) {
+    free(buf);
+    return NULL;
+  }
+  memcpy(m->data, buf, (size_t)(cnt * cols) * sizeof(double));
+  free(buf);
+  return m;
+}
+
+/* A distributed matrix whose global row g is row(g, out). */
+static ps_matrix_t *make_matrix(int64_t n, int64_t d, void (*row)(int64_t, double *)) {
+  int64_t off, cnt;
+  ps_matrix_t *m = NULL;
+  ps_block_range(n, g_size, g_rank, &off, &cnt);
+  if (ps_matrix_create(cnt, d, off, n, &m) != PS_OK) return NULL;
+  for (int64_t i = 0; i < cnt; i++) row(off + i, m->data + i * d);
+  return m;
+}
+
+static int all_finite(const double *a, int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    if (!isfinite(a[i])) return 0;
+  return 1;
+}
+
+static int labels_valid(const ps_kmeans_t *km) {
+  for (int64_t i = 0; i < km->n_local; i++)
+    if (km->labels[i] < 0 || km->labels[i] >= km->k) return 0;
+  return 1;
+}
+
+/* Global labels on rank 0 (as int32 [n]); NULL elsewhere. */
+static int32_t *gather_labels(const ps_kmeans_t *km, int64_t n) {
+  int *counts = malloc((size_t)g_size * sizeof *counts);
+  int *displs = malloc((size_t)g_size * sizeof *displs);
+  int mine = (int)km->n_local;
+  int32_t *all = g_rank == 0 ? malloc((size_t)(n > 0 ? n : 1) * sizeof *all) : NULL;
+  MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (g_rank == 0)
+    for (int r = 0, s = 0; r < g_size; r++) {
+      displs[r] = s;
+      s += counts[r];
+    }
+  MPI_Gatherv(km->labels, mine, MPI_INT32_T, all, counts, displs, MPI_INT32_T, 0, MPI_COMM_WORLD);
+  free(counts);
+  free(displs);
+  return all;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Self-contained checks */
+
+static void row_line(int64_t g, double *r) {
+  r[0] = (double)g;
+  r[1] = 0.5 * (double)(g % 3);
+}
+
+/* Three distinct points, repeated. */
+static void row_three(int64_t g, double *r) {
+  static const double p[3][2] = {{0, 0}, {5, 1}, {-2, 7}};
+  r[0] = p[g % 3][0];
+  r[1] = p[g % 3][1];
+}
+
+/* Rows 0..19 near 0, 20..39 near 10, row 40 at 30, row 41 at 25 (x axis). */
+static void row_empty(int64_t g, double *r) {
+  if (g < 20)
+    r[0] = 0.01 * (double)g;
+  else if (g < 40)
+    r[0] = 10.0 + 0.01 * (double)(g - 20);
+  else
+    r[0] = g == 40 ? 30.0 : 25.0;
+  r[1] = 0.0;
+}
+
+static void row_distinct(int64_t g, double *r) {
+  r[0] = (double)((g * 7) % 11);
+  r[1] = (double)((g * 3) % 5) + 0.1 * (double)g;
+}
+
+static ps_err_t fit_quiet(const ps_matrix_t *x, const ps_kmeans_opts_t *o, ps_kmeans_t **km) {
+  ps_error_clear();
+  return ps_kmeans_fit(x, o, MPI_COMM_WORLD, km);
+}
+
+static void check_bad(const ps_matrix_t *x, const ps_kmeans_opts_t *o, const char *opt,
+                      const char *what) {
+  ps_kmeans_t *km = NULL;
+  ps_err_t e = fit_quiet(x, o, &km);
+  const char *msg = ps_error_message();
+  T_CHECK(e == PS_ERR_ARG && km == NULL && strstr(msg, opt) != NULL,
+          "bad option %s rejected naming %s (got %d: %s)", what, opt, (int)e, msg);
+  ps_kmeans_destroy(&km);
+}
+
+typedef struct {
+  int calls, last_run, order_ok;
+  double inertia[16];
+} cb_log_t;
+
+static void on_run(void *ctx, int run, int iterations, double inertia, int converged) {
+  cb_log_t *c = ctx;
+  if (run != c->calls || iterations < 1 || converged < 0) c->order_ok = 0;
+  if (run < 16) c->inertia[run] = inertia;
+  c->calls++;
+  c->last_run = run;
+}
+
+static void unit_checks(void) {
+  ps_kmeans_opts_t o;
+  ps_kmeans_init_t it;
+  ps_kmeans_t *km = NULL;
+  ps_matrix_t *x = make_matrix(30, 2, row_line);
+  T_CHECK(x != NULL, "line data created");
+
+  /* Defaults and names */
+  ps_kmeans_opts_default(&o);
+  T_CHECK(o.k == 8 && o.init == PS_KM_INIT_KMEANSPP && o.n_init == 10 && o.max_iter == 300 &&
+              o.tol == 1e-4 && o.seed == 0 && o.parallel_rounds == 5 && o.oversample == 2.0 &&
+              o.init_centroids == NULL && o.on_run == NULL,
+          "defaults k=8 kmeans++ n_init=10 max_iter=300 tol=1e-4 rounds=5 oversample=2");
+  int names_ok = 1;
+  for (int i = 0; i < 3; i++) {
+    names_ok &= ps_kmeans_init_parse(ps_kmeans_init_name((ps_kmeans_init_t)i), &it) == PS_OK &&
+                it == (ps_kmeans_init_t)i;
+  }
+  T_CHECK(names_ok && !strcmp(ps_kmeans_init_name(PS_KM_INIT_PARALLEL), "kmeans-parallel") &&
+              ps_kmeans_init_parse("kmeans", &it) == PS_ERR_ARG &&
+              ps_kmeans_init_parse("", &it) == PS_ERR_ARG,
+          "init names round-trip, unknown names rejected");
+
+  /* Bad options */
+  ps_kmeans_opts_default(&o);
+  o.k = 0;
+  check_bad(x, &o, "--k", "k=0");
+  o.k = 31;
+  check_bad(x, &o, "--k", "k>n");
+  ps_kmeans_opts_default(&o);
+  o.n_init = 0;
+  check_bad(x, &o, "--kmeans-n-init", "n_init=0");
+  ps_kmeans_opts_default(&o);
+  o.max_iter = 0;
+  check_bad(x, &o, "--kmeans-max-iter", "max_iter=0");
+  ps_kmeans_opts_default(&o);
+  o.tol = -1e-3;
+  check_bad(x, &o, "--kmeans-tol", "tol<0");
+  o.tol = NAN;
+  check_bad(x, &o, "--kmeans-tol", "tol=NaN");
+  ps_kmeans_opts_default(&o);
+  o.init = PS_KM_INIT_PARALLEL;
+  o.parallel_rounds = 0;
+  check_bad(x, &o, "--kmeans-rounds", "rounds=0");
+  o.parallel_rounds = 5;
+  o.oversample = 0;
+  check_bad(x, &o, "--kmeans-oversample", "oversample=0");
+  {
+    ps_matrix_t *z = NULL;
+    ps_matrix_create(0, 2, 0, 0, &z);
+    ps_kmeans_opts_default(&o);
+    o.k = 1;
+    ps_err_t e = fit_quiet(z, &o, &km);
+    T_CHECK(e == PS_ERR_ARG && km == NULL && strstr(ps_error_message(), "no rows"),
+            "zero rows globally is an error (%s)", ps_error_message());
+    ps_kmeans_destroy(&km);
+    ps_matrix_destroy(&z);
+  }
+
+  /* k = 1: the centroid is the mean */
+  ps_kmeans_opts_default(&o);
+  o.k = 1;
+  o.n_init = 2;
+  ps_err_t e = fit_quiet(x, &o, &km);
+  {
+    double mean0 = 14.5, mean1 = 0.5 * (10 * 0 + 10 * 1 + 10 * 2) / 30.0;
+    T_CHECK(e == PS_OK && km && fabs(km->centroids[0] - mean0) < 1e-12 &&
+                fabs(km->centroids[1] - mean1) < 1e-12 && km->sizes[0] == 30 &&
+                km->converged && labels_valid(km),
+            "k=1 gives the mean");
+  }
+  ps_kmeans_destroy(&km);
+
+  /* Restarts: callback per run, best = lowest inertia, earliest on ties */
+  for (int init = 0; init < 3; init++) {
+    cb_log_t log;
+    memset(&log, 0, sizeof log);
+    log.order_ok = 1;
+    ps_matrix_t *xd = make_matrix(60, 2, row_distinct);
+    ps_kmeans_opts_default(&o);
+    o.k = 5;
+    o.n_init = 6;
+    o.seed = 11;
+    o.init = (ps_kmeans_init_t)init;
+    o.on_run = on_run;
+    o.cb_ctx = &log;
+    e = fit_quiet(xd, &o, &km);
+    int ok = e == PS_OK && km && km->n_runs == 6 && log.calls == 6 && log.order_ok;
+    if (ok) {
+      int best = 0;
+      for (int r = 1; r < 6; r++)
+        if (km->run_inertia[r] < km->run_inertia[best]) best = r;
+      ok = km->best_run == best && km->inertia == km->run_inertia[best] &&
+           km->iterations == km->run_iterations[best] && log.inertia[best] == km->inertia &&
+           labels_valid(km) && all_finite(km->centroids, 10) && km->few_distinct == 0;
+      int64_t s = 0;
+      for (int j = 0; j < 5; j++) s += km->sizes[j];
+      ok = ok && s == 60;
+      /* the reported distance is the Euclidean distance to the own centroid */
+      for (int64_t i = 0; ok && i < km->n_local; i++) {
+        const double *c = km->centroids + 2 * km->labels[i], *p = xd->data + 2 * i;
+        double d = sqrt((p[0] - c[0]) * (p[0] - c[0]) + (p[1] - c[1]) * (p[1] - c[1]));
+        ok = fabs(d - km->distance[i]) <= 1e-12 * (1 + d);
+      }
+    }
+    T_CHECK(ok, "%s: 6 restarts reported in order, best run kept, sizes and distances consistent",
+            ps_kmeans_init_name((ps_kmeans_init_t)init));
+    /* init_centroids forces one run */
+    if (km) {
+      double c0[10];
+      memcpy(c0, km->centroids, sizeof c0);
+      ps_kmeans_t *km2 = NULL;
+      o.init_centroids = c0;
+      o.on_run = NULL;
+      e = fit_quiet(xd, &o, &km2);
+      T_CHECK(e == PS_OK && km2 && km2->n_runs == 1 && km2->iterations == 1 && km2->converged &&
+                  fabs(km2->inertia - km->inertia) <= 1e-12 * km->inertia,
+              "%s: restarting from the fitted centroids converges at once in one run",
+              ps_kmeans_init_name((ps_kmeans_init_t)init));
+      ps_kmeans_destroy(&km2);
+    }
+    ps_kmeans_destroy(&km);
+    ps_matrix_destroy(&xd);
+  }
+
+  /* Fewer distinct points than k */
+  {
+    ps_matrix_t *x3 = make_matrix(30, 2, row_three);
+    for (int init = 0; init < 3; init++) {
+      ps_kmeans_opts_default(&o);
+      o.k = 5;
+      o.n_init = 3;
+      o.init = (ps_kmeans_init_t)init;
+      e = fit_quiet(x3, &o, &km);
+      T_CHECK(e == PS_OK && km && km->few_distinct == 1 && labels_valid(km) &&
+                  all_finite(km->centroids, 10) && all_finite(km->distance, km->n_local) &&
+                  km->inertia == 0.0,
+              "%s: 3 distinct points, k=5: few_distinct set, inertia 0, no NaN",
+              ps_kmeans_init_name((ps_kmeans_init_t)init));
+      ps_kmeans_destroy(&km);
+    }
+    /* k = number of distinct points: not flagged */
+    ps_kmeans_opts_default(&o);
+    o.k = 3;
+    e = fit_quiet(x3, &o, &km);
+    T_CHECK(e == PS_OK && km && km->few_distinct == 0 && km->inertia == 0.0 && km->sizes[0] == 10 &&
+                km->sizes[1] == 10 && km->sizes[2] == 10,
+            "3 distinct points, k=3: exact clusters, not flagged");
+    ps_kmeans_destroy(&km);
+    /* all rows identical */
+    ps_matrix_t *x1 = make_matrix(7, 2, row_three);
+    for (int64_t i = 0; i < x1->n_local; i++) x1->data[2 * i] = x1->data[2 * i + 1] = 1.0;
+    for (int init = 0; init < 3; init++) {
+      ps_kmeans_opts_default(&o);
+      o.k = 7;
+      o.init = (ps_kmeans_init_t)init;
+      e = fit_quiet(x1, &o, &km);
+      T_CHECK(e == PS_OK && km && km->few_distinct == 1 && km->inertia == 0.0 &&
+                  all_finite(km->centroids, 14),
+              "%s: all rows identical, k=n=7: flagged, no crash",
+              ps_kmeans_init_name((ps_kmeans_init_t)init));
+      ps_kmeans_destroy(&km);
+    }
+    ps_matrix_destroy(&x1);
+    ps_matrix_destroy(&x3);
+  }
+
+  /* k = n distinct points: every row its own cluster */
+  {
+    ps_matrix_t *xd = make_matrix(9, 2, row_distinct);
+    for (int init = 0; init < 3; init++) {
+      ps_kmeans_opts_default(&o);
+      o.k = 9;
+      o.n_init = 2;
+      o.init = (ps_kmeans_init_t)init;
+      e = fit_quiet(xd, &o, &km);
+      int ok = e == PS_OK && km && km->inertia == 0.0 && km->few_distinct == 0;
+      for (int j = 0; ok && j < 9; j++) ok = km->sizes[j] == 1;
+      T_CHECK(ok, "%s: k = n = 9 distinct rows: singletons, inertia 0",
+              ps_kmeans_init_name((ps_kmeans_init_t)init));
+      ps_kmeans_destroy(&km);
+    }
+    ps_matrix_destroy(&xd);
+  }
+
+  /* Tiny input: some ranks hold no rows at np=4 */
+  {
+    ps_matrix_t *xt = make_matrix(3, 2, row_distinct);
+    for (int init = 0; init < 3; init++) {
+      ps_kmeans_opts_default(&o);
+      o.k = 2;
+      o.init = (ps_kmeans_init_t)init;
+      e = fit_quiet(xt, &o, &km);
+      T_CHECK(e == PS_OK && km && labels_valid(km) && km->sizes[0] + km->sizes[1] == 3 &&
+                  km->sizes[0] > 0 && km->sizes[1] > 0,
+              "%s: 3 rows, k=2 (ranks without rows)", ps_kmeans_init_name((ps_kmeans_init_t)init));
+      ps_kmeans_destroy(&km);
+    }
+    ps_matrix_destroy(&xt);
+  }
+
+  /* Two empty clusters: they take the farthest and the next farthest rows */
+  {
+    ps_matrix_t *xe = make_matrix(42, 2, row_empty);
+    double init[8] = {0.1, 0, 10.1, 0, -1000, 0, -2000, 0};
+    ps_kmeans_opts_default(&o);
+    o.k = 4;
+    o.max_iter = 1;
+    o.init_centroids = init;
+    e = fit_quiet(xe, &o, &km);
+    /* first E-step: rows 0..19 -> 0; 20..41 -> 1 (the outliers are closer to
+     * 10.1 than to 0.1); row 40 (30.0) is farthest, then row 41 (25.0). */
+    double c1 = 0.0;
+    for (int g = 20; g < 40; g++) c1 += 10.0 + 0.01 * (g - 20);
+    c1 /= 20.0;
+    T_CHECK(e == PS_OK && km && km->n_empty_relocations == 2 && km->centroids[4] == 30.0 &&
+                km->centroids[6] == 25.0 && fabs(km->centroids[2] - c1) < 1e-12 &&
+                km->centroids[5] == 0.0 && km->centroids[7] == 0.0 && !km->converged &&
+                km->sizes[2] == 1 && km->sizes[3] == 1 && km->few_distinct == 0,
+            "two empty clusters move to the farthest and next farthest rows");
+    ps_kmeans_destroy(&km);
+    o.max_iter = 300;
+    e = fit_quiet(xe, &o, &km);
+    int ok = e == PS_OK && km && all_finite(km->centroids, 8) && km->n_empty_relocations == 2;
+    for (int j = 0; ok && j < 4; j++) ok = km->sizes[j] > 0;
+    T_CHECK(ok && km->converged, "after relocation no cluster is empty, no NaN, converged");
+    ps_kmeans_destroy(&km);
+    ps_matrix_destroy(&xe);
+  }
+
+  /* ps_kmeans_assign: ties to the lowest index, distances */
+  {
+    double c[6] = {1, 1, 1, 1, 0, 0}; /* centres 0 and 1 coincide */
+    int32_t *lab = malloc((size_t)(x->n_local > 0 ? x->n_local : 1) * sizeof *lab);
+    double *dist = malloc((size_t)(x->n_local > 0 ? x->n_local : 1) * sizeof *dist);
+    ps_kmeans_assign(c, 3, x, lab, dist);
+    int ok = 1;
+    for (int64_t i = 0; i < x->n_local; i++) {
+      const double *p = x->data + 2 * i;
+      double d0 = (p[0] - 1) * (p[0] - 1) + (p[1] - 1) * (p[1] - 1), d2 = p[0] * p[0] + p[1] * p[1];
+      int want = d2 < d0 ? 2 : 0;
+      ok &= lab[i] == want && fabs(dist[i] - sqrt(want ? d2 : d0)) <= 1e-12 * (1 + dist[i]);
+    }
+    ps_kmeans_assign(c, 3, x, lab, NULL);
+    for (int64_t i = 0; i < x->n_local; i++) ok &= lab[i] == 0 || lab[i] == 2;
+    T_CHECK(ok, "assign: duplicate centres tie to the lowest index, Euclidean distances");
+    free(lab);
+    free(dist);
+  }
+  ps_matrix_destroy(&x);
+}
+
+/* ------------------------------------------------------------------------ */
+/* scikit-learn oracle */
+
+static double *read_small(const char *dir, const char *name, const char *ext, int64_t *r,
+                          int64_t *c) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
+  return kio_read_all(path, r, c);
+}
+
+static void oracle_case(const char *dir, const char *name) {
+  char file[512];
+  int64_t kr, kc, cr, cc, mr, mc, lr, lc;
+  snprintf(file, sizeof file, "%s.x", name);
+  ps_matrix_t *x = load_block(dir, file);
+  double *init = read_small(dir, name, "init", &kr, &kc);
+  double *want_c = read_small(dir, name, "centers", &cr, &cc);
+  double *meta = read_small(dir, name, "meta", &mr, &mc);
+  double *want_l = read_small(dir, name, "labels", &lr, &lc);
+  if (!T_CHECK(x && init && want_c && meta && want_l && mc == 7 && kc == x->n_cols &&
+                   lr == x->n_global,
+               "%s: oracle files read", name))
+    goto done;
+  ps_kmeans_opts_t o;
+  ps_kmeans_t *km = NULL;
+  ps_kmeans_opts_default(&o);
+  o.k = kr;
+  o.init_centroids = init;
+  o.n_init = 5; /* ignored with init_centroids */
+  o.tol = meta[2];
+  o.max_iter = (int)meta[3];
+  ps_err_t e = fit_quiet(x, &o, &km);
+  if (!T_CHECK(e == PS_OK && km, "%s: fit", name)) goto done;
+  int lab_ok = 1;
+  for (int64_t i = 0; i < x->n_local; i++)
+    lab_ok &= km->labels[i] == (int32_t)want_l[x->row_offset + i];
+  double cdiff = 0;
+  for (int64_t q = 0; q < kr * kc; q++) {
+    double t = fabs(km->centroids[q] - want_c[q]) / (1.0 > fabs(want_c[q]) ? 1.0 : fabs(want_c[q]));
+    if (t > cdiff || isnan(t)) cdiff = t;
+  }
+  double rel = fabs(km->inertia - meta[0]) / meta[0];
+  T_CHECK(lab_ok, "%s: labels equal scikit-learn's", name);
+  T_CHECK(cdiff <= 1e-10, "%s: centroids match scikit-learn to 1e-10 (max diff %.3g)", name,
+          cdiff);
+  T_CHECK(rel <= 1e-10, "%s: inertia %.12g matches scikit-learn %.12g (rel %.3g)", name,
+          km->inertia, meta[0], rel);
+  T_CHECK(km->iterations == (int)meta[1] && km->n_runs == 1 &&
+              km->converged == (meta[6] != 0),
+          "%s: %d iterations like scikit-learn (%d), converged %d (scikit-learn stop kind %d)",
+          name, km->iterations, (int)meta[1], km->converged, (int)meta[6]);
+  int64_t sz_ok = 1, tot = 0;
+  for (int64_t j = 0; j < kr; j++) tot += km->sizes[j];
+  sz_ok = tot == x->n_global;
+  {
+    int32_t *lab = malloc((size_t)(x->n_local > 0 ? x->n_local : 1) * sizeof *lab);
+    ps_kmeans_assign(km->centroids, km->k, x, lab, NULL);
+    for (int64_t i = 0; i < x->n_local; i++) sz_ok &= lab[i] == km->labels[i];
+    free(lab);
+  }
+  T_CHECK(sz_ok, "%s: sizes sum to n; ps_kmeans_assign reproduces the labels", name);
+  if (meta[4] >= 0) {
+    int64_t j = (int64_t)meta[4], row = (int64_t)meta[5];
+    int64_t r, c;
+    double *xa = read_small(dir, name, "x", &r, &c);
+    int ok = xa && km->n_empty_relocations >= 1;
+    for (int64_t d = 0; ok && d < c; d++) ok = km->centroids[j * c + d] == xa[row * c + d];
+    T_CHECK(ok, "%s: the empty centre %lld moved exactly onto the farthest row %lld (%lld "
+                "relocations)",
+            name, (long long)j, (long long)row, (long long)km->n_empty_relocations);
+    free(xa);
+  }
+  if (strncmp(name, "empty", 5) == 0) {
+    int ok = all_finite(km->centroids, kr * kc) && km->n_empty_relocations >= 1;
+    for (int64_t j = 0; j < kr; j++) ok &= km->sizes[j] > 0;
+    T_CHECK(ok, "%s: relocated, no empty cluster left, no NaN", name);
+  }
+  ps_kmeans_destroy(&km);
+done:
+  ps_matrix_destroy(&x);
+  free(init);
+  free(want_c);
+  free(meta);
+  free(want_l);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rank-count invariance dumps */
+
+static void dump(const char *dir, const char *data, int64_t k, int n_init, uint64_t seed,
+                 const char *out) {
+  char file[512];
+  snprintf(file, sizeof file, "%s.x", data);
+  ps_matrix_t *x = load_block(dir, file);
+  if (!T_CHECK(x != NULL, "%s: data read", data)) return;
+  for (int init = 0; init < 3; init++) {
+    ps_kmeans_opts_t o;
+    ps_kmeans_t *km = NULL;
+    ps_kmeans_opts_default(&o);
+    o.k = k;
+    o.n_init = n_init;
+    o.seed = seed;
+    o.init = (ps_kmeans_init_t)init;
+    ps_err_t e = fit_quiet(x, &o, &km);
+    if (!T_CHECK(e == PS_OK && km, "%s %s: fit", data, ps_kmeans_init_name(o.init))) continue;
+    int32_t *all = gather_labels(km, x->n_global);
+    int ok = 1;
+    if (g_rank == 0) {
+      char path[1024];
+      double *buf = malloc((size_t)(x->n_global + 3) * sizeof *buf);
+      for (int64_t i = 0; i < x->n_global; i++) buf[i] = all[i];
+      buf[x->n_global] = km->inertia;
+      buf[x->n_global + 1] = km->best_run;
+      buf[x->n_global + 2] = km->iterations;
+      snprintf(path, sizeof path, "%s.%s", out, ps_kmeans_init_name(o.init));
+      ok = kio_write(path, buf, x->n_global + 3, 1) == 0;
+      printf("# %s %s np=%d: inertia %.17g best run %d, %d iterations\n", data,
+             ps_kmeans_init_name(o.init), g_size, km->inertia, km->best_run, km->iterations);
+      free(buf);
+    }
+    T_CHECK(ok && labels_valid(km), "%s %s: labels and inertia written", data,
+            ps_kmeans_init_name(o.init));
+    free(all);
+    ps_kmeans_destroy(&km);
+  }
+  ps_matrix_destroy(&x);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Quality */
+
+static void quality(const char *dir) {
+  ps_matrix_t *x = load_block(dir, "census.x");
+  int64_t r, c;
+  double *best = read_small(dir, "census", "best", &r, &c);
+  if (!T_CHECK(x && best, "census data and best inertia read")) goto done;
+  ps_kmeans_opts_t o;
+  ps_kmeans_t *km = NULL;
+  ps_kmeans_opts_default(&o);
+  ps_err_t e = fit_quiet(x, &o, &km);
+  if (T_CHECK(e == PS_OK && km, "census defaults fit")) {
+    double n = (double)x->n_global, ours = km->inertia / n, ref = best[0] / n;
+    T_CHECK(ours <= ref * 1.005,
+            "census k=8 n_init=10 kmeans++: inertia/n %.8g within 0.5%% of scikit-learn's best "
+            "of 100 %.8g (ratio %.5f)",
+            ours, ref, ours / ref);
+  }
+  ps_kmeans_destroy(&km);
+done:
+  ps_matrix_destroy(&x);
+  free(best);
+}
+
+static void parallel_vs_pp(const char *dir, int64_t k, int n_init, uint64_t seed) {
+  ps_matrix_t *x = load_block(dir, "mix.x");
+  if (!T_CHECK(x != NULL, "mixture data read")) return;
+  double inertia[2] = {0, 0}, secs[2] = {0, 0};
+  int iters[2] = {0, 0};
+  for (int q = 0; q < 2; q++) {
+    ps_kmeans_opts_t o;
+    ps_kmeans_t *km = NULL;
+    ps_kmeans_opts_default(&o);
+    o.k = k;
+    o.n_init = n_init;
+    o.seed = seed;
+    o.init = q == 0 ? PS_KM_INIT_KMEANSPP : PS_KM_INIT_PARALLEL;
+    double t0 = MPI_Wtime();
+    ps_err_t e = fit_quiet(x, &o, &km);
+    secs[q] = MPI_Wtime() - t0;
+    if (T_CHECK(e == PS_OK && km, "mixture %s fit", ps_kmeans_init_name(o.init))) {
+      inertia[q] = km->inertia;
+      iters[q] = km->iterations;
+    }
+    ps_kmeans_destroy(&km);
+  }
+  if (g_rank == 0)
+    printf("# mixture n=%lld k=%lld: kmeans++ %.10g (%d it, %.2f s), kmeans-parallel %.10g (%d it, "
+           "%.2f s)\n",
+           (long long)x->n_global, (long long)k, inertia[0], iters[0], secs[0], inertia[1],
+           iters[1], secs[1]);
+  T_CHECK(inertia[0] > 0 && inertia[1] > 0 && inertia[1] <= 1.02 * inertia[0],
+          "k-means|| inertia %.8g within 2%% of k-means++ %.8g (ratio %.4f)", inertia[1],
+          inertia[0], inertia[1] / inertia[0]);
+  ps_matrix_destroy(&x);
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+  T_INIT();
+  int usage = 0;
+  if (argc == 1) {
+    unit_checks();
+  } else if (!strcmp(argv[1], "oracle") && argc >= 4) {
+    for (int a = 3; a < argc; a++) oracle_case(argv[2], argv[a]);
+  } else if (!strcmp(argv[1], "dump") && argc == 8) {
+    dump(argv[2], argv[3], strtoll(argv[4], NULL, 10), (int)strtol(argv[5], NULL, 10),
+         strtoull(argv[6], NULL, 10), argv[7]);
+  } else if (!strcmp(argv[1], "quality") && argc == 3) {
+    quality(argv[2]);
+  } else if (!strcmp(argv[1], "parallel") && argc == 6) {
+    parallel_vs_pp(argv[2], strtoll(argv[3], NULL, 10), (int)strtol(argv[4], NULL, 10),
+                   strtoull(argv[5], NULL, 10));
+  } else {
+    usage = 1;
+    if (g_rank == 0) fprintf(stderr, "usage: see the comment at the top of test_kmeans.c\n");
+  }
+  int rc = usage ? 2 : T_FINISH();
+  MPI_Finalize();
+  return rc;
+}

@@ -1,0 +1,201 @@
+/* test_scale.c - per-feature scaling against hand-computed values.
+ *
+ * Every case is distributed with ps_block_range over the ranks of
+ * MPI_COMM_WORLD, so at 4 ranks the 3-row cases leave one rank without rows.
+ * (scikit-learn comparisons on real data are in test_pca.)
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "popseg/error.h"
+#include "popseg/matrix.h"
+#include "popseg/scale.h"
+
+static int g_rank, g_size;
+
+/* 3 rows x 3 columns: a plain column, a constant column, a symmetric one. */
+static const double k3[9] = {1, 5, -4, /**/ 3, 5, 0, /**/ 2, 5, 4};
+
+static ps_matrix_t *distribute(const double *rows, int64_t n, int64_t d) {
+  int64_t off, cnt;
+  ps_matrix_t *m = NULL;
+  ps_block_range(n, g_size, g_rank, &off, &cnt);
+  if (ps_matrix_create(cnt, d, off, n, &m) != PS_OK) return NULL;
+  if (cnt > 0) memcpy(m->data, rows + off * d, (size_t)(cnt * d) * sizeof(double));
+  return m;
+}
+
+/* Local rows of x equal the global rows `want` to tol (relative + absolute). */
+static int rows_equal(const ps_matrix_t *x, const double *want, double tol) {
+  int ok = 1;
+  for (int64_t i = 0; i < x->n_local; i++)
+    for (int64_t j = 0; j < x->n_cols; j++) {
+      double a = x->data[i * x->n_cols + j], b = want[(x->row_offset + i) * x->n_cols + j];
+      if (!(fabs(a - b) <= tol * (1 + fabs(b)))) {
+        fprintf(stderr, "  row %lld col %lld: %.17g != %.17g\n",
+                (long long)(x->row_offset + i), (long long)j, a, b);
+        ok = 0;
+      }
+    }
+  return ok;
+}
+
+static int params_equal(const ps_scale_t *s, const double *off, const double *fac, double tol) {
+  int ok = 1;
+  for (int64_t j = 0; j < s->d; j++)
+    ok &= fabs(s->offset[j] - off[j]) <= tol * (1 + fabs(off[j])) &&
+          fabs(s->factor[j] - fac[j]) <= tol * (1 + fabs(fac[j]));
+  return ok;
+}
+
+/* Fit + apply + inverse round trip on k3. */
+static void hand_case(ps_scale_kind_t kind, const double *off, const double *fac,
+                      const double *scaled, int64_t n_constant, int64_t first_constant,
+                      const double *back) {
+  const char *nm = ps_scale_kind_name(kind);
+  ps_matrix_t *x = distribute(k3, 3, 3);
+  ps_scale_t *s = NULL;
+  int ok = x && ps_scale_fit(x, kind, MPI_COMM_WORLD, &s) == PS_OK;
+  if (!T_CHECK(ok, "%s 3x3: fit", nm)) goto done;
+  T_CHECK(s->kind == kind && s->d == 3 && params_equal(s, off, fac, 1e-15),
+          "%s 3x3: offsets and factors", nm);
+  T_CHECK(s->n_constant == n_constant && s->first_constant == first_constant,
+          "%s 3x3: %lld constant column(s), first %lld", nm, (long long)s->n_constant,
+          (long long)s->first_constant);
+  ps_scale_apply(s, x);
+  T_CHECK(rows_equal(x, scaled, 1e-15), "%s 3x3: scaled rows", nm);
+  ps_scale_inverse(s, x->data, x->n_local);
+  T_CHECK(rows_equal(x, back, 1e-15), "%s 3x3: ps_scale_inverse gives the rows back", nm);
+done:
+  ps_scale_destroy(&s);
+  ps_matrix_destroy(&x);
+}
+
+static void hand_cases(void) {
+  /* minmax: col0 min 1 range 2, col1 constant 5, col2 min -4 range 8. */
+  const double mm_off[3] = {1, 5, -4}, mm_fac[3] = {0.5, 0, 0.125};
+  const double mm_x[9] = {0, 0, 0, /**/ 1, 0, 0.5, /**/ 0.5, 0, 1};
+  hand_case(PS_SCALE_MINMAX, mm_off, mm_fac, mm_x, 1, 1, k3);
+
+  /* standard (ddof 0): col0 mean 2 var 2/3, col2 mean 0 var 32/3. */
+  double s0 = sqrt(2.0 / 3), s2 = sqrt(32.0 / 3);
+  const double st_off[3] = {2, 5, 0}, st_fac[3] = {1 / s0, 0, 1 / s2};
+  const double st_x[9] = {-1 / s0, 0, -4 / s2, /**/ 1 / s0, 0, 0, /**/ 0, 0, 4 / s2};
+  hand_case(PS_SCALE_STANDARD, st_off, st_fac, st_x, 1, 1, k3);
+
+  /* none: identity, no constant bookkeeping. */
+  const double no_off[3] = {0, 0, 0}, no_fac[3] = {1, 1, 1};
+  hand_case(PS_SCALE_NONE, no_off, no_fac, k3, 0, -1, k3);
+}
+
+/* Two constant columns (2 and 4), 5 rows, at every rank count. */
+static void two_constant(void) {
+  double rows[5 * 5];
+  for (int i = 0; i < 5; i++) {
+    rows[i * 5 + 0] = i;
+    rows[i * 5 + 1] = (i * 7) % 5 - 2.5;
+    rows[i * 5 + 2] = -3.25;
+    rows[i * 5 + 3] = i * i;
+    rows[i * 5 + 4] = 0.1;
+  }
+  for (int kind = PS_SCALE_MINMAX; kind <= PS_SCALE_STANDARD; kind++) {
+    ps_matrix_t *x = distribute(rows, 5, 5);
+    ps_scale_t *s = NULL;
+    const char *nm = ps_scale_kind_name((ps_scale_kind_t)kind);
+    int ok = x && ps_scale_fit(x, (ps_scale_kind_t)kind, MPI_COMM_WORLD, &s) == PS_OK;
+    if (T_CHECK(ok, "%s 5x5 with two constant columns: fit", nm)) {
+      T_CHECK(s->n_constant == 2 && s->first_constant == 2 && s->factor[2] == 0 &&
+                  s->factor[4] == 0 && s->factor[0] > 0 && s->factor[1] > 0 && s->factor[3] > 0,
+              "%s 5x5: constant columns 2 and 4 get factor 0, first_constant 2", nm);
+      ps_scale_apply(s, x);
+      ok = 1;
+      for (int64_t i = 0; i < x->n_local; i++)
+        ok &= x->data[i * 5 + 2] == 0 && x->data[i * 5 + 4] == 0;
+      T_CHECK(ok, "%s 5x5: constant columns scale to exactly 0", nm);
+      ps_scale_inverse(s, x->data, x->n_local);
+      ok = 1;
+      for (int64_t i = 0; i < x->n_local; i++)
+        ok &= fabs(x->data[i * 5 + 2] + 3.25) < 1e-15 && fabs(x->data[i * 5 + 4] - 0.1) < 1e-15;
+      T_CHECK(ok, "%s 5x5: constant columns come back as their value", nm);
+      ok = rows_equal(x, rows, 1e-14);
+      T_CHECK(ok, "%s 5x5: round trip", nm);
+    }
+    ps_scale_destroy(&s);
+    ps_matrix_destroy(&x);
+  }
+}
+
+/* A large common offset: rows 1e9 + {1, 2, 3}. The two-pass variance is
+ * exact here (2/3); a one-pass sum-of-squares formula loses every digit. */
+static void large_offset(void) {
+  const double rows[3] = {1e9 + 1, 1e9 + 2, 1e9 + 3};
+  ps_matrix_t *x = distribute(rows, 3, 1);
+  ps_scale_t *s = NULL;
+  int ok = x && ps_scale_fit(x, PS_SCALE_STANDARD, MPI_COMM_WORLD, &s) == PS_OK;
+  ok = ok && s->offset[0] == 1e9 + 2 && fabs(s->factor[0] * sqrt(2.0 / 3) - 1) < 1e-12;
+  T_CHECK(ok, "standard: mean 1e9 + 2 and std sqrt(2/3) despite the offset 1e9");
+  ps_scale_destroy(&s);
+  ps_matrix_destroy(&x);
+}
+
+/* One row only: every column is constant; minmax offsets are the row. */
+static void one_row(void) {
+  const double row[3] = {7, -1, 0.5};
+  ps_matrix_t *x = distribute(row, 1, 3);
+  ps_scale_t *s = NULL;
+  int ok = x && ps_scale_fit(x, PS_SCALE_MINMAX, MPI_COMM_WORLD, &s) == PS_OK;
+  ok = ok && s->n_constant == 3 && s->first_constant == 0 && s->offset[0] == 7 &&
+       s->offset[1] == -1 && s->offset[2] == 0.5 && s->factor[0] == 0 && s->factor[2] == 0;
+  T_CHECK(ok, "minmax on 1 row (most ranks empty): every column constant");
+  ps_scale_destroy(&s);
+  ps_matrix_destroy(&x);
+}
+
+static void errors_and_names(void) {
+  ps_matrix_t *x = distribute(k3, 0, 3);
+  static ps_scale_t sentinel;
+  ps_scale_t *s = &sentinel; /* must come back NULL */
+  ps_error_clear();
+  ps_err_t err = x ? ps_scale_fit(x, PS_SCALE_MINMAX, MPI_COMM_WORLD, &s) : PS_ERR_MEM;
+  T_CHECK(err == PS_ERR_ARG && s == NULL && strstr(ps_error_message(), "--scale"),
+          "0 rows: PS_ERR_ARG naming --scale on every rank");
+  ps_error_clear();
+  ps_matrix_destroy(&x);
+
+  ps_scale_kind_t k = PS_SCALE_NONE;
+  int ok = ps_scale_kind_parse("minmax", &k) == PS_OK && k == PS_SCALE_MINMAX &&
+           ps_scale_kind_parse("standard", &k) == PS_OK && k == PS_SCALE_STANDARD &&
+           ps_scale_kind_parse("none", &k) == PS_OK && k == PS_SCALE_NONE &&
+           !strcmp(ps_scale_kind_name(PS_SCALE_MINMAX), "minmax") &&
+           !strcmp(ps_scale_kind_name(PS_SCALE_STANDARD), "standard") &&
+           !strcmp(ps_scale_kind_name(PS_SCALE_NONE), "none");
+  ok &= ps_scale_kind_parse("MinMax", &k) == PS_ERR_ARG && k == PS_SCALE_NONE &&
+        strstr(ps_error_message(), "--scale") != NULL;
+  ps_error_clear();
+  T_CHECK(ok, "scale kind names and parsing (case-sensitive, error names --scale)");
+
+  ok = ps_scale_create(PS_SCALE_NONE, 4, &s) == PS_OK && s->d == 4 && s->n_constant == 0 &&
+       s->first_constant == -1 && s->factor[3] == 1 && s->offset[3] == 0;
+  ps_scale_destroy(&s);
+  ps_scale_destroy(&s); /* NULL is accepted */
+  T_CHECK(ok && s == NULL, "ps_scale_create: identity parameters; destroy sets NULL");
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+  T_INIT();
+  hand_cases();
+  two_constant();
+  large_offset();
+  one_row();
+  errors_and_names();
+  int rc = T_FINISH();
+  MPI_Finalize();
+  return rc;
+}
