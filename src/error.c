@@ -57,8 +57,11 @@ ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err) {
   MPI_Comm_size(comm, &size);
   int local = (int)err;
   if (local == PS_OK && ps_signal_pending()) local = PS_ERR_SIGNAL;
-  /* (max code, lowest failing rank) in one reduction: encode the rank negated. */
-  int in[2] = {local, local != PS_OK ? -rank : -size};
+  /* A rank may pass on a code that was already agreed: it has no message of
+   * its own. Only ranks with something to say compete to print it. */
+  int has_msg = local != PS_OK && (g_have || local == PS_ERR_SIGNAL);
+  /* (max code, lowest rank with a message) in one reduction: encode the rank negated. */
+  int in[2] = {local, has_msg ? -rank : -size};
   int out[2];
   if (MPI_Allreduce(in, out, 2, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) {
     fprintf(stderr, "popseg: error: MPI_Allreduce failed while agreeing on an error\n");
@@ -67,13 +70,18 @@ ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err) {
   ps_err_t agreed = (ps_err_t)out[0];
   if (agreed == PS_OK) return PS_OK;
   int first = -out[1];
-  if (local != PS_OK && (g_verbose || g_debug || rank == first)) {
+  if (has_msg && (g_verbose || g_debug || rank == first)) {
     if (local == PS_ERR_SIGNAL && !g_have) {
       int s = ps_signal_pending();
       ps_error(PS_ERR_SIGNAL, __FILE__, __LINE__,
                "stopped by %s; temporary output removed", s == 2 ? "SIGINT" : "SIGTERM");
     }
     print_local(rank);
+  } else if (first == size && rank == 0 && !g_printed) {
+    /* Nobody recorded why: still say something, once. */
+    fprintf(stderr, "popseg: error: failed with code %d\n", (int)agreed);
+    fflush(stderr);
+    g_printed = 1;
   }
   return agreed;
 }

@@ -54,10 +54,23 @@ cleanup:
   return PS_OK;
 }
 
+#define PS_MAX_PENDING 8
+static ps_outfile_t g_pending[PS_MAX_PENDING];
+static int g_npending;
+static int g_defer;
+
+void ps_outfile_defer(int on) { g_defer = on; }
+
 ps_err_t ps_outfile_end(ps_outfile_t *of, ps_err_t err, MPI_Comm comm) {
   int rank;
   MPI_Comm_rank(comm, &rank);
   if (!of->active) return err;
+  if (err == PS_OK && g_defer && g_npending < PS_MAX_PENDING) {
+    /* Stays registered with the signal handler until the commit. */
+    g_pending[g_npending++] = *of;
+    of->active = 0;
+    return PS_OK;
+  }
   ps_err_t e2 = PS_OK;
   if (rank == 0) {
     if (err == PS_OK) {
@@ -70,5 +83,34 @@ ps_err_t ps_outfile_end(ps_outfile_t *of, ps_err_t err, MPI_Comm comm) {
   ps_signal_remove_tmp(of->tmp_path);
   of->active = 0;
   if (err != PS_OK) return err; /* already agreed by the caller */
+  return ps_err_agree(comm, e2);
+}
+
+ps_err_t ps_outfile_commit(ps_err_t err, MPI_Comm comm) {
+  int rank;
+  ps_err_t e2 = PS_OK;
+  MPI_Comm_rank(comm, &rank);
+  for (int i = 0; i < g_npending; i++) {
+    ps_outfile_t *of = &g_pending[i];
+    if (rank == 0) {
+      if (err == PS_OK && e2 == PS_OK) {
+        if (rename(of->tmp_path, of->final_path) != 0)
+          e2 = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot rename from %s: %s",
+                        of->final_path, of->tmp_path, strerror(errno));
+      } else {
+        unlink(of->tmp_path);
+      }
+    }
+    ps_signal_remove_tmp(of->tmp_path);
+  }
+  /* A failed rename part-way: take back the files already renamed. */
+  if (rank == 0 && e2 != PS_OK)
+    for (int i = 0; i < g_npending; i++) {
+      unlink(g_pending[i].tmp_path);
+      unlink(g_pending[i].final_path);
+    }
+  g_npending = 0;
+  g_defer = 0;
+  if (err != PS_OK) return err;
   return ps_err_agree(comm, e2);
 }

@@ -174,6 +174,7 @@ ps_err_t ps_pipeline_import(const ps_options_t *o, MPI_Comm comm) {
   int size;
   MPI_Comm_size(comm, &size);
   setup(o);
+  ps_outfile_defer(1);
   double t0 = MPI_Wtime();
   PS_TRY(precheck_output(o->output, o->force, comm));
   PS_TRY(read_input(o, o->input, comm, &t));
@@ -182,8 +183,10 @@ ps_err_t ps_pipeline_import(const ps_options_t *o, MPI_Comm comm) {
                      (long long)t->n_dropped, (long long)t->n_read,
                      t->n_dropped ? ": " : "", t->dropped_examples);
   PS_TRY(ps_h5_write_table(o->output, o->force, t, comm));
-  ps_report_progress(comm, "wrote %s on %d ranks in %.3f s", o->output, size, MPI_Wtime() - t0);
 cleanup:
+  err = ps_outfile_commit(err, comm);
+  if (err == PS_OK)
+    ps_report_progress(comm, "wrote %s on %d ranks in %.3f s", o->output, size, MPI_Wtime() - t0);
   ps_table_destroy(&t);
   return err;
 }
@@ -223,6 +226,7 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
   int size;
   MPI_Comm_size(comm, &size);
   setup(o);
+  ps_outfile_defer(1);
 
   PS_TRY(precheck_outputs(o, comm));
   PS_TRY(memory_check(o, o->input, comm));
@@ -338,6 +342,7 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
     PS_TRY(ps_report_fit(&rf, o->report_out, o->force, comm));
   }
 cleanup:
+  err = ps_outfile_commit(err, comm);
   free(cf);
   ps_kmeans_destroy(&km);
   ps_matrix_destroy(&proj);
@@ -461,6 +466,7 @@ ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm) {
   MPI_Comm_size(comm, &size);
   memset(&km, 0, sizeof km);
   setup(o);
+  ps_outfile_defer(1);
 
   PS_TRY(precheck_outputs(o, comm));
   double t0 = MPI_Wtime();
@@ -534,6 +540,7 @@ ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm) {
     PS_TRY(ps_report_predict(&rp, o->report_out, o->force, comm));
   }
 cleanup:
+  err = ps_outfile_commit(err, comm);
   free(km.labels);
   free(km.distance);
   ps_matrix_destroy(&proj);

@@ -14,6 +14,7 @@
 
 #include "popseg/outfile.h"
 #include "popseg/reduce.h"
+#include "popseg/sig.h"
 
 static int g_verbosity;
 
@@ -22,7 +23,8 @@ void ps_report_set_verbosity(int v) { g_verbosity = v; }
 void ps_report_progress(MPI_Comm comm, const char *fmt, ...) {
   int rank;
   MPI_Comm_rank(comm, &rank);
-  if (rank != 0 || g_verbosity < 0) return;
+  /* After SIGTERM the launcher may no longer read our stdout: say nothing more. */
+  if (rank != 0 || g_verbosity < 0 || ps_signal_pending()) return;
   va_list ap;
   va_start(ap, fmt);
   vprintf(fmt, ap);
@@ -34,7 +36,7 @@ void ps_report_progress(MPI_Comm comm, const char *fmt, ...) {
 void ps_report_verbose(MPI_Comm comm, const char *fmt, ...) {
   int rank;
   MPI_Comm_rank(comm, &rank);
-  if (g_verbosity < 1) return;
+  if (g_verbosity < 1 || ps_signal_pending()) return;
   char line[1024];
   va_list ap;
   va_start(ap, fmt);

@@ -29,7 +29,9 @@ void ps_signal_install(void) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
+  /* No SA_RESTART: a rank blocked writing progress to a pipe that mpirun has
+   * stopped draining must get EINTR and go on to the next safe point. */
+  sa.sa_flags = 0;
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
 }

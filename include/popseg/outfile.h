@@ -22,8 +22,17 @@ typedef struct {
  * Call early, before expensive work, so a bad output path fails fast.
  * The temporary path is registered for removal on SIGTERM/SIGINT. */
 ps_err_t ps_outfile_begin(ps_outfile_t *of, const char *path, int force, MPI_Comm comm);
-/* Collective. If err (already agreed) is PS_OK, rename tmp to final on rank 0;
- * otherwise remove tmp. Returns the agreed result of the rename. */
+/* Collective. If err (already agreed) is PS_OK, rename tmp to final on rank 0
+ * (or, in deferred mode, keep it for ps_outfile_commit); otherwise remove tmp.
+ * Returns the agreed result of the rename. */
 ps_err_t ps_outfile_end(ps_outfile_t *of, ps_err_t err, MPI_Comm comm);
+
+/* Deferred mode: a command that writes several files (results, CSV, report)
+ * keeps every finished file under its temporary name until ps_outfile_commit,
+ * so that a failure or a kill part-way leaves none of them. Not collective. */
+void ps_outfile_defer(int on);
+/* Collective. err PS_OK (agreed): rename every pending file; else remove them.
+ * Returns the agreed result. Leaves deferred mode. */
+ps_err_t ps_outfile_commit(ps_err_t err, MPI_Comm comm);
 
 #endif
