@@ -38,11 +38,14 @@ def best(f, repeat=REPEAT):
 
 
 def hardware():
+    """Per-core bounds: one popseg rank is one single-threaded process."""
+    from threadpoolctl import threadpool_limits
     n = 1500
     a = np.random.default_rng(0).random((n, n))
-    t, _ = best(lambda: a @ a)
+    with threadpool_limits(1):
+        t, _ = best(lambda: a @ a)
     gflops = 2 * n ** 3 / t / 1e9
-    big = np.ones(50_000_000 // 8)
+    big = np.ones(200_000_000 // 8)
     t2, _ = best(lambda: big.copy())
     gbs = 2 * big.nbytes / t2 / 1e9
     return gflops, gbs
@@ -72,15 +75,21 @@ def census():
 
 
 def peer(X, k, K_keep, n_init, seed):
-    """scikit-learn, one thread; the same stages popseg times."""
+    """scikit-learn and numpy, one thread; the same stages popseg times."""
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1):
         t_scale, Xs = best(lambda: MinMaxScaler().fit_transform(X))
         t_pca, pca = best(lambda: PCA(n_components=min(X.shape), svd_solver="full").fit(Xs))
+
+        def cov_eigh():  # the algorithm popseg uses: covariance + symmetric eigensolver
+            w, v = np.linalg.eigh(np.cov(Xs, rowvar=False))
+            return (Xs - Xs.mean(0)) @ v[:, ::-1][:, :K_keep]
+        t_np, _ = best(cov_eigh)
         Z = pca.transform(Xs)[:, :K_keep]
         t_km, km = best(lambda: KMeans(k, n_init=n_init, random_state=seed, algorithm="lloyd").fit(Z), 1)
-    return dict(scale=t_scale, pca=t_pca, kmeans=t_km, kmeans_iters=int(km.n_iter_),
-                inertia=float(km.inertia_), kmeans_runs=n_init)
+        t_km1, km1 = best(lambda: KMeans(k, n_init=1, random_state=seed, algorithm="lloyd").fit(Z))
+    return dict(scale=t_scale, pca=t_pca, pca_numpy=t_np, kmeans=t_km, inertia=float(km.inertia_),
+                kmeans_runs=n_init, per_iter=t_km1 / max(1, km1.n_iter_), iters1=int(km1.n_iter_))
 
 
 def popseg(path, np_, k, n_init, extra=()):
@@ -104,7 +113,7 @@ def popseg(path, np_, k, n_init, extra=()):
 
 def main():
     gflops, gbs = hardware()
-    print("hardware (numpy, this run): dgemm %.1f GFLOP/s on all cores, copy %.1f GB/s" % (gflops, gbs))
+    print("hardware (numpy, this run): dgemm %.1f GFLOP/s on one core, memory copy %.1f GB/s" % (gflops, gbs))
     rng = np.random.default_rng(1)
     sets = [("census 3218x34", census(), 8, 10)]
     n, d = int(os.environ.get("BENCH_N", "400000")), 34
@@ -116,23 +125,28 @@ def main():
         path = os.path.join(OUT, name.split()[0] + ".h5")
         write_table(path, X)
         pops = {p: popseg(path, p, k, n_init) for p in (1, 2)}
+        one = {p: popseg(path, p, k, 1) for p in (1, 2)}
         K = pops[1]["K"]
         pr = peer(X, k, K, n_init, 0)
         n_, d_ = X.shape
         cov_flops = n_ * d_ * d_  # dsyrk: n d^2 (half of gemm)
-        print("\n== %s (k=%d, K=%d, n_init=%d)" % (name, k, K, n_init))
-        print("%-28s %10s %10s %10s" % ("stage", "sklearn", "popseg np1", "popseg np2"))
-        for st in ("scale", "pca"):
-            print("%-28s %10.4f %10.4f %10.4f   ratio np1 %.2fx" %
-                  (st + " (s)", pr[st], pops[1][st], pops[2][st], pr[st] / max(pops[1][st], 1e-9)))
-        spi = pr["kmeans"] / max(1, pr["kmeans_iters"])
-        for p in (1, 2):
-            pops[p]["per_iter"] = pops[p]["kmeans"] / max(1, pops[p]["kmeans_iters"])
-        print("%-28s %10.4f %10.4f %10.4f" % ("kmeans total (s)", pr["kmeans"], pops[1]["kmeans"], pops[2]["kmeans"]))
-        print("%-28s %10.3g %10.3g %10.3g" % ("inertia", pr["inertia"], pops[1]["inertia"], pops[2]["inertia"]))
-        print("pca: covariance %.2f GFLOP/s at np1 (%.0f%% of the dgemm rate of this machine)" %
-              (cov_flops / pops[1]["pca"] / 1e9, 100 * cov_flops / pops[1]["pca"] / 1e9 / gflops))
-        print("read at np1: %.0f MB/s (%.0f%% of memory copy bandwidth)" %
+        print("\n== %s (k=%d, K=%d, n_init=%d); seconds, best of %d" % (name, k, K, n_init, REPEAT))
+        print("%-30s %10s %10s %10s %12s" % ("stage", "peer", "popseg np1", "popseg np2", "peer/np1"))
+        row = lambda label, a, b, c: print("%-30s %10.4f %10.4f %10.4f %11.2fx" % (label, a, b, c, a / max(b, 1e-9)))
+        row("scale: MinMaxScaler", pr["scale"], pops[1]["scale"], pops[2]["scale"])
+        row("pca: sklearn PCA(full)", pr["pca"], pops[1]["pca"], pops[2]["pca"])
+        row("pca: numpy cov+eigh+project", pr["pca_numpy"], pops[1]["pca"], pops[2]["pca"])
+        row("kmeans: sklearn, n_init=%d" % n_init, pr["kmeans"], pops[1]["kmeans"], pops[2]["kmeans"])
+        pi = {p: one[p]["kmeans"] / max(1, one[p]["kmeans_iters"]) for p in (1, 2)}
+        row("kmeans: per iteration, n_init=1", pr["per_iter"], pi[1], pi[2])
+        print("%-30s %10.6g %10.6g %10.6g" % ("inertia (n_init=%d)" % n_init, pr["inertia"], pops[1]["inertia"], pops[2]["inertia"]))
+        # Bounds for one core: the covariance is n d^2 flops (dsyrk) and must read X
+        # once; a Lloyd iteration is 2 n k K flops and reads the projection once.
+        cov_s = max(cov_flops / (gflops * 1e9), X.nbytes / (gbs * 1e9))
+        it_s = max(2.0 * n_ * k * K / (gflops * 1e9), n_ * K * 8 / (gbs * 1e9))
+        print("bound (1 core): covariance %.4f s -> popseg pca np1 at %.0f%% of it; Lloyd iteration %.5f s -> np1 at %.0f%%"
+              % (cov_s, 100 * cov_s / pops[1]["pca"], it_s, 100 * it_s / pi[1]))
+        print("read at np1: %.0f MB/s of features (%.0f%% of memory copy bandwidth)" %
               (X.nbytes / pops[1]["read"] / 1e6, 100 * X.nbytes / pops[1]["read"] / 1e9 / gbs))
         results.append(dict(name=name, peer=pr, popseg=pops, gflops=gflops, gbs=gbs))
     with open(os.path.join(OUT, "bench.json"), "w") as fh:
