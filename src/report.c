@@ -223,7 +223,7 @@ ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MP
   const ps_pca_t *pca = r->pca;
   const ps_kmeans_t *km = r->km;
   int64_t d = pca->d, k = km->k, K = pca->n_kept, n = t->x->n_global;
-  double *acc = NULL, *seg = NULL, *mean = NULL, *sd = NULL, *tmp = NULL;
+  double *acc = NULL, *seg = NULL, *mean = NULL, *sd = NULL;
   member_t *ex = NULL;
   char *exnames = NULL;
   sb_t b = {0};
@@ -238,8 +238,7 @@ ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MP
   seg = calloc((size_t)(k * d), sizeof *seg);
   mean = calloc((size_t)d, sizeof *mean);
   sd = calloc((size_t)d, sizeof *sd);
-  tmp = calloc((size_t)d, sizeof *tmp);
-  err = acc && ex && exnames && seg && mean && sd && tmp
+  err = acc && ex && exnames && seg && mean && sd
             ? PS_OK
             : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory for the report");
   PS_AGREE(comm);
@@ -383,7 +382,6 @@ cleanup:
   free(seg);
   free(mean);
   free(sd);
-  free(tmp);
   return err;
 }
 
