@@ -54,9 +54,12 @@ $(BINDIR)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	$(MPICC) $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 # Fail early, in one line, when the libraries are not there.
+# (LDLIBS given on the command line means the user brings their own flags.)
 check-deps:
-	@pkg-config --exists $(PKGS) 2>/dev/null || command -v $(MPICC) >/dev/null || \
-	  { echo "popseg: missing build dependencies ($(PKGS)); run 'make deps'"; exit 1; }
+	@command -v $(MPICC) >/dev/null || \
+	  { echo "popseg: no MPI compiler '$(MPICC)'; run 'make deps' (or set MPICC)"; exit 1; }
+	@pkg-config --exists $(PKGS) 2>/dev/null || [ "$(origin LDLIBS)" = "command line" ] || \
+	  { echo "popseg: pkg-config does not find $(PKGS); run 'make deps' (or set PKGS / LDLIBS)"; exit 1; }
 
 deps:
 	@sh scripts/deps.sh build

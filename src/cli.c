@@ -263,6 +263,8 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
                                         "predict MODEL.h5 NEW(.h5|.csv) -o predictions.h5"};
     problem(&pb, "expected: popseg %s%s", forms[o->command], "");
   } else if (o->command == PS_CMD_IMPORT) {
+    if (o->output) problem(&pb, "import takes OUT.h5 as its second argument, not -o%s%s", "", "");
+    if (o->csv_out || o->report_out) problem(&pb, "import writes no --csv or --report%s%s", "", "");
     o->input = pos[0];
     o->output = pos[1];
   } else if (o->command == PS_CMD_PREDICT) {
@@ -270,6 +272,8 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
     o->input = pos[1];
   } else {
     o->input = pos[0];
+    if (o->command == PS_CMD_INFO && (o->output || o->csv_out || o->report_out))
+      problem(&pb, "info writes no files (-o, --csv, --report are for run and predict)%s%s", "", "");
   }
   if (o->command == PS_CMD_PREDICT && !o->output && !o->csv_out)
     problem(&pb, "predict needs -o predictions.h5 (or --csv FILE)%s%s", "", "");
@@ -280,7 +284,10 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
     problem(&pb, "--pca-keep %s is larger than --pca-components %s", a, b);
   }
   if (o->quiet && o->verbose) problem(&pb, "--quiet and --verbose exclude each other%s%s", "", "");
-  if (pb.count)
+  if (pb.count) {
+    /* The kind parsers record their own message; the full list replaces it. */
+    ps_error_clear();
     return ps_error(PS_ERR_ARG, __FILE__, __LINE__, "%s", pb.msg);
+  }
   return PS_OK;
 }

@@ -51,12 +51,21 @@ static void print_local(int rank) {
   g_printed = 1;
 }
 
+static int g_ignore_signal;
+
+ps_err_t ps_err_agree_plain(MPI_Comm comm, ps_err_t err) {
+  g_ignore_signal = 1;
+  ps_err_t r = ps_err_agree(comm, err);
+  g_ignore_signal = 0;
+  return r;
+}
+
 ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   int local = (int)err;
-  if (local == PS_OK && ps_signal_pending()) local = PS_ERR_SIGNAL;
+  if (local == PS_OK && !g_ignore_signal && ps_signal_pending()) local = PS_ERR_SIGNAL;
   /* A rank may pass on a code that was already agreed: it has no message of
    * its own. Only ranks with something to say compete to print it. */
   int has_msg = local != PS_OK && (g_have || local == PS_ERR_SIGNAL);
@@ -88,6 +97,6 @@ ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err) {
 
 int ps_err_exit_status(ps_err_t err) {
   if (err == PS_OK) return 0;
-  if (err == PS_ERR_SIGNAL) return 143;
+  if (err == PS_ERR_SIGNAL) return 128 + (ps_signal_pending() ? ps_signal_pending() : 15);
   return (int)err;
 }

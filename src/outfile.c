@@ -87,9 +87,12 @@ ps_err_t ps_outfile_end(ps_outfile_t *of, ps_err_t err, MPI_Comm comm) {
 }
 
 ps_err_t ps_outfile_commit(ps_err_t err, MPI_Comm comm) {
-  int rank;
+  int rank, renamed = 0;
   ps_err_t e2 = PS_OK;
   MPI_Comm_rank(comm, &rank);
+  /* Last chance for a signal to cancel the outputs: after this agreement the
+   * files are renamed and a late signal no longer turns success into failure. */
+  if (err == PS_OK && g_npending > 0) err = ps_err_agree(comm, err);
   for (int i = 0; i < g_npending; i++) {
     ps_outfile_t *of = &g_pending[i];
     if (rank == 0) {
@@ -97,20 +100,20 @@ ps_err_t ps_outfile_commit(ps_err_t err, MPI_Comm comm) {
         if (rename(of->tmp_path, of->final_path) != 0)
           e2 = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot rename from %s: %s",
                         of->final_path, of->tmp_path, strerror(errno));
+        else
+          renamed = i + 1;
       } else {
         unlink(of->tmp_path);
       }
     }
     ps_signal_remove_tmp(of->tmp_path);
   }
-  /* A failed rename part-way: take back the files already renamed. */
+  /* A rename failed part-way: take back only the files this run renamed, so
+   * that the set of outputs stays all-or-nothing; never touch the others. */
   if (rank == 0 && e2 != PS_OK)
-    for (int i = 0; i < g_npending; i++) {
-      unlink(g_pending[i].tmp_path);
-      unlink(g_pending[i].final_path);
-    }
+    for (int i = 0; i < renamed; i++) unlink(g_pending[i].final_path);
   g_npending = 0;
   g_defer = 0;
   if (err != PS_OK) return err;
-  return ps_err_agree(comm, e2);
+  return ps_err_agree_plain(comm, e2);
 }

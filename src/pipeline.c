@@ -41,8 +41,31 @@ static ps_err_t precheck_output(const char *path, int force, MPI_Comm comm) {
   return PS_OK;
 }
 
+/* The same file named twice (x.h5 and ./x.h5 too): directory identity + base name. */
+static int same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  char da[4096], db[4096];
+  const char *ba = strrchr(a, '/'), *bb = strrchr(b, '/');
+  snprintf(da, sizeof da, "%.*s", ba ? (int)(ba - a) + 1 : 1, ba ? a : ".");
+  snprintf(db, sizeof db, "%.*s", bb ? (int)(bb - b) + 1 : 1, bb ? b : ".");
+  if (stat(da, &sa) != 0 || stat(db, &sb) != 0) return strcmp(a, b) == 0;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
+         strcmp(ba ? ba + 1 : a, bb ? bb + 1 : b) == 0;
+}
+
 static ps_err_t precheck_outputs(const ps_options_t *o, MPI_Comm comm) {
   ps_err_t err = PS_OK;
+  const char *outs[3] = {o->output, o->csv_out, o->report_out};
+  static const char *const opt[3] = {"-o", "--csv", "--report"};
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0)
+    for (int i = 0; i < 3 && err == PS_OK; i++)
+      for (int j = i + 1; j < 3 && err == PS_OK; j++)
+        if (outs[i] && outs[j] && same_file(outs[i], outs[j]))
+          err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "%s and %s name the same file '%s'",
+                         opt[i], opt[j], outs[j]);
+  PS_AGREE(comm);
   PS_TRY(precheck_output(o->output, o->force, comm));
   PS_TRY(precheck_output(o->csv_out, o->force, comm));
   PS_TRY(precheck_output(o->report_out, o->force, comm));
@@ -92,7 +115,10 @@ static ps_err_t memory_check(const ps_options_t *o, const char *path, MPI_Comm c
   int64_t n = 0, d = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  if (looks_hdf5(path)) {
+  /* Decided on rank 0: other ranks may not even see the file's name the same way. */
+  int is_h5 = rank == 0 ? looks_hdf5(path) : 0;
+  PS_CALL_MPI(MPI_Bcast(&is_h5, 1, MPI_INT, 0, comm));
+  if (is_h5) {
     PS_TRY(ps_h5_probe(path, comm, &n, &d));
   } else {
     struct stat st;
@@ -363,6 +389,11 @@ static ps_err_t match_features(ps_table_t *t, const ps_model_t *m, const char *p
   char *names = NULL;
   char missing[1024] = "", extra[1024] = "";
   size_t lm = 0, le = 0;
+  for (int64_t q = 0; q < dn; q++)
+    for (int64_t r = q + 1; r < dn; r++)
+      PS_CHECK(strcmp(ps_table_fname(t, q), ps_table_fname(t, r)) != 0, PS_ERR_FORMAT,
+               "%s: feature '%s' appears twice (columns %lld and %lld)", path,
+               ps_table_fname(t, q), (long long)q + 1, (long long)r + 1);
   perm = malloc((size_t)(d > 0 ? d : 1) * sizeof *perm);
   PS_CHECK_ALLOC(perm);
   for (int64_t j = 0; j < d; j++) {
@@ -385,7 +416,7 @@ static ps_err_t match_features(ps_table_t *t, const ps_model_t *m, const char *p
       le += (size_t)snprintf(extra + le, sizeof extra - le, "%s%s", le ? "," : "",
                              ps_table_fname(t, q));
   }
-  PS_CHECK(lm == 0 && le == 0, PS_ERR_FORMAT,
+  PS_CHECK(lm == 0 && le == 0 && dn == d, PS_ERR_FORMAT,
            "%s: features do not match the model's%s%s%s%s (use --rename OLD=NEW)", path,
            lm ? "; missing: " : "", missing, le ? "; extra: " : "", extra);
   row = malloc((size_t)(d > 0 ? d : 1) * sizeof *row);

@@ -40,56 +40,53 @@ void ps_table_destroy(ps_table_t **t) {
   *t = NULL;
 }
 
-/* Scatterv in chunks of rows so that no count or displacement exceeds INT_MAX. */
+/* Scatterv in rounds of rows so that no count or displacement exceeds INT_MAX:
+ * in each round every rank receives at most `step` rows, and the root packs
+ * the round's pieces (at most size * step rows) into one buffer. */
 static ps_err_t scatter_rows(const void *send, void *recv, size_t row_bytes, int64_t n,
                              int root, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   int rank, size;
+  char *base = NULL;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   int *counts = calloc((size_t)size, sizeof(int)), *displs = calloc((size_t)size, sizeof(int));
-  PS_CHECK(counts && displs, PS_ERR_MEM, "out of memory in scatter");
   int64_t my_off, my_cnt;
   ps_block_range(n, size, rank, &my_off, &my_cnt);
-  /* Rounds: in round r every rank receives at most `step` of its rows. */
-  int64_t step = (int64_t)(INT32_MAX / 2) / (int64_t)(row_bytes > 0 ? row_bytes : 1);
+  int64_t step = (int64_t)(INT32_MAX / 2) / (int64_t)(row_bytes > 0 ? row_bytes : 1) / size;
   if (step < 1) step = 1;
   int64_t max_cnt = n / size + (n % size ? 1 : 0);
-  for (int64_t done = 0; done < max_cnt || done == 0; done += step) {
-    char *base = NULL;
+  /* The root's staging buffer, sized once for the largest round. */
+  if (rank == root) base = malloc((size_t)(step * size) * (row_bytes > 0 ? row_bytes : 1));
+  err = counts && displs && (rank != root || base)
+            ? PS_OK
+            : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory in scatter");
+  PS_AGREE(comm);
+  for (int64_t done = 0; done < max_cnt; done += step) {
     if (rank == root) {
-      /* Pack this round's pieces contiguously so displacements stay small. */
-      int64_t total = 0;
+      int64_t pos = 0;
       for (int r = 0; r < size; r++) {
         int64_t o, c;
         ps_block_range(n, size, r, &o, &c);
         int64_t take = c - done < step ? c - done : step;
         if (take < 0) take = 0;
         counts[r] = (int)(take * (int64_t)row_bytes);
-        total += take;
-      }
-      base = malloc((size_t)(total > 0 ? total : 1) * row_bytes);
-      PS_CHECK(base != NULL, PS_ERR_MEM, "out of memory in scatter");
-      int64_t pos = 0;
-      for (int r = 0; r < size; r++) {
-        int64_t o, c;
-        ps_block_range(n, size, r, &o, &c);
         displs[r] = (int)(pos * (int64_t)row_bytes);
-        int64_t take = counts[r] / (int64_t)(row_bytes ? row_bytes : 1);
-        if (take > 0) memcpy(base + pos * row_bytes, (const char *)send + (o + done) * row_bytes,
-                             (size_t)take * row_bytes);
+        if (take > 0)
+          memcpy(base + pos * (int64_t)row_bytes,
+                 (const char *)send + (o + done) * (int64_t)row_bytes, (size_t)take * row_bytes);
         pos += take;
       }
     }
     int64_t mine = my_cnt - done < step ? my_cnt - done : step;
     if (mine < 0) mine = 0;
-    int rc = MPI_Scatterv(base, counts, displs, MPI_BYTE, (char *)recv + done * row_bytes,
-                          (int)(mine * (int64_t)row_bytes), MPI_BYTE, root, comm);
-    free(base);
-    PS_CHECK(rc == MPI_SUCCESS, PS_ERR_MPI, "MPI_Scatterv failed");
-    if (max_cnt == 0) break;
+    /* Every rank makes the same number of calls: max_cnt and step are global. */
+    PS_CALL_MPI(MPI_Scatterv(base, counts, displs, MPI_BYTE,
+                             (char *)recv + done * (int64_t)row_bytes,
+                             (int)(mine * (int64_t)row_bytes), MPI_BYTE, root, comm));
   }
 cleanup:
+  free(base);
   free(counts);
   free(displs);
   return err;
@@ -138,7 +135,7 @@ ps_err_t ps_table_scatter(const ps_table_t *whole, int root, MPI_Comm comm, ps_t
   t = NULL;
 cleanup:
   ps_table_destroy(&t);
-  return err;
+  return ps_err_agree(comm, err);
 }
 
 ps_err_t ps_table_check_finite(const ps_table_t *t, MPI_Comm comm) {

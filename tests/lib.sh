@@ -46,6 +46,10 @@ expect_error() {
   nerr=$(grep -c 'error' "$TMPD/.ee_err")
   if [ $rc -eq 0 ]; then fail "$name: exited 0"; return; fi
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then fail "$name: timed out (hang)"; return; fi
+  # popseg's own codes are 1..9; anything else (a signal, a sanitizer abort) is a crash.
+  if [ $rc -gt 9 ]; then fail "$name: exit status $rc is not one of popseg's error codes (crash?)"; return; fi
+  if grep -q -E 'Sanitizer|runtime error|Segmentation|signal [0-9]+' "$TMPD/.ee_err"; then
+    fail "$name: crashed: $(grep -m1 -E 'Sanitizer|runtime error|Segmentation|signal [0-9]+' "$TMPD/.ee_err")"; return; fi
   if ! grep -q -E -- "$pat" "$TMPD/.ee_err"; then
     fail "$name: stderr lacks /$pat/: $(head -c 300 "$TMPD/.ee_err" | tr '\n' ' ')"; return; fi
   if [ "$(grep -c '^popseg: error' "$TMPD/.ee_err")" -ne 1 ]; then

@@ -32,6 +32,12 @@ for np in 1 3; do
   expect_error "--max-memory too small names the ranks needed [np=$np]" "use at least" $np run $CSV -o $OUT --max-memory 0.016
 done
 EXPECT_NO_FILE=
+expect_error "two outputs naming the same file" "--csv and --report name the same file" 2 \
+  run $CSV -o $OUT --csv "$TMPD/out/same.txt" --report "$TMPD/out/./same.txt"
+check "nothing written for the same-file case" sh -c "! ls -a $TMPD/out | grep -q same"
+expect_error "every bad option reported in one line" "--k '0'.*--scale 'foo'.*--pca-solver 'bar'" 1 \
+  run $CSV --k 0 --scale foo --pca-solver bar
+expect_error "import does not take -o" "import takes OUT.h5" 1 import $CSV "$TMPD/out/i.h5" -o "$TMPD/out/j.h5"
 # An unwritable directory: root may write anywhere on a normal file system, so use /proc.
 expect_error "output directory not writable" "/proc" 2 run $CSV -o /proc/popseg-r.h5
 touch "$TMPD/out/exists.h5"

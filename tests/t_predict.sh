@@ -30,4 +30,17 @@ expect_error "feature mismatch names missing and extra columns" "missing: Citize
 expect_error "model file missing" "nomodel.h5" 2 predict "$TMPD/nomodel.h5" $C17 -o "$TMPD/bad.h5" $REN
 mpi 1 "$POPSEG" import $CSV "$TMPD/census_in.h5" --quiet || fail "import for the no-model case"
 expect_error "model file without a model" "census_in.h5.*/scale" 2 predict "$TMPD/census_in.h5" $C17 -o "$TMPD/bad.h5" $REN
+# New data whose features repeat a name: refused, naming it (never reordered wrongly).
+$PYTHON - "$TMPD/dup.h5" <<'PY'
+import sys, h5py, numpy as np
+names = "TotalPop Men Women Hispanic White Black Native Asian Pacific Citizen Income IncomeErr IncomePerCap IncomePerCapErr Poverty ChildPoverty Professional Service Office Construction Production Drive Carpool Transit Walk OtherTransp WorkAtHome MeanCommute Employed PrivateWork PublicWork SelfEmployed FamilyWork Unemployment".split()
+names.append("Men")
+with h5py.File(sys.argv[1], "w") as f:
+    f["features"] = np.ones((5, len(names)))
+    f["feature_names"] = np.array([n.encode() for n in names], dtype="S16")
+    f["rows/id"] = np.arange(5, dtype=np.int64)
+    f["rows/name"] = np.array([b"r%d" % i for i in range(5)], dtype="S4")
+PY
+expect_error "predict: a repeated feature name is refused" "dup.h5: feature 'Men' appears twice" 2 \
+  predict "$TMPD/fit.h5" "$TMPD/dup.h5" -o "$TMPD/bad.h5"
 finish

@@ -44,7 +44,12 @@ void ps_error_set_verbose(int verbose);
  * message already printed is not printed again). */
 ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err);
 
-/* Exit status for a code: 0 for PS_OK, 143 for PS_ERR_SIGNAL, else the code. */
+/* Collective. Like ps_err_agree, but a pending signal does not count: for the
+ * agreement after the outputs were committed, when stopping is too late. */
+ps_err_t ps_err_agree_plain(MPI_Comm comm, ps_err_t err);
+
+/* Exit status for a code: 0 for PS_OK, 128 + the signal (143 SIGTERM, 130 SIGINT)
+ * for PS_ERR_SIGNAL, else the code. */
 int ps_err_exit_status(ps_err_t err);
 
 /* The macros assume `ps_err_t err` and a `cleanup:` label in scope. */
