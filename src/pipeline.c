@@ -99,6 +99,13 @@ static double mem_per_rank(MPI_Comm comm) {
     }
     fclose(f);
   }
+  /* A batch job is usually confined to a cgroup smaller than the node. */
+  f = fopen("/sys/fs/cgroup/memory.max", "r");
+  if (f) {
+    unsigned long long lim;
+    if (fscanf(f, "%llu", &lim) == 1 && (avail <= 0 || (double)lim < avail)) avail = (double)lim;
+    fclose(f);
+  }
   if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
     MPI_Comm_size(node, &node_size);
     MPI_Comm_free(&node);
