@@ -100,7 +100,21 @@ static double mem_per_rank(MPI_Comm comm) {
     fclose(f);
   }
   /* A batch job is usually confined to a cgroup smaller than the node. */
-  f = fopen("/sys/fs/cgroup/memory.max", "r");
+  {
+    char cg[512] = "", path[1024];
+    FILE *c = fopen("/proc/self/cgroup", "r");
+    if (c) {
+      char line[512];
+      while (fgets(line, sizeof line, c))
+        if (strncmp(line, "0::", 3) == 0) {
+          snprintf(cg, sizeof cg, "%s", line + 3);
+          cg[strcspn(cg, "\n")] = '\0';
+        }
+      fclose(c);
+    }
+    snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", strcmp(cg, "/") ? cg : "");
+    f = fopen(path, "r");
+  }
   if (f) {
     unsigned long long lim;
     if (fscanf(f, "%llu", &lim) == 1 && (avail <= 0 || (double)lim < avail)) avail = (double)lim;
