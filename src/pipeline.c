@@ -101,19 +101,29 @@ static double mem_per_rank(MPI_Comm comm) {
   }
   /* A batch job is usually confined to a cgroup smaller than the node. */
   {
-    char cg[512] = "", path[1024];
+    /* cgroup v2 ("0::/path" -> memory.max) or v1 ("N:memory:/path" -> limit_in_bytes). */
+    char cg2[512] = "", cg1[512] = "", path[1100];
     FILE *c = fopen("/proc/self/cgroup", "r");
     if (c) {
       char line[512];
-      while (fgets(line, sizeof line, c))
-        if (strncmp(line, "0::", 3) == 0) {
-          snprintf(cg, sizeof cg, "%s", line + 3);
-          cg[strcspn(cg, "\n")] = '\0';
-        }
+      while (fgets(line, sizeof line, c)) {
+        line[strcspn(line, "\n")] = '\0';
+        const char *m = strstr(line, ":memory:");
+        if (strncmp(line, "0::", 3) == 0) snprintf(cg2, sizeof cg2, "%s", line + 3);
+        else if (m) snprintf(cg1, sizeof cg1, "%s", m + 8);
+      }
       fclose(c);
     }
-    snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", strcmp(cg, "/") ? cg : "");
-    f = fopen(path, "r");
+    f = NULL;
+    if (cg1[0]) {
+      snprintf(path, sizeof path, "/sys/fs/cgroup/memory%s/memory.limit_in_bytes",
+               strcmp(cg1, "/") ? cg1 : "");
+      f = fopen(path, "r");
+    }
+    if (!f && cg2[0]) {
+      snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", strcmp(cg2, "/") ? cg2 : "");
+      f = fopen(path, "r");
+    }
   }
   if (f) {
     unsigned long long lim;
