@@ -31,6 +31,15 @@
 /* BLAS scores within this relative window of the best are re-decided exactly:
  * far wider than the rounding of the BLAS form, far narrower than real gaps. */
 #define KM_TIE_REL 1e-12
+/* Up to this many columns and centres the nearest centre comes from exact
+ * distances to every centre (KM_LANES centres at a time, vectorised), which
+ * beats tiny BLAS blocks and needs no tie window; beyond (measured: 64
+ * centres of 16 columns) the BLAS3 form wins. */
+#define KM_DIRECT_DIM 32
+#define KM_DIRECT_K 32
+#define KM_LANES 8 /* lane_dist is written for 8 */
+/* Rows per Lloyd block: assigned, then summed while in cache. */
+#define KM_LLOYD_BLOCK 2048
 /* Weighted Lloyd iterations on the k-means|| candidates (at most). */
 #define KM_REFINE_ITER 30
 /* Check for a pending signal every this many Lloyd iterations. */
@@ -50,7 +59,9 @@ static int64_t uniform_index(uint64_t seed, uint64_t stream, uint64_t counter, i
 }
 
 /* scikit-learn's greedy k-means++: 2 + floor(ln k) candidates per centre. */
-static int n_trials(int64_t k) { return 2 + (int)floor(log((double)k)); }
+static int n_trials(int64_t k) {
+  return 2 + (int)floor(log((double)k));
+}
 
 static double sqdist(const double *a, const double *b, int64_t dim) {
   double s = 0.0;
@@ -66,9 +77,12 @@ static double sqdist(const double *a, const double *b, int64_t dim) {
 
 const char *ps_kmeans_init_name(ps_kmeans_init_t i) {
   switch (i) {
-    case PS_KM_INIT_KMEANSPP: return "kmeans++";
-    case PS_KM_INIT_PARALLEL: return "kmeans-parallel";
-    case PS_KM_INIT_RANDOM: return "random";
+  case PS_KM_INIT_KMEANSPP:
+    return "kmeans++";
+  case PS_KM_INIT_PARALLEL:
+    return "kmeans-parallel";
+  case PS_KM_INIT_RANDOM:
+    return "random";
   }
   return "unknown";
 }
@@ -118,11 +132,16 @@ void ps_kmeans_destroy(ps_kmeans_t **km) {
 
 typedef struct {
   int64_t rows, kmax, dim;
-  double *xb;    /* [rows][dim] shifted block of rows */
-  double *s;     /* [rows][kmax] dot products */
-  double *cc;    /* [kmax][dim] shifted centres */
-  double *cn;    /* [kmax] squared norms of cc */
-  double *shift; /* [dim] */
+  int64_t k;       /* centres prepared by nearest_prep */
+  int direct;      /* 1: exact distances to every centre, no BLAS */
+  double *xb;      /* [rows][dim] shifted block of rows (BLAS form) */
+  double *s;       /* [rows][kmax] dot products (BLAS form) */
+  double *cc;      /* [kmax][dim] shifted centres (BLAS form) */
+  double *cn;      /* [kmax] squared norms of cc (BLAS form) */
+  double *shift;   /* [dim] (BLAS form) */
+  double cnmax;    /* largest cn (BLAS form) */
+  const double *c; /* the centres [k][dim] given to nearest_prep */
+  double *ct;      /* [ceil(kmax / KM_LANES)][dim][KM_LANES] centres in lanes (direct) */
 } nearest_ws_t;
 
 static void ws_free(nearest_ws_t *w) {
@@ -131,6 +150,7 @@ static void ws_free(nearest_ws_t *w) {
   free(w->cc);
   free(w->cn);
   free(w->shift);
+  free(w->ct);
   memset(w, 0, sizeof *w);
 }
 
@@ -138,12 +158,18 @@ static void ws_free(nearest_ws_t *w) {
 static int ws_alloc(nearest_ws_t *w, int64_t kmax, int64_t dim) {
   memset(w, 0, sizeof *w);
   if (kmax < 1) kmax = 1;
+  w->kmax = kmax;
+  w->dim = dim;
+  w->direct = dim <= KM_DIRECT_DIM && kmax <= KM_DIRECT_K;
+  if (w->direct) {
+    int64_t groups = (kmax + KM_LANES - 1) / KM_LANES;
+    w->ct = malloc((size_t)(groups * dim * KM_LANES) * sizeof(double));
+    return w->ct != NULL;
+  }
   int64_t rows = KM_BLOCK_CELLS / kmax;
   if (rows > KM_BLOCK_ROWS) rows = KM_BLOCK_ROWS;
   if (rows < 1) rows = 1;
   w->rows = rows;
-  w->kmax = kmax;
-  w->dim = dim;
   w->xb = malloc((size_t)(rows * dim) * sizeof(double));
   w->s = malloc((size_t)(rows * kmax) * sizeof(double));
   w->cc = malloc((size_t)(kmax * dim) * sizeof(double));
@@ -156,14 +182,78 @@ static int ws_alloc(nearest_ws_t *w, int64_t kmax, int64_t dim) {
   return 1;
 }
 
-/* For each of the n rows of x [n][dim]: the nearest of the k centres c
- * [k][dim] (lab, may be NULL) and the exact squared distance to it (d2).
- * BLAS3 scores pick the winner; scores within the tie window are re-decided
- * by the exact distance, then the lowest index. Requires k <= w->kmax. */
-static void nearest(const double *x, int64_t n, int64_t dim, const double *c, int64_t k,
-                    nearest_ws_t *w, int32_t *lab, double *d2) {
-  if (n <= 0) return;
-  double *shift = w->shift, *cc = w->cc, *cn = w->cn, *xb = w->xb, *s = w->s;
+/* Centres c[q][dim] (q < n) into lanes: ct[g][d][l] = c[g * KM_LANES + l][d],
+ * rows of c stride apart; unused lanes hold 0 and are never read back. */
+static void to_lanes(const double *c, int64_t n, int64_t stride, int64_t dim, int64_t lanes,
+                     double *ct) {
+  int64_t groups = (n + lanes - 1) / lanes;
+  for (int64_t g = 0; g < groups; g++)
+    for (int64_t d = 0; d < dim; d++)
+      for (int64_t l = 0; l < lanes; l++) {
+        int64_t q = g * lanes + l;
+        ct[(g * dim + d) * lanes + l] = q < n ? c[q * stride + d] : 0.0;
+      }
+}
+
+/* Squared distances from xi to the KM_LANES centres of one lane group: each
+ * lane sums over d in order, so a lane equals sqdist() bit for bit. */
+static inline void lane_dist(const double *xi, int64_t dim, const double *ctg, double *out) {
+  /* GCC vector extension, two lanes per operation, each lane the same scalar
+   * arithmetic (no contraction under -std=c11); four named accumulators so
+   * they stay in registers at -O2. */
+  typedef double v2d __attribute__((vector_size(16)));
+  v2d a0 = {0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0, c0, c1, c2, c3;
+  for (int64_t d = 0; d < dim; d++) {
+    const v2d xd = {xi[d], xi[d]};
+    const double *cd = ctg + d * KM_LANES;
+    memcpy(&c0, cd, sizeof c0);
+    memcpy(&c1, cd + 2, sizeof c1);
+    memcpy(&c2, cd + 4, sizeof c2);
+    memcpy(&c3, cd + 6, sizeof c3);
+    c0 = xd - c0;
+    c1 = xd - c1;
+    c2 = xd - c2;
+    c3 = xd - c3;
+    a0 += c0 * c0;
+    a1 += c1 * c1;
+    a2 += c2 * c2;
+    a3 += c3 * c3;
+  }
+  memcpy(out, &a0, sizeof a0);
+  memcpy(out + 2, &a1, sizeof a1);
+  memcpy(out + 4, &a2, sizeof a2);
+  memcpy(out + 6, &a3, sizeof a3);
+}
+
+/* lane_dist for groups of 4 lanes (the k-means++ candidates: 2 + ln k). */
+static inline void lane_dist4(const double *xi, int64_t dim, const double *ctg, double *out) {
+  typedef double v2d __attribute__((vector_size(16)));
+  v2d a0 = {0.0, 0.0}, a1 = a0, c0, c1;
+  for (int64_t d = 0; d < dim; d++) {
+    const v2d xd = {xi[d], xi[d]};
+    const double *cd = ctg + d * 4;
+    memcpy(&c0, cd, sizeof c0);
+    memcpy(&c1, cd + 2, sizeof c1);
+    c0 = xd - c0;
+    c1 = xd - c1;
+    a0 += c0 * c0;
+    a1 += c1 * c1;
+  }
+  memcpy(out, &a0, sizeof a0);
+  memcpy(out + 2, &a1, sizeof a1);
+}
+
+/* Prepare the k centres c [k][dim] (k <= w->kmax) for nearest_rows; c must
+ * stay valid until the last nearest_rows call. */
+static void nearest_prep(const double *c, int64_t k, nearest_ws_t *w) {
+  const int64_t dim = w->dim;
+  w->k = k;
+  w->c = c;
+  if (w->direct) {
+    to_lanes(c, k, dim, dim, KM_LANES, w->ct);
+    return;
+  }
+  double *shift = w->shift, *cc = w->cc, *cn = w->cn;
   for (int64_t d = 0; d < dim; d++) shift[d] = 0.0;
   for (int64_t j = 0; j < k; j++)
     for (int64_t d = 0; d < dim; d++) shift[d] += c[j * dim + d];
@@ -178,6 +268,43 @@ static void nearest(const double *x, int64_t n, int64_t dim, const double *c, in
     cn[j] = t;
     if (t > cnmax) cnmax = t;
   }
+  w->cnmax = cnmax;
+}
+
+/* For each of the n rows of x [n][dim]: the nearest of the centres given to
+ * nearest_prep (lab, may be NULL) and the exact squared distance to it (d2).
+ * Small dim: exact distances to every centre. Otherwise BLAS3 scores pick the
+ * winner and scores within the tie window are re-decided by the exact
+ * distance. Ties go to the lowest index either way. */
+static void nearest_rows(const double *x, int64_t n, nearest_ws_t *w, int32_t *lab, double *d2) {
+  const int64_t dim = w->dim, k = w->k;
+  const double *c = w->c;
+  if (n <= 0) return;
+  if (w->direct) {
+    const int64_t groups = (k + KM_LANES - 1) / KM_LANES;
+    double dl[KM_LANES];
+    for (int64_t i = 0; i < n; i++) {
+      const double *xi = x + i * dim;
+      int64_t best = 0;
+      double bd = 0.0;
+      for (int64_t g = 0; g < groups; g++) {
+        lane_dist(xi, dim, w->ct + g * dim * KM_LANES, dl);
+        int64_t nl = k - g * KM_LANES < KM_LANES ? k - g * KM_LANES : KM_LANES;
+        if (g == 0) bd = dl[0];
+        for (int64_t l = 0; l < nl; l++) {
+          /* Branch-free; strict < keeps the lowest index on ties. */
+          int64_t m = -(int64_t)(dl[l] < bd);
+          best = (best & ~m) | ((g * KM_LANES + l) & m);
+          bd = dl[l] < bd ? dl[l] : bd;
+        }
+      }
+      if (lab) lab[i] = (int32_t)best;
+      d2[i] = bd;
+    }
+    return;
+  }
+  double *shift = w->shift, *cc = w->cc, *cn = w->cn, *xb = w->xb, *s = w->s;
+  const double cnmax = w->cnmax;
   for (int64_t i0 = 0; i0 < n; i0 += w->rows) {
     int64_t b = n - i0 < w->rows ? n - i0 : w->rows;
     for (int64_t i = 0; i < b; i++)
@@ -212,6 +339,14 @@ static void nearest(const double *x, int64_t n, int64_t dim, const double *c, in
       d2[i0 + i] = bd;
     }
   }
+}
+
+/* nearest_prep then nearest_rows on all n rows. */
+static void nearest(const double *x, int64_t n, int64_t dim, const double *c, int64_t k,
+                    nearest_ws_t *w, int32_t *lab, double *d2) {
+  (void)dim;
+  nearest_prep(c, k, w);
+  nearest_rows(x, n, w, lab, d2);
 }
 
 /* Exact distances to every centre, no workspace: the fallback when memory is
@@ -262,24 +397,28 @@ typedef struct {
   int rank, size;
   int64_t n, nl, dim, k;
   int trials;
-  int64_t *range;     /* [size][2] row_offset, n_local of every rank */
-  nearest_ws_t ws;    /* for k centres */
-  double *packed;     /* [k*dim + k + 2] sums, counts, inertia, changed */
+  int64_t *range;      /* [size][2] row_offset, n_local of every rank */
+  nearest_ws_t ws;     /* for k centres */
+  double *packed;      /* [k*dim + k + 2] sums, counts, inertia, changed */
   double *cent, *cnew; /* [k][dim] */
-  int32_t *lab;       /* [nl] current labels */
-  int32_t *lab_new;   /* [nl] scratch */
-  double *d2;         /* [nl] squared distance to own centre */
-  double *w;          /* [nl] seeding weights (squared distance to chosen centres) */
-  double *cand;       /* [trials][dim + 1] k-means++ candidates (row, global index) */
-  double *pot;        /* [trials] */
-  double *uu;         /* [trials] */
-  int *claim;         /* [trials] */
-  int *empty;         /* [k] */
-  int64_t *sizes;     /* [k] */
-  int64_t *pick;      /* [k] */
-  int64_t *hset;      /* [hcap] open-addressing set of global rows */
+  int32_t *lab;        /* [nl] current labels */
+  int32_t *lab_new;    /* [nl] scratch */
+  double *d2;          /* [nl] squared distance to own centre */
+  double *w;           /* [nl] seeding weights (squared distance to chosen centres) */
+  double *cand;        /* [trials][dim + 1] k-means++ candidates (row, global index) */
+  double *candt;       /* the candidates in lanes, see to_lanes */
+  double *pot;         /* [trials] */
+  double *uu;          /* [trials] */
+  int *claim;          /* [trials] */
+  double *umine;       /* [trials] this rank's draws */
+  int *order;          /* [trials] */
+  int64_t *picked;     /* [trials] rows picked for umine */
+  int *empty;          /* [k] */
+  int64_t *sizes;      /* [k] */
+  int64_t *pick;       /* [k] */
+  int64_t *hset;       /* [hcap] open-addressing set of global rows */
   int64_t hcap;
-  double *rowbuf;     /* [dim + 1] */
+  double *rowbuf; /* [dim + 1] */
   double tol_abs;
   int few;
   int64_t relocs;
@@ -296,9 +435,13 @@ static void fit_free(fit_t *f) {
   free(f->d2);
   free(f->w);
   free(f->cand);
+  free(f->candt);
   free(f->pot);
   free(f->uu);
   free(f->claim);
+  free(f->umine);
+  free(f->order);
+  free(f->picked);
   free(f->empty);
   free(f->sizes);
   free(f->pick);
@@ -359,6 +502,34 @@ static int64_t pick_weighted(const double *w, const double *wscale, int64_t n, d
   return last;
 }
 
+/* pick_weighted (wscale NULL) for the m targets u[q], in one scan: out[q] is
+ * what pick_weighted(w, NULL, n, start, u[q]) returns. order: [m] scratch. */
+static void pick_weighted_many(const double *w, int64_t n, double start, const double *u, int m,
+                               int *order, int64_t *out) {
+  if (m <= 0) return;
+  /* Targets by ascending u (insertion sort: m is 2 + ln k). */
+  for (int q = 0; q < m; q++) {
+    int p = q;
+    while (p > 0 && u[order[p - 1]] > u[q]) {
+      order[p] = order[p - 1];
+      p--;
+    }
+    order[p] = q;
+  }
+  double cum = start;
+  int64_t last = -1;
+  int q = 0;
+  for (int64_t i = 0; i < n && q < m; i++) {
+    double v = w[i];
+    if (v > 0) {
+      cum += v;
+      last = i;
+      while (q < m && cum > u[order[q]]) out[order[q++]] = i;
+    }
+  }
+  for (; q < m; q++) out[order[q]] = last;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Seeding */
 
@@ -371,14 +542,20 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
   const int T = f->trials;
   double *w = f->w;
 
+  const int64_t groups = (T + 3) / 4;
+  double local = 0.0, dl[4];
+
   PS_TRY(fetch_row(f, uniform_index(seed, stream_of(ST_PP, run, 0), 0, f->n), f->cent));
-  for (int64_t i = 0; i < nl; i++) w[i] = sqdist(x + i * dim, f->cent, dim);
+  /* Each pass over the rows also sums the weights for the next round. */
+  for (int64_t i = 0; i < nl; i++) {
+    w[i] = sqdist(x + i * dim, f->cent, dim);
+    local += w[i];
+  }
 
   for (int64_t c = 1; c < k; c++) {
     const uint64_t st = stream_of(ST_PP, run, c);
     double *dst = f->cent + c * dim;
-    double local = 0.0, total, prefix;
-    for (int64_t i = 0; i < nl; i++) local += w[i];
+    double total, prefix;
     total = local;
     PS_TRY(ps_reduce_sum(&total, 1, f->comm));
     if (!(total > 0)) {
@@ -394,33 +571,52 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
       f->claim[t] = (local > 0 && f->uu[t] >= prefix) ? f->rank : -1;
     }
     PS_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, f->claim, T, MPI_INT, MPI_MAX, f->comm));
-    for (int t = 0; t < T; t++) {
+    {
+      /* This rank's draws, found in one scan of the weights. */
+      int mine = 0;
+      for (int t = 0; t < T; t++)
+        if (f->claim[t] == f->rank) f->umine[mine++] = f->uu[t];
+      pick_weighted_many(w, nl, prefix, f->umine, mine, f->order, f->picked);
+    }
+    for (int t = 0, mine = 0; t < T; t++) {
       double *ct = f->cand + t * (dim + 1);
       PS_CHECK(f->claim[t] >= 0, PS_ERR_INTERNAL, "k-means++: no rank owns draw %d", t);
       if (f->claim[t] == f->rank) {
-        int64_t i = pick_weighted(w, NULL, nl, prefix, f->uu[t]);
+        int64_t i = f->picked[mine++];
         memcpy(ct, x + i * dim, (size_t)dim * sizeof *ct);
         ct[dim] = (double)(f->x->row_offset + i);
       }
       PS_TRY(ps_bcast_double(ct, dim + 1, f->claim[t], f->comm));
     }
-    /* Potential of each candidate: one reduction for all trials. */
-    for (int t = 0; t < T; t++) f->pot[t] = 0.0;
-    for (int64_t i = 0; i < nl; i++) {
-      const double *xi = x + i * dim;
-      for (int t = 0; t < T; t++) {
-        double d = sqdist(xi, f->cand + t * (dim + 1), dim);
-        f->pot[t] += d < w[i] ? d : w[i];
+    /* Potential of each candidate: one pass with the candidates in lanes,
+     * one reduction for all trials. */
+    to_lanes(f->cand, T, dim + 1, dim, 4, f->candt);
+    for (int64_t g = 0; g < groups; g++) {
+      /* Lanes past T are computed and dropped; each sum runs over i in order. */
+      const double *ctg = f->candt + g * dim * 4;
+      double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
+      for (int64_t i = 0; i < nl; i++) {
+        const double wi = w[i];
+        lane_dist4(x + i * dim, dim, ctg, dl);
+        p0 += dl[0] < wi ? dl[0] : wi;
+        p1 += dl[1] < wi ? dl[1] : wi;
+        p2 += dl[2] < wi ? dl[2] : wi;
+        p3 += dl[3] < wi ? dl[3] : wi;
       }
+      const double p[4] = {p0, p1, p2, p3};
+      for (int64_t l = 0; l < 4 && g * 4 + l < T; l++) f->pot[g * 4 + l] = p[l];
     }
     PS_TRY(ps_reduce_sum(f->pot, T, f->comm));
     int best = 0;
     for (int t = 1; t < T; t++)
       if (f->pot[t] < f->pot[best]) best = t;
     memcpy(dst, f->cand + best * (dim + 1), (size_t)dim * sizeof *dst);
+    local = 0.0;
     for (int64_t i = 0; i < nl; i++) {
       double d = sqdist(x + i * dim, dst, dim);
-      if (d < w[i]) w[i] = d;
+      double wi = d < w[i] ? d : w[i]; /* branch-free: rows overlap in flight */
+      w[i] = wi;
+      local += wi;
     }
   }
 cleanup:
@@ -547,9 +743,9 @@ static ps_err_t seed_parallel(fit_t *f, int run) {
   const double *x = f->x->data;
   const uint64_t seed = f->o->seed;
   const double l = f->o->oversample * (double)k;
-  double *d2 = f->w;            /* distance to the nearest candidate */
-  int32_t *sel = f->lab_new;    /* selection flags, then nearest candidate */
-  double *tmp = f->d2;          /* scratch distances */
+  double *d2 = f->w;         /* distance to the nearest candidate */
+  int32_t *sel = f->lab_new; /* selection flags, then nearest candidate */
+  double *tmp = f->d2;       /* scratch distances */
   double *cand = NULL, *sendbuf = NULL, *recvbuf = NULL, *wts = NULL, *cl = NULL, *rsums = NULL;
   int64_t *cidx = NULL, *allm = NULL;
   int32_t *rlab = NULL;
@@ -748,18 +944,23 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
 
   for (int64_t i = 0; i < nl; i++) f->lab[i] = -1;
   for (it = 0; it < f->o->max_iter; it++) {
-    nearest(x, nl, dim, f->cent, k, &f->ws, f->lab_new, f->d2);
     memset(f->packed, 0, (size_t)npack * sizeof(double));
     double in = 0.0, changed = 0.0;
-    for (int64_t i = 0; i < nl; i++) {
-      int32_t j = f->lab_new[i];
-      if (j != f->lab[i]) changed += 1.0;
-      f->lab[i] = j;
-      const double *xi = x + i * dim;
-      double *sj = sums + (int64_t)j * dim;
-      for (int64_t d = 0; d < dim; d++) sj[d] += xi[d];
-      cnt[j] += 1.0;
-      in += f->d2[i];
+    nearest_prep(f->cent, k, &f->ws);
+    /* Assign a block, then add it up while its rows are still in cache. */
+    for (int64_t i0 = 0; i0 < nl; i0 += KM_LLOYD_BLOCK) {
+      const int64_t i1 = nl - i0 < KM_LLOYD_BLOCK ? nl : i0 + KM_LLOYD_BLOCK;
+      nearest_rows(x + i0 * dim, i1 - i0, &f->ws, f->lab_new + i0, f->d2 + i0);
+      for (int64_t i = i0; i < i1; i++) {
+        int32_t j = f->lab_new[i];
+        if (j != f->lab[i]) changed += 1.0;
+        f->lab[i] = j;
+        const double *xi = x + i * dim;
+        double *sj = sums + (int64_t)j * dim;
+        for (int64_t d = 0; d < dim; d++) sj[d] += xi[d];
+        cnt[j] += 1.0;
+        in += f->d2[i];
+      }
     }
     extra[0] = in;
     extra[1] = changed;
@@ -926,9 +1127,13 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
     f.d2 = malloc((size_t)nl1 * sizeof(double));
     f.w = malloc((size_t)nl1 * sizeof(double));
     f.cand = malloc((size_t)(f.trials * (dim + 1)) * sizeof(double));
+    f.candt = malloc((size_t)((f.trials + 3) / 4 * 4 * dim) * sizeof(double));
     f.pot = malloc((size_t)f.trials * sizeof(double));
     f.uu = malloc((size_t)f.trials * sizeof(double));
     f.claim = malloc((size_t)f.trials * sizeof(int));
+    f.umine = malloc((size_t)f.trials * sizeof(double));
+    f.order = malloc((size_t)f.trials * sizeof(int));
+    f.picked = malloc((size_t)f.trials * sizeof(int64_t));
     f.empty = malloc((size_t)k * sizeof(int));
     f.sizes = malloc((size_t)k * sizeof(int64_t));
     f.pick = malloc((size_t)k * sizeof(int64_t));
@@ -944,9 +1149,9 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
       km->run_iterations = malloc((size_t)n_runs * sizeof(int));
     }
     ok = ok && f.packed && f.cent && f.cnew && f.lab && f.lab_new && f.d2 && f.w && f.cand &&
-         f.pot && f.uu && f.claim && f.empty && f.sizes && f.pick && f.hset && f.rowbuf && km &&
-         km->centroids && km->labels && km->distance && km->sizes && km->run_inertia &&
-         km->run_iterations;
+         f.candt && f.pot && f.uu && f.claim && f.umine && f.order && f.picked && f.empty &&
+         f.sizes && f.pick && f.hset && f.rowbuf && km && km->centroids && km->labels &&
+         km->distance && km->sizes && km->run_inertia && km->run_iterations;
     if (!ok)
       err = ps_error(PS_ERR_MEM, __FILE__, __LINE__,
                      "out of memory for k-means (k = %lld, %lld local rows x %lld columns)",

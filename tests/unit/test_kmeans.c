@@ -144,12 +144,69 @@ static void on_run(void *ctx, int run, int iterations, double inertia, int conve
   c->last_run = run;
 }
 
+/* Row g of a small-integer grid in d columns: exact arithmetic, many ties. */
+static int64_t g_grid_d;
+static void row_grid(int64_t g, double *r) {
+  for (int64_t j = 0; j < g_grid_d; j++) r[j] = (double)((g * 7 + j * 3 + (g / 5) * j) % 5);
+}
+
+/* ps_kmeans_assign against brute force: the exact-distance path (few
+ * columns, centres in several lane groups) and the BLAS path (many columns);
+ * exact ties must go to the lowest centre index. */
+static void assign_paths(void) {
+  const int64_t dims[] = {3, 7, 40, 64}, ks[] = {11, 8, 5, 13};
+  for (int q = 0; q < 4; q++) {
+    const int64_t d = dims[q], k = ks[q], n = 97;
+    g_grid_d = d;
+    ps_matrix_t *x = make_matrix(n, d, row_grid);
+    double *c = malloc((size_t)(k * d) * sizeof *c);
+    int32_t *lab = x ? malloc((size_t)(x->n_local > 0 ? x->n_local : 1) * sizeof *lab) : NULL;
+    double *dist = x ? malloc((size_t)(x->n_local > 0 ? x->n_local : 1) * sizeof *dist) : NULL;
+    int ok = x && c && lab && dist, ties = 0;
+    if (ok) {
+      /* Centres: grid rows, the last two repeating the first two, so exact
+       * ties occur. */
+      for (int64_t j = 0; j < k; j++) row_grid((j % (k - 2)) * 3, c + j * d);
+      ps_kmeans_assign(c, k, x, lab, dist);
+      for (int64_t i = 0; i < x->n_local && ok; i++) {
+        const double *xi = x->data + i * d;
+        int64_t best = 0, nbest = 0;
+        double bd = INFINITY;
+        for (int64_t j = 0; j < k; j++) {
+          double s = 0.0;
+          for (int64_t t = 0; t < d; t++) s += (xi[t] - c[j * d + t]) * (xi[t] - c[j * d + t]);
+          if (s < bd) {
+            bd = s;
+            best = j;
+            nbest = 1;
+          } else if (s == bd) {
+            nbest++;
+          }
+        }
+        if (nbest > 1) ties++;
+        ok = lab[i] == best && dist[i] == sqrt(bd);
+      }
+    }
+    int all_ties = ties;
+    MPI_Allreduce(MPI_IN_PLACE, &all_ties, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    T_CHECK(ok && all_ties > 0,
+            "assign d=%lld k=%lld: labels and distances match brute force, ties to the "
+            "lowest index (%d tied rows)",
+            (long long)d, (long long)k, all_ties);
+    free(c);
+    free(lab);
+    free(dist);
+    ps_matrix_destroy(&x);
+  }
+}
+
 static void unit_checks(void) {
   ps_kmeans_opts_t o;
   ps_kmeans_init_t it;
   ps_kmeans_t *km = NULL;
   ps_matrix_t *x = make_matrix(30, 2, row_line);
   T_CHECK(x != NULL, "line data created");
+  assign_paths();
 
   /* Defaults and names */
   ps_kmeans_opts_default(&o);
@@ -211,8 +268,8 @@ static void unit_checks(void) {
   {
     double mean0 = 14.5, mean1 = 0.5 * (10 * 0 + 10 * 1 + 10 * 2) / 30.0;
     T_CHECK(e == PS_OK && km && fabs(km->centroids[0] - mean0) < 1e-12 &&
-                fabs(km->centroids[1] - mean1) < 1e-12 && km->sizes[0] == 30 &&
-                km->converged && labels_valid(km),
+                fabs(km->centroids[1] - mean1) < 1e-12 && km->sizes[0] == 30 && km->converged &&
+                labels_valid(km),
             "k=1 gives the mean");
   }
   ps_kmeans_destroy(&km);
@@ -439,12 +496,10 @@ static void oracle_case(const char *dir, const char *name) {
   }
   double rel = fabs(km->inertia - meta[0]) / meta[0];
   T_CHECK(lab_ok, "%s: labels equal scikit-learn's", name);
-  T_CHECK(cdiff <= 1e-10, "%s: centroids match scikit-learn to 1e-10 (max diff %.3g)", name,
-          cdiff);
+  T_CHECK(cdiff <= 1e-10, "%s: centroids match scikit-learn to 1e-10 (max diff %.3g)", name, cdiff);
   T_CHECK(rel <= 1e-10, "%s: inertia %.12g matches scikit-learn %.12g (rel %.3g)", name,
           km->inertia, meta[0], rel);
-  T_CHECK(km->iterations == (int)meta[1] && km->n_runs == 1 &&
-              km->converged == (meta[6] != 0),
+  T_CHECK(km->iterations == (int)meta[1] && km->n_runs == 1 && km->converged == (meta[6] != 0),
           "%s: %d iterations like scikit-learn (%d), converged %d (scikit-learn stop kind %d)",
           name, km->iterations, (int)meta[1], km->converged, (int)meta[6]);
   int64_t sz_ok = 1, tot = 0;
@@ -463,8 +518,9 @@ static void oracle_case(const char *dir, const char *name) {
     double *xa = read_small(dir, name, "x", &r, &c);
     int ok = xa && km->n_empty_relocations >= 1;
     for (int64_t d = 0; ok && d < c; d++) ok = km->centroids[j * c + d] == xa[row * c + d];
-    T_CHECK(ok, "%s: the empty centre %lld moved exactly onto the farthest row %lld (%lld "
-                "relocations)",
+    T_CHECK(ok,
+            "%s: the empty centre %lld moved exactly onto the farthest row %lld (%lld "
+            "relocations)",
             name, (long long)j, (long long)row, (long long)km->n_empty_relocations);
     free(xa);
   }
