@@ -34,7 +34,8 @@ static const char usage[] =
     "PCA:\n"
     "  --pca-components P            components to fit (default min(n, d))\n"
     "  --pca-keep K                  components to keep (default: by --pca-variance)\n"
-    "  --pca-variance F              keep the fewest reaching this ratio, in (0, 1] (default 0.80)\n"
+    "  --pca-variance F              keep the fewest reaching this ratio, in (0, 1] (default "
+    "0.80)\n"
     "  --pca-solver auto|lapack|scalapack  (default auto: scalapack when d >= 1000)\n"
     "  --pca-block-size NB           ScaLAPACK block size (default 64)\n"
     "k-means:\n"
@@ -47,7 +48,9 @@ static const char usage[] =
     "  --seed S                      every random choice (default 0)\n"
     "  -h, --help | --version\n";
 
-const char *ps_cli_usage(void) { return usage; }
+const char *ps_cli_usage(void) {
+  return usage;
+}
 
 typedef struct {
   char msg[2048];
@@ -92,12 +95,30 @@ static void set_defaults(ps_options_t *o) {
 }
 
 /* Options that take a value. */
-static const char *const valued[] = {
-    "--output", "--csv", "--report", "--max-memory", "--id-column", "--label-columns",
-    "--missing", "--rename", "--scale", "--pca-components", "--pca-keep", "--pca-variance",
-    "--pca-solver", "--pca-block-size", "--pca-auto-threshold", "--k", "--kmeans-init",
-    "--kmeans-n-init", "--kmeans-max-iter", "--kmeans-tol", "--kmeans-rounds",
-    "--kmeans-oversample", "--seed", NULL};
+static const char *const valued[] = {"--output",
+                                     "--csv",
+                                     "--report",
+                                     "--max-memory",
+                                     "--id-column",
+                                     "--label-columns",
+                                     "--missing",
+                                     "--rename",
+                                     "--scale",
+                                     "--pca-components",
+                                     "--pca-keep",
+                                     "--pca-variance",
+                                     "--pca-solver",
+                                     "--pca-block-size",
+                                     "--pca-auto-threshold",
+                                     "--k",
+                                     "--kmeans-init",
+                                     "--kmeans-n-init",
+                                     "--kmeans-max-iter",
+                                     "--kmeans-tol",
+                                     "--kmeans-rounds",
+                                     "--kmeans-oversample",
+                                     "--seed",
+                                     NULL};
 
 static int is_valued(const char *name) {
   for (int i = 0; valued[i]; i++)
@@ -117,13 +138,18 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
                               i ? " " : "", argv[i]);
   }
   if (argc < 2) {
-    return ps_error(PS_ERR_ARG, __FILE__, __LINE__, "no command given (import, info, run, predict)");
+    return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
+                    "no command given (import, info, run, predict)");
   }
   const char *cmd = argv[1];
-  if (!strcmp(cmd, "import")) o->command = PS_CMD_IMPORT;
-  else if (!strcmp(cmd, "info")) o->command = PS_CMD_INFO;
-  else if (!strcmp(cmd, "run")) o->command = PS_CMD_RUN;
-  else if (!strcmp(cmd, "predict")) o->command = PS_CMD_PREDICT;
+  if (!strcmp(cmd, "import"))
+    o->command = PS_CMD_IMPORT;
+  else if (!strcmp(cmd, "info"))
+    o->command = PS_CMD_INFO;
+  else if (!strcmp(cmd, "run"))
+    o->command = PS_CMD_RUN;
+  else if (!strcmp(cmd, "predict"))
+    o->command = PS_CMD_PREDICT;
   else if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
     o->command = PS_CMD_HELP;
     return PS_OK;
@@ -171,85 +197,110 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
     }
     int64_t iv;
     double dv;
-    if (!strcmp(name, "--output")) o->output = val;
-    else if (!strcmp(name, "--csv")) o->csv_out = val;
-    else if (!strcmp(name, "--report")) o->report_out = val;
-    else if (!strcmp(name, "--force")) o->force = 1;
-    else if (!strcmp(name, "--quiet")) o->quiet = 1;
-    else if (!strcmp(name, "--verbose")) o->verbose = 1;
-    else if (!strcmp(name, "--debug")) o->debug = 1;
+    if (!strcmp(name, "--output"))
+      o->output = val;
+    else if (!strcmp(name, "--csv"))
+      o->csv_out = val;
+    else if (!strcmp(name, "--report"))
+      o->report_out = val;
+    else if (!strcmp(name, "--force"))
+      o->force = 1;
+    else if (!strcmp(name, "--quiet"))
+      o->quiet = 1;
+    else if (!strcmp(name, "--verbose"))
+      o->verbose = 1;
+    else if (!strcmp(name, "--debug"))
+      o->debug = 1;
     else if (!strcmp(name, "--max-memory")) {
       if (!parse_double(val, &o->max_memory_gib) || o->max_memory_gib <= 0)
         problem(&pb, "--max-memory '%s' is not a positive number of GiB%s", val, "");
-    } else if (!strcmp(name, "--id-column")) o->import.id_column = val;
-    else if (!strcmp(name, "--label-columns")) o->import.label_columns = val;
+    } else if (!strcmp(name, "--id-column"))
+      o->import.id_column = val;
+    else if (!strcmp(name, "--label-columns"))
+      o->import.label_columns = val;
     else if (!strcmp(name, "--missing")) {
-      if (!strcmp(val, "drop")) o->import.missing = PS_MISSING_DROP;
-      else if (!strcmp(val, "error")) o->import.missing = PS_MISSING_ERROR;
-      else problem(&pb, "--missing '%s' must be drop or error%s", val, "");
+      if (!strcmp(val, "drop"))
+        o->import.missing = PS_MISSING_DROP;
+      else if (!strcmp(val, "error"))
+        o->import.missing = PS_MISSING_ERROR;
+      else
+        problem(&pb, "--missing '%s' must be drop or error%s", val, "");
     } else if (!strcmp(name, "--rename")) {
       if (!strchr(val, '=') || val[0] == '=' || strchr(val, '=')[1] == '\0')
         problem(&pb, "--rename '%s' must be OLD=NEW%s", val, "");
       else if (nren >= PS_MAX_RENAMES)
         problem(&pb, "--rename given more than %s times%s", "64", "");
-      else o->renames[nren++] = val;
+      else
+        o->renames[nren++] = val;
     } else if (!strcmp(name, "--scale")) {
       if (ps_scale_kind_parse(val, &o->scale) != PS_OK)
         problem(&pb, "--scale '%s' must be minmax, standard or none%s", val, "");
     } else if (!strcmp(name, "--pca-components")) {
       if (!parse_i64(val, &iv) || iv < 1)
         problem(&pb, "--pca-components '%s' must be an integer >= 1%s", val, "");
-      else o->pca.n_components = iv;
+      else
+        o->pca.n_components = iv;
     } else if (!strcmp(name, "--pca-keep")) {
       if (!parse_i64(val, &iv) || iv < 1)
         problem(&pb, "--pca-keep '%s' must be an integer >= 1%s", val, "");
-      else o->pca.keep = iv;
+      else
+        o->pca.keep = iv;
     } else if (!strcmp(name, "--pca-variance")) {
       if (!parse_double(val, &dv) || !(dv > 0.0 && dv <= 1.0))
         problem(&pb, "--pca-variance '%s' must be in (0, 1]%s", val, "");
-      else o->pca.variance = dv;
+      else
+        o->pca.variance = dv;
     } else if (!strcmp(name, "--pca-solver")) {
       if (ps_pca_solver_parse(val, &o->pca.solver) != PS_OK)
         problem(&pb, "--pca-solver '%s' must be auto, lapack or scalapack%s", val, "");
     } else if (!strcmp(name, "--pca-block-size")) {
       if (!parse_i64(val, &iv) || iv < 1 || iv > 4096)
         problem(&pb, "--pca-block-size '%s' must be an integer in [1, 4096]%s", val, "");
-      else o->pca.block_size = (int)iv;
+      else
+        o->pca.block_size = (int)iv;
     } else if (!strcmp(name, "--pca-auto-threshold")) {
       if (!parse_i64(val, &iv) || iv < 1)
         problem(&pb, "--pca-auto-threshold '%s' must be an integer >= 1%s", val, "");
-      else o->pca.auto_threshold = iv;
+      else
+        o->pca.auto_threshold = iv;
     } else if (!strcmp(name, "--k")) {
       if (!parse_i64(val, &iv) || iv < 1)
         problem(&pb, "--k '%s' must be an integer >= 1%s", val, "");
-      else o->kmeans.k = iv;
+      else
+        o->kmeans.k = iv;
     } else if (!strcmp(name, "--kmeans-init")) {
       if (ps_kmeans_init_parse(val, &o->kmeans.init) != PS_OK)
         problem(&pb, "--kmeans-init '%s' must be kmeans++, kmeans-parallel or random%s", val, "");
     } else if (!strcmp(name, "--kmeans-n-init")) {
       if (!parse_i64(val, &iv) || iv < 1 || iv > 100000)
         problem(&pb, "--kmeans-n-init '%s' must be an integer in [1, 100000]%s", val, "");
-      else o->kmeans.n_init = (int)iv;
+      else
+        o->kmeans.n_init = (int)iv;
     } else if (!strcmp(name, "--kmeans-max-iter")) {
       if (!parse_i64(val, &iv) || iv < 1 || iv > 100000000)
         problem(&pb, "--kmeans-max-iter '%s' must be an integer >= 1%s", val, "");
-      else o->kmeans.max_iter = (int)iv;
+      else
+        o->kmeans.max_iter = (int)iv;
     } else if (!strcmp(name, "--kmeans-tol")) {
       if (!parse_double(val, &dv) || dv < 0)
         problem(&pb, "--kmeans-tol '%s' must be a number >= 0%s", val, "");
-      else o->kmeans.tol = dv;
+      else
+        o->kmeans.tol = dv;
     } else if (!strcmp(name, "--kmeans-rounds")) {
       if (!parse_i64(val, &iv) || iv < 1 || iv > 1000)
         problem(&pb, "--kmeans-rounds '%s' must be an integer in [1, 1000]%s", val, "");
-      else o->kmeans.parallel_rounds = (int)iv;
+      else
+        o->kmeans.parallel_rounds = (int)iv;
     } else if (!strcmp(name, "--kmeans-oversample")) {
       if (!parse_double(val, &dv) || dv <= 0)
         problem(&pb, "--kmeans-oversample '%s' must be a number > 0%s", val, "");
-      else o->kmeans.oversample = dv;
+      else
+        o->kmeans.oversample = dv;
     } else if (!strcmp(name, "--seed")) {
       if (!parse_i64(val, &iv) || iv < 0)
         problem(&pb, "--seed '%s' must be an integer >= 0%s", val, "");
-      else o->kmeans.seed = (uint64_t)iv;
+      else
+        o->kmeans.seed = (uint64_t)iv;
     } else {
       problem(&pb, "unknown option '%s'%s", a, "");
     }
@@ -273,7 +324,8 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
   } else {
     o->input = pos[0];
     if (o->command == PS_CMD_INFO && (o->output || o->csv_out || o->report_out))
-      problem(&pb, "info writes no files (-o, --csv, --report are for run and predict)%s%s", "", "");
+      problem(&pb, "info writes no files (-o, --csv, --report are for run and predict)%s%s", "",
+              "");
   }
   if (o->command == PS_CMD_PREDICT && !o->output && !o->csv_out)
     problem(&pb, "predict needs -o predictions.h5 (or --csv FILE)%s%s", "", "");

@@ -72,10 +72,10 @@ typedef struct {
   const char *name; /* file name for messages */
   char *buf;        /* the bytes; buf[len] == '\0' */
   size_t len;
-  size_t end;       /* just after the last byte that is not CR or LF */
-  size_t r, w;      /* read and write positions, w <= r */
-  long long line;   /* 1-based physical line at r */
-  char **header;    /* set once the header is parsed (for messages) */
+  size_t end;     /* just after the last byte that is not CR or LF */
+  size_t r, w;    /* read and write positions, w <= r */
+  long long line; /* 1-based physical line at r */
+  char **header;  /* set once the header is parsed (for messages) */
   long long n_cols;
 } parser_t;
 
@@ -177,8 +177,8 @@ static int cmp_strptr(const void *a, const void *b) {
 }
 
 /* The first name that occurs twice in names[n] (NULL if none); O(n log n). */
-static ps_err_t find_duplicate(char *const *names, long long n, const char **dup,
-                               long long *first, long long *second) {
+static ps_err_t find_duplicate(char *const *names, long long n, const char **dup, long long *first,
+                               long long *second) {
   ps_err_t err = PS_OK;
   char **s = NULL;
   *dup = NULL;
@@ -346,9 +346,15 @@ void ps_csv_destroy(ps_csv_t **c) {
 /* ------------------------------------------------------------------------ */
 /* Values                                                                   */
 
-static int is_blank(char ch) { return ch == ' ' || ch == '\t'; }
-static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
-static char lower(char ch) { return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch; }
+static int is_blank(char ch) {
+  return ch == ' ' || ch == '\t';
+}
+static int is_digit(char ch) {
+  return ch >= '0' && ch <= '9';
+}
+static char lower(char ch) {
+  return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+}
 
 /* Empty (or only blanks), NA or NaN in any case, surrounding blanks allowed. */
 static int is_missing(const char *s) {
@@ -545,8 +551,7 @@ static ps_err_t choose_labels(const ps_csv_t *c, char *const *names, const char 
       if (role[j] != ROLE_ID) role[j] = ROLE_LABEL;
       if (!comma) break;
       s = comma + 1;
-      PS_CHECK(*s != '\0', PS_ERR_ARG, "--label-columns '%s': empty column name in the list",
-               opt);
+      PS_CHECK(*s != '\0', PS_ERR_ARG, "--label-columns '%s': empty column name in the list", opt);
     }
     return PS_OK;
   }
@@ -618,15 +623,13 @@ ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_
   PS_TRY(apply_renames(c, opts->rename, names));
   for (int64_t j = 0; j < m; j++)
     PS_CHECK(names[j][0] != '\0', PS_ERR_FORMAT,
-             "%s:1: column %lld has an empty name (name it in the header)", path,
-             (long long)j + 1);
+             "%s:1: column %lld has an empty name (name it in the header)", path, (long long)j + 1);
 
   /* Id column. */
   if (opts->id_column && opts->id_column[0]) {
     int ok;
     id_col = find_column(names, m, opts->id_column, strlen(opts->id_column));
-    PS_CHECK(id_col >= 0, PS_ERR_ARG, "--id-column: %s has no column '%s'", path,
-             opts->id_column);
+    PS_CHECK(id_col >= 0, PS_ERR_ARG, "--id-column: %s has no column '%s'", path, opts->id_column);
     PS_TRY(read_ids(c, id_col, names[id_col], 1, ids, &ok));
   } else if (!opts->id_column && m >= 2) {
     int ok;
@@ -695,8 +698,7 @@ ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_
 
   PS_TRY(ps_table_create(n_keep, n_feat, 0, n_keep, name_w, fname_w, &t));
   for (int64_t f = 0; f < n_feat; f++)
-    memcpy(t->feature_names + (size_t)f * fname_w, names[features[f]],
-           strlen(names[features[f]]));
+    memcpy(t->feature_names + (size_t)f * fname_w, names[features[f]], strlen(names[features[f]]));
   for (int64_t i = 0, r = 0; i < n; i++) {
     if (!keep[i]) {
       if (t->n_dropped < 5) {
@@ -758,13 +760,15 @@ static const uint32_t sha_k[64] = {
     0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u,
     0xc67178f2u};
 
-static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+static uint32_t rotr(uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
 
 static void sha256_block(uint32_t h[8], const unsigned char *p) {
   uint32_t w[64];
   for (int t = 0; t < 16; t++)
-    w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
-           (uint32_t)p[4 * t + 2] << 8 | (uint32_t)p[4 * t + 3];
+    w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 | (uint32_t)p[4 * t + 2] << 8 |
+           (uint32_t)p[4 * t + 3];
   for (int t = 16; t < 64; t++) {
     uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
     uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
@@ -772,8 +776,8 @@ static void sha256_block(uint32_t h[8], const unsigned char *p) {
   }
   uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
   for (int t = 0; t < 64; t++) {
-    uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
-                  sha_k[t] + w[t];
+    uint32_t t1 =
+        hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[t] + w[t];
     uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
     hh = g;
     g = f;
@@ -928,8 +932,8 @@ static int sb_printf_double(strbuf_t *b, double v) {
 }
 
 ps_err_t ps_csv_write_segments(const char *path, int force, const ps_table_t *t,
-                               const int32_t *labels, const double *distance,
-                               const double *scores, int64_t k, MPI_Comm comm) {
+                               const int32_t *labels, const double *distance, const double *scores,
+                               int64_t k, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   ps_outfile_t of;
   strbuf_t b = {NULL, 0, 0};
@@ -985,8 +989,8 @@ ps_err_t ps_csv_write_segments(const char *path, int force, const ps_table_t *t,
     int64_t pair[2] = {calls, before[0] + (int64_t)b.len}, maxes[2] = {0, 0};
     rc = MPI_Allreduce(pair, maxes, 2, MPI_INT64_T, MPI_MAX, comm);
     if (rc != MPI_SUCCESS && err == PS_OK)
-      err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "%s: MPI_Allreduce of write sizes failed",
-                     path);
+      err =
+          ps_error(PS_ERR_MPI, __FILE__, __LINE__, "%s: MPI_Allreduce of write sizes failed", path);
     max_calls = maxes[0];
     total = maxes[1];
     err = ps_err_agree(comm, err);
@@ -999,8 +1003,8 @@ ps_err_t ps_csv_write_segments(const char *path, int force, const ps_table_t *t,
       char msg[MPI_MAX_ERROR_STRING];
       int len = 0;
       MPI_Error_string(rc, msg, &len);
-      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path,
-                     of.tmp_path, msg);
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path, of.tmp_path,
+                     msg);
     }
     err = ps_err_agree(comm, err);
     if (err != PS_OK) goto cleanup;

@@ -30,7 +30,9 @@ ps_err_t ps_error(ps_err_t code, const char *file, int line, const char *fmt, ..
   return code;
 }
 
-const char *ps_error_message(void) { return g_have ? g_msg : ""; }
+const char *ps_error_message(void) {
+  return g_have ? g_msg : "";
+}
 
 void ps_error_clear(void) {
   g_have = 0;
@@ -38,8 +40,12 @@ void ps_error_clear(void) {
   g_msg[0] = '\0';
 }
 
-void ps_error_set_debug(int debug) { g_debug = debug; }
-void ps_error_set_verbose(int verbose) { g_verbose = verbose; }
+void ps_error_set_debug(int debug) {
+  g_debug = debug;
+}
+void ps_error_set_verbose(int verbose) {
+  g_verbose = verbose;
+}
 
 static void print_local(int rank) {
   if (g_printed) return;
@@ -82,8 +88,8 @@ ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err) {
   if (has_msg && (g_verbose || g_debug || rank == first)) {
     if (local == PS_ERR_SIGNAL && !g_have) {
       int s = ps_signal_pending();
-      ps_error(PS_ERR_SIGNAL, __FILE__, __LINE__,
-               "stopped by %s; temporary output removed", s == 2 ? "SIGINT" : "SIGTERM");
+      ps_error(PS_ERR_SIGNAL, __FILE__, __LINE__, "stopped by %s; temporary output removed",
+               s == 2 ? "SIGINT" : "SIGTERM");
     }
     print_local(rank);
   } else if (first == size && rank == 0 && !g_printed) {

@@ -36,9 +36,9 @@
 #define FEATURE_CHUNK_BYTES ((int64_t)1 << 20)
 
 /* Run expr only while no error has been recorded (a chain of local steps). */
-#define STEP(expr)                                                                            \
-  do {                                                                                        \
-    if (err == PS_OK) err = (expr);                                                           \
+#define STEP(expr)                                                                                 \
+  do {                                                                                             \
+    if (err == PS_OK) err = (expr);                                                                \
   } while (0)
 
 static int g_debug;
@@ -74,14 +74,29 @@ static const char *h5_detail(void) {
 static void h5_close(hid_t *id) {
   if (*id < 0) return;
   switch (H5Iget_type(*id)) {
-  case H5I_FILE: H5Fclose(*id); break;
-  case H5I_GROUP: H5Gclose(*id); break;
-  case H5I_DATASET: H5Dclose(*id); break;
-  case H5I_ATTR: H5Aclose(*id); break;
-  case H5I_DATASPACE: H5Sclose(*id); break;
-  case H5I_DATATYPE: H5Tclose(*id); break;
-  case H5I_GENPROP_LST: H5Pclose(*id); break;
-  default: break;
+  case H5I_FILE:
+    H5Fclose(*id);
+    break;
+  case H5I_GROUP:
+    H5Gclose(*id);
+    break;
+  case H5I_DATASET:
+    H5Dclose(*id);
+    break;
+  case H5I_ATTR:
+    H5Aclose(*id);
+    break;
+  case H5I_DATASPACE:
+    H5Sclose(*id);
+    break;
+  case H5I_DATATYPE:
+    H5Tclose(*id);
+    break;
+  case H5I_GENPROP_LST:
+    H5Pclose(*id);
+    break;
+  default:
+    break;
   }
   *id = NO_ID;
 }
@@ -172,15 +187,24 @@ static ps_err_t close_file(hid_t *fid, ps_err_t err, const char *path, MPI_Comm 
 
 static const char *class_name(H5T_class_t c) {
   switch (c) {
-  case H5T_INTEGER: return "integers";
-  case H5T_FLOAT: return "floating-point numbers";
-  case H5T_STRING: return "strings";
-  case H5T_COMPOUND: return "a compound type";
-  case H5T_ENUM: return "an enum type";
-  case H5T_ARRAY: return "an array type";
-  case H5T_VLEN: return "variable-length sequences";
-  case H5T_OPAQUE: return "opaque data";
-  default: return "an unsupported type";
+  case H5T_INTEGER:
+    return "integers";
+  case H5T_FLOAT:
+    return "floating-point numbers";
+  case H5T_STRING:
+    return "strings";
+  case H5T_COMPOUND:
+    return "a compound type";
+  case H5T_ENUM:
+    return "an enum type";
+  case H5T_ARRAY:
+    return "an array type";
+  case H5T_VLEN:
+    return "variable-length sequences";
+  case H5T_OPAQUE:
+    return "opaque data";
+  default:
+    return "an unsupported type";
   }
 }
 
@@ -202,9 +226,9 @@ static void fmt_shape(char *buf, size_t cap, int nd, const int64_t *v, const cha
 /* Not collective. Open dataset dname and check its rank, type class and (where
  * want[i] >= 0) extents. dims receives the extents [nd]; for strings *width and
  * *cset describe the fixed-length type (may be NULL). */
-static ps_err_t need_dset(hid_t fid, const char *file, const char *dname, int nd,
-                          H5T_class_t cls, const int64_t *want, const char *const *sym,
-                          hid_t *did, int64_t *dims, size_t *width, H5T_cset_t *cset) {
+static ps_err_t need_dset(hid_t fid, const char *file, const char *dname, int nd, H5T_class_t cls,
+                          const int64_t *want, const char *const *sym, hid_t *did, int64_t *dims,
+                          size_t *width, H5T_cset_t *cset) {
   ps_err_t err = PS_OK;
   hid_t space = NO_ID, type = NO_ID;
   char part[256], e[128], f[128];
@@ -323,8 +347,7 @@ static ps_err_t xfer(hid_t did, hid_t memtype, size_t row_bytes, int writing, vo
       start[0] = (hsize_t)(row_off + first);
       count[0] = (hsize_t)take;
       mspace = H5Screate_simple(nd, count, NULL);
-      if (mspace < 0 ||
-          H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
+      if (mspace < 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
         err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: %s: cannot select rows (%s)", file,
                        dname, h5_detail());
         have = 0;
@@ -367,8 +390,8 @@ static ps_err_t create_dset(hid_t loc, const char *name, hid_t ftype, int nd, in
   space = H5Screate_simple(nd, dims, NULL);
   dcpl = H5Pcreate(H5P_DATASET_CREATE);
   /* Every element is written by us: skip writing fill values first. */
-  PS_CHECK(space >= 0 && dcpl >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0,
-           PS_ERR_IO, "%s: cannot prepare dataset %s (%s)", file, name, h5_detail());
+  PS_CHECK(space >= 0 && dcpl >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0, PS_ERR_IO,
+           "%s: cannot prepare dataset %s (%s)", file, name, h5_detail());
   if (chunked && nd == 2 && n0 > 0 && n1 > 0) {
     int64_t row_bytes = n1 * (int64_t)sizeof(double);
     hsize_t chunk[2];
@@ -377,8 +400,8 @@ static ps_err_t create_dset(hid_t loc, const char *name, hid_t ftype, int nd, in
     if (rows > n0) rows = n0;
     chunk[0] = (hsize_t)rows;
     chunk[1] = (hsize_t)(n1 < FEATURE_CHUNK_BYTES / 8 ? n1 : FEATURE_CHUNK_BYTES / 8);
-    PS_CHECK(H5Pset_chunk(dcpl, 2, chunk) >= 0, PS_ERR_IO, "%s: cannot set chunks of %s (%s)",
-             file, name, h5_detail());
+    PS_CHECK(H5Pset_chunk(dcpl, 2, chunk) >= 0, PS_ERR_IO, "%s: cannot set chunks of %s (%s)", file,
+             name, h5_detail());
   }
   *out = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   PS_CHECK(*out >= 0, PS_ERR_IO, "%s: cannot create dataset %s (%s)", file, name, h5_detail());
@@ -405,8 +428,8 @@ static ps_err_t put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, 
   hid_t space = H5Screate(H5S_SCALAR), a = NO_ID;
   PS_CHECK(space >= 0, PS_ERR_IO, "%s: cannot write attribute %s", file, name);
   a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-  PS_CHECK(a >= 0 && H5Awrite(a, mtype, val) >= 0, PS_ERR_IO,
-           "%s: cannot write attribute %s (%s)", file, name, h5_detail());
+  PS_CHECK(a >= 0 && H5Awrite(a, mtype, val) >= 0, PS_ERR_IO, "%s: cannot write attribute %s (%s)",
+           file, name, h5_detail());
 cleanup:
   h5_close(&a);
   h5_close(&space);
@@ -446,8 +469,8 @@ static ps_err_t open_attr(hid_t loc, const char *name, int required, const char 
   htri_t ex = H5Aexists(loc, name);
   *a = NO_ID;
   *found = 0;
-  PS_CHECK(ex >= 0, PS_ERR_FORMAT, "%s: %s: cannot look up attribute '%s' (%s)", file, where,
-           name, h5_detail());
+  PS_CHECK(ex >= 0, PS_ERR_FORMAT, "%s: %s: cannot look up attribute '%s' (%s)", file, where, name,
+           h5_detail());
   if (ex == 0) {
     PS_CHECK(!required, PS_ERR_FORMAT, "%s: %s: attribute '%s' not found", file, where, name);
     return PS_OK;
@@ -478,9 +501,8 @@ static ps_err_t get_str(hid_t loc, const char *name, char *out, size_t cap, int 
   PS_CHECK(mtype >= 0 && H5Tset_cset(mtype, H5Tget_cset(type)) >= 0, PS_ERR_INTERNAL,
            "cannot build an HDF5 string type");
   if (H5Tis_variable_str(type) > 0) {
-    PS_CHECK(H5Tset_size(mtype, H5T_VARIABLE) >= 0 && H5Aread(a, mtype, &vstr) >= 0,
-             PS_ERR_FORMAT, "%s: %s: cannot read attribute '%s' (%s)", file, where, name,
-             h5_detail());
+    PS_CHECK(H5Tset_size(mtype, H5T_VARIABLE) >= 0 && H5Aread(a, mtype, &vstr) >= 0, PS_ERR_FORMAT,
+             "%s: %s: cannot read attribute '%s' (%s)", file, where, name, h5_detail());
     snprintf(out, cap, "%s", vstr ? vstr : "");
   } else {
     size_t size = H5Tget_size(type);
@@ -548,8 +570,8 @@ cleanup:
 
 /* Collective. Check that each rank holds rows [row_offset, row_offset +
  * n_local) of one n_global-row layout, blocks in rank order. */
-static ps_err_t check_blocks(int64_t n_local, int64_t row_offset, int64_t n_global,
-                             MPI_Comm comm, const char *file, const char *what) {
+static ps_err_t check_blocks(int64_t n_local, int64_t row_offset, int64_t n_global, MPI_Comm comm,
+                             const char *file, const char *what) {
   ps_err_t err = PS_OK;
   int64_t before = 0, total = n_local;
   int rank;
@@ -619,20 +641,20 @@ static ps_err_t tlayout_open(hid_t fid, const char *file, tlayout_t *L) {
   static const char *const feat_sym[2] = {"rows", "features"};
   static const char *const row_sym[1] = {"rows"};
   static const char *const fn_sym[1] = {"features"};
-  PS_TRY(need_dset(fid, file, "/features", 2, H5T_FLOAT, NULL, feat_sym, &L->feat, dims, NULL,
-                   NULL));
+  PS_TRY(
+      need_dset(fid, file, "/features", 2, H5T_FLOAT, NULL, feat_sym, &L->feat, dims, NULL, NULL));
   L->n = dims[0];
   L->d = dims[1];
-  PS_TRY(need_dset(fid, file, "/rows/id", 1, H5T_INTEGER, NULL, row_sym, &L->ids, dims, NULL,
-                   NULL));
+  PS_TRY(
+      need_dset(fid, file, "/rows/id", 1, H5T_INTEGER, NULL, row_sym, &L->ids, dims, NULL, NULL));
   PS_CHECK(dims[0] == L->n, PS_ERR_FORMAT,
-           "%s: /rows/id: has %lld entries but /features has %lld rows", file,
-           (long long)dims[0], (long long)L->n);
+           "%s: /rows/id: has %lld entries but /features has %lld rows", file, (long long)dims[0],
+           (long long)L->n);
   PS_TRY(need_dset(fid, file, "/rows/name", 1, H5T_STRING, NULL, row_sym, &L->names, dims,
                    &L->name_w, &L->name_cset));
   PS_CHECK(dims[0] == L->n, PS_ERR_FORMAT,
-           "%s: /rows/name: has %lld entries but /features has %lld rows", file,
-           (long long)dims[0], (long long)L->n);
+           "%s: /rows/name: has %lld entries but /features has %lld rows", file, (long long)dims[0],
+           (long long)L->n);
   PS_TRY(need_dset(fid, file, "/feature_names", 1, H5T_STRING, NULL, fn_sym, &L->fnames, dims,
                    &L->fname_w, &L->fname_cset));
   PS_CHECK(dims[0] == L->d, PS_ERR_FORMAT,
@@ -685,10 +707,10 @@ static ps_err_t read_table_attrs(hid_t fid, const char *file, ps_table_t *t) {
   int found = 0;
   PS_TRY(get_str(fid, "source", t->source, sizeof t->source, 0, file, "/", &found));
   if (!found) snprintf(t->source, sizeof t->source, "%s", file);
-  PS_TRY(get_str(fid, "source_sha256", t->source_sha256, sizeof t->source_sha256, 0, file, "/",
-                 NULL));
-  PS_TRY(get_str(fid, "dropped_examples", t->dropped_examples, sizeof t->dropped_examples, 0,
-                 file, "/", NULL));
+  PS_TRY(
+      get_str(fid, "source_sha256", t->source_sha256, sizeof t->source_sha256, 0, file, "/", NULL));
+  PS_TRY(get_str(fid, "dropped_examples", t->dropped_examples, sizeof t->dropped_examples, 0, file,
+                 "/", NULL));
   t->n_read = t->x->n_global;
   t->n_dropped = 0;
   PS_TRY(get_num(fid, "n_read", H5T_NATIVE_INT64, &t->n_read, 0, file, "/"));
@@ -723,12 +745,12 @@ ps_err_t ps_h5_read_table(const char *path, MPI_Comm comm, ps_table_t **out) {
   PS_AGREE(comm);
   PS_TRY(xfer(L.feat, H5T_NATIVE_DOUBLE, (size_t)L.d * sizeof(double), 0, t->x->data, off, cnt,
               comm, path, "/features"));
-  PS_TRY(xfer(L.ids, H5T_NATIVE_INT64, sizeof(int64_t), 0, t->ids, off, cnt, comm, path,
-              "/rows/id"));
+  PS_TRY(
+      xfer(L.ids, H5T_NATIVE_INT64, sizeof(int64_t), 0, t->ids, off, cnt, comm, path, "/rows/id"));
   PS_TRY(xfer(L.names, ntype, L.name_w, 0, t->names, off, cnt, comm, path, "/rows/name"));
   /* Every rank reads all feature names (the same small block). */
-  PS_TRY(xfer(L.fnames, fntype, L.fname_w, 0, t->feature_names, 0, L.d, comm, path,
-              "/feature_names"));
+  PS_TRY(
+      xfer(L.fnames, fntype, L.fname_w, 0, t->feature_names, 0, L.d, comm, path, "/feature_names"));
   err = terminate_strings(&t->names, &t->name_width, cnt, 1, comm);
   STEP(terminate_strings(&t->feature_names, &t->fname_width, L.d, 0, comm));
   PS_AGREE(comm);
@@ -798,8 +820,8 @@ static void wlist_init(wlist_t *w) {
 
 /* Add a dataset [n0] (nd 1) or [n0][n1] whose rows this rank writes. */
 static void wlist_add(wlist_t *w, hid_t loc, const char *name, const char *full, hid_t ftype,
-                      hid_t mtype, int nd, int64_t n0, int64_t n1, const void *buf,
-                      int64_t row_off, int64_t n_rows, size_t row_bytes) {
+                      hid_t mtype, int nd, int64_t n0, int64_t n1, const void *buf, int64_t row_off,
+                      int64_t n_rows, size_t row_bytes) {
   wspec_t *s;
   if (w->n >= MAX_SPECS) return; /* checked by wlist_create */
   s = &w->s[w->n++];
@@ -819,8 +841,8 @@ static void wlist_add(wlist_t *w, hid_t loc, const char *name, const char *full,
 
 /* A replicated dataset: identical on every rank, written by rank 0 alone. */
 static void wlist_add_rep(wlist_t *w, int rank, hid_t loc, const char *name, const char *full,
-                          hid_t ftype, hid_t mtype, int nd, int64_t n0, int64_t n1,
-                          const void *buf, size_t row_bytes) {
+                          hid_t ftype, hid_t mtype, int nd, int64_t n0, int64_t n1, const void *buf,
+                          size_t row_bytes) {
   wlist_add(w, loc, name, full, ftype, mtype, nd, n0, n1, buf, 0, rank == 0 ? n0 : 0, row_bytes);
 }
 
@@ -999,9 +1021,8 @@ static ps_err_t results_local(const ps_results_t *r, const char *path, int64_t *
     const ps_pca_t *pca = r->pca;
     PS_CHECK(pca && r->centroids_features && km->centroids && km->sizes && t->feature_names &&
                  r->scale->offset && r->scale->factor && pca->mean && pca->components &&
-                 pca->explained_variance && pca->explained_variance_ratio &&
-                 pca->singular_values && km->n_runs >= 0 &&
-                 (km->n_runs == 0 || (km->run_inertia && km->run_iterations)),
+                 pca->explained_variance && pca->explained_variance_ratio && pca->singular_values &&
+                 km->n_runs >= 0 && (km->n_runs == 0 || (km->run_inertia && km->run_iterations)),
              PS_ERR_INTERNAL, "%s: incomplete model to write", path);
     PS_CHECK(r->scale->d == d && pca->d == d, PS_ERR_INTERNAL,
              "%s: scaling/PCA have %lld/%lld features, the table %lld", path,
@@ -1089,8 +1110,8 @@ ps_err_t ps_h5_write_results(const char *path, int force, const ps_results_t *r,
   STEP(create_group(fid, "kmeans", path, &gkm));
   PS_AGREE(comm);
 
-  wlist_add(&w, grows, "id", "/rows/id", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, n, 0, t->ids, off,
-            nl, sizeof(int64_t));
+  wlist_add(&w, grows, "id", "/rows/id", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, n, 0, t->ids, off, nl,
+            sizeof(int64_t));
   wlist_add(&w, grows, "name", "/rows/name", ntype, ntype, 1, n, 0, t->names, off, nl,
             t->name_width);
   wlist_add(&w, fid, "projection", "/projection", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, n, K,
@@ -1106,10 +1127,10 @@ ps_err_t ps_h5_write_results(const char *path, int force, const ps_results_t *r,
     size_t drow = (size_t)d * sizeof(double), krow = (size_t)K * sizeof(double);
     wlist_add_rep(&w, rank, fid, "feature_names", "/feature_names", fntype, fntype, 1, d, 0,
                   t->feature_names, t->fname_width);
-    wlist_add_rep(&w, rank, gscale, "offset", "/scale/offset", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                  1, d, 0, sc->offset, sizeof(double));
-    wlist_add_rep(&w, rank, gscale, "factor", "/scale/factor", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                  1, d, 0, sc->factor, sizeof(double));
+    wlist_add_rep(&w, rank, gscale, "offset", "/scale/offset", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1,
+                  d, 0, sc->offset, sizeof(double));
+    wlist_add_rep(&w, rank, gscale, "factor", "/scale/factor", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1,
+                  d, 0, sc->factor, sizeof(double));
     wlist_add_rep(&w, rank, gpca, "mean", "/pca/mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, d, 0,
                   pca->mean, sizeof(double));
     wlist_add_rep(&w, rank, gpca, "components", "/pca/components", H5T_IEEE_F64LE,
@@ -1123,10 +1144,10 @@ ps_err_t ps_h5_write_results(const char *path, int force, const ps_results_t *r,
                   H5T_NATIVE_DOUBLE, 1, p, 0, pca->singular_values, sizeof(double));
     wlist_add_rep(&w, rank, gkm, "centroids", "/kmeans/centroids", H5T_IEEE_F64LE,
                   H5T_NATIVE_DOUBLE, 2, k, K, km->centroids, krow);
-    wlist_add_rep(&w, rank, gkm, "centroids_features", "/kmeans/centroids_features",
-                  H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, k, d, r->centroids_features, drow);
-    wlist_add_rep(&w, rank, gkm, "sizes", "/kmeans/sizes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, k,
-                  0, km->sizes, sizeof(int64_t));
+    wlist_add_rep(&w, rank, gkm, "centroids_features", "/kmeans/centroids_features", H5T_IEEE_F64LE,
+                  H5T_NATIVE_DOUBLE, 2, k, d, r->centroids_features, drow);
+    wlist_add_rep(&w, rank, gkm, "sizes", "/kmeans/sizes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, k, 0,
+                  km->sizes, sizeof(int64_t));
     wlist_add_rep(&w, rank, gkm, "run_inertia", "/kmeans/run_inertia", H5T_IEEE_F64LE,
                   H5T_NATIVE_DOUBLE, 1, nr, 0, km->run_inertia, sizeof(double));
     wlist_add_rep(&w, rank, gkm, "run_iterations", "/kmeans/run_iterations", H5T_STD_I32LE,
@@ -1225,8 +1246,8 @@ static ps_err_t model_layout(hid_t fid, const char *file, hid_t *ds, H5T_cset_t 
   p = dims[0];
   PS_CHECK(p >= 1, PS_ERR_FORMAT, "%s: /pca/components: the model has no components", file);
   int64_t want_p[1] = {p};
-  PS_TRY(need_dset(fid, file, "/pca/mean", 1, H5T_FLOAT, want_d, NULL, &ds[M_MEAN], dims, NULL,
-                   NULL));
+  PS_TRY(
+      need_dset(fid, file, "/pca/mean", 1, H5T_FLOAT, want_d, NULL, &ds[M_MEAN], dims, NULL, NULL));
   PS_TRY(need_dset(fid, file, "/pca/explained_variance", 1, H5T_FLOAT, want_p, NULL, &ds[M_EV],
                    dims, NULL, NULL));
   PS_TRY(need_dset(fid, file, "/pca/explained_variance_ratio", 1, H5T_FLOAT, want_p, NULL,
@@ -1298,8 +1319,8 @@ ps_err_t ps_h5_read_model(const char *path, MPI_Comm comm, ps_model_t **out) {
   PS_TRY(xfer(ds[M_FACTOR], H5T_NATIVE_DOUBLE, b, 0, m->scale->factor, 0, d, comm, path,
               "/scale/factor"));
   PS_TRY(xfer(ds[M_MEAN], H5T_NATIVE_DOUBLE, b, 0, m->pca->mean, 0, d, comm, path, "/pca/mean"));
-  PS_TRY(xfer(ds[M_COMP], H5T_NATIVE_DOUBLE, (size_t)d * b, 0, m->pca->components, 0, p, comm,
-              path, "/pca/components"));
+  PS_TRY(xfer(ds[M_COMP], H5T_NATIVE_DOUBLE, (size_t)d * b, 0, m->pca->components, 0, p, comm, path,
+              "/pca/components"));
   PS_TRY(xfer(ds[M_EV], H5T_NATIVE_DOUBLE, b, 0, m->pca->explained_variance, 0, p, comm, path,
               "/pca/explained_variance"));
   PS_TRY(xfer(ds[M_EVR], H5T_NATIVE_DOUBLE, b, 0, m->pca->explained_variance_ratio, 0, p, comm,

@@ -19,10 +19,18 @@ int main(int argc, char **argv) {
   err = ps_err_agree(MPI_COMM_WORLD, err);
   if (err == PS_OK) {
     switch (opts.command) {
-    case PS_CMD_IMPORT: err = ps_pipeline_import(&opts, MPI_COMM_WORLD); break;
-    case PS_CMD_INFO: err = ps_pipeline_info(&opts, MPI_COMM_WORLD); break;
-    case PS_CMD_RUN: err = ps_pipeline_run(&opts, MPI_COMM_WORLD); break;
-    case PS_CMD_PREDICT: err = ps_pipeline_predict(&opts, MPI_COMM_WORLD); break;
+    case PS_CMD_IMPORT:
+      err = ps_pipeline_import(&opts, MPI_COMM_WORLD);
+      break;
+    case PS_CMD_INFO:
+      err = ps_pipeline_info(&opts, MPI_COMM_WORLD);
+      break;
+    case PS_CMD_RUN:
+      err = ps_pipeline_run(&opts, MPI_COMM_WORLD);
+      break;
+    case PS_CMD_PREDICT:
+      err = ps_pipeline_predict(&opts, MPI_COMM_WORLD);
+      break;
     case PS_CMD_VERSION:
       if (rank == 0) printf("popseg %s\n", POPSEG_VERSION);
       break;

@@ -33,8 +33,8 @@ ps_err_t ps_outfile_begin(ps_outfile_t *of, const char *path, int force, MPI_Com
              path);
     PS_CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode), PS_ERR_IO,
              "%s: output directory '%s' does not exist", path, dir);
-    PS_CHECK(access(dir, W_OK | X_OK) == 0, PS_ERR_IO,
-             "%s: output directory '%s' is not writable", path, dir);
+    PS_CHECK(access(dir, W_OK | X_OK) == 0, PS_ERR_IO, "%s: output directory '%s' is not writable",
+             path, dir);
     if (stat(path, &st) == 0) {
       PS_CHECK(!S_ISDIR(st.st_mode), PS_ERR_IO, "%s: output path is a directory", path);
       PS_CHECK(force, PS_ERR_IO, "%s: output file exists (use --force to overwrite)", path);
@@ -59,7 +59,9 @@ static ps_outfile_t g_pending[PS_MAX_PENDING];
 static int g_npending;
 static int g_defer;
 
-void ps_outfile_defer(int on) { g_defer = on; }
+void ps_outfile_defer(int on) {
+  g_defer = on;
+}
 
 ps_err_t ps_outfile_end(ps_outfile_t *of, ps_err_t err, MPI_Comm comm) {
   int rank;

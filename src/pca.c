@@ -40,9 +40,12 @@ void ps_pca_opts_default(ps_pca_opts_t *o) {
 
 const char *ps_pca_solver_name(ps_pca_solver_t s) {
   switch (s) {
-    case PS_PCA_AUTO: return "auto";
-    case PS_PCA_LAPACK: return "lapack";
-    case PS_PCA_SCALAPACK: return "scalapack";
+  case PS_PCA_AUTO:
+    return "auto";
+  case PS_PCA_LAPACK:
+    return "lapack";
+  case PS_PCA_SCALAPACK:
+    return "scalapack";
   }
   return "unknown";
 }
@@ -127,8 +130,7 @@ static ps_err_t validate(int64_t n, int64_t d, const ps_pca_opts_t *o, int64_t *
            (long long)o->keep, (long long)*p, (long long)n, (long long)d);
   PS_CHECK(o->variance > 0.0 && o->variance <= 1.0, PS_ERR_ARG,
            "--pca-variance %g must be in (0, 1]", o->variance);
-  PS_CHECK(o->solver == PS_PCA_AUTO || o->solver == PS_PCA_LAPACK ||
-               o->solver == PS_PCA_SCALAPACK,
+  PS_CHECK(o->solver == PS_PCA_AUTO || o->solver == PS_PCA_LAPACK || o->solver == PS_PCA_SCALAPACK,
            PS_ERR_ARG, "unknown --pca-solver %d", (int)o->solver);
   PS_CHECK(o->block_size >= 1, PS_ERR_ARG, "--pca-block-size %d must be >= 1", o->block_size);
   PS_CHECK(o->auto_threshold >= 1, PS_ERR_ARG, "--pca-auto-threshold %lld must be >= 1",
@@ -206,9 +208,9 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
     w = calloc((size_t)d, sizeof *w);
     z = calloc((size_t)(d * d), sizeof *z);
     if (err == PS_OK && (!cov || !red || !scratch || !w || !z))
-      err = ps_error(PS_ERR_MEM, __FILE__, __LINE__,
-                     "out of memory for the %lld x %lld PCA covariance", (long long)d,
-                     (long long)d);
+      err =
+          ps_error(PS_ERR_MEM, __FILE__, __LINE__,
+                   "out of memory for the %lld x %lld PCA covariance", (long long)d, (long long)d);
   }
   PS_AGREE(comm);
   pca->n_samples = n;
@@ -250,8 +252,8 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
   if (solver == PS_PCA_AUTO) solver = d >= opts->auto_threshold ? PS_PCA_SCALAPACK : PS_PCA_LAPACK;
   pca->solver_used = solver;
   if (solver == PS_PCA_SCALAPACK) {
-    PS_TRY(ps_scalapack_syevd(cov, d, opts->block_size, comm, w, z, &pca->grid_rows,
-                              &pca->grid_cols));
+    PS_TRY(
+        ps_scalapack_syevd(cov, d, opts->block_size, comm, w, z, &pca->grid_rows, &pca->grid_cols));
   } else {
     pca->grid_rows = pca->grid_cols = 1;
     if (rank == 0) err = lapack_syevd(cov, d, w, z);
@@ -333,8 +335,7 @@ cleanup:
   return err;
 }
 
-void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k,
-                    double *rows) {
+void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k, double *rows) {
   int64_t d = pca->d;
   if (n <= 0 || d <= 0) return;
   if (k > 0) {

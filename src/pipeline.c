@@ -109,8 +109,10 @@ static double mem_per_rank(MPI_Comm comm) {
       while (fgets(line, sizeof line, c)) {
         line[strcspn(line, "\n")] = '\0';
         const char *m = strstr(line, ":memory:");
-        if (strncmp(line, "0::", 3) == 0) snprintf(cg2, sizeof cg2, "%s", line + 3);
-        else if (m) snprintf(cg1, sizeof cg1, "%s", m + 8);
+        if (strncmp(line, "0::", 3) == 0)
+          snprintf(cg2, sizeof cg2, "%s", line + 3);
+        else if (m)
+          snprintf(cg1, sizeof cg1, "%s", m + 8);
       }
       fclose(c);
     }
@@ -237,8 +239,8 @@ ps_err_t ps_pipeline_import(const ps_options_t *o, MPI_Comm comm) {
   PS_TRY(read_input(o, o->input, comm, &t));
   ps_report_progress(comm, "read %lld rows x %lld features from %s (%lld of %lld dropped%s%s)",
                      (long long)t->x->n_global, (long long)t->x->n_cols, o->input,
-                     (long long)t->n_dropped, (long long)t->n_read,
-                     t->n_dropped ? ": " : "", t->dropped_examples);
+                     (long long)t->n_dropped, (long long)t->n_read, t->n_dropped ? ": " : "",
+                     t->dropped_examples);
   PS_TRY(ps_h5_write_table(o->output, o->force, t, comm));
 cleanup:
   err = ps_outfile_commit(err, comm);
@@ -325,7 +327,8 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
       snprintf(keep_reason, sizeof keep_reason,
                "the fewest components reaching --pca-variance %.4g: %lld explain %.5f",
                o->pca.variance, (long long)pca->n_kept, cum);
-    ps_report_progress(comm, "pca     %lld of %lld components fitted with %s (grid %dx%d); kept %lld "
+    ps_report_progress(comm,
+                       "pca     %lld of %lld components fitted with %s (grid %dx%d); kept %lld "
                        "explaining %.5f (%.3f s)",
                        (long long)pca->p, (long long)pca->d, ps_pca_solver_name(pca->solver_used),
                        pca->grid_rows, pca->grid_cols, (long long)pca->n_kept, cum,
@@ -338,17 +341,18 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
     run_cb_ctx_t ctx = {comm, ko.n_init};
     ko.on_run = on_kmeans_run;
     ko.cb_ctx = &ctx;
-    ps_report_progress(comm, "k-means k = %lld, init %s, %d run(s), seed %llu",
-                       (long long)ko.k, ps_kmeans_init_name(ko.init), ko.n_init,
-                       (unsigned long long)ko.seed);
+    ps_report_progress(comm, "k-means k = %lld, init %s, %d run(s), seed %llu", (long long)ko.k,
+                       ps_kmeans_init_name(ko.init), ko.n_init, (unsigned long long)ko.seed);
     PS_TRY(ps_kmeans_fit(proj, &ko, comm, &km));
   }
   times[PS_T_KMEANS] = MPI_Wtime() - t0;
   ps_report_progress(comm, "k-means best run %d: inertia %.10g after %d iterations (%.3f s)",
                      km->best_run + 1, km->inertia, km->iterations, times[PS_T_KMEANS]);
   if (km->few_distinct)
-    ps_report_progress(comm, "        warning: fewer distinct rows than k = %lld; some segments "
-                       "share identical points", (long long)km->k);
+    ps_report_progress(comm,
+                       "        warning: fewer distinct rows than k = %lld; some segments "
+                       "share identical points",
+                       (long long)km->k);
 
   /* Centroids in the original units: inverse projection, then inverse scaling. */
   cf = malloc((size_t)(km->k * pca->d) * sizeof *cf);
@@ -423,8 +427,8 @@ static ps_err_t match_features(ps_table_t *t, const ps_model_t *m, const char *p
   for (int64_t q = 0; q < dn; q++)
     for (int64_t r = q + 1; r < dn; r++)
       PS_CHECK(strcmp(ps_table_fname(t, q), ps_table_fname(t, r)) != 0, PS_ERR_FORMAT,
-               "%s: feature '%s' appears twice (columns %lld and %lld)", path,
-               ps_table_fname(t, q), (long long)q + 1, (long long)r + 1);
+               "%s: feature '%s' appears twice (columns %lld and %lld)", path, ps_table_fname(t, q),
+               (long long)q + 1, (long long)r + 1);
   perm = malloc((size_t)(d > 0 ? d : 1) * sizeof *perm);
   PS_CHECK_ALLOC(perm);
   for (int64_t j = 0; j < d; j++) {
@@ -482,9 +486,8 @@ static int cmp_id(const void *a, const void *b) {
 
 /* Collective. How many new rows have an id in the fit, and how many of those
  * changed segment. */
-static ps_err_t compare_with_fit(const char *model_path, const ps_table_t *t,
-                                 const int32_t *labels, MPI_Comm comm, int64_t *matched,
-                                 int64_t *changed) {
+static ps_err_t compare_with_fit(const char *model_path, const ps_table_t *t, const int32_t *labels,
+                                 MPI_Comm comm, int64_t *matched, int64_t *changed) {
   ps_err_t err = PS_OK;
   int64_t n = 0, *ids = NULL, cnt[2] = {0, 0};
   int32_t *fl = NULL;
@@ -538,7 +541,8 @@ ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm) {
   PS_TRY(match_features(t, m, o->input, comm));
   PS_TRY(ps_table_check_finite(t, comm));
   times[PS_T_READ] = MPI_Wtime() - t0;
-  ps_report_progress(comm, "read    model %s (k = %lld, %lld components); %lld rows x %lld "
+  ps_report_progress(comm,
+                     "read    model %s (k = %lld, %lld components); %lld rows x %lld "
                      "features from %s on %d ranks (%.3f s)",
                      o->model, (long long)m->k, (long long)m->pca->n_kept,
                      (long long)t->x->n_global, (long long)t->x->n_cols, o->input, size,
@@ -563,7 +567,8 @@ ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm) {
   ps_kmeans_assign(m->centroids, m->k, proj, km.labels, km.distance);
   times[PS_T_KMEANS] = MPI_Wtime() - t0;
   PS_TRY(compare_with_fit(o->model, t, km.labels, comm, &matched, &changed));
-  ps_report_progress(comm, "predict %lld rows labelled (%.3f s); %lld matched the fit by id, %lld "
+  ps_report_progress(comm,
+                     "predict %lld rows labelled (%.3f s); %lld matched the fit by id, %lld "
                      "changed segment",
                      (long long)t->x->n_global, times[PS_T_KMEANS], (long long)matched,
                      (long long)changed);

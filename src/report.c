@@ -18,7 +18,9 @@
 
 static int g_verbosity;
 
-void ps_report_set_verbosity(int v) { g_verbosity = v; }
+void ps_report_set_verbosity(int v) {
+  g_verbosity = v;
+}
 
 void ps_report_progress(MPI_Comm comm, const char *fmt, ...) {
   int rank;
@@ -120,7 +122,8 @@ static ps_err_t gather_examples(const ps_table_t *t, const int32_t *labels, cons
   size_t nrec = (size_t)k * PS_EXAMPLES;
   char *mine = calloc(nrec, rec), *all = NULL;
   if (rank == 0) all = calloc(nrec * (size_t)size, rec);
-  err = (mine && (rank != 0 || all)) ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
+  err = (mine && (rank != 0 || all)) ? PS_OK
+                                     : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
   PS_AGREE(comm);
   for (size_t r = 0; r < nrec; r++) {
     member_t m = {INFINITY, -1, 0};
@@ -147,8 +150,8 @@ static ps_err_t gather_examples(const ps_table_t *t, const int32_t *labels, cons
   }
   PS_CHECK(nrec * rec < (size_t)INT32_MAX / (size_t)size, PS_ERR_ARG,
            "too many segments for the example list (k = %lld)", (long long)k);
-  PS_CALL_MPI(MPI_Gather(mine, (int)(nrec * rec), MPI_BYTE, all, (int)(nrec * rec), MPI_BYTE, 0,
-                         comm));
+  PS_CALL_MPI(
+      MPI_Gather(mine, (int)(nrec * rec), MPI_BYTE, all, (int)(nrec * rec), MPI_BYTE, 0, comm));
   if (rank == 0) {
     for (int64_t c = 0; c < k; c++) {
       for (int e = 0; e < PS_EXAMPLES; e++) {
@@ -170,7 +173,8 @@ static ps_err_t gather_examples(const ps_table_t *t, const int32_t *labels, cons
         exnames[(size_t)(c * PS_EXAMPLES + e) * w] = '\0';
         if (best >= 0) {
           char *p = all + ((size_t)(best / PS_EXAMPLES) * nrec + (size_t)c * PS_EXAMPLES +
-                           (size_t)(best % PS_EXAMPLES)) * rec;
+                           (size_t)(best % PS_EXAMPLES)) *
+                              rec;
           memcpy(exnames + (size_t)(c * PS_EXAMPLES + e) * w, p + sizeof(member_t), w);
           member_t used = {INFINITY, -1, 0};
           memcpy(p, &used, sizeof used);
@@ -282,12 +286,13 @@ ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MP
               (long long)r->scale->n_constant, ps_table_fname(t, r->scale->first_constant));
   sb_printf(&b, "\n- MPI ranks: %d\n\n", r->n_ranks);
 
-  sb_printf(&b, "## Variance\n\nPCA fitted %lld components with %s (grid %dx%d). "
+  sb_printf(&b,
+            "## Variance\n\nPCA fitted %lld components with %s (grid %dx%d). "
             "Kept **%lld**: %s.\n\n",
-            (long long)pca->p, ps_pca_solver_name(pca->solver_used), pca->grid_rows,
-            pca->grid_cols, (long long)K, r->pca_keep_reason);
+            (long long)pca->p, ps_pca_solver_name(pca->solver_used), pca->grid_rows, pca->grid_cols,
+            (long long)K, r->pca_keep_reason);
   sb_printf(&b, "| component | explained variance | ratio | cumulative | kept |\n"
-            "|---:|---:|---:|---:|:---:|\n");
+                "|---:|---:|---:|---:|:---:|\n");
   {
     double cum = 0;
     for (int64_t c = 0; c < pca->p; c++) {
@@ -299,8 +304,8 @@ ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MP
   }
 
   sb_printf(&b, "\n## Component makeup\n\nTop features of each kept component by absolute "
-            "weight (signs are relative: a component's sign is fixed so that its largest "
-            "weight is positive).\n\n");
+                "weight (signs are relative: a component's sign is fixed so that its largest "
+                "weight is positive).\n\n");
   for (int64_t c = 0; c < K; c++) {
     const double *w = pca->components + c * d;
     zf_t *z = malloc((size_t)d * sizeof *z);
@@ -315,7 +320,8 @@ ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MP
     free(z);
   }
 
-  sb_printf(&b, "\n## Segments\n\nk-means with k = %lld: best of %d run(s) (run %d), inertia "
+  sb_printf(&b,
+            "\n## Segments\n\nk-means with k = %lld: best of %d run(s) (run %d), inertia "
             "%.10g, %d iterations, %s.\n",
             (long long)k, km->n_runs, km->best_run + 1, km->inertia, km->iterations,
             km->converged ? "converged" : "stopped at --kmeans-max-iter");
@@ -324,10 +330,10 @@ ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MP
   sb_printf(&b, "\n\n");
   if (km->few_distinct)
     sb_printf(&b, "**Warning:** fewer distinct rows than k; some segments share identical "
-              "points.\n\n");
+                  "points.\n\n");
   for (int64_t c = 0; c < k; c++) {
-    sb_printf(&b, "### Segment %lld: %lld rows (%.1f%%)\n\n", (long long)c,
-              (long long)km->sizes[c], n ? 100.0 * (double)km->sizes[c] / (double)n : 0.0);
+    sb_printf(&b, "### Segment %lld: %lld rows (%.1f%%)\n\n", (long long)c, (long long)km->sizes[c],
+              n ? 100.0 * (double)km->sizes[c] / (double)n : 0.0);
     sb_printf(&b, "- Stands out for: ");
     describe(&b, t, seg + c * d, mean, sd, d, 4);
     sb_printf(&b, "\n- Centroid (component space):");
@@ -343,7 +349,7 @@ ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MP
     sb_printf(&b, "\n\n");
   }
   sb_printf(&b, "### Profiles in original units\n\nMean of each feature over the segment's "
-            "rows, against the mean over all rows.\n\n| feature | all |");
+                "rows, against the mean over all rows.\n\n| feature | all |");
   for (int64_t c = 0; c < k; c++) sb_printf(&b, " seg %lld |", (long long)c);
   sb_printf(&b, "\n|---|---:|");
   for (int64_t c = 0; c < k; c++) sb_printf(&b, "---:|");
@@ -353,20 +359,21 @@ ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MP
     for (int64_t c = 0; c < k; c++) sb_printf(&b, " %.4g |", seg[c * d + j]);
     sb_printf(&b, "\n");
   }
-  sb_printf(&b, "\n## Timings\n\n| stage | seconds |\n|---|---:|\n| read | %.3f |\n"
+  sb_printf(&b,
+            "\n## Timings\n\n| stage | seconds |\n|---|---:|\n| read | %.3f |\n"
             "| scale | %.3f |\n| pca | %.3f |\n| k-means | %.3f |\n| write | %.3f |\n",
-            r->times[PS_T_READ], r->times[PS_T_SCALE], r->times[PS_T_PCA],
-            r->times[PS_T_KMEANS], r->times[PS_T_WRITE]);
+            r->times[PS_T_READ], r->times[PS_T_SCALE], r->times[PS_T_PCA], r->times[PS_T_KMEANS],
+            r->times[PS_T_WRITE]);
 
   if (g_verbosity >= 0) {
-    printf("\nsegments (k = %lld, %lld components, inertia %.6g):\n", (long long)k,
-           (long long)K, km->inertia);
+    printf("\nsegments (k = %lld, %lld components, inertia %.6g):\n", (long long)k, (long long)K,
+           km->inertia);
     for (int64_t c = 0; c < k; c++) {
       sb_t line = {0};
       describe(&line, t, seg + c * d, mean, sd, d, 3);
-      printf("  %2lld: %6lld rows (%5.1f%%)  %s; e.g. %s\n", (long long)c,
-             (long long)km->sizes[c], n ? 100.0 * (double)km->sizes[c] / (double)n : 0.0,
-             line.s ? line.s : "", exnames + (size_t)(c * PS_EXAMPLES) * t->name_width);
+      printf("  %2lld: %6lld rows (%5.1f%%)  %s; e.g. %s\n", (long long)c, (long long)km->sizes[c],
+             n ? 100.0 * (double)km->sizes[c] / (double)n : 0.0, line.s ? line.s : "",
+             exnames + (size_t)(c * PS_EXAMPLES) * t->name_width);
       free(line.s);
     }
     fflush(stdout);
@@ -398,16 +405,17 @@ ps_err_t ps_report_predict(const ps_report_predict_t *r, const char *path, int f
   for (int64_t i = 0; i < r->table->x->n_local; i++) sizes[r->labels[i]]++;
   PS_TRY(ps_reduce_sum_i64(sizes, k, comm));
   if (rank != 0) goto cleanup;
-  sb_printf(&b, "# popseg prediction report\n\n- Model: `%s` (k = %lld, %lld components, "
+  sb_printf(&b,
+            "# popseg prediction report\n\n- Model: `%s` (k = %lld, %lld components, "
             "scaling %s)\n- Input: `%s`\n- Rows: %lld read, %lld dropped (missing values%s%s), "
             "%lld labelled\n- MPI ranks: %d\n",
             r->model_path, (long long)k, (long long)r->model->pca->n_kept,
             ps_scale_kind_name(r->model->scale->kind), r->table->source,
             (long long)r->table->n_read, (long long)r->table->n_dropped,
-            r->table->n_dropped ? ": " : "", r->table->dropped_examples, (long long)n,
-            r->n_ranks);
+            r->table->n_dropped ? ": " : "", r->table->dropped_examples, (long long)n, r->n_ranks);
   if (r->have_fit)
-    sb_printf(&b, "- Compared with the fit (matched by id): %lld rows matched, **%lld changed "
+    sb_printf(&b,
+              "- Compared with the fit (matched by id): %lld rows matched, **%lld changed "
               "segment** (%.1f%%), %lld new ids\n",
               (long long)r->matched, (long long)r->changed,
               r->matched ? 100.0 * (double)r->changed / (double)r->matched : 0.0,
@@ -416,12 +424,14 @@ ps_err_t ps_report_predict(const ps_report_predict_t *r, const char *path, int f
   for (int64_t c = 0; c < k; c++)
     sb_printf(&b, "| %lld | %lld | %.1f%% |\n", (long long)c, (long long)sizes[c],
               n ? 100.0 * (double)sizes[c] / (double)n : 0.0);
-  sb_printf(&b, "\n## Timings\n\n| stage | seconds |\n|---|---:|\n| read | %.3f |\n"
+  sb_printf(&b,
+            "\n## Timings\n\n| stage | seconds |\n|---|---:|\n| read | %.3f |\n"
             "| predict | %.3f |\n| write | %.3f |\n",
             r->times[PS_T_READ], r->times[PS_T_KMEANS], r->times[PS_T_WRITE]);
   if (g_verbosity >= 0) {
     printf("\n%lld rows labelled with %lld segments; %lld matched the fit by id, %lld changed "
-           "segment\n", (long long)n, (long long)k, (long long)r->matched, (long long)r->changed);
+           "segment\n",
+           (long long)n, (long long)k, (long long)r->matched, (long long)r->changed);
     fflush(stdout);
   }
   if (b.oom) err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory for the report");
@@ -475,11 +485,12 @@ ps_err_t ps_report_info(const ps_table_t *t, MPI_Comm comm) {
   PS_TRY(ps_reduce_min(mn, d, comm));
   PS_TRY(ps_reduce_max(mx, d, comm));
   PS_TRY(ps_reduce_sum(sm, d, comm));
-  PS_CALL_MPI(MPI_Gather(rows, (int)(show * rec), MPI_BYTE, all, (int)(show * rec), MPI_BYTE, 0,
-                         comm));
+  PS_CALL_MPI(
+      MPI_Gather(rows, (int)(show * rec), MPI_BYTE, all, (int)(show * rec), MPI_BYTE, 0, comm));
   if (rank == 0) {
     printf("%s: %lld rows x %lld features", t->source, (long long)n, (long long)d);
-    if (t->n_read) printf(" (%lld read, %lld dropped)", (long long)t->n_read, (long long)t->n_dropped);
+    if (t->n_read)
+      printf(" (%lld read, %lld dropped)", (long long)t->n_read, (long long)t->n_dropped);
     printf("\nsha256 of the source: %s\n\nfirst rows (id, name, first %d features):\n",
            t->source_sha256[0] ? t->source_sha256 : "(unknown)", showcols);
     int shown = 0;

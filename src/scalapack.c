@@ -65,8 +65,8 @@ static double max_residual(const double *a, int64_t d, const double *w, const do
   return worst;
 }
 
-ps_err_t ps_scalapack_syevd(const double *a, int64_t d, int nb, MPI_Comm comm, double *w,
-                            double *z, int *grid_rows, int *grid_cols) {
+ps_err_t ps_scalapack_syevd(const double *a, int64_t d, int nb, MPI_Comm comm, double *w, double *z,
+                            int *grid_rows, int *grid_cols) {
   ps_err_t err = PS_OK;
   int size, handle = -1, ctx = -1, in_grid = 0;
   int nprow = 1, npcol = 1, myrow = -1, mycol = -1;
@@ -78,9 +78,9 @@ ps_err_t ps_scalapack_syevd(const double *a, int64_t d, int nb, MPI_Comm comm, d
 
   /* Arguments are the same on every rank: the verdict needs no communication. */
   if (d < 1 || d > 46340) /* d * d must fit in an int for ScaLAPACK's indexing */
-    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__,
-                   "ScaLAPACK eigen-solve: matrix order %lld out of range [1, 46340]",
-                   (long long)d);
+    err =
+        ps_error(PS_ERR_ARG, __FILE__, __LINE__,
+                 "ScaLAPACK eigen-solve: matrix order %lld out of range [1, 46340]", (long long)d);
   else if (nb < 1)
     err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "--pca-block-size %d must be >= 1", nb);
   PS_AGREE(comm);
@@ -148,8 +148,8 @@ ps_err_t ps_scalapack_syevd(const double *a, int64_t d, int nb, MPI_Comm comm, d
     ormtr = (ormtr > tri ? ormtr : tri) + (double)nb * nb + 2.0 * n;
     double need = (wq > ormtr ? wq : ormtr) * 1.01 + 1024.0;
     if (info != 0) {
-      err = ps_error(PS_ERR_LAPACK, __FILE__, __LINE__,
-                     "pdsyevd workspace query failed: info = %d", info);
+      err = ps_error(PS_ERR_LAPACK, __FILE__, __LINE__, "pdsyevd workspace query failed: info = %d",
+                     info);
     } else if (need > (double)INT_MAX || iq > INT_MAX - 1024) {
       err = ps_error(PS_ERR_MEM, __FILE__, __LINE__,
                      "pdsyevd workspace for a %lld x %lld matrix exceeds 32-bit sizes",

@@ -46,9 +46,12 @@ void ps_scale_destroy(ps_scale_t **s) {
 
 const char *ps_scale_kind_name(ps_scale_kind_t kind) {
   switch (kind) {
-    case PS_SCALE_MINMAX: return "minmax";
-    case PS_SCALE_STANDARD: return "standard";
-    case PS_SCALE_NONE: return "none";
+  case PS_SCALE_MINMAX:
+    return "minmax";
+  case PS_SCALE_STANDARD:
+    return "standard";
+  case PS_SCALE_NONE:
+    return "none";
   }
   return "unknown";
 }
@@ -86,8 +89,7 @@ static void local_min_max(const ps_matrix_t *x, double *buf) {
   }
 }
 
-ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, MPI_Comm comm,
-                      ps_scale_t **out) {
+ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, MPI_Comm comm, ps_scale_t **out) {
   ps_err_t err = PS_OK;
   ps_scale_t *s = NULL;
   double *buf = NULL; /* [2][d] scratch for the reductions */

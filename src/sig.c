@@ -36,7 +36,9 @@ void ps_signal_install(void) {
   sigaction(SIGINT, &sa, NULL);
 }
 
-int ps_signal_pending(void) { return (int)g_pending; }
+int ps_signal_pending(void) {
+  return (int)g_pending;
+}
 
 void ps_signal_add_tmp(const char *path) {
   for (int i = 0; i < PS_MAX_TMP; i++) {

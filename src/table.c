@@ -43,8 +43,8 @@ void ps_table_destroy(ps_table_t **t) {
 /* Scatterv in rounds of rows so that no count or displacement exceeds INT_MAX:
  * in each round every rank receives at most `step` rows, and the root packs
  * the round's pieces (at most size * step rows) into one buffer. */
-static ps_err_t scatter_rows(const void *send, void *recv, size_t row_bytes, int64_t n,
-                             int root, MPI_Comm comm) {
+static ps_err_t scatter_rows(const void *send, void *recv, size_t row_bytes, int64_t n, int root,
+                             MPI_Comm comm) {
   ps_err_t err = PS_OK;
   int rank, size;
   char *base = NULL;
@@ -122,15 +122,16 @@ ps_err_t ps_table_scatter(const ps_table_t *whole, int root, MPI_Comm comm, ps_t
   PS_CALL_MPI(MPI_Bcast(t->feature_names, (int)(meta[1] * meta[3]), MPI_CHAR, root, comm));
   PS_CALL_MPI(MPI_Bcast(t->source, (int)sizeof t->source, MPI_CHAR, root, comm));
   PS_CALL_MPI(MPI_Bcast(t->source_sha256, (int)sizeof t->source_sha256, MPI_CHAR, root, comm));
-  PS_CALL_MPI(MPI_Bcast(t->dropped_examples, (int)sizeof t->dropped_examples, MPI_CHAR, root, comm));
+  PS_CALL_MPI(
+      MPI_Bcast(t->dropped_examples, (int)sizeof t->dropped_examples, MPI_CHAR, root, comm));
   PS_CALL_MPI(MPI_Bcast(&t->n_read, 1, MPI_INT64_T, root, comm));
   PS_CALL_MPI(MPI_Bcast(&t->n_dropped, 1, MPI_INT64_T, root, comm));
   PS_TRY(scatter_rows(rank == root ? whole->x->data : NULL, t->x->data,
                       (size_t)meta[1] * sizeof(double), meta[0], root, comm));
-  PS_TRY(scatter_rows(rank == root ? whole->ids : NULL, t->ids, sizeof(int64_t), meta[0], root,
+  PS_TRY(
+      scatter_rows(rank == root ? whole->ids : NULL, t->ids, sizeof(int64_t), meta[0], root, comm));
+  PS_TRY(scatter_rows(rank == root ? whole->names : NULL, t->names, (size_t)meta[2], meta[0], root,
                       comm));
-  PS_TRY(scatter_rows(rank == root ? whole->names : NULL, t->names, (size_t)meta[2], meta[0],
-                      root, comm));
   *out = t;
   t = NULL;
 cleanup:
@@ -145,9 +146,9 @@ ps_err_t ps_table_check_finite(const ps_table_t *t, MPI_Comm comm) {
     for (int64_t j = 0; j < x->n_cols; j++) {
       double v = x->data[i * x->n_cols + j];
       PS_CHECK(isfinite(v), PS_ERR_NUMERIC,
-               "%s: feature '%s' of row %lld ('%s') is %s; popseg needs finite values",
-               t->source, ps_table_fname(t, j), (long long)(x->row_offset + i + 1),
-               ps_table_name(t, i), isnan(v) ? "NaN" : "Inf");
+               "%s: feature '%s' of row %lld ('%s') is %s; popseg needs finite values", t->source,
+               ps_table_fname(t, j), (long long)(x->row_offset + i + 1), ps_table_name(t, i),
+               isnan(v) ? "NaN" : "Inf");
     }
   }
 cleanup:

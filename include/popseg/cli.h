@@ -19,18 +19,25 @@
 
 #define PS_MAX_RENAMES 64
 
-typedef enum { PS_CMD_NONE = 0, PS_CMD_IMPORT, PS_CMD_INFO, PS_CMD_RUN, PS_CMD_PREDICT,
-               PS_CMD_HELP, PS_CMD_VERSION } ps_command_t;
+typedef enum {
+  PS_CMD_NONE = 0,
+  PS_CMD_IMPORT,
+  PS_CMD_INFO,
+  PS_CMD_RUN,
+  PS_CMD_PREDICT,
+  PS_CMD_HELP,
+  PS_CMD_VERSION
+} ps_command_t;
 
 typedef struct {
   ps_command_t command;
-  const char *input;        /* import/info/run: the input; predict: new data */
-  const char *model;        /* predict: the results file holding the model */
-  const char *output;       /* import: OUT.h5; run/predict: -o */
-  const char *csv_out;      /* --csv */
-  const char *report_out;   /* --report */
+  const char *input;      /* import/info/run: the input; predict: new data */
+  const char *model;      /* predict: the results file holding the model */
+  const char *output;     /* import: OUT.h5; run/predict: -o */
+  const char *csv_out;    /* --csv */
+  const char *report_out; /* --report */
   int force, quiet, verbose, debug;
-  double max_memory_gib;    /* --max-memory (0 = automatic check) */
+  double max_memory_gib; /* --max-memory (0 = automatic check) */
   /* import */
   ps_import_opts_t import;
   const char *renames[PS_MAX_RENAMES + 1]; /* NULL-terminated, import.rename points here */
@@ -38,7 +45,7 @@ typedef struct {
   ps_scale_kind_t scale;
   ps_pca_opts_t pca;
   ps_kmeans_opts_t kmeans;
-  char command_line[8192];  /* the full command line, for the results file */
+  char command_line[8192]; /* the full command line, for the results file */
 } ps_options_t;
 
 /* Not collective (every rank parses the same argv). Fills opts; on a bad

@@ -17,12 +17,12 @@
 
 /* A parsed CSV held in memory: cells [n_rows][n_cols] point into one buffer. */
 typedef struct {
-  int64_t n_rows;     /* data rows (header excluded) */
+  int64_t n_rows; /* data rows (header excluded) */
   int64_t n_cols;
-  char **header;      /* [n_cols] NUL-terminated */
-  char **cells;       /* [n_rows][n_cols] NUL-terminated */
+  char **header;        /* [n_cols] NUL-terminated */
+  char **cells;         /* [n_rows][n_cols] NUL-terminated */
   int64_t *line_of_row; /* [n_rows] 1-based physical line where the row starts */
-  char *buf;          /* storage */
+  char *buf;            /* storage */
   char path[4096];
 } ps_csv_t;
 

@@ -14,15 +14,15 @@
 
 typedef enum {
   PS_OK = 0,
-  PS_ERR_ARG = 1,      /* bad option or argument */
-  PS_ERR_IO = 2,       /* cannot open/read/write a file */
-  PS_ERR_FORMAT = 3,   /* malformed input: CSV syntax, wrong dataset, bad value */
-  PS_ERR_MEM = 4,      /* allocation failed or the problem does not fit */
-  PS_ERR_NUMERIC = 5,  /* numerical failure (NaN/Inf, non-convergence) */
-  PS_ERR_LAPACK = 6,   /* LAPACK/ScaLAPACK reported an error */
-  PS_ERR_MPI = 7,      /* an MPI call failed */
-  PS_ERR_SIGNAL = 8,   /* stopped by SIGTERM/SIGINT */
-  PS_ERR_INTERNAL = 9  /* a bug */
+  PS_ERR_ARG = 1,     /* bad option or argument */
+  PS_ERR_IO = 2,      /* cannot open/read/write a file */
+  PS_ERR_FORMAT = 3,  /* malformed input: CSV syntax, wrong dataset, bad value */
+  PS_ERR_MEM = 4,     /* allocation failed or the problem does not fit */
+  PS_ERR_NUMERIC = 5, /* numerical failure (NaN/Inf, non-convergence) */
+  PS_ERR_LAPACK = 6,  /* LAPACK/ScaLAPACK reported an error */
+  PS_ERR_MPI = 7,     /* an MPI call failed */
+  PS_ERR_SIGNAL = 8,  /* stopped by SIGTERM/SIGINT */
+  PS_ERR_INTERNAL = 9 /* a bug */
 } ps_err_t;
 
 /* Record an error (first one wins on this rank) and return code. Not collective.
@@ -53,40 +53,39 @@ ps_err_t ps_err_agree_plain(MPI_Comm comm, ps_err_t err);
 int ps_err_exit_status(ps_err_t err);
 
 /* The macros assume `ps_err_t err` and a `cleanup:` label in scope. */
-#define PS_TRY(expr)                                                                  \
-  do {                                                                                \
-    if ((err = (expr)) != PS_OK) goto cleanup;                                        \
+#define PS_TRY(expr)                                                                               \
+  do {                                                                                             \
+    if ((err = (expr)) != PS_OK) goto cleanup;                                                     \
   } while (0)
 
-#define PS_CHECK(cond, code, ...)                                                     \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
-      err = ps_error((code), __FILE__, __LINE__, __VA_ARGS__);                        \
-      goto cleanup;                                                                   \
-    }                                                                                 \
+#define PS_CHECK(cond, code, ...)                                                                  \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      err = ps_error((code), __FILE__, __LINE__, __VA_ARGS__);                                     \
+      goto cleanup;                                                                                \
+    }                                                                                              \
   } while (0)
 
-#define PS_CHECK_ALLOC(ptr)                                                           \
-  PS_CHECK((ptr) != NULL, PS_ERR_MEM, "out of memory allocating %s", #ptr)
+#define PS_CHECK_ALLOC(ptr) PS_CHECK((ptr) != NULL, PS_ERR_MEM, "out of memory allocating %s", #ptr)
 
-#define PS_CALL_MPI(call)                                                             \
-  do {                                                                                \
-    int ps_mpi_rc_ = (call);                                                          \
-    PS_CHECK(ps_mpi_rc_ == MPI_SUCCESS, PS_ERR_MPI, "MPI call failed: %s", #call);    \
+#define PS_CALL_MPI(call)                                                                          \
+  do {                                                                                             \
+    int ps_mpi_rc_ = (call);                                                                       \
+    PS_CHECK(ps_mpi_rc_ == MPI_SUCCESS, PS_ERR_MPI, "MPI call failed: %s", #call);                 \
   } while (0)
 
 /* LAPACK convention: info < 0 is a bad argument, info > 0 a failure. */
-#define PS_CALL_LAPACK(name, info)                                                    \
-  do {                                                                                \
-    long long ps_info_ = (long long)(info);                                           \
-    PS_CHECK(ps_info_ == 0, PS_ERR_LAPACK, "%s failed: info = %lld (%s)", (name),     \
-             ps_info_, ps_info_ < 0 ? "bad argument" : "did not converge");           \
+#define PS_CALL_LAPACK(name, info)                                                                 \
+  do {                                                                                             \
+    long long ps_info_ = (long long)(info);                                                        \
+    PS_CHECK(ps_info_ == 0, PS_ERR_LAPACK, "%s failed: info = %lld (%s)", (name), ps_info_,        \
+             ps_info_ < 0 ? "bad argument" : "did not converge");                                  \
   } while (0)
 
 /* Agree across comm at the end of a stage; jump to cleanup on any failure. */
-#define PS_AGREE(comm)                                                                \
-  do {                                                                                \
-    if ((err = ps_err_agree((comm), err)) != PS_OK) goto cleanup;                     \
+#define PS_AGREE(comm)                                                                             \
+  do {                                                                                             \
+    if ((err = ps_err_agree((comm), err)) != PS_OK) goto cleanup;                                  \
   } while (0)
 
 #endif

@@ -33,16 +33,16 @@ ps_err_t ps_kmeans_init_parse(const char *s, ps_kmeans_init_t *out);
 typedef void (*ps_kmeans_run_cb)(void *ctx, int run, int iterations, double inertia, int converged);
 
 typedef struct {
-  int64_t k;                /* clusters, 1 <= k <= n (default 8) */
-  ps_kmeans_init_t init;    /* default kmeans++ */
-  int n_init;               /* restarts, >= 1 (default 10); forced to 1 with init_centroids */
-  int max_iter;             /* >= 1 (default 300) */
-  double tol;               /* >= 0 (default 1e-4), relative to mean feature variance */
-  uint64_t seed;            /* default 0 */
-  int parallel_rounds;      /* k-means|| rounds (default 5) */
-  double oversample;        /* k-means|| l = oversample * k (default 2) */
+  int64_t k;                    /* clusters, 1 <= k <= n (default 8) */
+  ps_kmeans_init_t init;        /* default kmeans++ */
+  int n_init;                   /* restarts, >= 1 (default 10); forced to 1 with init_centroids */
+  int max_iter;                 /* >= 1 (default 300) */
+  double tol;                   /* >= 0 (default 1e-4), relative to mean feature variance */
+  uint64_t seed;                /* default 0 */
+  int parallel_rounds;          /* k-means|| rounds (default 5) */
+  double oversample;            /* k-means|| l = oversample * k (default 2) */
   const double *init_centroids; /* optional [k][dim] start (all ranks), overrides init */
-  ps_kmeans_run_cb on_run;  /* optional progress callback */
+  ps_kmeans_run_cb on_run;      /* optional progress callback */
   void *cb_ctx;
 } ps_kmeans_opts_t;
 
@@ -51,22 +51,22 @@ void ps_kmeans_opts_default(ps_kmeans_opts_t *o);
 typedef struct {
   int64_t k, dim;
   int64_t n_local;
-  double *centroids;   /* [k][dim], identical on all ranks */
-  int32_t *labels;     /* [n_local] */
-  double *distance;    /* [n_local] Euclidean distance to own centroid */
-  int64_t *sizes;      /* [k] global cluster sizes */
-  double inertia;      /* sum of squared distances, global */
-  int iterations;      /* of the best run */
-  int converged;       /* of the best run: 1 if a stopping rule fired (no label
-                          change, or centre shift <= tol), even at max_iter */
-  int best_run;        /* 0-based index of the kept run */
+  double *centroids; /* [k][dim], identical on all ranks */
+  int32_t *labels;   /* [n_local] */
+  double *distance;  /* [n_local] Euclidean distance to own centroid */
+  int64_t *sizes;    /* [k] global cluster sizes */
+  double inertia;    /* sum of squared distances, global */
+  int iterations;    /* of the best run */
+  int converged;     /* of the best run: 1 if a stopping rule fired (no label
+                        change, or centre shift <= tol), even at max_iter */
+  int best_run;      /* 0-based index of the kept run */
   int n_runs;
-  double *run_inertia; /* [n_runs] */
-  int *run_iterations; /* [n_runs] */
+  double *run_inertia;         /* [n_runs] */
+  int *run_iterations;         /* [n_runs] */
   int64_t n_empty_relocations; /* empty clusters re-seeded, all runs */
-  int few_distinct;    /* 1 if fewer distinct points than k were seen (seeding ran
-                          out of distinct rows, or an empty cluster found every
-                          row sitting on its centre); some centres then coincide */
+  int few_distinct;            /* 1 if fewer distinct points than k were seen (seeding ran
+                                  out of distinct rows, or an empty cluster found every
+                                  row sitting on its centre); some centres then coincide */
 } ps_kmeans_t;
 
 void ps_kmeans_destroy(ps_kmeans_t **km);

@@ -25,8 +25,8 @@ typedef struct {
 void ps_block_range(int64_t n, int size, int rank, int64_t *offset, int64_t *count);
 
 /* Allocate a zeroed matrix. Not collective. Free with ps_matrix_destroy. */
-ps_err_t ps_matrix_create(int64_t n_local, int64_t n_cols, int64_t row_offset,
-                          int64_t n_global, ps_matrix_t **out);
+ps_err_t ps_matrix_create(int64_t n_local, int64_t n_cols, int64_t row_offset, int64_t n_global,
+                          ps_matrix_t **out);
 /* Free *m and set it to NULL; accepts NULL. */
 void ps_matrix_destroy(ps_matrix_t **m);
 

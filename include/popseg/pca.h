@@ -18,12 +18,12 @@
 typedef enum { PS_PCA_AUTO = 0, PS_PCA_LAPACK = 1, PS_PCA_SCALAPACK = 2 } ps_pca_solver_t;
 
 typedef struct {
-  int64_t n_components;     /* P to fit; 0 = min(n, d) */
-  int64_t keep;             /* K to keep; 0 = choose by variance */
-  double variance;          /* keep the fewest reaching this cumulative ratio, in (0, 1] */
+  int64_t n_components; /* P to fit; 0 = min(n, d) */
+  int64_t keep;         /* K to keep; 0 = choose by variance */
+  double variance;      /* keep the fewest reaching this cumulative ratio, in (0, 1] */
   ps_pca_solver_t solver;
-  int64_t auto_threshold;   /* auto: ScaLAPACK when d >= this (default 1000) */
-  int block_size;           /* ScaLAPACK block size (default 64) */
+  int64_t auto_threshold; /* auto: ScaLAPACK when d >= this (default 1000) */
+  int block_size;         /* ScaLAPACK block size (default 64) */
 } ps_pca_opts_t;
 
 /* Defaults: n_components 0, keep 0, variance 0.80, auto, 1000, 64. */
@@ -32,18 +32,18 @@ const char *ps_pca_solver_name(ps_pca_solver_t s);
 ps_err_t ps_pca_solver_parse(const char *s, ps_pca_solver_t *out);
 
 typedef struct {
-  int64_t d;          /* features */
-  int64_t p;          /* components fitted */
-  int64_t n_kept;     /* K: components kept for projection */
-  int64_t n_samples;  /* n used for the fit */
-  ps_pca_solver_t solver_used; /* LAPACK or SCALAPACK */
-  int grid_rows, grid_cols;    /* BLACS grid used (1 x 1 for LAPACK) */
-  double total_variance;       /* trace of the covariance */
-  double *mean;                      /* [d] */
-  double *components;                /* [p][d], row = component */
-  double *explained_variance;        /* [p], eigenvalues, clipped at 0 */
-  double *explained_variance_ratio;  /* [p] */
-  double *singular_values;           /* [p], sqrt(ev * (n - 1)) */
+  int64_t d;                        /* features */
+  int64_t p;                        /* components fitted */
+  int64_t n_kept;                   /* K: components kept for projection */
+  int64_t n_samples;                /* n used for the fit */
+  ps_pca_solver_t solver_used;      /* LAPACK or SCALAPACK */
+  int grid_rows, grid_cols;         /* BLACS grid used (1 x 1 for LAPACK) */
+  double total_variance;            /* trace of the covariance */
+  double *mean;                     /* [d] */
+  double *components;               /* [p][d], row = component */
+  double *explained_variance;       /* [p], eigenvalues, clipped at 0 */
+  double *explained_variance_ratio; /* [p] */
+  double *singular_values;          /* [p], sqrt(ev * (n - 1)) */
 } ps_pca_t;
 
 /* Allocate a zeroed PCA of p components over d features (n_kept = p, solver

@@ -25,13 +25,13 @@ void ps_report_progress(MPI_Comm comm, const char *fmt, ...) __attribute__((form
 void ps_report_verbose(MPI_Comm comm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef struct {
-  const ps_table_t *table;   /* rows, names, feature names, dropped counts */
-  const ps_matrix_t *xs;     /* [n_local][d] scaled features (for segment profiles) */
+  const ps_table_t *table; /* rows, names, feature names, dropped counts */
+  const ps_matrix_t *xs;   /* [n_local][d] scaled features (for segment profiles) */
   const ps_scale_t *scale;
   const ps_pca_t *pca;
   const ps_matrix_t *projection; /* [n_local][K] */
   const ps_kmeans_t *km;
-  const double *times;       /* [PS_T_COUNT] */
+  const double *times; /* [PS_T_COUNT] */
   int n_ranks;
   const char *pca_keep_reason; /* why K components were kept */
 } ps_report_fit_t;
@@ -41,13 +41,13 @@ typedef struct {
 ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MPI_Comm comm);
 
 typedef struct {
-  const ps_table_t *table;   /* new rows (features in model order) */
+  const ps_table_t *table; /* new rows (features in model order) */
   const ps_model_t *model;
   const char *model_path;
-  const int32_t *labels;     /* [n_local] */
-  const double *distance;    /* [n_local] */
-  int have_fit;              /* the model file had fit labels to compare with */
-  int64_t matched, changed;  /* rows whose id is in the fit; of those, segment changed */
+  const int32_t *labels;    /* [n_local] */
+  const double *distance;   /* [n_local] */
+  int have_fit;             /* the model file had fit labels to compare with */
+  int64_t matched, changed; /* rows whose id is in the fit; of those, segment changed */
   const double *times;
   int n_ranks;
 } ps_report_predict_t;

@@ -21,7 +21,7 @@ void ps_scalapack_grid_shape(int size, int *rows, int *cols);
  * with pdsyevd, and the eigenvectors are gathered back to every rank.
  * w: [d] eigenvalues ascending; z: [d][d] row-major with ROW i = eigenvector
  * for w[i]. grid_rows/grid_cols (may be NULL) report the grid used. */
-ps_err_t ps_scalapack_syevd(const double *a, int64_t d, int nb, MPI_Comm comm, double *w,
-                            double *z, int *grid_rows, int *grid_cols);
+ps_err_t ps_scalapack_syevd(const double *a, int64_t d, int nb, MPI_Comm comm, double *w, double *z,
+                            int *grid_rows, int *grid_cols);
 
 #endif

@@ -21,9 +21,9 @@ typedef enum { PS_SCALE_MINMAX = 0, PS_SCALE_STANDARD = 1, PS_SCALE_NONE = 2 } p
 typedef struct {
   ps_scale_kind_t kind;
   int64_t d;
-  double *offset;     /* [d] */
-  double *factor;     /* [d] */
-  int64_t n_constant; /* columns that were constant (factor 0) */
+  double *offset;         /* [d] */
+  double *factor;         /* [d] */
+  int64_t n_constant;     /* columns that were constant (factor 0) */
   int64_t first_constant; /* index of the first constant column, -1 if none */
 } ps_scale_t;
 

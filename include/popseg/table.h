@@ -15,16 +15,16 @@
 #include "popseg/matrix.h"
 
 typedef struct {
-  ps_matrix_t *x;        /* [n_local][d] features */
-  int64_t *ids;          /* [n_local] row ids */
-  char *names;           /* [n_local][name_width] UTF-8, NUL-padded */
-  size_t name_width;     /* bytes per name, >= 1 (same on all ranks) */
-  char *feature_names;   /* [d][fname_width] UTF-8, NUL-padded (all ranks) */
-  size_t fname_width;    /* bytes per feature name, >= 1 */
-  char source[4096];     /* file the data came from */
-  char source_sha256[65];/* hex sha256 of that file ("" if unknown) */
-  int64_t n_read;        /* data rows in the source before dropping */
-  int64_t n_dropped;     /* rows dropped for missing values */
+  ps_matrix_t *x;             /* [n_local][d] features */
+  int64_t *ids;               /* [n_local] row ids */
+  char *names;                /* [n_local][name_width] UTF-8, NUL-padded */
+  size_t name_width;          /* bytes per name, >= 1 (same on all ranks) */
+  char *feature_names;        /* [d][fname_width] UTF-8, NUL-padded (all ranks) */
+  size_t fname_width;         /* bytes per feature name, >= 1 */
+  char source[4096];          /* file the data came from */
+  char source_sha256[65];     /* hex sha256 of that file ("" if unknown) */
+  int64_t n_read;             /* data rows in the source before dropping */
+  int64_t n_dropped;          /* rows dropped for missing values */
   char dropped_examples[512]; /* first few dropped row names, comma separated */
 } ps_table_t;
 

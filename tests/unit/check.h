@@ -20,9 +20,8 @@ static inline void t_init_(void) {
   snprintf(t_suffix_, sizeof t_suffix_, " [np=%d]", size);
 }
 
-__attribute__((format(printf, 4, 5))) static inline int t_check_(int ok, const char *file,
-                                                                  int line, const char *fmt,
-                                                                  ...) {
+__attribute__((format(printf, 4, 5))) static inline int t_check_(int ok, const char *file, int line,
+                                                                 const char *fmt, ...) {
   int all_ok, rank;
   char name[512];
   va_list ap;

@@ -14,7 +14,7 @@
  * Returns a malloc'd [count][cols] buffer (at least one element) or NULL;
  * *rows and *cols get the whole file's shape. */
 static inline double *bin_read_rows(const char *path, int64_t r0, int64_t count, int64_t *rows,
-                             int64_t *cols) {
+                                    int64_t *cols) {
   FILE *f = fopen(path, "rb");
   int64_t shape[2];
   double *buf = NULL;

@@ -31,9 +31,10 @@ static inline double *kio_read_rows(const char *path, int64_t off, int64_t cnt, 
   FILE *fp = fopen(path, "rb");
   if (!fp) return NULL;
   double *buf = malloc((size_t)(cnt * c > 0 ? cnt * c : 1) * sizeof(double));
-  int ok = buf && fseek(fp, (long)(2 * sizeof(int64_t) + (size_t)(off * c) * sizeof(double)),
-                        SEEK_SET) == 0 &&
-           fread(buf, sizeof(double), (size_t)(cnt * c), fp) == (size_t)(cnt * c);
+  int ok =
+      buf &&
+      fseek(fp, (long)(2 * sizeof(int64_t) + (size_t)(off * c) * sizeof(double)), SEEK_SET) == 0 &&
+      fread(buf, sizeof(double), (size_t)(cnt * c), fp) == (size_t)(cnt * c);
   fclose(fp);
   if (!ok) {
     free(buf);

@@ -36,7 +36,9 @@ static ps_err_t parse_n(const char *s, size_t n, ps_csv_t **c) {
   ps_error_clear();
   return ps_csv_parse(s, n, "mem.csv", c);
 }
-static ps_err_t parse(const char *s, ps_csv_t **c) { return parse_n(s, strlen(s), c); }
+static ps_err_t parse(const char *s, ps_csv_t **c) {
+  return parse_n(s, strlen(s), c);
+}
 
 static const char *cellp(const ps_csv_t *c, int64_t i, int64_t j) {
   return c->cells[i * c->n_cols + j];
@@ -60,13 +62,13 @@ static int msg_has(const char *first, ...) {
 }
 
 /* Parse must fail with PS_ERR_FORMAT and a message naming the fragments. */
-#define PARSE_FAILS(text, len, ...)                                                       \
-  do {                                                                                    \
-    ps_csv_t *c_ = NULL;                                                                  \
-    ps_err_t e_ = parse_n((text), (len), &c_);                                            \
-    int ok_ = e_ == PS_ERR_FORMAT && c_ == NULL && msg_has(__VA_ARGS__, (char *)NULL);    \
-    T_CHECK(ok_, "parse error: %s", ps_error_message());                                  \
-    ps_csv_destroy(&c_);                                                                  \
+#define PARSE_FAILS(text, len, ...)                                                                \
+  do {                                                                                             \
+    ps_csv_t *c_ = NULL;                                                                           \
+    ps_err_t e_ = parse_n((text), (len), &c_);                                                     \
+    int ok_ = e_ == PS_ERR_FORMAT && c_ == NULL && msg_has(__VA_ARGS__, (char *)NULL);             \
+    T_CHECK(ok_, "parse error: %s", ps_error_message());                                           \
+    ps_csv_destroy(&c_);                                                                           \
   } while (0)
 
 static void write_file(const char *path, const char *data, size_t n) {
@@ -175,10 +177,15 @@ static void test_parse_ok(void) {
           "blank line inside a one-column file is an empty field");
   ps_csv_destroy(&c);
 
-  const char utf[] = "State,County\nNew Mexico,Do\xC3\xB1" "a Ana\nPuerto Rico,Bayam\xC3\xB3n\n"
+  const char utf[] = "State,County\nNew Mexico,Do\xC3\xB1"
+                     "a Ana\nPuerto Rico,Bayam\xC3\xB3n\n"
                      "X,\xE2\x82\xAC\xF0\x9F\x98\x80\xFF\xFE\n";
   e = parse(utf, &c);
-  T_CHECK(e == PS_OK && !memcmp(cellp(c, 0, 1), "Do\xC3\xB1" "a Ana", 9) &&
+  T_CHECK(e == PS_OK &&
+              !memcmp(cellp(c, 0, 1),
+                      "Do\xC3\xB1"
+                      "a Ana",
+                      9) &&
               strlen(cellp(c, 0, 1)) == 9 && !strcmp(cellp(c, 1, 1), "Bayam\xC3\xB3n") &&
               !strcmp(cellp(c, 2, 1), "\xE2\x82\xAC\xF0\x9F\x98\x80\xFF\xFE"),
           "UTF-8 and other non-ASCII bytes kept exactly");
@@ -197,11 +204,13 @@ static void test_parse_ok(void) {
   ps_error_clear();
   e = ps_csv_read(path, &c);
   T_CHECK(e == PS_OK && c->n_rows == 3 && c->n_cols == 4 && !strcmp(c->header[0], "Id") &&
-              !strcmp(c->header[3], "Value") && !strcmp(cellp(c, 0, 1), "Do\xC3\xB1" "a Ana") &&
+              !strcmp(c->header[3], "Value") &&
+              !strcmp(cellp(c, 0, 1), "Do\xC3\xB1"
+                                      "a Ana") &&
               !strcmp(cellp(c, 0, 2), "line one\r\nline two") &&
               !strcmp(cellp(c, 1, 2), "say \"hi\", ok") && !strcmp(cellp(c, 2, 2), "") &&
-              !strcmp(cellp(c, 2, 3), "3e2") && c->line_of_row[1] == 4 &&
-              c->line_of_row[2] == 5 && !strcmp(c->path, path),
+              !strcmp(cellp(c, 2, 3), "3e2") && c->line_of_row[1] == 4 && c->line_of_row[2] == 5 &&
+              !strcmp(c->path, path),
           "fixture crlf_bom.csv read from disk");
   ps_csv_destroy(&c);
 }
@@ -241,8 +250,8 @@ static void test_parse_errors(void) {
   ps_error_clear();
   ps_csv_t *c = NULL;
   ps_err_t e = ps_csv_read("/nonexistent/popseg-none.csv", &c);
-  T_CHECK(e == PS_ERR_IO && c == NULL && msg_has("/nonexistent/popseg-none.csv", "cannot open",
-                                                 (char *)NULL),
+  T_CHECK(e == PS_ERR_IO && c == NULL &&
+              msg_has("/nonexistent/popseg-none.csv", "cannot open", (char *)NULL),
           "missing file: I/O error naming it");
   ps_error_clear();
   e = ps_csv_read("/", &c);
@@ -285,8 +294,8 @@ static void test_parse_big(void) {
   text[n++] = '\n';
   for (int j = 0; j < nc; j++) n += (size_t)sprintf(text + n, "%s%d", j ? "," : "", j * 3);
   e = parse_n(text, n, &c);
-  T_CHECK(e == PS_OK && c->n_cols == nc && c->n_rows == 1 &&
-              !strcmp(c->header[nc - 1], "c99999") && !strcmp(cellp(c, 0, nc - 1), "299997"),
+  T_CHECK(e == PS_OK && c->n_cols == nc && c->n_rows == 1 && !strcmp(c->header[nc - 1], "c99999") &&
+              !strcmp(cellp(c, 0, nc - 1), "299997"),
           "100000 columns");
   ps_csv_destroy(&c);
   /* The last header name repeats one far earlier. */
@@ -356,8 +365,8 @@ static void test_import(void) {
           "import: unknown --id-column named");
   o.id_column = "b";
   e = import_str("a,b,c\nx,10,1\ny,1.5,2\n", &o, &t);
-  T_CHECK(e == PS_ERR_FORMAT && msg_has("in.csv:3:", "--id-column", "'1.5'", "not an integer",
-                                         (char *)NULL),
+  T_CHECK(e == PS_ERR_FORMAT &&
+              msg_has("in.csv:3:", "--id-column", "'1.5'", "not an integer", (char *)NULL),
           "import: non-integer id value named with its line");
   e = import_str("a,b,c\nx,10,1\ny,99999999999999999999,2\n", &o, &t);
   T_CHECK(e == PS_ERR_FORMAT && msg_has("in.csv:3:", "not an integer", (char *)NULL),
@@ -388,8 +397,8 @@ static void test_import(void) {
           "import: empty name in --label-columns");
   o.label_columns = "a";
   e = import_str("id,a,b,x\n1,p,q,1\n", &o, &t);
-  T_CHECK(e == PS_ERR_FORMAT && msg_has("in.csv:2:", "column 3 ('b')", "'q'", "not a number",
-                                         (char *)NULL),
+  T_CHECK(e == PS_ERR_FORMAT &&
+              msg_has("in.csv:2:", "column 3 ('b')", "'q'", "not a number", (char *)NULL),
           "import: non-numeric value in a feature column (after classification)");
   o.label_columns = "";
   e = import_str("id,a,x\n1,p,1\n", &o, &t);
@@ -397,15 +406,14 @@ static void test_import(void) {
           "import: --label-columns \"\" makes every column a feature");
   o.label_columns = "id";
   e = import_str("id,x\n7,1\n8,2\n", &o, &t);
-  T_CHECK(e == PS_OK && !strcmp(ps_table_name(t, 1), "8") && t->ids[1] == 8 &&
-              t->x->n_cols == 1,
+  T_CHECK(e == PS_OK && !strcmp(ps_table_name(t, 1), "8") && t->ids[1] == 8 && t->x->n_cols == 1,
           "import: the id column may also be the label");
   ps_table_destroy(&t);
   o.label_columns = NULL;
 
   e = import_str("id,x,y\n1,1,2\n2,2,3\n3,inf,4\n4,5,6\n", &o, &t);
   T_CHECK(e == PS_ERR_FORMAT && msg_has("in.csv:4:", "column 2 ('x')", "'inf'", "not a number",
-                                         "--label-columns", (char *)NULL),
+                                        "--label-columns", (char *)NULL),
           "import: 'inf' in a numeric column is an error, not a label");
   e = import_str("id,x,y\n1,1,2\n2,0x1A,3\n3,2,4\n", &o, &t);
   T_CHECK(e == PS_ERR_FORMAT && msg_has("in.csv:3:", "'0x1A'", (char *)NULL),
@@ -414,8 +422,8 @@ static void test_import(void) {
   T_CHECK(e == PS_ERR_FORMAT && msg_has("in.csv:3:", "'1e999'", (char *)NULL),
           "import: overflowing number rejected");
   e = import_str("id,x,y\n1,1e3,2\n2, 2.5 ,+3\n3,-.5,4E-2\n", &o, &t);
-  T_CHECK(e == PS_OK && t->x->data[0] == 1000.0 && t->x->data[2] == 2.5 &&
-              t->x->data[3] == 3.0 && t->x->data[4] == -0.5 && t->x->data[5] == 0.04,
+  T_CHECK(e == PS_OK && t->x->data[0] == 1000.0 && t->x->data[2] == 2.5 && t->x->data[3] == 3.0 &&
+              t->x->data[4] == -0.5 && t->x->data[5] == 0.04,
           "import: numeric forms (exponent, blanks, signs, leading dot)");
   ps_table_destroy(&t);
 
@@ -434,10 +442,10 @@ static void test_import(void) {
   ps_table_destroy(&t);
   o.missing = PS_MISSING_ERROR;
   e = import_str(miss, &o, &t);
-  T_CHECK(e == PS_ERR_FORMAT && t == NULL && msg_has("in.csv:3:", "column 3 ('x')",
-                                                      "missing value", "--missing=error",
-                                                      (char *)NULL),
-          "import: --missing=error names line and column");
+  T_CHECK(
+      e == PS_ERR_FORMAT && t == NULL &&
+          msg_has("in.csv:3:", "column 3 ('x')", "missing value", "--missing=error", (char *)NULL),
+      "import: --missing=error names line and column");
   o.missing = PS_MISSING_DROP;
   e = import_str("id,x\n1,\n2,NA\n", &o, &t);
   T_CHECK(e == PS_ERR_FORMAT && t == NULL && msg_has("every one of the 2 rows", (char *)NULL),
@@ -524,19 +532,22 @@ static void test_census(void) {
               fname_is(t, 9, "Citizen"),
           "census: features in file order, id CensusId and labels State, County excluded");
   T_CHECK(t->ids[0] == 1001 && !strcmp(ps_table_name(t, 0), "Alabama-Autauga") &&
-              t->x->data[0] == 55221.0 && t->x->data[33] == 7.6 &&
-              t->ids[3217] == 72153 && t->x->data[3217 * 34 + 33] == 27.1,
+              t->x->data[0] == 55221.0 && t->x->data[33] == 7.6 && t->ids[3217] == 72153 &&
+              t->x->data[3217 * 34 + 33] == 27.1,
           "census: first and last rows");
   int found = 0;
   size_t maxlen = 0, fmax = 0;
   for (int64_t i = 0; i < t->x->n_local; i++) {
-    if (!strcmp(ps_table_name(t, i), "New Mexico-Do\xC3\xB1" "a Ana") && t->ids[i] == 35013)
+    if (!strcmp(ps_table_name(t, i), "New Mexico-Do\xC3\xB1"
+                                     "a Ana") &&
+        t->ids[i] == 35013)
       found = 1;
     if (strlen(ps_table_name(t, i)) > maxlen) maxlen = strlen(ps_table_name(t, i));
   }
   for (int64_t j = 0; j < 34; j++)
     if (strlen(ps_table_fname(t, j)) > fmax) fmax = strlen(ps_table_fname(t, j));
-  T_CHECK(found, "census: 'New Mexico-Do\xC3\xB1" "a Ana' present byte-exact");
+  T_CHECK(found, "census: 'New Mexico-Do\xC3\xB1"
+                 "a Ana' present byte-exact");
   T_CHECK(t->name_width == maxlen + 1 && t->fname_width == fmax + 1 &&
               fmax == strlen("IncomePerCapErr"),
           "census: string widths are the longest + 1");
@@ -592,18 +603,30 @@ static void test_sha256(void) {
 /* ------------------------------------------------------------------------ */
 /* Writer (collective)                                                      */
 
-static const char *tricky_names[] = {"plain",          "Smith, John",   "say \"hi\"",
-                                     "two\nlines",     "cr\r\nlf",      "Do\xC3\xB1" "a Ana",
-                                     "\"",             ",",             "",
-                                     "Bayam\xC3\xB3n", "x\ry"};
+static const char *tricky_names[] = {"plain",
+                                     "Smith, John",
+                                     "say \"hi\"",
+                                     "two\nlines",
+                                     "cr\r\nlf",
+                                     "Do\xC3\xB1"
+                                     "a Ana",
+                                     "\"",
+                                     ",",
+                                     "",
+                                     "Bayam\xC3\xB3n",
+                                     "x\ry"};
 #define N_TRICKY ((int64_t)(sizeof tricky_names / sizeof *tricky_names))
 
 static double score_of(int64_t g, int64_t c) {
   switch (c % 4) {
-  case 0: return sin((double)g + 0.1);
-  case 1: return 1e-300 * (double)(g + 1);
-  case 2: return -1.5e300 / (double)(g + 1);
-  default: return (double)g / 3.0;
+  case 0:
+    return sin((double)g + 0.1);
+  case 1:
+    return 1e-300 * (double)(g + 1);
+  case 2:
+    return -1.5e300 / (double)(g + 1);
+  default:
+    return (double)g / 3.0;
   }
 }
 
@@ -717,8 +740,8 @@ static void test_writer(void) {
   char *before = g_rank == 0 ? read_all(path, &before_n) : NULL;
   e = write_case(path, 5, 1, 0);
   char *after = g_rank == 0 ? read_all(path, &after_n) : NULL;
-  int untouched = g_rank != 0 || (before && after && before_n == after_n &&
-                                  !memcmp(before, after, before_n));
+  int untouched =
+      g_rank != 0 || (before && after && before_n == after_n && !memcmp(before, after, before_n));
   free(before);
   free(after);
   T_CHECK(e == PS_ERR_IO && untouched && no_tmp_left() &&

@@ -80,8 +80,12 @@ static int64_t gen_id(uint64_t seed, int64_t i) {
 static void gen_name(int64_t i, char *out) {
   size_t len;
   switch (i % 5) {
-  case 0: snprintf(out, NAME_W, "Doña Ana %d", (int)(i % 1000000)); break;
-  case 1: snprintf(out, NAME_W, "Ñandú–東京 %d", (int)(i % 1000000)); break;
+  case 0:
+    snprintf(out, NAME_W, "Doña Ana %d", (int)(i % 1000000));
+    break;
+  case 1:
+    snprintf(out, NAME_W, "Ñandú–東京 %d", (int)(i % 1000000));
+    break;
   case 2:
     snprintf(out, NAME_W, "R%d", (int)(i % 1000000));
     for (len = strlen(out); len < NAME_W - 1; len++) out[len] = 'x';
@@ -91,19 +95,24 @@ static void gen_name(int64_t i, char *out) {
     for (len = strlen(out); len + 2 <= NAME_W - 1; len += 2) memcpy(out + len, "é", 2);
     for (; len < NAME_W - 1; len++) out[len] = 'y';
     break;
-  default: break;
+  default:
+    break;
   }
 }
 
 static void gen_fname(int64_t j, char *out) {
   size_t len;
   switch (j % 3) {
-  case 0: snprintf(out, FNAME_W, "Población %d", (int)(j % 10000)); break;
+  case 0:
+    snprintf(out, FNAME_W, "Población %d", (int)(j % 10000));
+    break;
   case 1:
     snprintf(out, FNAME_W, "f%d", (int)(j % 10000));
     for (len = strlen(out); len < FNAME_W - 1; len++) out[len] = 'z';
     break;
-  default: snprintf(out, FNAME_W, "feat_%d", (int)(j % 10000)); break;
+  default:
+    snprintf(out, FNAME_W, "feat_%d", (int)(j % 10000));
+    break;
   }
 }
 
@@ -153,8 +162,8 @@ static int64_t table_diff(const ps_table_t *t, int64_t n, int64_t d, uint64_t se
   int64_t bad = 0, off, cnt;
   char name[NAME_W], fname[FNAME_W];
   ps_block_range(n, g_size, g_rank, &off, &cnt);
-  if (t->x->n_global != n || t->x->n_cols != d || t->x->n_local != cnt ||
-      t->x->row_offset != off || t->name_width != NAME_W || t->fname_width != FNAME_W) {
+  if (t->x->n_global != n || t->x->n_cols != d || t->x->n_local != cnt || t->x->row_offset != off ||
+      t->name_width != NAME_W || t->fname_width != FNAME_W) {
     fprintf(stderr, "rank %d: shape n=%lld d=%lld local=%lld off=%lld w=%zu fw=%zu\n", g_rank,
             (long long)t->x->n_global, (long long)t->x->n_cols, (long long)t->x->n_local,
             (long long)t->x->row_offset, t->name_width, t->fname_width);
@@ -186,8 +195,7 @@ static int64_t table_diff(const ps_table_t *t, int64_t n, int64_t d, uint64_t se
   if (strcmp(t->source, T_SOURCE) || strcmp(t->source_sha256, T_SHA) ||
       strcmp(t->dropped_examples, T_DROPPED) || t->n_read != n + 2 || t->n_dropped != 2) {
     fprintf(stderr, "rank %d: attributes '%s' '%s' '%s' %lld %lld\n", g_rank, t->source,
-            t->source_sha256, t->dropped_examples, (long long)t->n_read,
-            (long long)t->n_dropped);
+            t->source_sha256, t->dropped_examples, (long long)t->n_read, (long long)t->n_dropped);
     bad++;
   }
   return bad;
@@ -216,7 +224,9 @@ static double tagged(uint64_t seed, int64_t tag, int64_t i) {
   return gen_value(seed, 1000 + tag, i);
 }
 
-static int32_t gen_label(int64_t i) { return (int32_t)((i * 7) % R_KC); }
+static int32_t gen_label(int64_t i) {
+  return (int32_t)((i * 7) % R_KC);
+}
 
 static int make_fake(fake_t *f, int64_t n, uint64_t seed, int predictions) {
   memset(f, 0, sizeof *f);
@@ -320,8 +330,8 @@ static int same_doubles(const double *a, const double *b, int64_t n) {
 static int model_diff(const ps_model_t *m, const fake_t *f) {
   int bad = 0;
   char fname[FNAME_W];
-  if (!m || !m->scale || !m->pca || m->pca->d != R_D || m->pca->p != R_P ||
-      m->pca->n_kept != R_K || m->k != R_KC || m->fname_width != FNAME_W || m->scale->d != R_D) {
+  if (!m || !m->scale || !m->pca || m->pca->d != R_D || m->pca->p != R_P || m->pca->n_kept != R_K ||
+      m->k != R_KC || m->fname_width != FNAME_W || m->scale->d != R_D) {
     fprintf(stderr, "rank %d: model shape\n", g_rank);
     return 1;
   }
@@ -402,7 +412,9 @@ static int count_fds(void) {
   return c;
 }
 
-static int64_t parse_i64(const char *s) { return strtoll(s, NULL, 10); }
+static int64_t parse_i64(const char *s) {
+  return strtoll(s, NULL, 10);
+}
 
 /* ------------------------------------------------------ self-contained */
 
@@ -445,8 +457,8 @@ static void results_round_trip(const char *dir, int64_t n, const char *chunk) {
   if (chunk) unsetenv("POPSEG_IO_CHUNK_BYTES");
   T_CHECK(ok && e1 == PS_OK && e2 == PS_OK && e3 == PS_OK, "results n=%lld%s: write, read back",
           (long long)n, chunk ? " 64-byte pieces" : "");
-  T_CHECK(e2 == PS_OK && model_diff(m, &f) == 0, "results n=%lld%s: model identical",
-          (long long)n, chunk ? " 64-byte pieces" : "");
+  T_CHECK(e2 == PS_OK && model_diff(m, &f) == 0, "results n=%lld%s: model identical", (long long)n,
+          chunk ? " 64-byte pieces" : "");
   if (e3 == PS_OK && nn == n) {
     for (int64_t i = 0; i < n; i++) bad += ids[i] != gen_id(77, i) || labels[i] != gen_label(i);
   } else {
@@ -558,8 +570,7 @@ static void error_cases(const char *dir) {
   e = ps_h5_read_fit_labels(path, MPI_COMM_WORLD, &n, &ids, &labels);
   T_CHECK(e == PS_ERR_FORMAT && !ids && msg_has(path, "/kmeans/labels"),
           "fit labels from a table file: names /kmeans/labels");
-  T_CHECK(ps_h5_is_hdf5(path) && !ps_h5_is_hdf5(text) && !ps_h5_is_hdf5(bad) &&
-              !ps_h5_is_hdf5(dir),
+  T_CHECK(ps_h5_is_hdf5(path) && !ps_h5_is_hdf5(text) && !ps_h5_is_hdf5(bad) && !ps_h5_is_hdf5(dir),
           "ps_h5_is_hdf5 tells HDF5 files from others");
   T_CHECK(count_tmp(dir) == 0 && (g_rank != 0 || !exists(missing)),
           "no temporary files left after the failures");
@@ -582,7 +593,7 @@ static int run_self(void) {
   round_trip(dir, 3, 4, 12, 0, NULL); /* 4 ranks: one holds no rows */
   round_trip(dir, 0, 3, 13, 0, NULL); /* an empty table */
   round_trip(dir, 1, 1, 14, 0, NULL);
-  round_trip(dir, 37, 7, 15, 1, NULL);  /* skewed: low ranks hold nothing */
+  round_trip(dir, 37, 7, 15, 1, NULL); /* skewed: low ranks hold nothing */
   round_trip(dir, 53, 6, 16, 0, "64"); /* one row per piece, many collective calls */
   round_trip(dir, 29, 2, 17, 1, "64");
   results_round_trip(dir, 23, NULL);
@@ -644,8 +655,8 @@ static int run_mode(int argc, char **argv) {
   ps_err_t e;
   if (!strcmp(mode, "write-table") && argc >= 6) {
     int skew = argc >= 7 && !strcmp(argv[6], "skew");
-    ps_table_t *t = make_table(parse_i64(argv[3]), parse_i64(argv[4]), (uint64_t)parse_i64(argv[5]),
-                               skew);
+    ps_table_t *t =
+        make_table(parse_i64(argv[3]), parse_i64(argv[4]), (uint64_t)parse_i64(argv[5]), skew);
     e = ps_h5_write_table(file, 1, t, MPI_COMM_WORLD);
     T_CHECK(t && e == PS_OK, "write-table %s n=%s d=%s%s", file, argv[3], argv[4],
             skew ? " skewed" : "");
@@ -656,11 +667,9 @@ static int run_mode(int argc, char **argv) {
     ps_table_t *t = NULL;
     e = ps_h5_read_table(file, MPI_COMM_WORLD, &t);
     T_CHECK(e == PS_OK && t && table_diff(t, n, d, (uint64_t)parse_i64(argv[5]), f32) == 0,
-            "read-table %s n=%s d=%s: every value, id, name and attribute", file, argv[3],
-            argv[4]);
+            "read-table %s n=%s d=%s: every value, id, name and attribute", file, argv[3], argv[4]);
     ps_table_destroy(&t);
-  } else if ((!strcmp(mode, "write-results") || !strcmp(mode, "write-predictions")) &&
-             argc >= 5) {
+  } else if ((!strcmp(mode, "write-results") || !strcmp(mode, "write-predictions")) && argc >= 5) {
     fake_t f;
     int pred = !strcmp(mode, "write-predictions");
     int ok = make_fake(&f, parse_i64(argv[3]), (uint64_t)parse_i64(argv[4]), pred);
@@ -678,8 +687,7 @@ static int run_mode(int argc, char **argv) {
     T_CHECK(ok && e == PS_OK && model_diff(m, &f) == 0, "read-results %s: model identical", file);
     e = ps_h5_read_fit_labels(file, MPI_COMM_WORLD, &nn, &ids, &labels);
     if (e == PS_OK && nn == n) {
-      for (int64_t i = 0; i < n; i++)
-        bad += ids[i] != gen_id(seed, i) || labels[i] != gen_label(i);
+      for (int64_t i = 0; i < n; i++) bad += ids[i] != gen_id(seed, i) || labels[i] != gen_label(i);
     }
     T_CHECK(e == PS_OK && nn == n && bad == 0, "read-results %s: fit labels identical", file);
     ps_model_destroy(&m);

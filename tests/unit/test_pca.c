@@ -83,11 +83,20 @@ static int close_rel(double a, double b, double rel, double abs_tol) {
 
 static int grid_expected(int *r, int *c) {
   switch (g_size) {
-    case 1: *r = 1, *c = 1; return 1;
-    case 2: *r = 1, *c = 2; return 1;
-    case 3: *r = 1, *c = 3; return 1;
-    case 4: *r = 2, *c = 2; return 1;
-    default: return 0;
+  case 1:
+    *r = 1, *c = 1;
+    return 1;
+  case 2:
+    *r = 1, *c = 2;
+    return 1;
+  case 3:
+    *r = 1, *c = 3;
+    return 1;
+  case 4:
+    *r = 2, *c = 2;
+    return 1;
+  default:
+    return 0;
   }
 }
 
@@ -119,8 +128,8 @@ static void run_case(const pca_case_t *pc, const solver_cfg_t *cfg, int check_sc
   double *back = NULL;
   int ok;
   char tag[160];
-  int loaded = x && offset && factor && mean && ev && ratio && sv && comp && tol && info &&
-               xmean && xs_ref && proj_ref;
+  int loaded = x && offset && factor && mean && ev && ratio && sv && comp && tol && info && xmean &&
+               xs_ref && proj_ref;
   snprintf(tag, sizeof tag, "%s, %s", nm, cfg->label);
   if (!T_CHECK(loaded, "%s: oracle files load", tag)) goto done;
   n = x->n_global;
@@ -251,8 +260,7 @@ static void run_case(const pca_case_t *pc, const solver_cfg_t *cfg, int check_sc
       }
     }
   }
-  T_CHECK(ok, "%s: projections match (worst %.1e relative to the largest centred row)", tag,
-          worst);
+  T_CHECK(ok, "%s: projections match (worst %.1e relative to the largest centred row)", tag, worst);
 
   /* Back to scaled feature space with every component: the data lie in
    * their span, so the rows come back. */
@@ -381,8 +389,7 @@ static void hand_two_rows(const solver_cfg_t *cfg) {
          fabs(c[1] - 2 / s5) < 1e-14 && fabs(c[2] - 2 / s5) < 1e-14 &&
          fabs(c[3] + 1 / s5) < 1e-14 && pca->n_kept == 1 && fabs(pca->mean[0] - 1) < 1e-15 &&
          fabs(pca->mean[1] - 2) < 1e-15;
-    T_CHECK(ok, "hand 2 rows (%s): eigenvalues 10, 0; components (1,2)/v5, (2,-1)/v5",
-            cfg->label);
+    T_CHECK(ok, "hand 2 rows (%s): eigenvalues 10, 0; components (1,2)/v5, (2,-1)/v5", cfg->label);
     ok = ps_pca_project(pca, x, 1, &y) == PS_OK && y->n_local == x->n_local;
     for (int64_t i = 0; ok && i < x->n_local; i++)
       ok &= fabs(y->data[i] - (x->row_offset + i == 0 ? -s5 : s5)) < 1e-14;
@@ -479,8 +486,8 @@ static void names(void) {
         o.auto_threshold == 1000 && o.block_size == 64;
   T_CHECK(ok, "solver names, parsing and option defaults");
   int r, c;
-  int shapes[][3] = {{1, 1, 1}, {2, 1, 2}, {3, 1, 3}, {4, 2, 2}, {6, 2, 3}, {8, 2, 4},
-                     {9, 3, 3}, {7, 1, 7}, {12, 3, 4}};
+  int shapes[][3] = {{1, 1, 1}, {2, 1, 2}, {3, 1, 3}, {4, 2, 2}, {6, 2, 3},
+                     {8, 2, 4}, {9, 3, 3}, {7, 1, 7}, {12, 3, 4}};
   ok = 1;
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
     ps_scalapack_grid_shape(shapes[i][0], &r, &c);
@@ -531,8 +538,7 @@ static void scalapack_direct(void) {
           "ps_scalapack_syevd: 37 x 37 Laplacian, nb 5, %dx%d grid, matches the closed form", gr,
           gc);
   ok = laplacian_ok(3, 2.0, 64, MPI_COMM_WORLD, &gr, &gc);
-  T_CHECK(ok, "ps_scalapack_syevd: 3 x 3 with one block on a %dx%d grid (idle processes)", gr,
-          gc);
+  T_CHECK(ok, "ps_scalapack_syevd: 3 x 3 with one block on a %dx%d grid (idle processes)", gr, gc);
   /* Two halves of the world solve different problems at the same time: the
    * BLACS grid must be built on the communicator given, not on the world. */
   MPI_Comm half;

@@ -36,8 +36,8 @@ static int rows_equal(const ps_matrix_t *x, const double *want, double tol) {
     for (int64_t j = 0; j < x->n_cols; j++) {
       double a = x->data[i * x->n_cols + j], b = want[(x->row_offset + i) * x->n_cols + j];
       if (!(fabs(a - b) <= tol * (1 + fabs(b)))) {
-        fprintf(stderr, "  row %lld col %lld: %.17g != %.17g\n",
-                (long long)(x->row_offset + i), (long long)j, a, b);
+        fprintf(stderr, "  row %lld col %lld: %.17g != %.17g\n", (long long)(x->row_offset + i),
+                (long long)j, a, b);
         ok = 0;
       }
     }
