@@ -931,6 +931,40 @@ static int sb_printf_double(strbuf_t *b, double v) {
   return n > 0 && (size_t)n < sizeof tmp && sb_put(b, tmp, (size_t)n);
 }
 
+/* Formats this rank's rows (and the header on rank 0) into b. Local only:
+ * no collective calls, so an early return cannot desynchronise the ranks. */
+static ps_err_t format_segments(strbuf_t *b, const char *path, const ps_table_t *t,
+                                const int32_t *labels, const double *distance,
+                                const double *scores, int64_t k, int header) {
+  ps_err_t err = PS_OK;
+  const int64_t n_local = t->x->n_local;
+  PS_CHECK(k >= 0, PS_ERR_INTERNAL, "negative number of components");
+  PS_CHECK(n_local == 0 || (labels && distance && (k == 0 || scores)), PS_ERR_INTERNAL,
+           "segments writer called without results");
+  if (header) {
+    char tmp[40];
+    PS_CHECK(sb_put(b, "id,name,segment,distance", 24), PS_ERR_MEM, "%s: out of memory", path);
+    for (int64_t c = 0; c < k; c++) {
+      int n = snprintf(tmp, sizeof tmp, ",pc%lld", (long long)c + 1);
+      PS_CHECK(sb_put(b, tmp, (size_t)n), PS_ERR_MEM, "%s: out of memory", path);
+    }
+    PS_CHECK(sb_put(b, "\n", 1), PS_ERR_MEM, "%s: out of memory", path);
+  }
+  for (int64_t i = 0; i < n_local; i++) {
+    char tmp[64];
+    const char *name = ps_table_name(t, i);
+    int ok, n = snprintf(tmp, sizeof tmp, "%lld,", (long long)t->ids[i]);
+    ok = sb_put(b, tmp, (size_t)n) && sb_field(b, name, strnlen(name, t->name_width));
+    n = snprintf(tmp, sizeof tmp, ",%ld", (long)labels[i]);
+    ok = ok && sb_put(b, tmp, (size_t)n) && sb_printf_double(b, distance[i]);
+    for (int64_t c = 0; ok && c < k; c++) ok = sb_printf_double(b, scores[i * k + c]);
+    ok = ok && sb_put(b, "\n", 1);
+    PS_CHECK(ok, PS_ERR_MEM, "%s: out of memory formatting %lld rows", path, (long long)n_local);
+  }
+cleanup:
+  return err;
+}
+
 ps_err_t ps_csv_write_segments(const char *path, int force, const ps_table_t *t,
                                const int32_t *labels, const double *distance, const double *scores,
                                int64_t k, MPI_Comm comm) {
@@ -946,29 +980,9 @@ ps_err_t ps_csv_write_segments(const char *path, int force, const ps_table_t *t,
   err = ps_outfile_begin(&of, path, force, comm);
   if (err != PS_OK) return err;
 
-  PS_CHECK(k >= 0, PS_ERR_INTERNAL, "negative number of components");
-  PS_CHECK(n_local == 0 || (labels && distance && (k == 0 || scores)), PS_ERR_INTERNAL,
-           "segments writer called without results");
-  if (rank == 0) {
-    char tmp[40];
-    PS_CHECK(sb_put(&b, "id,name,segment,distance", 24), PS_ERR_MEM, "%s: out of memory", path);
-    for (int64_t c = 0; c < k; c++) {
-      int n = snprintf(tmp, sizeof tmp, ",pc%lld", (long long)c + 1);
-      PS_CHECK(sb_put(&b, tmp, (size_t)n), PS_ERR_MEM, "%s: out of memory", path);
-    }
-    PS_CHECK(sb_put(&b, "\n", 1), PS_ERR_MEM, "%s: out of memory", path);
-  }
-  for (int64_t i = 0; i < n_local; i++) {
-    char tmp[64];
-    const char *name = ps_table_name(t, i);
-    int ok, n = snprintf(tmp, sizeof tmp, "%lld,", (long long)t->ids[i]);
-    ok = sb_put(&b, tmp, (size_t)n) && sb_field(&b, name, strnlen(name, t->name_width));
-    n = snprintf(tmp, sizeof tmp, ",%ld", (long)labels[i]);
-    ok = ok && sb_put(&b, tmp, (size_t)n) && sb_printf_double(&b, distance[i]);
-    for (int64_t c = 0; ok && c < k; c++) ok = sb_printf_double(&b, scores[i * k + c]);
-    ok = ok && sb_put(&b, "\n", 1);
-    PS_CHECK(ok, PS_ERR_MEM, "%s: out of memory formatting %lld rows", path, (long long)n_local);
-  }
+  /* Formatting is local; its failure is agreed on below like any other, so a
+   * rank that fails here makes the same collective calls as the others. */
+  err = format_segments(&b, path, t, labels, distance, scores, k, rank == 0);
   err = ps_err_agree(comm, err);
   if (err != PS_OK) goto cleanup;
 

@@ -631,7 +631,14 @@ static double score_of(int64_t g, int64_t c) {
 }
 
 /* A distributed table of n rows, its results, written to path. */
+static ps_err_t write_case_on(const char *path, int64_t n, int64_t k, int force, int bad_rank);
 static ps_err_t write_case(const char *path, int64_t n, int64_t k, int force) {
+  return write_case_on(path, n, k, force, -1);
+}
+
+/* bad_rank, when >= 0, passes no labels on that rank only: a local failure
+ * before the first agreement, which must not leave the other ranks waiting. */
+static ps_err_t write_case_on(const char *path, int64_t n, int64_t k, int force, int bad_rank) {
   ps_table_t *t = NULL;
   int64_t off, cnt;
   ps_block_range(n, g_size, g_rank, &off, &cnt);
@@ -648,7 +655,8 @@ static ps_err_t write_case(const char *path, int64_t n, int64_t k, int force) {
     for (int64_t c = 0; c < k; c++) sc[i * k + c] = score_of(g, c);
   }
   ps_error_clear();
-  ps_err_t e = ps_csv_write_segments(path, force, t, lab, dist, sc, k, MPI_COMM_WORLD);
+  ps_err_t e = ps_csv_write_segments(path, force, t, g_rank == bad_rank ? NULL : lab, dist, sc, k,
+                                     MPI_COMM_WORLD);
   free(lab);
   free(dist);
   free(sc);
@@ -751,6 +759,14 @@ static void test_writer(void) {
   T_CHECK(e == PS_OK && verify_case(path, 5, 1), "segments: --force overwrites");
   e = write_case("/nonexistent/dir/seg.csv", 5, 1, 1);
   T_CHECK(e == PS_ERR_IO, "segments: missing output directory fails on every rank");
+
+  /* A formatting failure on the last rank only: every rank returns the error
+   * (a hang here is caught by the runner's timeout), nothing is left behind. */
+  snprintf(path2, sizeof path2, "%s/seg_fail.csv", g_tmp);
+  e = write_case_on(path2, 23, 2, 1, g_size - 1);
+  T_CHECK(e == PS_ERR_INTERNAL && no_tmp_left() && access(path2, F_OK) != 0,
+          "segments: a failure on rank %d only is reported on every rank, no file left",
+          g_size - 1);
 }
 
 /* ------------------------------------------------------------------------ */
