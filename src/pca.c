@@ -242,7 +242,18 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
   }
   pca->total_variance = 0.0;
   for (int64_t j = 0; j < d; j++) pca->total_variance += cov[j * d + j];
-  if (!(pca->total_variance > 0.0))
+  /* Same verdict on every rank: cov is the reduced matrix. Off-diagonal
+   * entries are bounded by the diagonal ones (Cauchy-Schwarz), so a finite
+   * total means a finite matrix up to rounding; checked anyway. */
+  int64_t bad = -1;
+  for (int64_t q = 0; q < d * d && bad < 0; q++)
+    if (!isfinite(cov[q])) bad = q / d;
+  if (bad >= 0)
+    err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
+                   "PCA: the covariance of feature %lld of %lld is not finite (values too large "
+                   "for double sums); scale the data (--scale minmax)",
+                   (long long)bad + 1, (long long)d);
+  else if (!(pca->total_variance > 0.0))
     err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
                    "PCA: the %lld features have zero total variance (every feature is constant)",
                    (long long)d);

@@ -304,7 +304,7 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
                     (long long)(t->x->row_offset + t->x->n_local - 1));
 
   t0 = MPI_Wtime();
-  PS_TRY(ps_scale_fit(t->x, o->scale, comm, &sc));
+  PS_TRY(ps_scale_fit(t->x, o->scale, t->feature_names, t->fname_width, comm, &sc));
   ps_scale_apply(sc, t->x);
   times[PS_T_SCALE] = MPI_Wtime() - t0;
   ps_report_progress(comm, "scale   %s (%.3f s)", ps_scale_kind_name(o->scale), times[PS_T_SCALE]);

@@ -9,6 +9,7 @@
 #include "popseg/scale.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,7 +90,36 @@ static void local_min_max(const ps_matrix_t *x, double *buf) {
   }
 }
 
-ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, MPI_Comm comm, ps_scale_t **out) {
+/* The verdict on a column's range, the same on every rank (mn, mx and n are
+ * global). Finite input can still overflow: max - min for minmax; for
+ * standard and none (whose unscaled values reach the PCA sums), n * max|x|
+ * (sums for the mean) and n * (max - min)^2 (centred sums of squares). */
+static ps_err_t check_range(ps_scale_kind_t kind, int64_t j, double mn, double mx, int64_t n,
+                            const char *names, size_t name_width) {
+  char label[96];
+  double range = mx - mn, big = fabs(mn) > fabs(mx) ? fabs(mn) : fabs(mx);
+  if (names && name_width)
+    snprintf(label, sizeof label, "feature '%.*s'", (int)strnlen(names + (size_t)j * name_width,
+                                                                name_width < 64 ? name_width : 64),
+             names + (size_t)j * name_width);
+  else
+    snprintf(label, sizeof label, "feature %lld", (long long)j + 1);
+  if (!isfinite(range))
+    return ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
+                    "%s: values from %.17g to %.17g: max - min overflows a double; rescale this "
+                    "column",
+                    label, mn, mx);
+  if (kind != PS_SCALE_MINMAX &&
+      (!isfinite((double)n * big) || !isfinite((double)n * range * range)))
+    return ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
+                    "%s: values from %.17g to %.17g over %lld rows overflow the sums of --scale "
+                    "%s and PCA; use --scale minmax or rescale this column",
+                    label, mn, mx, (long long)n, ps_scale_kind_name(kind));
+  return PS_OK;
+}
+
+ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, const char *names,
+                      size_t name_width, MPI_Comm comm, ps_scale_t **out) {
   ps_err_t err = PS_OK;
   ps_scale_t *s = NULL;
   double *buf = NULL; /* [2][d] scratch for the reductions */
@@ -112,13 +142,17 @@ ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, MPI_Comm comm,
                      (long long)d);
   }
   PS_AGREE(comm);
-  if (kind == PS_SCALE_NONE) goto done;
 
-  /* Both kinds need min/max: a column is constant exactly when max == min,
-   * which a computed variance cannot tell reliably (the mean rounds). */
+  /* Every kind needs min/max: to check the range (none included), and a
+   * column is constant exactly when max == min, which a computed variance
+   * cannot tell reliably (the mean rounds). */
   local_min_max(x, buf);
   PS_TRY(ps_reduce_min(buf, d, comm));
   PS_TRY(ps_reduce_max(buf + d, d, comm));
+  for (int64_t j = 0; j < d && err == PS_OK; j++)
+    err = check_range(kind, j, buf[j], buf[d + j], n, names, name_width);
+  PS_AGREE(comm); /* prints the message once; the verdict is the same everywhere */
+  if (kind == PS_SCALE_NONE) goto done;
   for (int64_t j = 0; j < d; j++) {
     double mn = buf[j], mx = buf[d + j];
     if (mx == mn) {

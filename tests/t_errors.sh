@@ -17,6 +17,9 @@ for np in 1 3; do
   expect_error "non-numeric value names line and column [np=$np]" "nonnum.csv:4: column 3 \\('a'\\)" $np run "$B/nonnum.csv" -o $OUT
   expect_error "NaN in the data [np=$np]" "nan.h5.*a2.*NaN" $np run "$B/nan.h5" -o $OUT
   expect_error "Inf in the data [np=$np]" "inf.h5.*a1.*Inf" $np run "$B/inf.h5" -o $OUT
+  expect_error "finite values whose max - min overflows [np=$np]" "feature 'a2'.*max - min overflows" $np run "$B/huge.h5" -o $OUT
+  expect_error "sums of --scale standard would overflow [np=$np]" "feature 'a0'.*--scale standard" $np run "$B/wide.h5" -o $OUT --scale standard
+  expect_error "sums of unscaled PCA would overflow [np=$np]" "feature 'a0'.*--scale none" $np run "$B/wide.h5" -o $OUT --scale none
   expect_error "fewer than 2 rows [np=$np]" "2 rows" $np run "$B/one_row.h5" -o $OUT
   expect_error "--k 0 [np=$np]" "--k" $np run $CSV -o $OUT --k 0
   expect_error "--k larger than n [np=$np]" "--k" $np run $CSV -o $OUT --k 5000
@@ -32,6 +35,9 @@ for np in 1 3; do
   expect_error "--max-memory too small names the ranks needed [np=$np]" "use at least" $np run $CSV -o $OUT --max-memory 0.016
 done
 EXPECT_NO_FILE=
+# The same wide column is fine with minmax: only the range matters there.
+T_TIMEOUT=60 mpi 2 "$POPSEG" run "$B/wide.h5" -o "$TMPD/out/wide.h5" --k 3 --quiet >/dev/null 2>"$TMPD/wide.err"
+check "a column of +-1e160 segments with --scale minmax" test -s "$TMPD/out/wide.h5"
 expect_error "two outputs naming the same file" "--csv and --report name the same file" 2 \
   run $CSV -o $OUT --csv "$TMPD/out/same.txt" --report "$TMPD/out/./same.txt"
 check "nothing written for the same-file case" sh -c "! ls -a $TMPD/out | grep -q same"

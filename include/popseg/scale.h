@@ -38,8 +38,12 @@ ps_err_t ps_scale_kind_parse(const char *s, ps_scale_kind_t *kind);
 /* Collective. Fit the scaling on the rows of x held by all ranks (x->n_global >= 1,
  * else PS_ERR_ARG naming --scale); ranks may hold no rows. The error is agreed
  * across comm; *out is NULL on error, else the caller frees it with
- * ps_scale_destroy. Standard uses two passes (mean, then centred squares). */
-ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, MPI_Comm comm, ps_scale_t **out);
+ * ps_scale_destroy. Standard uses two passes (mean, then centred squares).
+ * A column whose finite values would overflow later sums (max - min, or for
+ * standard/none n * max|x| and n * (max - min)^2) is PS_ERR_NUMERIC naming
+ * the feature: names [d][name_width] (NULL: "feature j", 1-based). */
+ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, const char *names,
+                      size_t name_width, MPI_Comm comm, ps_scale_t **out);
 /* Not collective. Scale x in place (local rows). */
 void ps_scale_apply(const ps_scale_t *s, ps_matrix_t *x);
 /* Not collective. Undo the scaling of rows [n][d] in place (constant columns

@@ -33,6 +33,13 @@ table(os.path.join(d, "nan.h5"), Xn)
 Xi = X.copy(); Xi[3, 1] = np.inf
 table(os.path.join(d, "inf.h5"), Xi)
 table(os.path.join(d, "one_row.h5"), X[:1])
+# Finite values whose range overflows: max - min (huge), or only the sums of
+# squares that standard scaling and unscaled PCA form (wide; minmax is fine).
+sign = np.where(np.arange(20) % 2 == 0, 1.0, -1.0)
+Xh = X.copy(); Xh[:, 2] = sign * 1.5e308 * (0.5 + X[:, 2] / 2)
+table(os.path.join(d, "huge.h5"), Xh)
+Xw = X.copy(); Xw[:, 0] = sign * 1e160 * (0.5 + X[:, 0] / 2)
+table(os.path.join(d, "wide.h5"), Xw)
 with open(os.path.join(d, "text.h5"), "w") as fh:
     fh.write("this is not an HDF5 file\n")
 with open(os.path.join(d, "ragged.csv"), "w") as fh:

@@ -136,7 +136,7 @@ static void run_case(const pca_case_t *pc, const solver_cfg_t *cfg, int check_sc
   d = x->n_cols;
 
   /* Scaling against MinMaxScaler / StandardScaler. */
-  ok = ps_scale_fit(x, pc->scale, MPI_COMM_WORLD, &sc) == PS_OK;
+  ok = ps_scale_fit(x, pc->scale, NULL, 0, MPI_COMM_WORLD, &sc) == PS_OK;
   if (!T_CHECK(ok, "%s: ps_scale_fit %s", tag, ps_scale_kind_name(pc->scale))) goto done;
   ps_scale_apply(sc, x);
   if (check_scale) {
