@@ -154,8 +154,12 @@ static ps_err_t open_mpio(const char *path, int create, const char *display, MPI
   ps_err_t err = PS_OK;
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   *fid = NO_ID;
-  PS_CHECK(fapl >= 0 && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) >= 0, PS_ERR_IO,
-           "%s: cannot set up the MPI-IO file driver (%s)", display, h5_detail());
+  if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot set up the MPI-IO file driver (%s)",
+                   display, h5_detail());
+  /* H5Fcreate/H5Fopen are collective: a rank whose property list failed must
+   * not skip them alone, so the set-up is agreed on first. */
+  PS_AGREE(comm);
   if (create) {
     *fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     PS_CHECK(*fid >= 0, PS_ERR_IO, "%s: cannot create HDF5 file %s (%s)", display, path,
@@ -166,6 +170,8 @@ static ps_err_t open_mpio(const char *path, int create, const char *display, MPI
   }
 cleanup:
   h5_close(&fapl);
+  /* An open failure is agreed here (the other ranks may have succeeded); an
+   * already agreed set-up failure agrees again, harmlessly, on every rank. */
   return ps_err_agree(comm, err);
 }
 

@@ -173,13 +173,21 @@ cleanup:
   return err;
 }
 
-/* Fix the sign of v[d]: the entry of largest magnitude (lowest index on ties)
- * becomes positive. */
+int64_t ps_pca_sign_pivot(const double *v, int64_t d) {
+  double mx = 0.0;
+  for (int64_t j = 0; j < d; j++)
+    if (fabs(v[j]) > mx) mx = fabs(v[j]);
+  /* Loadings equal up to rounding (solvers and rank counts differ in the last
+   * bits) would otherwise let the sign flip between runs: the first loading
+   * within PS_PCA_SIGN_RTOL of the largest decides. */
+  for (int64_t j = 0; j < d; j++)
+    if (fabs(v[j]) >= mx * (1.0 - PS_PCA_SIGN_RTOL)) return j;
+  return 0;
+}
+
+/* Fix the sign of v[d]: the pivot entry (ps_pca_sign_pivot) becomes positive. */
 static void fix_sign(double *v, int64_t d) {
-  int64_t best = 0;
-  for (int64_t j = 1; j < d; j++)
-    if (fabs(v[j]) > fabs(v[best])) best = j;
-  if (v[best] < 0)
+  if (d > 0 && v[ps_pca_sign_pivot(v, d)] < 0)
     for (int64_t j = 0; j < d; j++) v[j] = -v[j];
 }
 

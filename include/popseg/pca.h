@@ -4,7 +4,8 @@
  * combined with ps_reduce_sum; the d x d eigenproblem is solved with LAPACK
  * (rank 0, broadcast) or ScaLAPACK (2-D BLACS grid). Components are sorted by
  * decreasing variance; each component's sign is fixed so that its largest
- * absolute loading is positive (ties: the lowest feature index).
+ * absolute loading is positive (ties, within a relative 1e-9 so that rounding
+ * cannot flip a sign between solvers or rank counts: the lowest feature index).
  */
 #ifndef POPSEG_PCA_H
 #define POPSEG_PCA_H
@@ -60,6 +61,11 @@ void ps_pca_destroy(ps_pca_t **pca);
  * across comm; *out is NULL on error. The caller frees *out with
  * ps_pca_destroy. */
 ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm comm, ps_pca_t **out);
+
+/* The sign convention's pivot: the lowest j with |v[j]| >= (1 - PS_PCA_SIGN_RTOL)
+ * max |v| (v: [d], d >= 1). A component is flipped when v[pivot] < 0. */
+#define PS_PCA_SIGN_RTOL 1e-9
+int64_t ps_pca_sign_pivot(const double *v, int64_t d);
 
 /* Not collective. Project local rows: out = (x - mean) * components[0:k]^T,
  * a new [n_local][k] matrix with the same distribution as x (caller frees).

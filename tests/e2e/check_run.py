@@ -58,7 +58,8 @@ S = np.sign((C * p.components_[: len(C)]).sum(axis=1))
 check(np.allclose(C * S[:, None], p.components_[: len(C)], atol=1e-8) if len(C) >= 7 else False,
       "components = sklearn up to sign (1e-8)")
 for i in range(7):
-    j = np.argmax(np.abs(C[i]))
+    a = np.abs(C[i])
+    j = np.flatnonzero(a >= a.max() * (1 - 1e-9))[0]
     if not C[i, j] > 0:
         check(False, "sign convention: largest |loading| positive (component %d)" % (i + 1))
         break

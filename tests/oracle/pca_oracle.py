@@ -28,8 +28,8 @@ References: scikit-learn 1.2.1 MinMaxScaler / StandardScaler / PCA(svd_solver
 ="full"), except case census_none, whose PCA reference is numpy's covariance
 (np.cov, ddof 1) and np.linalg.eigh, as the task asks.
 
-Sign convention (popseg): each component's largest |loading| is positive,
-ties to the lowest index. scikit-learn fixes signs from U instead, so its
+Sign convention (popseg): each component's largest |loading| is positive;
+loadings within 1e-9 relative of the largest tie, to the lowest index. scikit-learn fixes signs from U instead, so its
 components and projections are flipped per component before writing.
 """
 import math
@@ -64,7 +64,8 @@ def sign_fix(comp):
     """Flip rows to popseg's convention; return the flipped rows and signs."""
     signs = np.ones(comp.shape[0])
     for i, row in enumerate(comp):
-        j = int(np.argmax(np.abs(row)))  # argmax returns the first maximum
+        a = np.abs(row)
+        j = int(np.flatnonzero(a >= a.max() * (1 - 1e-9))[0])
         if row[j] < 0:
             signs[i] = -1.0
     return comp * signs[:, None], signs

@@ -603,6 +603,19 @@ static void big(void) {
   ps_matrix_destroy(&x);
 }
 
+/* The sign pivot: near-ties (rounding) go to the lowest index, real
+ * differences to the largest loading. */
+static void sign_pivot(void) {
+  const double a[] = {0.1, -0.7, 0.7 * (1 - 1e-13), 0.2};
+  const double b[] = {0.1, 0.7 * (1 - 1e-13), -0.7, 0.2};
+  const double c[] = {0.1, 0.7 * (1 - 1e-6), -0.7, 0.2};
+  const double z[] = {0.0, 0.0};
+  T_CHECK(ps_pca_sign_pivot(a, 4) == 1 && ps_pca_sign_pivot(b, 4) == 1,
+          "sign pivot: loadings equal to 1e-13 relative tie to the lowest index");
+  T_CHECK(ps_pca_sign_pivot(c, 4) == 2, "sign pivot: a 1e-6 relative difference is not a tie");
+  T_CHECK(ps_pca_sign_pivot(z, 2) == 0, "sign pivot: an all-zero vector pivots on index 0");
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
@@ -628,6 +641,7 @@ int main(int argc, char **argv) {
         {"census_none", PS_SCALE_NONE, 0.99, 0},
     };
     names();
+    sign_pivot();
     scalapack_direct();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
       for (int c = 0; c < 4; c++) run_case(&cases[i], &g_cfgs[c], c == 0);
