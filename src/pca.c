@@ -114,6 +114,12 @@ static ps_err_t validate(int64_t n, int64_t d, const ps_pca_opts_t *o, int64_t *
   int64_t mnd = n < d ? n : d;
   PS_CHECK(n >= 2, PS_ERR_ARG, "PCA needs at least 2 rows, got %lld", (long long)n);
   PS_CHECK(d >= 1, PS_ERR_ARG, "PCA needs at least 1 feature, got %lld", (long long)d);
+  /* LAPACK and ScaLAPACK take 32-bit sizes: dsyevd's workspace 1 + 6d + 2d^2
+   * must fit in an int, and so must the BLAS dimensions. */
+  PS_CHECK(d <= PS_PCA_MAX_FEATURES, PS_ERR_ARG,
+           "PCA: %lld features is more than popseg can solve (at most %d: LAPACK's 32-bit "
+           "workspace sizes, and the %lld x %lld covariance is held on every rank)",
+           (long long)d, PS_PCA_MAX_FEATURES, (long long)d, (long long)d);
   PS_CHECK(o->n_components >= 0, PS_ERR_ARG, "--pca-components %lld must be >= 1",
            (long long)o->n_components);
   PS_CHECK(o->n_components <= mnd, PS_ERR_ARG,

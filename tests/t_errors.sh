@@ -34,6 +34,8 @@ for np in 1 3; do
   expect_error "output directory missing [np=$np]" "nodir" $np run $CSV -o "$TMPD/nodir/r.h5"
   expect_error "--max-memory too small names the ranks needed [np=$np]" "use at least" $np run $CSV -o $OUT --max-memory 0.016
 done
+expect_error "32001 features: the covariance does not fit [np=2]" "widest.h5: 32001 features need .* GiB per rank for the covariance" 2 run "$B/widest.h5" -o $OUT --k 2 --max-memory 8
+expect_error "32001 features: above the LAPACK size limit [np=2]" "32001 features is more than popseg can solve" 2 run "$B/widest.h5" -o $OUT --k 2 --max-memory 1000
 EXPECT_NO_FILE=
 # The same wide column is fine with minmax: only the range matters there.
 T_TIMEOUT=60 mpi 2 "$POPSEG" run "$B/wide.h5" -o "$TMPD/out/wide.h5" --k 3 --quiet >/dev/null 2>"$TMPD/wide.err"

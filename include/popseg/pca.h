@@ -65,6 +65,8 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
 /* The sign convention's pivot: the lowest j with |v[j]| >= (1 - PS_PCA_SIGN_RTOL)
  * max |v| (v: [d], d >= 1). A component is flipped when v[pivot] < 0. */
 #define PS_PCA_SIGN_RTOL 1e-9
+/* The widest matrix ps_pca_fit accepts (PS_ERR_ARG beyond). */
+#define PS_PCA_MAX_FEATURES 32000
 int64_t ps_pca_sign_pivot(const double *v, int64_t d);
 
 /* Not collective. Project local rows: out = (x - mean) * components[0:k]^T,

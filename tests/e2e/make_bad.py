@@ -40,6 +40,8 @@ Xh = X.copy(); Xh[:, 2] = sign * 1.5e308 * (0.5 + X[:, 2] / 2)
 table(os.path.join(d, "huge.h5"), Xh)
 Xw = X.copy(); Xw[:, 0] = sign * 1e160 * (0.5 + X[:, 0] / 2)
 table(os.path.join(d, "wide.h5"), Xw)
+# One feature more than PCA accepts (3 rows: small on disk, not in covariance).
+table(os.path.join(d, "widest.h5"), rng.random((3, 32001)))
 with open(os.path.join(d, "text.h5"), "w") as fh:
     fh.write("this is not an HDF5 file\n")
 with open(os.path.join(d, "ragged.csv"), "w") as fh:
