@@ -1011,7 +1011,11 @@ ps_err_t ps_csv_write_segments(const char *path, int force, const ps_table_t *t,
     if (err != PS_OK) goto cleanup;
 
     rc = MPI_File_open(comm, of.tmp_path, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh);
-    if (rc == MPI_SUCCESS) {
+    if (rc == MPI_SUCCESS && ps_fault("mpiio-open")) {
+      opened = 1; /* opened, but this rank reports a failure: a split outcome */
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s (injected)", path,
+                     of.tmp_path);
+    } else if (rc == MPI_SUCCESS) {
       opened = 1;
     } else {
       char msg[MPI_MAX_ERROR_STRING];
@@ -1020,7 +1024,8 @@ ps_err_t ps_csv_write_segments(const char *path, int force, const ps_table_t *t,
       err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path, of.tmp_path,
                      msg);
     }
-    err = ps_err_agree(comm, err);
+    /* Opened on some ranks only: MPI_File_close would wait for the others. */
+    err = ps_err_agree_or_abort(comm, err, "MPI_File_open");
     if (err != PS_OK) goto cleanup;
 
     /* Every rank makes the same number of collective calls; ranks with fewer

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "popseg/sig.h"
@@ -99,6 +100,46 @@ ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err) {
     g_printed = 1;
   }
   return agreed;
+}
+
+ps_err_t ps_err_agree_or_abort(MPI_Comm comm, ps_err_t err, const char *what) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  /* (some rank failed, some rank succeeded, lowest failing rank negated) */
+  int in[3] = {err != PS_OK, err == PS_OK, err != PS_OK ? -rank : -size}, out[3];
+  if (MPI_Allreduce(in, out, 3, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) {
+    fprintf(stderr, "popseg: error: MPI_Allreduce failed while agreeing on an error\n");
+    MPI_Abort(comm, PS_ERR_MPI);
+  }
+  if (out[0] && out[1]) {
+    if (rank == -out[2]) {
+      fprintf(stderr, "popseg: error: %s (%s failed on rank %d only; ending the job)\n",
+              g_have ? g_msg : "unknown failure", what, rank);
+      fflush(stderr);
+    }
+    /* Every rank removes the temporary files it knows (the same names); the
+     * barrier lets the message out before the abort tears the job down. */
+    ps_signal_unlink_tmp();
+    MPI_Barrier(comm);
+    MPI_Abort(comm, PS_ERR_IO);
+  }
+  return ps_err_agree(comm, err);
+}
+
+int ps_fault(const char *site) {
+  static const char *spec;
+  static int init;
+  int rank = -1;
+  if (!init) {
+    spec = getenv("POPSEG_FAULT");
+    init = 1;
+  }
+  if (!spec || !site) return 0;
+  size_t n = strlen(site);
+  if (strncmp(spec, site, n) != 0 || spec[n] != ':') return 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return atoi(spec + n + 1) == rank;
 }
 
 int ps_err_exit_status(ps_err_t err) {

@@ -15,7 +15,11 @@
  * (the MPI-IO driver refuses to close a file with objects still open).
  * HDF5 metadata calls that are collective in parallel HDF5 (file create/open/
  * close, dataset/group/attribute creation) are made by all ranks with
- * identical arguments; a failure there is the same on every rank.
+ * identical arguments, and the local set-up they need (types, dataspaces,
+ * property lists) is agreed on before the call. A collective call that fails
+ * on some ranks only leaves HDF5's shared state split, which no collective
+ * clean-up survives: ps_err_agree_or_abort removes the temporary file and
+ * ends the job instead of hanging.
  */
 #include "popseg/h5io.h"
 
@@ -130,7 +134,10 @@ int ps_h5_is_hdf5(const char *path) {
   return found;
 }
 
-/* Collective. Rank 0 checks that path exists and is an HDF5 file. */
+/* Collective. Rank 0 checks that path exists and is an HDF5 file; then every
+ * other rank checks that it can read it too: a file that is not on a shared
+ * file system (a node-local /tmp, another working directory) would otherwise
+ * make the collective open fail on some ranks only. */
 static ps_err_t check_input(const char *path, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   int rank;
@@ -144,6 +151,12 @@ static ps_err_t check_input(const char *path, MPI_Comm comm) {
     PS_CHECK(ps_h5_is_hdf5(path), PS_ERR_FORMAT, "%s: not an HDF5 file", path);
   }
 cleanup:
+  err = ps_err_agree(comm, err);
+  if (err != PS_OK) return err;
+  if (rank != 0 && access(path, R_OK) != 0)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__,
+                   "%s: rank %d cannot read it (%s): is it on a file system every node shares?",
+                   path, rank, strerror(errno));
   return ps_err_agree(comm, err);
 }
 
@@ -162,17 +175,20 @@ static ps_err_t open_mpio(const char *path, int create, const char *display, MPI
   PS_AGREE(comm);
   if (create) {
     *fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    PS_CHECK(*fid >= 0, PS_ERR_IO, "%s: cannot create HDF5 file %s (%s)", display, path,
-             h5_detail());
+    if (*fid < 0)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create HDF5 file %s (%s)", display,
+                     path, h5_detail());
   } else {
     *fid = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    PS_CHECK(*fid >= 0, PS_ERR_IO, "%s: cannot open as an HDF5 file (%s)", display, h5_detail());
+    if (*fid < 0)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot open as an HDF5 file (%s)",
+                     display, h5_detail());
   }
+  /* Failed everywhere: an ordinary error. On some ranks only: the job ends. */
+  err = ps_err_agree_or_abort(comm, err, create ? "H5Fcreate" : "H5Fopen");
 cleanup:
   h5_close(&fapl);
-  /* An open failure is agreed here (the other ranks may have succeeded); an
-   * already agreed set-up failure agrees again, harmlessly, on every rank. */
-  return ps_err_agree(comm, err);
+  return err;
 }
 
 /* Collective. Close a file opened with open_mpio. The MPI-IO driver refuses
@@ -319,6 +335,7 @@ static ps_err_t xfer(hid_t did, hid_t memtype, size_t row_bytes, int writing, vo
                      const char *dname) {
   ps_err_t err = PS_OK;
   hid_t fspace = NO_ID, mspace = NO_ID, dxpl = NO_ID;
+  hid_t empty_m = NO_ID, empty_f = NO_ID; /* empty selections for surplus calls */
   hsize_t dims[2] = {0, 0}, start[2] = {0, 0}, count[2] = {0, 0}, one = 1;
   int nd = 0;
   int64_t step, pieces;
@@ -326,7 +343,12 @@ static ps_err_t xfer(hid_t did, hid_t memtype, size_t row_bytes, int writing, vo
 
   fspace = H5Dget_space(did);
   dxpl = H5Pcreate(H5P_DATASET_XFER);
+  /* Built before the agreement: nothing unchecked stands between a rank and
+   * its part in each collective call below. */
+  empty_m = H5Screate_simple(1, &one, NULL);
+  empty_f = fspace >= 0 ? H5Scopy(fspace) : NO_ID;
   if (fspace < 0 || dxpl < 0 || H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0 ||
+      empty_m < 0 || empty_f < 0 || H5Sselect_none(empty_m) < 0 || H5Sselect_none(empty_f) < 0 ||
       (nd = H5Sget_simple_extent_dims(fspace, dims, NULL)) < 1 || nd > 2)
     err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: %s: cannot set up the transfer (%s)", file,
                    dname, h5_detail());
@@ -347,6 +369,7 @@ static ps_err_t xfer(hid_t did, hid_t memtype, size_t row_bytes, int writing, vo
     int64_t take = n_rows - first < step ? n_rows - first : step;
     int have = take > 0 && count[1] > 0 && err == PS_OK;
     void *ptr = dummy;
+    hid_t ms = empty_m, fs = empty_f;
     herr_t rc;
     h5_close(&mspace);
     if (have) {
@@ -361,17 +384,16 @@ static ps_err_t xfer(hid_t did, hid_t memtype, size_t row_bytes, int writing, vo
       }
       ptr = (char *)buf + (size_t)first * row_bytes;
     }
-    if (!have) {
-      /* Take part in the collective call with an empty selection. */
-      ptr = dummy;
-      mspace = H5Screate_simple(1, &one, NULL);
-      H5Sselect_none(mspace);
-      H5Sselect_none(fspace);
+    if (have) {
+      ms = mspace;
+      fs = fspace;
+    } else {
+      ptr = dummy; /* take part in the collective call with an empty selection */
     }
     if (writing)
-      rc = H5Dwrite(did, memtype, mspace, fspace, dxpl, ptr);
+      rc = H5Dwrite(did, memtype, ms, fs, dxpl, ptr);
     else
-      rc = H5Dread(did, memtype, mspace, fspace, dxpl, ptr);
+      rc = H5Dread(did, memtype, ms, fs, dxpl, ptr);
     if (rc < 0 && err == PS_OK)
       err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: %s: cannot %s rows %lld..%lld (%s)", file,
                      dname, writing ? "write" : "read", (long long)(row_off + first),
@@ -380,6 +402,8 @@ static ps_err_t xfer(hid_t did, hid_t memtype, size_t row_bytes, int writing, vo
   err = ps_err_agree(comm, err);
 cleanup:
   h5_close(&mspace);
+  h5_close(&empty_m);
+  h5_close(&empty_f);
   h5_close(&fspace);
   h5_close(&dxpl);
   return err;
@@ -388,7 +412,7 @@ cleanup:
 /* Collective metadata. Create dataset name in loc: [n0] (nd = 1) or [n0][n1].
  * chunked: chunks of about 1 MiB of whole rows (contiguous if empty). */
 static ps_err_t create_dset(hid_t loc, const char *name, hid_t ftype, int nd, int64_t n0,
-                            int64_t n1, int chunked, const char *file, hid_t *out) {
+                            int64_t n1, int chunked, const char *file, MPI_Comm comm, hid_t *out) {
   ps_err_t err = PS_OK;
   hid_t space = NO_ID, dcpl = NO_ID;
   hsize_t dims[2] = {(hsize_t)n0, (hsize_t)n1};
@@ -396,9 +420,10 @@ static ps_err_t create_dset(hid_t loc, const char *name, hid_t ftype, int nd, in
   space = H5Screate_simple(nd, dims, NULL);
   dcpl = H5Pcreate(H5P_DATASET_CREATE);
   /* Every element is written by us: skip writing fill values first. */
-  PS_CHECK(space >= 0 && dcpl >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0, PS_ERR_IO,
-           "%s: cannot prepare dataset %s (%s)", file, name, h5_detail());
-  if (chunked && nd == 2 && n0 > 0 && n1 > 0) {
+  if (space < 0 || dcpl < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot prepare dataset %s (%s)", file, name,
+                   h5_detail());
+  if (err == PS_OK && chunked && nd == 2 && n0 > 0 && n1 > 0) {
     int64_t row_bytes = n1 * (int64_t)sizeof(double);
     hsize_t chunk[2];
     int64_t rows = FEATURE_CHUNK_BYTES / row_bytes;
@@ -406,65 +431,83 @@ static ps_err_t create_dset(hid_t loc, const char *name, hid_t ftype, int nd, in
     if (rows > n0) rows = n0;
     chunk[0] = (hsize_t)rows;
     chunk[1] = (hsize_t)(n1 < FEATURE_CHUNK_BYTES / 8 ? n1 : FEATURE_CHUNK_BYTES / 8);
-    PS_CHECK(H5Pset_chunk(dcpl, 2, chunk) >= 0, PS_ERR_IO, "%s: cannot set chunks of %s (%s)", file,
-             name, h5_detail());
+    if (H5Pset_chunk(dcpl, 2, chunk) < 0)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot set chunks of %s (%s)", file, name,
+                     h5_detail());
   }
+  if (err == PS_OK && ps_fault("h5-setup"))
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot prepare dataset %s (injected)", file,
+                   name);
+  PS_AGREE(comm); /* the local set-up, before the collective create */
   *out = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  PS_CHECK(*out >= 0, PS_ERR_IO, "%s: cannot create dataset %s (%s)", file, name, h5_detail());
+  if (*out >= 0 && ps_fault("h5-create"))
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create dataset %s (injected)", file,
+                   name);
+  else if (*out < 0)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create dataset %s (%s)", file, name,
+                   h5_detail());
+  err = ps_err_agree_or_abort(comm, err, "H5Dcreate");
 cleanup:
   h5_close(&space);
   h5_close(&dcpl);
   return err;
 }
 
-static ps_err_t create_group(hid_t fid, const char *name, const char *file, hid_t *out) {
+/* Collective metadata; returns the agreed result. */
+static ps_err_t create_group(hid_t fid, const char *name, const char *file, MPI_Comm comm,
+                             hid_t *out) {
   ps_err_t err = PS_OK;
   *out = H5Gcreate2(fid, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  PS_CHECK(*out >= 0, PS_ERR_IO, "%s: cannot create group %s (%s)", file, name, h5_detail());
-cleanup:
-  return err;
+  if (*out < 0)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create group %s (%s)", file, name,
+                   h5_detail());
+  return ps_err_agree_or_abort(comm, err, "H5Gcreate");
 }
 
 /* -------------------------------------------------------------- attributes */
 
-/* Collective metadata: every rank passes the same value. */
+/* Collective metadata: every rank passes the same value; returns the agreed
+ * result. ps_err_t err is the caller's type check: a local failure before
+ * (err != PS_OK) is agreed on too, so no rank skips the create alone. */
 static ps_err_t put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *val,
-                         const char *file) {
-  ps_err_t err = PS_OK;
-  hid_t space = H5Screate(H5S_SCALAR), a = NO_ID;
-  PS_CHECK(space >= 0, PS_ERR_IO, "%s: cannot write attribute %s", file, name);
+                         const char *file, ps_err_t err, MPI_Comm comm) {
+  hid_t space = err == PS_OK ? H5Screate(H5S_SCALAR) : NO_ID, a = NO_ID;
+  if (err == PS_OK && space < 0)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot write attribute %s", file, name);
+  PS_AGREE(comm);
   a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-  PS_CHECK(a >= 0 && H5Awrite(a, mtype, val) >= 0, PS_ERR_IO, "%s: cannot write attribute %s (%s)",
-           file, name, h5_detail());
+  if (a < 0 || H5Awrite(a, mtype, val) < 0)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot write attribute %s (%s)", file, name,
+                   h5_detail());
+  err = ps_err_agree_or_abort(comm, err, "H5Acreate/H5Awrite");
 cleanup:
   h5_close(&a);
   h5_close(&space);
   return err;
 }
 
-static ps_err_t put_str(hid_t loc, const char *name, const char *value, const char *file) {
-  ps_err_t err = PS_OK;
+static ps_err_t put_str(hid_t loc, const char *name, const char *value, const char *file,
+                        MPI_Comm comm) {
   hid_t type = NO_ID;
   const char *v = value ? value : "";
   size_t len = strlen(v);
-  PS_TRY(str_type(len > 0 ? len : 1, H5T_CSET_UTF8, &type));
   /* An empty string is stored as one NUL byte (HDF5 strings have size >= 1). */
-  PS_TRY(put_attr(loc, name, type, type, len > 0 ? v : "", file));
-cleanup:
+  ps_err_t err = str_type(len > 0 ? len : 1, H5T_CSET_UTF8, &type);
+  err = put_attr(loc, name, type, type, len > 0 ? v : "", file, err, comm);
   h5_close(&type);
   return err;
 }
 
-static ps_err_t put_i64(hid_t loc, const char *name, int64_t v, const char *file) {
-  return put_attr(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v, file);
+static ps_err_t put_i64(hid_t loc, const char *name, int64_t v, const char *file, MPI_Comm comm) {
+  return put_attr(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v, file, PS_OK, comm);
 }
 
-static ps_err_t put_u64(hid_t loc, const char *name, uint64_t v, const char *file) {
-  return put_attr(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v, file);
+static ps_err_t put_u64(hid_t loc, const char *name, uint64_t v, const char *file, MPI_Comm comm) {
+  return put_attr(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v, file, PS_OK, comm);
 }
 
-static ps_err_t put_f64(hid_t loc, const char *name, double v, const char *file) {
-  return put_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, file);
+static ps_err_t put_f64(hid_t loc, const char *name, double v, const char *file, MPI_Comm comm) {
+  return put_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, file, PS_OK, comm);
 }
 
 /* Not collective. Open attribute name of loc (object path where, for messages).
@@ -792,7 +835,9 @@ static ps_err_t check_table(const ps_table_t *t, MPI_Comm comm, const char *path
            "%s: table shape (features, name widths, rows) differs between ranks", path);
   return check_blocks(t->x->n_local, t->x->row_offset, t->x->n_global, comm, path, "/features");
 cleanup:
-  return err; /* agreed, or the same failure on every rank */
+  /* Every path here has the same err on every rank; agreeing again prints
+   * the "differs" message, which nothing had agreed on yet. */
+  return ps_err_agree(comm, err);
 }
 
 /* ------------------------------------------------------------- writers */
@@ -852,16 +897,19 @@ static void wlist_add_rep(wlist_t *w, int rank, hid_t loc, const char *name, con
   wlist_add(w, loc, name, full, ftype, mtype, nd, n0, n1, buf, 0, rank == 0 ? n0 : 0, row_bytes);
 }
 
-/* Collective metadata: create every dataset of the list. */
-static ps_err_t wlist_create(wlist_t *w, const char *file) {
+/* Collective metadata: create every dataset of the list; returns the agreed
+ * result (MAX_SPECS is a compile-time bound, the same verdict everywhere). */
+static ps_err_t wlist_create(wlist_t *w, const char *file, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   PS_CHECK(w->n < MAX_SPECS, PS_ERR_INTERNAL, "too many datasets for one file");
   for (int i = 0; i < w->n; i++) {
     wspec_t *s = &w->s[i];
-    PS_TRY(create_dset(s->loc, s->name, s->ftype, s->nd, s->n0, s->n1, s->chunked, file, &s->did));
+    PS_TRY(create_dset(s->loc, s->name, s->ftype, s->nd, s->n0, s->n1, s->chunked, file, comm,
+                       &s->did));
   }
+  return PS_OK;
 cleanup:
-  return err;
+  return ps_err_agree(comm, err);
 }
 
 /* Collective: write every dataset of the list; returns the agreed result. */
@@ -975,7 +1023,8 @@ ps_err_t ps_h5_write_table(const char *path, int force, const ps_table_t *t, MPI
   int64_t n = x->n_global, d = x->n_cols;
   STEP(str_type(t->name_width, H5T_CSET_UTF8, &ntype));
   STEP(str_type(t->fname_width, H5T_CSET_UTF8, &fntype));
-  STEP(create_group(fid, "rows", path, &grows));
+  PS_AGREE(comm); /* local types first: from here on every step agrees itself */
+  STEP(create_group(fid, "rows", path, comm, &grows));
   PS_AGREE(comm);
   wlist_add(&w, fid, "features", "/features", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, n, d, x->data,
             x->row_offset, x->n_local, (size_t)d * sizeof(double));
@@ -986,13 +1035,13 @@ ps_err_t ps_h5_write_table(const char *path, int force, const ps_table_t *t, MPI
             x->n_local, t->name_width);
   wlist_add_rep(&w, rank, fid, "feature_names", "/feature_names", fntype, fntype, 1, d, 0,
                 t->feature_names, t->fname_width);
-  err = wlist_create(&w, path);
-  STEP(put_str(fid, "source", str[0], path));
-  STEP(put_str(fid, "source_sha256", str[1], path));
-  STEP(put_str(fid, "popseg_version", POPSEG_VERSION, path));
-  STEP(put_i64(fid, "n_read", counts[0], path));
-  STEP(put_i64(fid, "n_dropped", counts[1], path));
-  STEP(put_str(fid, "dropped_examples", str[2], path));
+  STEP(wlist_create(&w, path, comm));
+  STEP(put_str(fid, "source", str[0], path, comm));
+  STEP(put_str(fid, "source_sha256", str[1], path, comm));
+  STEP(put_str(fid, "popseg_version", POPSEG_VERSION, path, comm));
+  STEP(put_i64(fid, "n_read", counts[0], path, comm));
+  STEP(put_i64(fid, "n_dropped", counts[1], path, comm));
+  STEP(put_str(fid, "dropped_examples", str[2], path, comm));
   PS_AGREE(comm);
   PS_TRY(wlist_write(&w, comm, path));
 cleanup:
@@ -1062,7 +1111,7 @@ static ps_err_t check_results(const ps_results_t *r, MPI_Comm comm, const char *
   return check_blocks(r->table->x->n_local, r->table->x->row_offset, r->table->x->n_global, comm,
                       path, "/projection");
 cleanup:
-  return err; /* agreed, or the same failure on every rank */
+  return ps_err_agree(comm, err); /* as in check_table */
 }
 
 ps_err_t ps_h5_write_results(const char *path, int force, const ps_results_t *r, MPI_Comm comm) {
@@ -1108,12 +1157,13 @@ ps_err_t ps_h5_write_results(const char *path, int force, const ps_results_t *r,
   int64_t n = x->n_global, d = x->n_cols, K = pr->n_cols, off = x->row_offset, nl = x->n_local;
   STEP(str_type(t->name_width, H5T_CSET_UTF8, &ntype));
   STEP(str_type(t->fname_width, H5T_CSET_UTF8, &fntype));
-  STEP(create_group(fid, "rows", path, &grows));
+  PS_AGREE(comm); /* local types first: from here on every step agrees itself */
+  STEP(create_group(fid, "rows", path, comm, &grows));
   if (fit) {
-    STEP(create_group(fid, "scale", path, &gscale));
-    STEP(create_group(fid, "pca", path, &gpca));
+    STEP(create_group(fid, "scale", path, comm, &gscale));
+    STEP(create_group(fid, "pca", path, comm, &gpca));
   }
-  STEP(create_group(fid, "kmeans", path, &gkm));
+  STEP(create_group(fid, "kmeans", path, comm, &gkm));
   PS_AGREE(comm);
 
   wlist_add(&w, grows, "id", "/rows/id", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, n, 0, t->ids, off, nl,
@@ -1159,32 +1209,32 @@ ps_err_t ps_h5_write_results(const char *path, int force, const ps_results_t *r,
     wlist_add_rep(&w, rank, gkm, "run_iterations", "/kmeans/run_iterations", H5T_STD_I32LE,
                   H5T_NATIVE_INT, 1, nr, 0, km->run_iterations, sizeof(int));
   }
-  err = wlist_create(&w, path);
+  STEP(wlist_create(&w, path, comm));
 
-  STEP(put_str(fid, "popseg_version", POPSEG_VERSION, path));
-  STEP(put_str(fid, "command_line", str[0], path));
-  STEP(put_i64(fid, "n_ranks", (int64_t)r->n_ranks, path));
-  for (int i = 0; i < PS_T_COUNT; i++) STEP(put_f64(fid, time_attr[i], times[i], path));
-  STEP(put_str(fid, "source", str[3], path));
-  STEP(put_str(fid, "source_sha256", str[4], path));
-  STEP(put_i64(fid, "n_rows", n, path));
-  if (!fit) STEP(put_str(fid, "model", str[1], path));
+  STEP(put_str(fid, "popseg_version", POPSEG_VERSION, path, comm));
+  STEP(put_str(fid, "command_line", str[0], path, comm));
+  STEP(put_i64(fid, "n_ranks", (int64_t)r->n_ranks, path, comm));
+  for (int i = 0; i < PS_T_COUNT; i++) STEP(put_f64(fid, time_attr[i], times[i], path, comm));
+  STEP(put_str(fid, "source", str[3], path, comm));
+  STEP(put_str(fid, "source_sha256", str[4], path, comm));
+  STEP(put_i64(fid, "n_rows", n, path, comm));
+  if (!fit) STEP(put_str(fid, "model", str[1], path, comm));
   if (fit) {
     const ps_pca_t *pca = r->pca;
-    STEP(put_i64(fid, "n_read", t->n_read, path));
-    STEP(put_i64(fid, "n_dropped", t->n_dropped, path));
-    STEP(put_str(gscale, "kind", ps_scale_kind_name(r->scale->kind), path));
-    STEP(put_i64(gpca, "n_kept", pca->n_kept, path));
-    STEP(put_i64(gpca, "n_samples", pca->n_samples, path));
-    STEP(put_str(gpca, "solver", ps_pca_solver_name(pca->solver_used), path));
-    STEP(put_f64(gpca, "total_variance", pca->total_variance, path));
-    STEP(put_f64(gkm, "inertia", km->inertia, path));
-    STEP(put_i64(gkm, "iterations", km->iterations, path));
-    STEP(put_i64(gkm, "converged", km->converged, path));
-    STEP(put_u64(gkm, "seed", r->seed, path));
-    STEP(put_str(gkm, "init", str[2], path));
-    STEP(put_i64(gkm, "n_init", r->n_init, path));
-    STEP(put_i64(gkm, "best_run", km->best_run, path));
+    STEP(put_i64(fid, "n_read", t->n_read, path, comm));
+    STEP(put_i64(fid, "n_dropped", t->n_dropped, path, comm));
+    STEP(put_str(gscale, "kind", ps_scale_kind_name(r->scale->kind), path, comm));
+    STEP(put_i64(gpca, "n_kept", pca->n_kept, path, comm));
+    STEP(put_i64(gpca, "n_samples", pca->n_samples, path, comm));
+    STEP(put_str(gpca, "solver", ps_pca_solver_name(pca->solver_used), path, comm));
+    STEP(put_f64(gpca, "total_variance", pca->total_variance, path, comm));
+    STEP(put_f64(gkm, "inertia", km->inertia, path, comm));
+    STEP(put_i64(gkm, "iterations", km->iterations, path, comm));
+    STEP(put_i64(gkm, "converged", km->converged, path, comm));
+    STEP(put_u64(gkm, "seed", r->seed, path, comm));
+    STEP(put_str(gkm, "init", str[2], path, comm));
+    STEP(put_i64(gkm, "n_init", r->n_init, path, comm));
+    STEP(put_i64(gkm, "best_run", km->best_run, path, comm));
   }
   PS_AGREE(comm);
   PS_TRY(wlist_write(&w, comm, path));

@@ -48,7 +48,23 @@ cleanup:
   if (err != PS_OK) return err;
   if (MPI_Bcast(of->final_path, (int)sizeof of->final_path, MPI_CHAR, 0, comm) != MPI_SUCCESS ||
       MPI_Bcast(of->tmp_path, (int)sizeof of->tmp_path, MPI_CHAR, 0, comm) != MPI_SUCCESS)
-    return ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Bcast of the output name failed");
+    err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Bcast of the output name failed");
+  /* Every rank opens the file collectively: the directory must be there for
+   * all of them (not a node-local directory or another working directory). */
+  if (err == PS_OK && rank != 0) {
+    char dir[8320];
+    const char *slash = strrchr(of->tmp_path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - of->tmp_path) : 1,
+             slash ? of->tmp_path : ".");
+    if (dir[0] == '\0') snprintf(dir, sizeof dir, "/");
+    if (access(dir, W_OK | X_OK) != 0)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__,
+                     "%s: rank %d cannot write to directory '%s' (%s): is it on a file system "
+                     "every node shares?",
+                     path, rank, dir, strerror(errno));
+  }
+  err = ps_err_agree(comm, err);
+  if (err != PS_OK) return err;
   of->active = 1;
   ps_signal_add_tmp(of->tmp_path);
   return PS_OK;

@@ -51,6 +51,11 @@ void ps_signal_add_tmp(const char *path) {
   }
 }
 
+void ps_signal_unlink_tmp(void) {
+  for (int i = 0; i < PS_MAX_TMP; i++)
+    if (g_tmp_used[i]) unlink(g_tmp[i]);
+}
+
 void ps_signal_remove_tmp(const char *path) {
   for (int i = 0; i < PS_MAX_TMP; i++)
     if (g_tmp_used[i] && strcmp(g_tmp[i], path) == 0) g_tmp_used[i] = 0;

@@ -36,6 +36,46 @@ for np in 1 3; do
 done
 expect_error "32001 features: the covariance does not fit [np=2]" "widest.h5: 32001 features need .* GiB per rank for the covariance" 2 run "$B/widest.h5" -o $OUT --k 2 --max-memory 8
 expect_error "32001 features: above the LAPACK size limit [np=2]" "32001 features is more than popseg can solve" 2 run "$B/widest.h5" -o $OUT --k 2 --max-memory 1000
+
+# A failure on one rank only (injected with POPSEG_FAULT=SITE:RANK): a local
+# HDF5 set-up failure is agreed on and reported; a collective HDF5 create or
+# MPI-IO open that fails on one rank only ends the job. Never a hang, never a
+# file (results, CSV, report, or a temporary) left behind.
+rm -f "$TMPD"/out/*.h5 "$TMPD"/out/*.csv "$TMPD"/out/*.md
+for f in h5-setup:1 h5-setup:0 h5-create:2 h5-create:0 mpiio-open:1; do
+  POPSEG_FAULT=$f expect_error "one-rank failure $f: one line, no hang [np=3]" "injected" 3 \
+    run $CSV -o $OUT --csv "$TMPD/out/s.csv" --report "$TMPD/out/r.md" --quiet
+  check "one-rank failure $f: no output or temporary file left" \
+    sh -c "! ls -a '$TMPD/out' | grep -q -E 'tmp-|r\.h5|s\.csv|r\.md'"
+done
+POPSEG_FAULT=h5-create:1 expect_error "one-rank failure in import names the rank [np=2]" \
+  "H5Dcreate failed on rank 1 only" 2 import $CSV "$TMPD/out/i.h5"
+check "one-rank failure in import: nothing left" sh -c "! ls -a '$TMPD/out' | grep -q -E 'tmp-|i\.h5'"
+
+# Ranks that do not see the same files (node-local directory, another working
+# directory): rank 0 has the input and the output directory, ranks 1-2 do not.
+WA=$TMPD/wa; WB=$TMPD/wb; mkdir -p "$WA/out" "$WB"
+mpi 1 "$POPSEG" import $CSV "$WA/tab.h5" --quiet >/dev/null 2>&1
+split_wdir() {  # NAME PATTERN ARGS...: rank 0 runs in $WA, ranks 1-2 in $WB
+  name=$1; pat=$2; shift 2
+  exe=$(readlink -f "$POPSEG")  # -wdir changes the directory a relative path means
+  timeout -k 5 60 mpirun --oversubscribe -np 1 -wdir "$WA" "$exe" "$@" : \
+    -np 2 -wdir "$WB" "$exe" "$@" >"$TMPD/.sw_out" 2>"$TMPD/.sw_err"; rc=$?
+  if [ $rc -eq 0 ] || [ $rc -eq 124 ] || [ $rc -eq 137 ] || [ $rc -gt 9 ]; then
+    fail "$name: exit status $rc (want a popseg error code, no hang)"
+  elif ! grep -q -E -- "$pat" "$TMPD/.sw_err" || [ "$(grep -c '^popseg: error' "$TMPD/.sw_err")" -ne 1 ]; then
+    fail "$name: stderr lacks one /$pat/ line: $(head -c 300 "$TMPD/.sw_err" | tr '\n' ' ')"
+  elif ls -a "$WA/out" "$WB" | grep -q -E 'tmp-|\.h5|\.csv'; then
+    fail "$name: a file was left behind"
+  else
+    pass "$name"
+  fi
+}
+split_wdir "input readable on rank 0 only" "tab.h5: rank 1 cannot read it" run tab.h5 -o "$WA/out/r.h5"
+split_wdir "output directory on rank 0 only" "out/r.h5: rank 1 cannot write to directory 'out'" \
+  run "$WA/tab.h5" -o out/r.h5
+split_wdir "CSV output directory on rank 0 only" "out/s.csv: rank 1 cannot write" \
+  run "$WA/tab.h5" -o "$WA/out/r.h5" --csv out/s.csv
 EXPECT_NO_FILE=
 # The same wide column is fine with minmax: only the range matters there.
 T_TIMEOUT=60 mpi 2 "$POPSEG" run "$B/wide.h5" -o "$TMPD/out/wide.h5" --k 3 --quiet >/dev/null 2>"$TMPD/wide.err"

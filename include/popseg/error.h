@@ -44,6 +44,23 @@ void ps_error_set_verbose(int verbose);
  * message already printed is not printed again). */
 ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err);
 
+/* Collective. Agreement after a call that is collective in a library (parallel
+ * HDF5 metadata, MPI-IO open): if it failed on some ranks but not on others,
+ * the library's shared state (an open file, its metadata cache) is split and
+ * no collective clean-up is safe. Then the lowest failing rank prints its
+ * message, every registered temporary file is removed, and the job is ended
+ * with MPI_Abort (exit PS_ERR_IO): no hang, no partial output. Otherwise the
+ * same as ps_err_agree. what names the call for the message. */
+ps_err_t ps_err_agree_or_abort(MPI_Comm comm, ps_err_t err, const char *what);
+
+/* Fault injection for the tests of the failure paths: non-zero when the
+ * environment variable POPSEG_FAULT is "SITE:RANK" with this site and this
+ * rank of MPI_COMM_WORLD. Sites: "h5-setup" (local set-up of an HDF5 dataset
+ * fails), "h5-create" (a collective HDF5 create fails on that rank only),
+ * "mpiio-open" (the CSV writer's MPI_File_open fails on that rank only).
+ * Not collective. */
+int ps_fault(const char *site);
+
 /* Collective. Like ps_err_agree, but a pending signal does not count: for the
  * agreement after the outputs were committed, when stopping is too late. */
 ps_err_t ps_err_agree_plain(MPI_Comm comm, ps_err_t err);

@@ -16,5 +16,7 @@ int ps_signal_pending(void);
 /* Register/unregister a temporary file for removal on a signal (max 8). */
 void ps_signal_add_tmp(const char *path);
 void ps_signal_remove_tmp(const char *path);
+/* Remove every registered temporary file now (before an MPI_Abort). */
+void ps_signal_unlink_tmp(void);
 
 #endif
