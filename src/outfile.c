@@ -2,12 +2,56 @@
 #include "popseg/outfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "popseg/sig.h"
+
+/* Collective. A directory that exists on every node but is not shared (a
+ * node-local /tmp or scratch disk) passes every access check, yet each node
+ * would write its own partial file. So rank 0 creates the temporary file with
+ * a token, and every other rank must read that token back through its own
+ * view of the path. Closing before the others open gives NFS close-to-open
+ * consistency. The writers then truncate or overwrite the file. */
+static ps_err_t probe_shared(const ps_outfile_t *of, const char *path, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int rank;
+  unsigned char token[24], got[24];
+  MPI_Comm_rank(comm, &rank);
+  memset(token, 0, sizeof token);
+  if (rank == 0) {
+    static unsigned counter;
+    long pid = (long)getpid();
+    double t = MPI_Wtime();
+    unsigned c = ++counter;
+    memcpy(token, &pid, sizeof pid < 8 ? sizeof pid : 8);
+    memcpy(token + 8, &t, sizeof t);
+    memcpy(token + 16, &c, sizeof c);
+    int fd = open(of->tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0 || write(fd, token, sizeof token) != (ssize_t)sizeof token)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path, of->tmp_path,
+                     strerror(errno));
+    if (fd >= 0 && close(fd) != 0 && err == PS_OK)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path, of->tmp_path,
+                     strerror(errno));
+  }
+  if (MPI_Bcast(token, (int)sizeof token, MPI_BYTE, 0, comm) != MPI_SUCCESS && err == PS_OK)
+    err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Bcast of the output probe failed");
+  err = ps_err_agree(comm, err);
+  if (err != PS_OK) return err;
+  int fd = rank != 0 ? open(of->tmp_path, O_RDONLY) : -1;
+  ssize_t n = fd >= 0 ? read(fd, got, sizeof got) : -1;
+  if (fd >= 0) close(fd);
+  if (rank != 0 && (n != (ssize_t)sizeof got || memcmp(got, token, sizeof token) != 0))
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__,
+                   "%s: rank %d does not see the file rank 0 created there: the output directory "
+                   "must be on a file system every node shares (not a node-local disk)",
+                   path, rank);
+  return ps_err_agree(comm, err);
+}
 
 ps_err_t ps_outfile_begin(ps_outfile_t *of, const char *path, int force, MPI_Comm comm) {
   ps_err_t err = PS_OK;
@@ -65,8 +109,14 @@ cleanup:
   }
   err = ps_err_agree(comm, err);
   if (err != PS_OK) return err;
-  of->active = 1;
   ps_signal_add_tmp(of->tmp_path);
+  err = probe_shared(of, path, comm);
+  if (err != PS_OK) {
+    if (rank == 0) unlink(of->tmp_path);
+    ps_signal_remove_tmp(of->tmp_path);
+    return err;
+  }
+  of->active = 1;
   return PS_OK;
 }
 

@@ -76,6 +76,32 @@ split_wdir "output directory on rank 0 only" "out/r.h5: rank 1 cannot write to d
   run "$WA/tab.h5" -o out/r.h5
 split_wdir "CSV output directory on rank 0 only" "out/s.csv: rank 1 cannot write" \
   run "$WA/tab.h5" -o "$WA/out/r.h5" --csv out/s.csv
+
+# A node-local output directory: it exists on every "node" but is not shared.
+# Ranks 1-2 run in their own mount namespace where $NL/out is another
+# directory (a bind mount). Before the probe this hung in the collective open.
+NL=$TMPD/nl; mkdir -p "$NL/out" "$NL/local"
+cat >"$NL/wrap.sh" <<EOF
+#!/bin/sh
+exec unshare -m sh -c 'mount --bind "$NL/local" "$NL/out" && exec "\$@"' sh "\$@"
+EOF
+chmod +x "$NL/wrap.sh"
+if "$NL/wrap.sh" true; then
+  exe=$(readlink -f "$POPSEG")
+  for out in "-o $NL/out/r.h5" "-o $WA/out/r.h5 --csv $NL/out/s.csv"; do
+    # shellcheck disable=SC2086
+    timeout -k 5 60 mpirun --oversubscribe -np 1 "$exe" run "$WA/tab.h5" $out --quiet : \
+      -np 2 "$NL/wrap.sh" "$exe" run "$WA/tab.h5" $out --quiet >"$TMPD/.nl_out" 2>"$TMPD/.nl_err"; rc=$?
+    if [ $rc -ne 2 ]; then fail "node-local output ($out): exit status $rc, want 2"
+    elif ! grep -q "rank 1 does not see the file rank 0 created there" "$TMPD/.nl_err"; then
+      fail "node-local output ($out): message: $(head -c 300 "$TMPD/.nl_err" | tr '\n' ' ')"
+    elif ls -a "$NL/out" "$NL/local" "$WA/out" | grep -q -E 'tmp-|\.h5|\.csv'; then
+      fail "node-local output ($out): a file was left behind"
+    else pass "node-local output directory ($out): one-line error naming it, nothing left"; fi
+  done
+else
+  fail "node-local output: cannot make a mount namespace (unshare -m) to simulate it"
+fi
 EXPECT_NO_FILE=
 # The same wide column is fine with minmax: only the range matters there.
 T_TIMEOUT=60 mpi 2 "$POPSEG" run "$B/wide.h5" -o "$TMPD/out/wide.h5" --k 3 --quiet >/dev/null 2>"$TMPD/wide.err"
