@@ -934,8 +934,8 @@ static int sb_printf_double(strbuf_t *b, double v) {
 /* Formats this rank's rows (and the header on rank 0) into b. Local only:
  * no collective calls, so an early return cannot desynchronise the ranks. */
 static ps_err_t format_segments(strbuf_t *b, const char *path, const ps_table_t *t,
-                                const int32_t *labels, const double *distance,
-                                const double *scores, int64_t k, int header) {
+                                const int32_t *labels, const double *distance, const double *scores,
+                                int64_t k, int header) {
   ps_err_t err = PS_OK;
   const int64_t n_local = t->x->n_local;
   PS_CHECK(k >= 0, PS_ERR_INTERNAL, "negative number of components");

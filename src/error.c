@@ -75,7 +75,9 @@ ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err) {
   if (local == PS_OK && !g_ignore_signal && ps_signal_pending()) local = PS_ERR_SIGNAL;
   /* A rank may pass on a code that was already agreed: it has no message of
    * its own. Only ranks with something to say compete to print it. */
-  int has_msg = local != PS_OK && (g_have || local == PS_ERR_SIGNAL);
+  /* A signal counts as a message only when this call detected it: a code
+   * already agreed as PS_ERR_SIGNAL and passed on must not print again. */
+  int has_msg = local != PS_OK && (g_have || (err == PS_OK && local == PS_ERR_SIGNAL));
   /* (max code, lowest rank with a message) in one reduction: encode the rank negated. */
   int in[2] = {local, has_msg ? -rank : -size};
   int out[2];
@@ -114,7 +116,8 @@ ps_err_t ps_err_agree_or_abort(MPI_Comm comm, ps_err_t err, const char *what) {
   }
   if (out[0] && out[1]) {
     if (rank == -out[2]) {
-      fprintf(stderr, "popseg: error: %s (%s failed on rank %d only; ending the job)\n",
+      fprintf(stderr,
+              "popseg: error: %s (%s failed on some ranks only, first rank %d; ending the job)\n",
               g_have ? g_msg : "unknown failure", what, rank);
       fflush(stderr);
     }

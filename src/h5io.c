@@ -181,8 +181,8 @@ static ps_err_t open_mpio(const char *path, int create, const char *display, MPI
   } else {
     *fid = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     if (*fid < 0)
-      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot open as an HDF5 file (%s)",
-                     display, h5_detail());
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot open as an HDF5 file (%s)", display,
+                     h5_detail());
   }
   /* Failed everywhere: an ordinary error. On some ranks only: the job ends. */
   err = ps_err_agree_or_abort(comm, err, create ? "H5Fcreate" : "H5Fopen");
@@ -347,8 +347,8 @@ static ps_err_t xfer(hid_t did, hid_t memtype, size_t row_bytes, int writing, vo
    * its part in each collective call below. */
   empty_m = H5Screate_simple(1, &one, NULL);
   empty_f = fspace >= 0 ? H5Scopy(fspace) : NO_ID;
-  if (fspace < 0 || dxpl < 0 || H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0 ||
-      empty_m < 0 || empty_f < 0 || H5Sselect_none(empty_m) < 0 || H5Sselect_none(empty_f) < 0 ||
+  if (fspace < 0 || dxpl < 0 || H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0 || empty_m < 0 ||
+      empty_f < 0 || H5Sselect_none(empty_m) < 0 || H5Sselect_none(empty_f) < 0 ||
       (nd = H5Sget_simple_extent_dims(fspace, dims, NULL)) < 1 || nd > 2)
     err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: %s: cannot set up the transfer (%s)", file,
                    dname, h5_detail());

@@ -30,10 +30,17 @@ static ps_err_t probe_shared(const ps_outfile_t *of, const char *path, MPI_Comm 
     memcpy(token, &pid, sizeof pid < 8 ? sizeof pid : 8);
     memcpy(token + 8, &t, sizeof t);
     memcpy(token + 16, &c, sizeof c);
-    int fd = open(of->tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0 || write(fd, token, sizeof token) != (ssize_t)sizeof token)
+    /* A fresh file, never one planted at the predictable name (O_EXCL also
+     * refuses to follow a symbolic link). */
+    (void)unlink(of->tmp_path);
+    int fd = open(of->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    ssize_t w = fd >= 0 ? write(fd, token, sizeof token) : -1;
+    if (fd < 0 || w < 0)
       err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path, of->tmp_path,
                      strerror(errno));
+    else if (w != (ssize_t)sizeof token)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: short write to %s (disk full?)", path,
+                     of->tmp_path);
     if (fd >= 0 && close(fd) != 0 && err == PS_OK)
       err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path, of->tmp_path,
                      strerror(errno));

@@ -267,6 +267,11 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
                    "PCA: the covariance of feature %lld of %lld is not finite (values too large "
                    "for double sums); scale the data (--scale minmax)",
                    (long long)bad + 1, (long long)d);
+  else if (!isfinite(pca->total_variance))
+    err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
+                   "PCA: the total variance of the %lld features overflows a double; scale the "
+                   "data (--scale minmax or standard)",
+                   (long long)d);
   else if (!(pca->total_variance > 0.0))
     err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
                    "PCA: the %lld features have zero total variance (every feature is constant)",

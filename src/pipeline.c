@@ -36,7 +36,8 @@ static ps_err_t precheck_output(const char *path, int force, MPI_Comm comm) {
   if (!path) return PS_OK;
   err = ps_outfile_begin(&of, path, force, comm);
   if (err != PS_OK) return err;
-  /* Nothing was created; ending with a failure code just unregisters the name. */
+  /* Only the probe file exists (see ps_outfile_begin); ending with a failure
+   * code removes it and unregisters the name. */
   (void)ps_outfile_end(&of, PS_ERR_INTERNAL, comm);
   return PS_OK;
 }

@@ -99,8 +99,8 @@ static ps_err_t check_range(ps_scale_kind_t kind, int64_t j, double mn, double m
   char label[96];
   double range = mx - mn, big = fabs(mn) > fabs(mx) ? fabs(mn) : fabs(mx);
   if (names && name_width)
-    snprintf(label, sizeof label, "feature '%.*s'", (int)strnlen(names + (size_t)j * name_width,
-                                                                name_width < 64 ? name_width : 64),
+    snprintf(label, sizeof label, "feature '%.*s'",
+             (int)strnlen(names + (size_t)j * name_width, name_width < 64 ? name_width : 64),
              names + (size_t)j * name_width);
   else
     snprintf(label, sizeof label, "feature %lld", (long long)j + 1);
@@ -108,6 +108,11 @@ static ps_err_t check_range(ps_scale_kind_t kind, int64_t j, double mn, double m
     return ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
                     "%s: values from %.17g to %.17g: max - min overflows a double; rescale this "
                     "column",
+                    label, mn, mx);
+  if (kind == PS_SCALE_MINMAX && range > 0.0 && !isfinite(1.0 / range))
+    return ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
+                    "%s: values from %.17g to %.17g: max - min is too small to divide by; rescale "
+                    "this column",
                     label, mn, mx);
   if (kind != PS_SCALE_MINMAX &&
       (!isfinite((double)n * big) || !isfinite((double)n * range * range)))
@@ -151,6 +156,17 @@ ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, const char *na
   PS_TRY(ps_reduce_max(buf + d, d, comm));
   for (int64_t j = 0; j < d && err == PS_OK; j++)
     err = check_range(kind, j, buf[j], buf[d + j], n, names, name_width);
+  if (err == PS_OK && kind == PS_SCALE_NONE) {
+    /* Unscaled, PCA also sums the variances of all columns. */
+    double total = 0.0;
+    for (int64_t j = 0; j < d; j++)
+      total += (double)n * (buf[d + j] - buf[j]) * (buf[d + j] - buf[j]);
+    if (!isfinite(total))
+      err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
+                     "--scale none: the %lld features' total variance over %lld rows overflows a "
+                     "double; use --scale minmax or standard",
+                     (long long)d, (long long)n);
+  }
   PS_AGREE(comm); /* prints the message once; the verdict is the same everywhere */
   if (kind == PS_SCALE_NONE) goto done;
   for (int64_t j = 0; j < d; j++) {

@@ -9,7 +9,11 @@
 #      job ends (no hang), no results or temporary file, no process left.
 #  (c) --quiet prints nothing on stdout; by default the progress lines come
 #      from rank 0 only (as many at 3 ranks as at 1).
+#  (d) the error agreement itself (test_error): one failing or signalled rank
+#      stops every rank with exactly one line, at 1-4 ranks.
 . "$(dirname "$0")/lib.sh"
+
+for np in 1 2 3 4; do run_c_test "$np" "$POPSEG_BIN/tests/test_error"; done
 
 DATA=data/acs2015_county_data.csv
 BIG_ROWS=${BIG_ROWS:-400000}

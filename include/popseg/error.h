@@ -45,7 +45,8 @@ void ps_error_set_verbose(int verbose);
 ps_err_t ps_err_agree(MPI_Comm comm, ps_err_t err);
 
 /* Collective. Agreement after a call that is collective in a library (parallel
- * HDF5 metadata, MPI-IO open): if it failed on some ranks but not on others,
+ * HDF5 metadata, MPI-IO open): if it returned failure on some ranks but not
+ * on others (a library call that blocks instead of returning cannot be helped),
  * the library's shared state (an open file, its metadata cache) is split and
  * no collective clean-up is safe. Then the lowest failing rank prints its
  * message, every registered temporary file is removed, and the job is ended

@@ -18,9 +18,12 @@ typedef struct {
 } ps_outfile_t;
 
 /* Collective. Check that path can be written (directory exists and is
- * writable; path does not exist unless force) and choose the temporary name.
- * Call early, before expensive work, so a bad output path fails fast.
- * The temporary path is registered for removal on SIGTERM/SIGINT. */
+ * writable on every rank; path does not exist unless force) and choose the
+ * temporary name. Rank 0 creates the temporary file with a small token that
+ * every rank must read back (the directory is shared, not node-local); the
+ * writers truncate it. Call early, before expensive work, so a bad output
+ * path fails fast. The temporary path is registered for removal on
+ * SIGTERM/SIGINT; ps_outfile_end removes it on failure. */
 ps_err_t ps_outfile_begin(ps_outfile_t *of, const char *path, int force, MPI_Comm comm);
 /* Collective. If err (already agreed) is PS_OK, rename tmp to final on rank 0
  * (or, in deferred mode, keep it for ps_outfile_commit); otherwise remove tmp.

@@ -40,6 +40,11 @@ Xh = X.copy(); Xh[:, 2] = sign * 1.5e308 * (0.5 + X[:, 2] / 2)
 table(os.path.join(d, "huge.h5"), Xh)
 Xw = X.copy(); Xw[:, 0] = sign * 1e160 * (0.5 + X[:, 0] / 2)
 table(os.path.join(d, "wide.h5"), Xw)
+# Each column fine alone, the total variance of 400 unscaled ones overflows.
+table(os.path.join(d, "manywide.h5"), np.where(rng.random((40, 400)) < 0.5, -1.0, 1.0) * 1e153)
+# A range too small to divide by (subnormal): 1 / (max - min) is inf.
+Xs = X.copy(); Xs[:, 1] = np.where(np.arange(20) % 2 == 0, 0.0, 1e-310)
+table(os.path.join(d, "tiny.h5"), Xs)
 # One feature more than PCA accepts (3 rows: small on disk, not in covariance).
 table(os.path.join(d, "widest.h5"), rng.random((3, 32001)))
 with open(os.path.join(d, "text.h5"), "w") as fh:
