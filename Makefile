@@ -16,10 +16,13 @@ CFLAGS  ?= -O2 -g
 WARN    ?= -Wall -Wextra -Werror
 SAN     ?=
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) $(SAN) -Iinclude $(PKG_CFLAGS) -MMD -MP
-LDLIBS  ?= $(PKG_LIBS) -lm
+# hdf5_hl: dimension scales (H5DS) in the results files.
+LDLIBS  ?= $(PKG_LIBS) -lhdf5_hl -lm
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
-LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+# Layers (see README, "Layout"): app -> stages -> io -> core.
+LAYERS   := core io stages app
+LIB_SRC  := $(filter-out src/app/main.c,$(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BINDIR)/tests/%)
@@ -45,7 +48,7 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BINDIR)/popseg: $(BUILD)/obj/main.o $(LIB)
+$(BINDIR)/popseg: $(BUILD)/obj/app/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(MPICC) $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
@@ -98,7 +101,7 @@ install: $(BINDIR)/popseg
 	install -m 755 $(BINDIR)/popseg $(DESTDIR)$(PREFIX)/bin/popseg
 
 format:
-	clang-format -i src/*.c include/popseg/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i src/*/*.c include/popseg/*.h tests/unit/*.c tests/unit/*.h
 
 print:
 	@echo "MPICC   = $(MPICC)"
@@ -109,4 +112,4 @@ print:
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/app/main.d $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%.d)

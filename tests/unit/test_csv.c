@@ -21,6 +21,8 @@
 
 #include "check.h"
 #include "popseg/csv.h"
+#include "popseg/segments.h"
+#include "popseg/sha256.h"
 #include "popseg/error.h"
 #include "popseg/matrix.h"
 #include "popseg/table.h"
@@ -655,8 +657,8 @@ static ps_err_t write_case_on(const char *path, int64_t n, int64_t k, int force,
     for (int64_t c = 0; c < k; c++) sc[i * k + c] = score_of(g, c);
   }
   ps_error_clear();
-  ps_err_t e = ps_csv_write_segments(path, force, t, g_rank == bad_rank ? NULL : lab, dist, sc, k,
-                                     MPI_COMM_WORLD);
+  ps_err_t e = ps_segments_write(path, force, t, g_rank == bad_rank ? NULL : lab, dist, sc, k,
+                                 MPI_COMM_WORLD);
   free(lab);
   free(dist);
   free(sc);
@@ -729,9 +731,9 @@ static void test_writer(void) {
 
   /* Tiny write chunks: ranks make different numbers of calls; same bytes. */
   e = write_case(path, 23, 5, 1);
-  ps_csv_set_write_chunk(7);
+  ps_segments_set_write_chunk(7);
   ps_err_t e2 = write_case(path2, 23, 5, 1);
-  ps_csv_set_write_chunk(0);
+  ps_segments_set_write_chunk(0);
   int same = 1;
   if (g_rank == 0) {
     size_t n1, n2;
@@ -795,7 +797,7 @@ static int run_segments(int argc, char **argv) {
     dist[i] = (double)(t->x->row_offset + i) / 4.0;
     for (int64_t c = 0; c < k; c++) sc[i * k + c] = t->x->data[i * d + c];
   }
-  err = ps_csv_write_segments(argv[3], 1, t, lab, dist, sc, k, MPI_COMM_WORLD);
+  err = ps_segments_write(argv[3], 1, t, lab, dist, sc, k, MPI_COMM_WORLD);
   free(lab);
   free(dist);
   free(sc);

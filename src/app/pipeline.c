@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "popseg/csv.h"
+#include "popseg/segments.h"
 #include "popseg/h5io.h"
 #include "popseg/kmeans.h"
 #include "popseg/model.h"
@@ -364,8 +365,8 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
 
   t0 = MPI_Wtime();
   if (o->csv_out)
-    PS_TRY(ps_csv_write_segments(o->csv_out, o->force, t, km->labels, km->distance, proj->data,
-                                 pca->n_kept, comm));
+    PS_TRY(ps_segments_write(o->csv_out, o->force, t, km->labels, km->distance, proj->data,
+                             pca->n_kept, comm));
   times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (o->output) {
     ps_results_t r;
@@ -576,8 +577,8 @@ ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm) {
 
   t0 = MPI_Wtime();
   if (o->csv_out)
-    PS_TRY(ps_csv_write_segments(o->csv_out, o->force, t, km.labels, km.distance, proj->data,
-                                 m->pca->n_kept, comm));
+    PS_TRY(ps_segments_write(o->csv_out, o->force, t, km.labels, km.distance, proj->data,
+                             m->pca->n_kept, comm));
   times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (o->output) {
     ps_results_t r;

@@ -1,0 +1,137 @@
+/* sha256.c - SHA-256 (FIPS 180-4) of a file or a buffer, for recording which
+ * input a result came from. Portable C; no library needed. */
+#include "popseg/sha256.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  uint32_t h[8];
+  uint64_t n_bytes;
+  unsigned char block[64];
+  size_t fill;
+} sha256_t;
+
+/* First 32 bits of the fractional parts of the cube roots of the first 64 primes. */
+static const uint32_t sha_k[64] = {
+    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u,
+    0xab1c5ed5u, 0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu,
+    0x9bdc06a7u, 0xc19bf174u, 0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu,
+    0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau, 0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u,
+    0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u, 0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu,
+    0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u, 0xa2bfe8a1u, 0xa81a664bu,
+    0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u, 0x19a4c116u,
+    0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u,
+    0xc67178f2u};
+
+static uint32_t rotr(uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
+
+static void sha256_block(uint32_t h[8], const unsigned char *p) {
+  uint32_t w[64];
+  for (int t = 0; t < 16; t++)
+    w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 | (uint32_t)p[4 * t + 2] << 8 |
+           (uint32_t)p[4 * t + 3];
+  for (int t = 16; t < 64; t++) {
+    uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+    uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+    w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+  }
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+  for (int t = 0; t < 64; t++) {
+    uint32_t t1 =
+        hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[t] + w[t];
+    uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    hh = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+  h[5] += f;
+  h[6] += g;
+  h[7] += hh;
+}
+
+static void sha256_init(sha256_t *s) {
+  /* First 32 bits of the fractional parts of the square roots of the first 8 primes. */
+  static const uint32_t h0[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
+                                 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
+  memcpy(s->h, h0, sizeof h0);
+  s->n_bytes = 0;
+  s->fill = 0;
+}
+
+static void sha256_update(sha256_t *s, const unsigned char *p, size_t n) {
+  s->n_bytes += n;
+  if (s->fill) {
+    size_t take = 64 - s->fill < n ? 64 - s->fill : n;
+    memcpy(s->block + s->fill, p, take);
+    s->fill += take;
+    p += take;
+    n -= take;
+    if (s->fill < 64) return;
+    sha256_block(s->h, s->block);
+    s->fill = 0;
+  }
+  for (; n >= 64; p += 64, n -= 64) sha256_block(s->h, p);
+  memcpy(s->block, p, n);
+  s->fill = n;
+}
+
+static void sha256_final(sha256_t *s, char hex[65]) {
+  uint64_t bits = s->n_bytes * 8;
+  static const unsigned char pad[64] = {0x80};
+  unsigned char len[8];
+  size_t padn = s->fill < 56 ? 56 - s->fill : 120 - s->fill;
+  for (int i = 0; i < 8; i++) len[i] = (unsigned char)(bits >> (56 - 8 * i));
+  sha256_update(s, pad, padn);
+  sha256_update(s, len, 8);
+  for (int i = 0; i < 8; i++) snprintf(hex + 8 * i, 9, "%08x", (unsigned)s->h[i]);
+  hex[64] = '\0';
+}
+
+void ps_sha256_hex(const void *data, size_t len, char hex[65]) {
+  sha256_t s;
+  sha256_init(&s);
+  sha256_update(&s, data, len);
+  sha256_final(&s, hex);
+}
+
+ps_err_t ps_sha256_file(const char *path, char hex[65]) {
+  ps_err_t err = PS_OK;
+  FILE *f = NULL;
+  unsigned char *buf = NULL;
+  const size_t chunk = (size_t)1 << 16;
+  sha256_t s;
+  hex[0] = '\0';
+  f = fopen(path, "rb");
+  PS_CHECK(f != NULL, PS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  buf = malloc(chunk);
+  PS_CHECK_ALLOC(buf);
+  sha256_init(&s);
+  for (;;) {
+    size_t n = fread(buf, 1, chunk, f);
+    sha256_update(&s, buf, n);
+    if (n < chunk) break;
+  }
+  PS_CHECK(!ferror(f), PS_ERR_IO, "%s: read error: %s", path, strerror(errno));
+  sha256_final(&s, hex);
+cleanup:
+  if (f) fclose(f);
+  free(buf);
+  return err;
+}
