@@ -18,9 +18,9 @@ for np in 1 3; do
   expect_error "NaN in the data [np=$np]" "nan.h5.*a2.*NaN" $np run "$B/nan.h5" -o $OUT
   expect_error "Inf in the data [np=$np]" "inf.h5.*a1.*Inf" $np run "$B/inf.h5" -o $OUT
   expect_error "finite values whose max - min overflows [np=$np]" "feature 'a2'.*max - min overflows" $np run "$B/huge.h5" -o $OUT
-  expect_error "sums of --scale standard would overflow [np=$np]" "feature 'a0'.*--scale standard" $np run "$B/wide.h5" -o $OUT --scale standard
-  expect_error "sums of unscaled PCA would overflow [np=$np]" "feature 'a0'.*--scale none" $np run "$B/wide.h5" -o $OUT --scale none
-  expect_error "total variance of unscaled columns would overflow [np=$np]" "--scale none: the 400 features' total variance" $np run "$B/manywide.h5" -o $OUT --scale none --k 2
+  expect_error "sums of --scale standard would overflow [np=$np]" "feature 'a0'.*overflow the sums of scaling 'standard' and PCA.*\\(--scale\\)" $np run "$B/wide.h5" -o $OUT --scale standard
+  expect_error "sums of unscaled PCA would overflow [np=$np]" "feature 'a0'.*overflow the sums of scaling 'none' and PCA.*\\(--scale\\)" $np run "$B/wide.h5" -o $OUT --scale none
+  expect_error "total variance of unscaled columns would overflow [np=$np]" "scaling 'none': the 400 features' total variance.*\\(--scale\\)" $np run "$B/manywide.h5" -o $OUT --scale none --k 2
   expect_error "a subnormal range cannot be min-max scaled [np=$np]" "feature 'a1'.*too small to divide by" $np run "$B/tiny.h5" -o $OUT
   expect_error "fewer than 2 rows [np=$np]" "2 rows" $np run "$B/one_row.h5" -o $OUT
   expect_error "--k 0 [np=$np]" "--k" $np run $CSV -o $OUT --k 0
@@ -116,7 +116,7 @@ expect_error "two outputs naming the same file" "--csv and --report name the sam
 check "nothing written for the same-file case" sh -c "! ls -a $TMPD/out | grep -q same"
 expect_error "every bad option reported in one line" "--k '0'.*--scale 'foo'.*--pca-solver 'bar'" 1 \
   run $CSV --k 0 --scale foo --pca-solver bar
-expect_error "import does not take -o" "import takes OUT.h5" 1 import $CSV "$TMPD/out/i.h5" -o "$TMPD/out/j.h5"
+expect_error "import does not take -o" "--output does not apply to import" 1 import $CSV "$TMPD/out/i.h5" -o "$TMPD/out/j.h5"
 # An unwritable directory: root may write anywhere on a normal file system, so use /proc.
 expect_error "output directory not writable" "/proc" 2 run $CSV -o /proc/popseg-r.h5
 touch "$TMPD/out/exists.h5"

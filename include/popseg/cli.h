@@ -1,10 +1,15 @@
-/* cli.h - command line: commands, options, validation.
+/* cli.h - the command line: commands, the option tables of every stage, help.
  *
  * popseg import IN.csv OUT.h5 [import options]
  * popseg info FILE.h5
  * popseg run IN(.h5|.csv) [-o results.h5] [--csv F] [--report F] [stage options]
  * popseg predict MODEL.h5 NEW(.h5|.csv) -o predictions.h5 [--csv F] [--report F]
- * Long options are grouped by stage and match the struct fields.
+ *
+ * Each stage declares its options in its own table (ps_import_options,
+ * ps_scale_options, ps_pca_options, ps_kmeans_options; the outputs'
+ * ps_output_options here). The parser, the range checks and every --help
+ * text are generated from those tables; this module is the only place that
+ * turns a stage's field ("kmeans.k") back into the flag a user types.
  */
 #ifndef POPSEG_CLI_H
 #define POPSEG_CLI_H
@@ -14,10 +19,9 @@
 #include "popseg/csv.h"
 #include "popseg/error.h"
 #include "popseg/kmeans.h"
+#include "popseg/opt.h"
 #include "popseg/pca.h"
 #include "popseg/scale.h"
-
-#define PS_MAX_RENAMES 64
 
 typedef enum {
   PS_CMD_NONE = 0,
@@ -29,30 +33,53 @@ typedef enum {
   PS_CMD_VERSION
 } ps_command_t;
 
+/* Command bits for the tables' command masks. */
+#define PS_CMDBIT(c) (1u << (c))
+
+/* Outputs and progress: the options of no stage in particular. */
+typedef struct {
+  const char *output; /* -o: results (run) or predictions (predict) */
+  const char *csv;    /* --csv */
+  const char *report; /* --report */
+  int force, quiet, verbose, debug;
+  double max_memory_gib; /* --max-memory (0 = what the node reports) */
+} ps_output_opts_t;
+
+extern const ps_opt_t ps_output_options[];
+
+#define PS_MAX_GIVEN 128
+
 typedef struct {
   ps_command_t command;
-  const char *input;      /* import/info/run: the input; predict: new data */
-  const char *model;      /* predict: the results file holding the model */
-  const char *output;     /* import: OUT.h5; run/predict: -o */
-  const char *csv_out;    /* --csv */
-  const char *report_out; /* --report */
-  int force, quiet, verbose, debug;
-  double max_memory_gib; /* --max-memory (0 = automatic check) */
-  /* import */
+  ps_command_t help_for; /* PS_CMD_HELP: the command whose help to print (NONE: all) */
+  const char *input;     /* import/info/run: the input; predict: new data */
+  const char *model;     /* predict: the results file holding the model */
+  ps_output_opts_t out;
   ps_import_opts_t import;
-  const char *renames[PS_MAX_RENAMES + 1]; /* NULL-terminated, import.rename points here */
-  /* stages */
-  ps_scale_kind_t scale;
+  ps_scale_opts_t scale;
   ps_pca_opts_t pca;
   ps_kmeans_opts_t kmeans;
+  const ps_opt_t *given[PS_MAX_GIVEN]; /* the rows set on the command line */
+  int n_given;
   char command_line[8192]; /* the full command line, for the results file */
 } ps_options_t;
 
-/* Not collective (every rank parses the same argv). Fills opts; on a bad
- * option returns PS_ERR_ARG with a message naming it. Every bad option is
- * checked by one validate step after parsing. */
+/* Not collective (every rank parses the same argv). Fills opts from the
+ * tables' defaults and argv; every bad option is reported in one message
+ * (PS_ERR_ARG). Installs the field namer (ps_error_set_namer). */
 ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *opts);
-/* The usage text (for --help and on a usage error). */
-const char *ps_cli_usage(void);
+/* Whether the option with this flag was given on the command line. */
+int ps_cli_given(const ps_options_t *opts, const char *flag);
+/* The flag that sets a stage field ("kmeans.k" -> "--k"); NULL if none. */
+const char *ps_cli_flag_of(const char *key);
+/* Help text: the commands (PS_CMD_NONE) or one command's options, with an
+ * example and the exit statuses. The caller frees *out with ps_sb_free. */
+void ps_cli_help(ps_command_t command, ps_sb_t *out);
+
+/* The option groups, for tests that walk every table. */
+const ps_opt_group_t *ps_cli_groups(int *count);
+/* The bit of a command name ("run") or 0; its name by bit. */
+unsigned ps_cli_command_bit(const char *name);
+const char *ps_cli_command_name(ps_command_t c);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "popseg/error.h"
+#include "popseg/opt.h"
 #include "popseg/table.h"
 
 /* A parsed CSV held in memory: cells [n_rows][n_cols] point into one buffer. */
@@ -42,6 +43,8 @@ void ps_csv_destroy(ps_csv_t **c);
 
 typedef enum { PS_MISSING_DROP = 0, PS_MISSING_ERROR = 1 } ps_missing_t;
 
+#define PS_MAX_RENAMES 64
+
 typedef struct {
   /* NULL: the first column (if there are at least two) when all its non-missing
    * values are distinct integers; otherwise, or with "", no id column and the
@@ -52,9 +55,15 @@ typedef struct {
    * column that is mostly numbers with a few non-numbers such as "inf" is an
    * error, not a label); "" for none; else "A,B" (may include the id column). */
   const char *label_columns;
-  ps_missing_t missing;      /* default drop */
-  const char *const *rename; /* optional NULL-terminated array of "OLD=NEW" */
+  int missing; /* ps_missing_t, default drop */
+  /* "OLD=NEW" specs, NULL-terminated */
+  const char *rename[PS_MAX_RENAMES + 1];
 } ps_import_opts_t;
+
+/* The import options (--id-column, --label-columns, --missing, --rename). */
+extern const ps_opt_t ps_import_options[];
+/* Zero the struct, then the table's defaults. */
+void ps_import_opts_default(ps_import_opts_t *o);
 
 /* Not collective. Build a whole (serial) table from a parsed CSV: row_offset 0,
  * n_local = n_global. opts may be NULL (all defaults). Renames apply first.

@@ -30,6 +30,15 @@ typedef enum {
 ps_err_t ps_error(ps_err_t code, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Record an error about an option of a stage, by its field key ("kmeans.k").
+ * The message is worded in the stage's own terms ("k-means: k = 5000 is more
+ * than the 3218 rows"); the namer installed by the command line appends the
+ * flag that sets the field (" (--k)"), so only the command line knows flags. */
+ps_err_t ps_error_opt(ps_err_t code, const char *file, int line, const char *key, const char *fmt,
+                      ...) __attribute__((format(printf, 5, 6)));
+/* Install the key -> flag namer (NULL: messages keep the stage's words only). */
+void ps_error_set_namer(const char *(*namer)(const char *key));
+
 /* The recorded message of this rank ("" if none). */
 const char *ps_error_message(void);
 /* Forget the recorded error (tests). */
@@ -80,6 +89,15 @@ int ps_err_exit_status(ps_err_t err);
   do {                                                                                             \
     if (!(cond)) {                                                                                 \
       err = ps_error((code), __FILE__, __LINE__, __VA_ARGS__);                                     \
+      goto cleanup;                                                                                \
+    }                                                                                              \
+  } while (0)
+
+/* PS_CHECK for a bad option value, reported by field key (ps_error_opt). */
+#define PS_CHECK_OPT(cond, code, key, ...)                                                         \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      err = ps_error_opt((code), __FILE__, __LINE__, (key), __VA_ARGS__);                          \
       goto cleanup;                                                                                \
     }                                                                                              \
   } while (0)

@@ -16,6 +16,7 @@
 
 #include "popseg/error.h"
 #include "popseg/matrix.h"
+#include "popseg/opt.h"
 
 typedef enum {
   PS_KM_INIT_KMEANSPP = 0, /* k-means++ (greedy, 2 + ln k trials like scikit-learn) */
@@ -46,6 +47,9 @@ typedef struct {
   void *cb_ctx;
 } ps_kmeans_opts_t;
 
+/* The k-means options (--k, --kmeans-*, --seed): defaults, ranges, help. */
+extern const ps_opt_t ps_kmeans_options[];
+/* Zero the struct, then the defaults of ps_kmeans_options. */
 void ps_kmeans_opts_default(ps_kmeans_opts_t *o);
 
 typedef struct {
@@ -71,8 +75,8 @@ typedef struct {
 
 void ps_kmeans_destroy(ps_kmeans_t **km);
 
-/* Collective. Validates opts (naming --k, --kmeans-n-init, --kmeans-max-iter,
- * --kmeans-tol, --kmeans-rounds, --kmeans-oversample in messages) and clusters
+/* Collective. Validates opts against ps_kmeans_options and the data (k at
+ * most the number of rows), naming the field ("kmeans.k"), and clusters
  * the rows of x, whose row blocks must tile [0, n) in rank order. opts NULL
  * means the defaults. Every rank returns the same code; on success *out is the
  * caller's, freed with ps_kmeans_destroy. */

@@ -15,6 +15,7 @@
 
 #include "popseg/error.h"
 #include "popseg/matrix.h"
+#include "popseg/opt.h"
 
 typedef enum { PS_PCA_AUTO = 0, PS_PCA_LAPACK = 1, PS_PCA_SCALAPACK = 2 } ps_pca_solver_t;
 
@@ -27,9 +28,13 @@ typedef struct {
   int block_size;         /* ScaLAPACK block size (default 64) */
 } ps_pca_opts_t;
 
-/* Defaults: n_components 0, keep 0, variance 0.80, auto, 1000, 64. */
+/* The PCA options (--pca-*): defaults, ranges, help. */
+extern const ps_opt_t ps_pca_options[];
+/* Zero the struct, then the table's defaults: n_components 0 (min(n, d)),
+ * keep 0 (by variance), variance 0.80, auto, 1000, 64. */
 void ps_pca_opts_default(ps_pca_opts_t *o);
 const char *ps_pca_solver_name(ps_pca_solver_t s);
+/* PS_ERR_ARG (no message recorded) for an unknown name. */
 ps_err_t ps_pca_solver_parse(const char *s, ps_pca_solver_t *out);
 
 typedef struct {
@@ -52,9 +57,9 @@ typedef struct {
 ps_err_t ps_pca_create(int64_t d, int64_t p, ps_pca_t **out);
 void ps_pca_destroy(ps_pca_t **pca);
 
-/* Collective. Fit on x (n_global >= 2). Validates opts against n and d
- * (keep <= p, p <= min(n, d), variance in (0, 1]) naming the option
- * (PS_ERR_ARG). n_kept = keep if set, else the fewest components whose
+/* Collective. Fit on x (n_global >= 2). Validates opts against
+ * ps_pca_options and against n and d (keep <= p, p <= min(n, d)), naming the
+ * field ("pca.keep"; PS_ERR_ARG). n_kept = keep if set, else the fewest components whose
  * cumulative ratio reaches variance (1e-12 tolerance, so 0.8 reached exactly
  * counts), or all p if the p fitted components do not reach it. Zero total
  * variance (every feature constant) is PS_ERR_NUMERIC. The error is agreed

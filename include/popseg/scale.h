@@ -15,8 +15,18 @@
 
 #include "popseg/error.h"
 #include "popseg/matrix.h"
+#include "popseg/opt.h"
 
 typedef enum { PS_SCALE_MINMAX = 0, PS_SCALE_STANDARD = 1, PS_SCALE_NONE = 2 } ps_scale_kind_t;
+
+/* What the scaling stage is asked to do. */
+typedef struct {
+  ps_scale_kind_t kind; /* default minmax */
+} ps_scale_opts_t;
+
+/* The scaling options (--scale): defaults, choices, help. */
+extern const ps_opt_t ps_scale_options[];
+void ps_scale_opts_default(ps_scale_opts_t *o);
 
 typedef struct {
   ps_scale_kind_t kind;
@@ -32,17 +42,17 @@ typedef struct {
 ps_err_t ps_scale_create(ps_scale_kind_t kind, int64_t d, ps_scale_t **out);
 void ps_scale_destroy(ps_scale_t **s);
 const char *ps_scale_kind_name(ps_scale_kind_t kind);
-/* Parse "minmax" | "standard" | "none"; PS_ERR_ARG otherwise. */
+/* Parse "minmax" | "standard" | "none"; PS_ERR_ARG (no message) otherwise. */
 ps_err_t ps_scale_kind_parse(const char *s, ps_scale_kind_t *kind);
 
 /* Collective. Fit the scaling on the rows of x held by all ranks (x->n_global >= 1,
- * else PS_ERR_ARG naming --scale); ranks may hold no rows. The error is agreed
+ * else PS_ERR_ARG); ranks may hold no rows. The error is agreed
  * across comm; *out is NULL on error, else the caller frees it with
  * ps_scale_destroy. Standard uses two passes (mean, then centred squares).
  * A column whose finite values would overflow later sums (max - min, or for
  * standard/none n * max|x| and n * (max - min)^2) is PS_ERR_NUMERIC naming
  * the feature: names [d][name_width] (NULL: "feature j", 1-based). */
-ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, const char *names,
+ps_err_t ps_scale_fit(const ps_matrix_t *x, const ps_scale_opts_t *opts, const char *names,
                       size_t name_width, MPI_Comm comm, ps_scale_t **out);
 /* Not collective. Scale x in place (local rows). */
 void ps_scale_apply(const ps_scale_t *s, ps_matrix_t *x);

@@ -1,56 +1,192 @@
-/* cli.c - command line parsing and the one validate step for all options. */
+/* cli.c - commands, the option groups of every stage, parsing and help.
+ *
+ * Nothing here knows what an option means: each stage's table (its flag,
+ * kind, range, default, help, field) drives the parser, the range checks and
+ * the help text; this module adds the commands, the options that belong to
+ * no stage (outputs, progress) and the checks that relate two options.
+ */
 #include "popseg/cli.h"
 
-#include <errno.h>
-#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-    "usage: popseg COMMAND [options]\n"
-    "\n"
-    "commands:\n"
-    "  import IN.csv OUT.h5          convert a census CSV to popseg's HDF5 layout\n"
-    "  info FILE.h5                  shape, feature names, a few rows, per-column min/mean/max\n"
-    "  run IN(.h5|.csv)              scale, PCA, k-means; write results\n"
-    "  predict MODEL.h5 NEW(.h5|.csv) apply a fitted model (a results file) to new rows\n"
-    "\n"
-    "output:\n"
-    "  -o, --output FILE.h5          results (run) or predictions (predict) file\n"
-    "  --csv FILE.csv                one row per input row: id,name,segment,distance,pc1..pcK\n"
-    "  --report FILE.md              the human report (a summary also goes to stdout)\n"
-    "  --force                       overwrite existing output files\n"
-    "  --quiet | --verbose | --debug progress on stdout: none | per rank | HDF5 error stacks\n"
-    "  --max-memory GIB              memory per rank to plan for (default: what the node has)\n"
-    "import (CSV input):\n"
-    "  --id-column NAME              id column (default: the first, if all integers)\n"
-    "  --label-columns A,B           columns joined with '-' into the row name\n"
-    "                                (default: every non-numeric column)\n"
-    "  --missing drop|error          rows with empty/NA/NaN values (default drop)\n"
-    "  --rename OLD=NEW              rename a column before use (repeatable)\n"
-    "scaling:\n"
-    "  --scale minmax|standard|none  (default minmax)\n"
-    "PCA:\n"
-    "  --pca-components P            components to fit (default min(n, d))\n"
-    "  --pca-keep K                  components to keep (default: by --pca-variance)\n"
-    "  --pca-variance F              keep the fewest reaching this ratio, in (0, 1] (default "
-    "0.80)\n"
-    "  --pca-solver auto|lapack|scalapack  (default auto: scalapack when d >= 1000)\n"
-    "  --pca-block-size NB           ScaLAPACK block size (default 64)\n"
-    "k-means:\n"
-    "  --k K                         segments (default 8)\n"
-    "  --kmeans-init kmeans++|kmeans-parallel|random  (default kmeans++)\n"
-    "  --kmeans-n-init R             restarts, best inertia kept (default 10)\n"
-    "  --kmeans-max-iter N           (default 300)\n"
-    "  --kmeans-tol T                relative tolerance (default 1e-4)\n"
-    "  --kmeans-rounds N             k-means|| rounds (default 5)\n"
-    "  --seed S                      every random choice (default 0)\n"
-    "  -h, --help | --version\n";
+#define RUN PS_CMDBIT(PS_CMD_RUN)
+#define PREDICT PS_CMDBIT(PS_CMD_PREDICT)
+#define IMPORT PS_CMDBIT(PS_CMD_IMPORT)
+#define INFO PS_CMDBIT(PS_CMD_INFO)
+#define ALL (RUN | PREDICT | IMPORT | INFO)
 
-const char *ps_cli_usage(void) {
-  return usage;
+#define OO(f) offsetof(ps_output_opts_t, f)
+const ps_opt_t ps_output_options[] = {
+    {.flag = "--output",
+     .alias = "-o",
+     .field = "output",
+     .kind = PS_OPT_STRING,
+     .offset = OO(output),
+     .metavar = "FILE.h5",
+     .commands = RUN | PREDICT,
+     .help = "the results (run) or predictions (predict) file"},
+    {.flag = "--csv",
+     .field = "csv",
+     .kind = PS_OPT_STRING,
+     .offset = OO(csv),
+     .metavar = "FILE.csv",
+     .commands = RUN | PREDICT,
+     .help = "one line per row: id,name,segment,distance,pc1..pcK"},
+    {.flag = "--report",
+     .field = "report",
+     .kind = PS_OPT_STRING,
+     .offset = OO(report),
+     .metavar = "FILE.md",
+     .commands = RUN | PREDICT,
+     .help = "the Markdown report (a summary also goes to stdout)"},
+    {.flag = "--force",
+     .field = "force",
+     .kind = PS_OPT_FLAG,
+     .offset = OO(force),
+     .commands = IMPORT | RUN | PREDICT,
+     .help = "overwrite existing output files"},
+    {.flag = "--quiet",
+     .field = "quiet",
+     .kind = PS_OPT_FLAG,
+     .offset = OO(quiet),
+     .commands = ALL,
+     .help = "nothing on stdout"},
+    {.flag = "--verbose",
+     .field = "verbose",
+     .kind = PS_OPT_FLAG,
+     .offset = OO(verbose),
+     .commands = ALL,
+     .help = "progress from every rank; every failing rank explains itself"},
+    {.flag = "--debug",
+     .field = "debug",
+     .kind = PS_OPT_FLAG,
+     .offset = OO(debug),
+     .commands = ALL,
+     .help = "HDF5 error stacks and source locations in messages"},
+    {.flag = "--max-memory",
+     .field = "max_memory_gib",
+     .kind = PS_OPT_DOUBLE,
+     .offset = OO(max_memory_gib),
+     .min = 0,
+     .max = 1e9,
+     .flags = PS_OPT_MIN_OPEN,
+     .metavar = "GIB",
+     .commands = RUN | PREDICT,
+     .help = "memory per rank to plan for (default: what the node or the job's cgroup allows)"},
+    {0}};
+#undef OO
+
+static const ps_opt_group_t groups[] = {
+    {"output", "output", ps_output_options, offsetof(ps_options_t, out), ALL},
+    {"import", "input (CSV)", ps_import_options, offsetof(ps_options_t, import), ALL},
+    {"scale", "scaling", ps_scale_options, offsetof(ps_options_t, scale), RUN},
+    {"pca", "PCA", ps_pca_options, offsetof(ps_options_t, pca), RUN},
+    {"kmeans", "k-means", ps_kmeans_options, offsetof(ps_options_t, kmeans), RUN},
+};
+#define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
+
+typedef struct {
+  ps_command_t cmd;
+  const char *name;
+  const char *usage;
+  int npos;
+  const char *summary;
+  const char *example;
+} command_t;
+
+static const command_t commands[] = {
+    {PS_CMD_IMPORT, "import", "import IN.csv OUT.h5 [options]", 2,
+     "Convert a census CSV to popseg's HDF5 table (read in parallel by run and predict).",
+     "popseg import data/acs2015_county_data.csv census2015.h5"},
+    {PS_CMD_INFO, "info", "info FILE(.h5|.csv) [options]", 1,
+     "Shape, feature names, the first rows and per-column min/mean/max of a table.",
+     "popseg info census2015.h5"},
+    {PS_CMD_RUN, "run", "run IN(.h5|.csv) [-o results.h5] [--csv F] [--report F] [options]", 1,
+     "Scale, PCA and k-means on a table; explain the segments. Nothing is saved unless -o, "
+     "--csv or --report names a file.",
+     "mpirun -np 4 popseg run data/acs2015_county_data.csv -o results.h5 --csv segments.csv "
+     "--report report.md"},
+    {PS_CMD_PREDICT, "predict",
+     "predict MODEL.h5 NEW(.h5|.csv) -o predictions.h5 [--csv F] [--report F] [options]", 2,
+     "Apply the model in a results file (scaling, PCA, centroids) to new rows.",
+     "mpirun -np 4 popseg predict results.h5 data/acs2017_county_data.csv -o pred2017.h5 "
+     "--rename CountyId=CensusId --rename VotingAgeCitizen=Citizen"},
+};
+#define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static const char exit_text[] =
+    "exit status: 0 done; 1 bad option or argument; 2 a file cannot be read or written;\n"
+    "  3 malformed input; 4 out of memory or too big for --max-memory; 5 numerical failure;\n"
+    "  6 LAPACK/ScaLAPACK failure; 7 MPI failure; 9 internal error; 128 + the signal when\n"
+    "  stopped (143 SIGTERM, 130 SIGINT; under mpirun and srun see README, \"Exit status\").\n";
+
+const ps_opt_group_t *ps_cli_groups(int *count) {
+  *count = N_GROUPS;
+  return groups;
 }
+
+static const command_t *find_command(const char *name) {
+  for (int i = 0; i < N_COMMANDS; i++)
+    if (!strcmp(commands[i].name, name)) return &commands[i];
+  return NULL;
+}
+
+unsigned ps_cli_command_bit(const char *name) {
+  const command_t *c = find_command(name);
+  return c ? PS_CMDBIT(c->cmd) : 0u;
+}
+
+const char *ps_cli_command_name(ps_command_t c) {
+  for (int i = 0; i < N_COMMANDS; i++)
+    if (commands[i].cmd == c) return commands[i].name;
+  return "";
+}
+
+const char *ps_cli_flag_of(const char *key) {
+  const char *dot = key ? strchr(key, '.') : NULL;
+  if (!dot) return NULL;
+  for (int g = 0; g < N_GROUPS; g++) {
+    if (strlen(groups[g].stage) != (size_t)(dot - key) ||
+        strncmp(groups[g].stage, key, (size_t)(dot - key)) != 0)
+      continue;
+    const ps_opt_t *row = ps_opt_find_field(groups[g].opts, dot + 1);
+    if (row) return row->flag;
+  }
+  return NULL;
+}
+
+int ps_cli_given(const ps_options_t *o, const char *flag) {
+  for (int i = 0; i < o->n_given; i++)
+    if (!strcmp(o->given[i]->flag, flag)) return 1;
+  return 0;
+}
+
+void ps_cli_help(ps_command_t command, ps_sb_t *out) {
+  if (command == PS_CMD_NONE) {
+    ps_sb_puts(out, "usage: popseg COMMAND [options]   (under mpirun or srun for several ranks)\n"
+                    "\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) ps_opt_wrap(out, commands[i].name, commands[i].summary);
+    ps_sb_puts(out,
+               "\n'popseg COMMAND --help' lists the options of a command. popseg --version.\n\n");
+    ps_sb_puts(out, exit_text);
+    return;
+  }
+  const command_t *c = NULL;
+  for (int i = 0; i < N_COMMANDS; i++)
+    if (commands[i].cmd == command) c = &commands[i];
+  if (!c) return;
+  unsigned bit = PS_CMDBIT(command);
+  ps_sb_printf(out, "usage: popseg %s\n\n%s\n\n", c->usage, c->summary);
+  for (int g = 0; g < N_GROUPS; g++) ps_opt_help(&groups[g], bit, out);
+  ps_sb_printf(out, "  %-30s %s\n\nexample:\n  %s\n\n", "-h, --help", "this text", c->example);
+  ps_sb_puts(out, exit_text);
+}
+
+/* ------------------------------------------------------------ parsing */
 
 typedef struct {
   char msg[2048];
@@ -58,288 +194,156 @@ typedef struct {
   int count;
 } problems_t;
 
-static void problem(problems_t *p, const char *fmt, const char *a, const char *b) {
-  if (p->len < sizeof p->msg - 1)
-    p->len += (size_t)snprintf(p->msg + p->len, sizeof p->msg - p->len, "%s", p->count ? "; " : "");
-  if (p->len < sizeof p->msg - 1)
-    p->len += (size_t)snprintf(p->msg + p->len, sizeof p->msg - p->len, fmt, a, b);
+__attribute__((format(printf, 2, 3))) static void problem(problems_t *p, const char *fmt, ...) {
+  va_list ap;
+  if (p->len < sizeof p->msg - 1 && p->count)
+    p->len += (size_t)snprintf(p->msg + p->len, sizeof p->msg - p->len, "; ");
+  if (p->len < sizeof p->msg - 1) {
+    va_start(ap, fmt);
+    p->len += (size_t)vsnprintf(p->msg + p->len, sizeof p->msg - p->len, fmt, ap);
+    va_end(ap);
+  }
   if (p->len >= sizeof p->msg) p->len = sizeof p->msg - 1;
   p->count++;
 }
 
-static int parse_i64(const char *s, int64_t *out) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || end == s || *end != '\0') return 0;
-  *out = (int64_t)v;
-  return 1;
-}
-
-static int parse_double(const char *s, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end != '\0' || !isfinite(v)) return 0;
-  *out = v;
-  return 1;
+/* The row for a flag and its group; applies = whether the command takes it. */
+static const ps_opt_t *find_row(const char *flag, unsigned bit, const ps_opt_group_t **grp,
+                                int *applies) {
+  const ps_opt_t *other = NULL;
+  const ps_opt_group_t *other_g = NULL;
+  for (int g = 0; g < N_GROUPS; g++)
+    for (const ps_opt_t *row = groups[g].opts; row->flag; row++) {
+      if (strcmp(row->flag, flag) != 0 && !(row->alias && !strcmp(row->alias, flag))) continue;
+      if (ps_opt_applies(&groups[g], row, bit)) {
+        *grp = &groups[g];
+        *applies = 1;
+        return row;
+      }
+      other = row;
+      other_g = &groups[g];
+    }
+  *grp = other_g;
+  *applies = 0;
+  return other;
 }
 
 static void set_defaults(ps_options_t *o) {
   memset(o, 0, sizeof *o);
-  o->scale = PS_SCALE_MINMAX;
-  ps_pca_opts_default(&o->pca);
-  ps_kmeans_opts_default(&o->kmeans);
-  o->import.missing = PS_MISSING_DROP;
-  o->import.rename = o->renames;
+  for (int g = 0; g < N_GROUPS; g++) ps_opt_defaults(groups[g].opts, (char *)o + groups[g].base);
 }
 
-/* Options that take a value. */
-static const char *const valued[] = {"--output",
-                                     "--csv",
-                                     "--report",
-                                     "--max-memory",
-                                     "--id-column",
-                                     "--label-columns",
-                                     "--missing",
-                                     "--rename",
-                                     "--scale",
-                                     "--pca-components",
-                                     "--pca-keep",
-                                     "--pca-variance",
-                                     "--pca-solver",
-                                     "--pca-block-size",
-                                     "--pca-auto-threshold",
-                                     "--k",
-                                     "--kmeans-init",
-                                     "--kmeans-n-init",
-                                     "--kmeans-max-iter",
-                                     "--kmeans-tol",
-                                     "--kmeans-rounds",
-                                     "--kmeans-oversample",
-                                     "--seed",
-                                     NULL};
+static void keep_command_line(int argc, char **argv, ps_options_t *o) {
+  size_t len = 0;
+  for (int i = 0; i < argc && len < sizeof o->command_line - 1; i++)
+    len += (size_t)snprintf(o->command_line + len, sizeof o->command_line - len, "%s%s",
+                            i ? " " : "", argv[i]);
+}
 
-static int is_valued(const char *name) {
-  for (int i = 0; valued[i]; i++)
-    if (strcmp(valued[i], name) == 0) return 1;
-  return 0;
+/* One option at argv[*i]: find its row, take its value, check and store it. */
+static void parse_option(int argc, char **argv, int *i, const command_t *c, ps_options_t *o,
+                         problems_t *pb) {
+  const char *a = argv[*i], *val = NULL, *eq = strchr(a, '=');
+  char name[64], why[320];
+  const ps_opt_group_t *g = NULL;
+  int applies = 0;
+  if (eq && a[1] == '-')
+    snprintf(name, sizeof name, "%.*s", (int)(eq - a) < 63 ? (int)(eq - a) : 63, a);
+  else
+    snprintf(name, sizeof name, "%s", a);
+  if (eq && a[1] == '-') val = eq + 1;
+  const ps_opt_t *row = find_row(name, PS_CMDBIT(c->cmd), &g, &applies);
+  if (!row) {
+    problem(pb, "unknown option '%s'", name);
+    return;
+  }
+  if (row->kind == PS_OPT_FLAG) {
+    if (val) {
+      problem(pb, "%s takes no value (got '%s')", row->flag, val);
+      return;
+    }
+  } else if (!val) {
+    if (*i + 1 >= argc) {
+      problem(pb, "%s needs a value", row->flag);
+      return;
+    }
+    val = argv[++*i];
+  }
+  if (!applies) {
+    problem(pb, "%s does not apply to %s", row->flag, c->name);
+    return;
+  }
+  if (row->kind != PS_OPT_LIST && ps_cli_given(o, row->flag)) {
+    problem(pb, "%s is given twice", row->flag);
+    return;
+  }
+  if (o->n_given < PS_MAX_GIVEN) o->given[o->n_given++] = row;
+  if (!ps_opt_set(row, val, (char *)o + g->base, why, sizeof why))
+    problem(pb, "%s '%s' %s", row->flag, val ? val : "", why);
+}
+
+/* Checks that relate options to each other or to the command. */
+static void cross_checks(const command_t *c, ps_options_t *o, problems_t *pb) {
+  if (c->cmd == PS_CMD_PREDICT && !o->out.output && !o->out.csv)
+    problem(pb, "predict needs -o predictions.h5 (or --csv FILE)");
+  if (o->pca.keep > 0 && o->pca.n_components > 0 && o->pca.keep > o->pca.n_components)
+    problem(pb, "--pca-keep %lld is larger than --pca-components %lld", (long long)o->pca.keep,
+            (long long)o->pca.n_components);
+  if (o->out.quiet && o->out.verbose) problem(pb, "--quiet and --verbose exclude each other");
 }
 
 ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
   problems_t pb = {{0}, 0, 0};
   const char *pos[4] = {NULL, NULL, NULL, NULL};
-  int npos = 0, nren = 0;
+  int npos = 0;
   set_defaults(o);
-  {
-    size_t len = 0;
-    for (int i = 0; i < argc && len < sizeof o->command_line - 1; i++)
-      len += (size_t)snprintf(o->command_line + len, sizeof o->command_line - len, "%s%s",
-                              i ? " " : "", argv[i]);
-  }
-  if (argc < 2) {
+  ps_error_set_namer(ps_cli_flag_of);
+  keep_command_line(argc, argv, o);
+  if (argc < 2)
     return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
                     "no command given (import, info, run, predict)");
-  }
   const char *cmd = argv[1];
-  if (!strcmp(cmd, "import"))
-    o->command = PS_CMD_IMPORT;
-  else if (!strcmp(cmd, "info"))
-    o->command = PS_CMD_INFO;
-  else if (!strcmp(cmd, "run"))
-    o->command = PS_CMD_RUN;
-  else if (!strcmp(cmd, "predict"))
-    o->command = PS_CMD_PREDICT;
-  else if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+  if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
     o->command = PS_CMD_HELP;
+    const command_t *c = argc > 2 ? find_command(argv[2]) : NULL;
+    o->help_for = c ? c->cmd : PS_CMD_NONE;
     return PS_OK;
-  } else if (!strcmp(cmd, "--version")) {
+  }
+  if (!strcmp(cmd, "--version")) {
     o->command = PS_CMD_VERSION;
     return PS_OK;
-  } else {
+  }
+  const command_t *c = find_command(cmd);
+  if (!c)
     return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
                     "unknown command '%s' (import, info, run, predict)", cmd);
-  }
-
+  o->command = c->cmd;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      o->command = PS_CMD_HELP;
+      o->help_for = c->cmd;
+      return PS_OK;
+    }
     if (a[0] != '-' || a[1] == '\0') {
       if (npos < 4) pos[npos] = a;
       npos++;
       continue;
     }
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      o->command = PS_CMD_HELP;
-      return PS_OK;
-    }
-    char name[64];
-    const char *val = NULL;
-    const char *eq = strchr(a, '=');
-    if (!strcmp(a, "-o")) {
-      snprintf(name, sizeof name, "--output");
-    } else if (eq && a[1] == '-') {
-      snprintf(name, sizeof name, "%.*s", (int)(eq - a) < 63 ? (int)(eq - a) : 63, a);
-      val = eq + 1;
-    } else {
-      snprintf(name, sizeof name, "%s", a);
-    }
-    if (is_valued(name)) {
-      if (!val) {
-        if (i + 1 >= argc) {
-          problem(&pb, "%s needs a value%s", name, "");
-          continue;
-        }
-        val = argv[++i];
-      }
-    } else if (val) {
-      problem(&pb, "%s takes no value (got '%s')", name, val);
-      continue;
-    }
-    int64_t iv;
-    double dv;
-    if (!strcmp(name, "--output"))
-      o->output = val;
-    else if (!strcmp(name, "--csv"))
-      o->csv_out = val;
-    else if (!strcmp(name, "--report"))
-      o->report_out = val;
-    else if (!strcmp(name, "--force"))
-      o->force = 1;
-    else if (!strcmp(name, "--quiet"))
-      o->quiet = 1;
-    else if (!strcmp(name, "--verbose"))
-      o->verbose = 1;
-    else if (!strcmp(name, "--debug"))
-      o->debug = 1;
-    else if (!strcmp(name, "--max-memory")) {
-      if (!parse_double(val, &o->max_memory_gib) || o->max_memory_gib <= 0)
-        problem(&pb, "--max-memory '%s' is not a positive number of GiB%s", val, "");
-    } else if (!strcmp(name, "--id-column"))
-      o->import.id_column = val;
-    else if (!strcmp(name, "--label-columns"))
-      o->import.label_columns = val;
-    else if (!strcmp(name, "--missing")) {
-      if (!strcmp(val, "drop"))
-        o->import.missing = PS_MISSING_DROP;
-      else if (!strcmp(val, "error"))
-        o->import.missing = PS_MISSING_ERROR;
-      else
-        problem(&pb, "--missing '%s' must be drop or error%s", val, "");
-    } else if (!strcmp(name, "--rename")) {
-      if (!strchr(val, '=') || val[0] == '=' || strchr(val, '=')[1] == '\0')
-        problem(&pb, "--rename '%s' must be OLD=NEW%s", val, "");
-      else if (nren >= PS_MAX_RENAMES)
-        problem(&pb, "--rename given more than %s times%s", "64", "");
-      else
-        o->renames[nren++] = val;
-    } else if (!strcmp(name, "--scale")) {
-      if (ps_scale_kind_parse(val, &o->scale) != PS_OK)
-        problem(&pb, "--scale '%s' must be minmax, standard or none%s", val, "");
-    } else if (!strcmp(name, "--pca-components")) {
-      if (!parse_i64(val, &iv) || iv < 1)
-        problem(&pb, "--pca-components '%s' must be an integer >= 1%s", val, "");
-      else
-        o->pca.n_components = iv;
-    } else if (!strcmp(name, "--pca-keep")) {
-      if (!parse_i64(val, &iv) || iv < 1)
-        problem(&pb, "--pca-keep '%s' must be an integer >= 1%s", val, "");
-      else
-        o->pca.keep = iv;
-    } else if (!strcmp(name, "--pca-variance")) {
-      if (!parse_double(val, &dv) || !(dv > 0.0 && dv <= 1.0))
-        problem(&pb, "--pca-variance '%s' must be in (0, 1]%s", val, "");
-      else
-        o->pca.variance = dv;
-    } else if (!strcmp(name, "--pca-solver")) {
-      if (ps_pca_solver_parse(val, &o->pca.solver) != PS_OK)
-        problem(&pb, "--pca-solver '%s' must be auto, lapack or scalapack%s", val, "");
-    } else if (!strcmp(name, "--pca-block-size")) {
-      if (!parse_i64(val, &iv) || iv < 1 || iv > 4096)
-        problem(&pb, "--pca-block-size '%s' must be an integer in [1, 4096]%s", val, "");
-      else
-        o->pca.block_size = (int)iv;
-    } else if (!strcmp(name, "--pca-auto-threshold")) {
-      if (!parse_i64(val, &iv) || iv < 1)
-        problem(&pb, "--pca-auto-threshold '%s' must be an integer >= 1%s", val, "");
-      else
-        o->pca.auto_threshold = iv;
-    } else if (!strcmp(name, "--k")) {
-      if (!parse_i64(val, &iv) || iv < 1)
-        problem(&pb, "--k '%s' must be an integer >= 1%s", val, "");
-      else
-        o->kmeans.k = iv;
-    } else if (!strcmp(name, "--kmeans-init")) {
-      if (ps_kmeans_init_parse(val, &o->kmeans.init) != PS_OK)
-        problem(&pb, "--kmeans-init '%s' must be kmeans++, kmeans-parallel or random%s", val, "");
-    } else if (!strcmp(name, "--kmeans-n-init")) {
-      if (!parse_i64(val, &iv) || iv < 1 || iv > 100000)
-        problem(&pb, "--kmeans-n-init '%s' must be an integer in [1, 100000]%s", val, "");
-      else
-        o->kmeans.n_init = (int)iv;
-    } else if (!strcmp(name, "--kmeans-max-iter")) {
-      if (!parse_i64(val, &iv) || iv < 1 || iv > 100000000)
-        problem(&pb, "--kmeans-max-iter '%s' must be an integer >= 1%s", val, "");
-      else
-        o->kmeans.max_iter = (int)iv;
-    } else if (!strcmp(name, "--kmeans-tol")) {
-      if (!parse_double(val, &dv) || dv < 0)
-        problem(&pb, "--kmeans-tol '%s' must be a number >= 0%s", val, "");
-      else
-        o->kmeans.tol = dv;
-    } else if (!strcmp(name, "--kmeans-rounds")) {
-      if (!parse_i64(val, &iv) || iv < 1 || iv > 1000)
-        problem(&pb, "--kmeans-rounds '%s' must be an integer in [1, 1000]%s", val, "");
-      else
-        o->kmeans.parallel_rounds = (int)iv;
-    } else if (!strcmp(name, "--kmeans-oversample")) {
-      if (!parse_double(val, &dv) || dv <= 0)
-        problem(&pb, "--kmeans-oversample '%s' must be a number > 0%s", val, "");
-      else
-        o->kmeans.oversample = dv;
-    } else if (!strcmp(name, "--seed")) {
-      if (!parse_i64(val, &iv) || iv < 0)
-        problem(&pb, "--seed '%s' must be an integer >= 0%s", val, "");
-      else
-        o->kmeans.seed = (uint64_t)iv;
-    } else {
-      problem(&pb, "unknown option '%s'%s", a, "");
-    }
+    parse_option(argc, argv, &i, c, o, &pb);
   }
-
-  /* Positional arguments per command. */
-  int want = o->command == PS_CMD_IMPORT || o->command == PS_CMD_PREDICT ? 2 : 1;
-  if (npos != want) {
-    static const char *const forms[] = {"", "import IN.csv OUT.h5", "info FILE.h5",
-                                        "run IN(.h5|.csv) [-o results.h5]",
-                                        "predict MODEL.h5 NEW(.h5|.csv) -o predictions.h5"};
-    problem(&pb, "expected: popseg %s%s", forms[o->command], "");
-  } else if (o->command == PS_CMD_IMPORT) {
-    if (o->output) problem(&pb, "import takes OUT.h5 as its second argument, not -o%s%s", "", "");
-    if (o->csv_out || o->report_out) problem(&pb, "import writes no --csv or --report%s%s", "", "");
+  if (npos != c->npos) {
+    problem(&pb, "expected: popseg %s", c->usage);
+  } else if (c->cmd == PS_CMD_IMPORT) {
     o->input = pos[0];
-    o->output = pos[1];
-  } else if (o->command == PS_CMD_PREDICT) {
+    o->out.output = pos[1];
+  } else if (c->cmd == PS_CMD_PREDICT) {
     o->model = pos[0];
     o->input = pos[1];
   } else {
     o->input = pos[0];
-    if (o->command == PS_CMD_INFO && (o->output || o->csv_out || o->report_out))
-      problem(&pb, "info writes no files (-o, --csv, --report are for run and predict)%s%s", "",
-              "");
   }
-  if (o->command == PS_CMD_PREDICT && !o->output && !o->csv_out)
-    problem(&pb, "predict needs -o predictions.h5 (or --csv FILE)%s%s", "", "");
-  if (o->pca.keep > 0 && o->pca.n_components > 0 && o->pca.keep > o->pca.n_components) {
-    char a[32], b[32];
-    snprintf(a, sizeof a, "%lld", (long long)o->pca.keep);
-    snprintf(b, sizeof b, "%lld", (long long)o->pca.n_components);
-    problem(&pb, "--pca-keep %s is larger than --pca-components %s", a, b);
-  }
-  if (o->quiet && o->verbose) problem(&pb, "--quiet and --verbose exclude each other%s%s", "", "");
-  if (pb.count) {
-    /* The kind parsers record their own message; the full list replaces it. */
-    ps_error_clear();
-    return ps_error(PS_ERR_ARG, __FILE__, __LINE__, "%s", pb.msg);
-  }
+  cross_checks(c, o, &pb);
+  if (pb.count) return ps_error(PS_ERR_ARG, __FILE__, __LINE__, "%s", pb.msg);
   return PS_OK;
 }

@@ -6,6 +6,7 @@
 #include "popseg/error.h"
 #include "popseg/pipeline.h"
 #include "popseg/sig.h"
+#include "popseg/strbuf.h"
 #include "popseg/version.h"
 
 int main(int argc, char **argv) {
@@ -35,7 +36,12 @@ int main(int argc, char **argv) {
       if (rank == 0) printf("popseg %s\n", POPSEG_VERSION);
       break;
     default:
-      if (rank == 0) fputs(ps_cli_usage(), stdout);
+      if (rank == 0) {
+        ps_sb_t help = {0};
+        ps_cli_help(opts.help_for, &help);
+        fputs(ps_sb_str(&help), stdout);
+        ps_sb_free(&help);
+      }
       break;
     }
   } else if (rank == 0 && opts.command == PS_CMD_NONE) {

@@ -24,10 +24,10 @@
 #include "popseg/table.h"
 
 static void setup(const ps_options_t *o) {
-  ps_error_set_debug(o->debug);
-  ps_error_set_verbose(o->verbose);
-  ps_h5_set_debug(o->debug);
-  ps_report_set_verbosity(o->quiet ? -1 : o->verbose ? 1 : 0);
+  ps_error_set_debug(o->out.debug);
+  ps_error_set_verbose(o->out.verbose);
+  ps_h5_set_debug(o->out.debug);
+  ps_report_set_verbosity(o->out.quiet ? -1 : o->out.verbose ? 1 : 0);
 }
 
 /* Collective. Fail now, before any work, if an output cannot be written. */
@@ -57,7 +57,7 @@ static int same_file(const char *a, const char *b) {
 
 static ps_err_t precheck_outputs(const ps_options_t *o, MPI_Comm comm) {
   ps_err_t err = PS_OK;
-  const char *outs[3] = {o->output, o->csv_out, o->report_out};
+  const char *outs[3] = {o->out.output, o->out.csv, o->out.report};
   static const char *const opt[3] = {"-o", "--csv", "--report"};
   int rank;
   MPI_Comm_rank(comm, &rank);
@@ -68,9 +68,9 @@ static ps_err_t precheck_outputs(const ps_options_t *o, MPI_Comm comm) {
           err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "%s and %s name the same file '%s'",
                          opt[i], opt[j], outs[j]);
   PS_AGREE(comm);
-  PS_TRY(precheck_output(o->output, o->force, comm));
-  PS_TRY(precheck_output(o->csv_out, o->force, comm));
-  PS_TRY(precheck_output(o->report_out, o->force, comm));
+  PS_TRY(precheck_output(o->out.output, o->out.force, comm));
+  PS_TRY(precheck_output(o->out.csv, o->out.force, comm));
+  PS_TRY(precheck_output(o->out.report, o->out.force, comm));
 cleanup:
   return err;
 }
@@ -164,7 +164,8 @@ static ps_err_t memory_check(const ps_options_t *o, const char *path, MPI_Comm c
     n = bytes / 4;
     d = 1;
   }
-  double avail = o->max_memory_gib > 0 ? o->max_memory_gib * 1073741824.0 : mem_per_rank(comm);
+  double avail =
+      o->out.max_memory_gib > 0 ? o->out.max_memory_gib * 1073741824.0 : mem_per_rank(comm);
   double minavail = avail;
   PS_TRY(ps_reduce_min(&minavail, 1, comm));
   if (minavail <= 0) goto cleanup; /* unknown: do not guess */
@@ -237,17 +238,18 @@ ps_err_t ps_pipeline_import(const ps_options_t *o, MPI_Comm comm) {
   setup(o);
   ps_outfile_defer(1);
   double t0 = MPI_Wtime();
-  PS_TRY(precheck_output(o->output, o->force, comm));
+  PS_TRY(precheck_output(o->out.output, o->out.force, comm));
   PS_TRY(read_input(o, o->input, comm, &t));
   ps_report_progress(comm, "read %lld rows x %lld features from %s (%lld of %lld dropped%s%s)",
                      (long long)t->x->n_global, (long long)t->x->n_cols, o->input,
                      (long long)t->n_dropped, (long long)t->n_read, t->n_dropped ? ": " : "",
                      t->dropped_examples);
-  PS_TRY(ps_h5_write_table(o->output, o->force, t, comm));
+  PS_TRY(ps_h5_write_table(o->out.output, o->out.force, t, comm));
 cleanup:
   err = ps_outfile_commit(err, comm);
   if (err == PS_OK)
-    ps_report_progress(comm, "wrote %s on %d ranks in %.3f s", o->output, size, MPI_Wtime() - t0);
+    ps_report_progress(comm, "wrote %s on %d ranks in %.3f s", o->out.output, size,
+                       MPI_Wtime() - t0);
   ps_table_destroy(&t);
   return err;
 }
@@ -306,10 +308,11 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
                     (long long)(t->x->row_offset + t->x->n_local - 1));
 
   t0 = MPI_Wtime();
-  PS_TRY(ps_scale_fit(t->x, o->scale, t->feature_names, t->fname_width, comm, &sc));
+  PS_TRY(ps_scale_fit(t->x, &o->scale, t->feature_names, t->fname_width, comm, &sc));
   ps_scale_apply(sc, t->x);
   times[PS_T_SCALE] = MPI_Wtime() - t0;
-  ps_report_progress(comm, "scale   %s (%.3f s)", ps_scale_kind_name(o->scale), times[PS_T_SCALE]);
+  ps_report_progress(comm, "scale   %s (%.3f s)", ps_scale_kind_name(o->scale.kind),
+                     times[PS_T_SCALE]);
   if (sc->n_constant)
     ps_report_progress(comm, "        note: %lld constant column(s) scale to 0 (first: %s)",
                        (long long)sc->n_constant, ps_table_fname(t, sc->first_constant));
@@ -364,11 +367,11 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
   ps_scale_inverse(sc, cf, km->k);
 
   t0 = MPI_Wtime();
-  if (o->csv_out)
-    PS_TRY(ps_segments_write(o->csv_out, o->force, t, km->labels, km->distance, proj->data,
+  if (o->out.csv)
+    PS_TRY(ps_segments_write(o->out.csv, o->out.force, t, km->labels, km->distance, proj->data,
                              pca->n_kept, comm));
   times[PS_T_WRITE] = MPI_Wtime() - t0;
-  if (o->output) {
+  if (o->out.output) {
     ps_results_t r;
     memset(&r, 0, sizeof r);
     r.table = t;
@@ -383,12 +386,12 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
     r.init_name = ps_kmeans_init_name(o->kmeans.init);
     r.n_init = o->kmeans.n_init;
     r.seed = o->kmeans.seed;
-    PS_TRY(ps_h5_write_results(o->output, o->force, &r, comm));
+    PS_TRY(ps_h5_write_results(o->out.output, o->out.force, &r, comm));
   }
   times[PS_T_WRITE] = MPI_Wtime() - t0;
-  if (o->output || o->csv_out)
-    ps_report_progress(comm, "write   %s%s%s (%.3f s)", o->output ? o->output : "",
-                       o->output && o->csv_out ? ", " : "", o->csv_out ? o->csv_out : "",
+  if (o->out.output || o->out.csv)
+    ps_report_progress(comm, "write   %s%s%s (%.3f s)", o->out.output ? o->out.output : "",
+                       o->out.output && o->out.csv ? ", " : "", o->out.csv ? o->out.csv : "",
                        times[PS_T_WRITE]);
   {
     ps_report_fit_t rf;
@@ -402,7 +405,7 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
     rf.times = times;
     rf.n_ranks = size;
     rf.pca_keep_reason = keep_reason;
-    PS_TRY(ps_report_fit(&rf, o->report_out, o->force, comm));
+    PS_TRY(ps_report_fit(&rf, o->out.report, o->out.force, comm));
   }
 cleanup:
   err = ps_outfile_commit(err, comm);
@@ -576,11 +579,11 @@ ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm) {
                      (long long)changed);
 
   t0 = MPI_Wtime();
-  if (o->csv_out)
-    PS_TRY(ps_segments_write(o->csv_out, o->force, t, km.labels, km.distance, proj->data,
+  if (o->out.csv)
+    PS_TRY(ps_segments_write(o->out.csv, o->out.force, t, km.labels, km.distance, proj->data,
                              m->pca->n_kept, comm));
   times[PS_T_WRITE] = MPI_Wtime() - t0;
-  if (o->output) {
+  if (o->out.output) {
     ps_results_t r;
     memset(&r, 0, sizeof r);
     r.table = t;
@@ -590,7 +593,7 @@ ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm) {
     r.model_path = o->model;
     r.n_ranks = size;
     memcpy(r.times, times, sizeof times);
-    PS_TRY(ps_h5_write_results(o->output, o->force, &r, comm));
+    PS_TRY(ps_h5_write_results(o->out.output, o->out.force, &r, comm));
   }
   times[PS_T_WRITE] = MPI_Wtime() - t0;
   {
@@ -606,7 +609,7 @@ ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm) {
     rp.changed = changed;
     rp.times = times;
     rp.n_ranks = size;
-    PS_TRY(ps_report_predict(&rp, o->report_out, o->force, comm));
+    PS_TRY(ps_report_predict(&rp, o->out.report, o->out.force, comm));
   }
 cleanup:
   err = ps_outfile_commit(err, comm);

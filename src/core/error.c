@@ -15,18 +15,44 @@ static int g_printed;
 static int g_debug;
 static int g_verbose;
 
+static const char *(*g_namer)(const char *key);
+
+void ps_error_set_namer(const char *(*namer)(const char *key)) {
+  g_namer = namer;
+}
+
+static void record(const char *file, int line, const char *key, const char *fmt, va_list ap) {
+  vsnprintf(g_msg, sizeof g_msg, fmt, ap);
+  if (key && g_namer) {
+    const char *flag = g_namer(key);
+    size_t len = strlen(g_msg);
+    if (flag && len < sizeof g_msg) snprintf(g_msg + len, sizeof g_msg - len, " (%s)", flag);
+  }
+  /* Messages must stay one line whatever a file name contains. */
+  for (char *p = g_msg; *p; p++)
+    if (*p == '\n' || *p == '\r') *p = ' ';
+  snprintf(g_where, sizeof g_where, "%s:%d", file, line);
+  g_have = 1;
+  g_printed = 0;
+}
+
 ps_err_t ps_error(ps_err_t code, const char *file, int line, const char *fmt, ...) {
   if (!g_have) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_msg, sizeof g_msg, fmt, ap);
+    record(file, line, NULL, fmt, ap);
     va_end(ap);
-    /* Messages must stay one line whatever a file name contains. */
-    for (char *p = g_msg; *p; p++)
-      if (*p == '\n' || *p == '\r') *p = ' ';
-    snprintf(g_where, sizeof g_where, "%s:%d", file, line);
-    g_have = 1;
-    g_printed = 0;
+  }
+  return code;
+}
+
+ps_err_t ps_error_opt(ps_err_t code, const char *file, int line, const char *key, const char *fmt,
+                      ...) {
+  if (!g_have) {
+    va_list ap;
+    va_start(ap, fmt);
+    record(file, line, key, fmt, ap);
+    va_end(ap);
   }
   return code;
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,25 +429,25 @@ static ps_err_t apply_renames(const ps_csv_t *c, const char *const *rename, char
   for (size_t k = 0; rename[k]; k++) {
     const char *spec = rename[k];
     const char *eq = strchr(spec, '=');
-    PS_CHECK(eq != NULL && eq != spec && eq[1] != '\0', PS_ERR_ARG,
-             "--rename '%s': expected OLD=NEW", spec);
+    PS_CHECK_OPT(eq != NULL && eq != spec && eq[1] != '\0', PS_ERR_ARG, "import.rename",
+                 "rename '%s': expected OLD=NEW", spec);
     size_t olen = (size_t)(eq - spec);
     int64_t hit = -1;
     for (int64_t j = 0; j < c->n_cols && hit < 0; j++)
       if (strlen(c->header[j]) == olen && memcmp(c->header[j], spec, olen) == 0) hit = j;
-    PS_CHECK(hit >= 0, PS_ERR_ARG, "--rename '%s': %s has no column '%.*s'", spec, c->path,
-             (int)olen, spec);
-    PS_CHECK(names[hit] == c->header[hit], PS_ERR_ARG, "--rename: column '%s' is renamed twice",
-             c->header[hit]);
+    PS_CHECK_OPT(hit >= 0, PS_ERR_ARG, "import.rename", "rename '%s': %s has no column '%.*s'",
+                 spec, c->path, (int)olen, spec);
+    PS_CHECK_OPT(names[hit] == c->header[hit], PS_ERR_ARG, "import.rename",
+                 "rename: column '%s' is renamed twice", c->header[hit]);
     names[hit] = (char *)(eq + 1);
   }
   {
     const char *dup;
     long long a, b;
     PS_TRY(find_duplicate(names, c->n_cols, &dup, &a, &b));
-    PS_CHECK(dup == NULL, PS_ERR_ARG,
-             "--rename: columns %lld and %lld of %s would both be named '%s'", a + 1, b + 1,
-             c->path, dup ? dup : "");
+    PS_CHECK_OPT(dup == NULL, PS_ERR_ARG, "import.rename",
+                 "rename: columns %lld and %lld of %s would both be named '%s'", a + 1, b + 1,
+                 c->path, dup ? dup : "");
   }
 cleanup:
   return err;
@@ -473,8 +474,9 @@ static ps_err_t read_ids(const ps_csv_t *c, int64_t col, const char *colname, in
     ids[i] = -1;
     if (is_missing(s)) continue;
     if (!parse_int64(s, &ids[i])) {
-      PS_CHECK(!strict, PS_ERR_FORMAT, "%s:%lld: --id-column '%s': '%.60s' is not an integer",
-               c->path, (long long)c->line_of_row[i], colname, s);
+      PS_CHECK_OPT(!strict, PS_ERR_FORMAT, "import.id_column",
+                   "%s:%lld: id column '%s': '%.60s' is not an integer", c->path,
+                   (long long)c->line_of_row[i], colname, s);
       goto cleanup;
     }
     pairs[n_pairs].v = ids[i];
@@ -482,18 +484,18 @@ static ps_err_t read_ids(const ps_csv_t *c, int64_t col, const char *colname, in
     n_pairs++;
   }
   if (n_pairs == 0) {
-    PS_CHECK(!strict, PS_ERR_FORMAT, "%s: --id-column '%s': every value is missing", c->path,
-             colname);
+    PS_CHECK_OPT(!strict, PS_ERR_FORMAT, "import.id_column",
+                 "%s: id column '%s': every value is missing", c->path, colname);
     goto cleanup;
   }
   qsort(pairs, (size_t)n_pairs, sizeof *pairs, cmp_id_row);
   for (int64_t k = 1; k < n_pairs; k++) {
     if (pairs[k].v != pairs[k - 1].v) continue;
-    PS_CHECK(!strict, PS_ERR_FORMAT,
-             "%s:%lld: --id-column '%s': id %lld repeats the id on line %lld (ids must be "
-             "distinct)",
-             c->path, (long long)c->line_of_row[pairs[k].row], colname, (long long)pairs[k].v,
-             (long long)c->line_of_row[pairs[k - 1].row]);
+    PS_CHECK_OPT(!strict, PS_ERR_FORMAT, "import.id_column",
+                 "%s:%lld: id column '%s': id %lld repeats the id on line %lld (ids must be "
+                 "distinct)",
+                 c->path, (long long)c->line_of_row[pairs[k].row], colname, (long long)pairs[k].v,
+                 (long long)c->line_of_row[pairs[k - 1].row]);
     goto cleanup;
   }
   *ok = 1;
@@ -540,18 +542,20 @@ static ps_err_t choose_labels(const ps_csv_t *c, char *const *names, const char 
       const char *a = s, *z = e;
       while (a < z && is_blank(*a)) a++;
       while (z > a && is_blank(z[-1])) z--;
-      PS_CHECK(z > a, PS_ERR_ARG, "--label-columns '%s': empty column name in the list", opt);
+      PS_CHECK_OPT(z > a, PS_ERR_ARG, "import.label_columns",
+                   "label columns '%s': empty column name in the list", opt);
       int64_t j = find_column(names, c->n_cols, a, (size_t)(z - a));
-      PS_CHECK(j >= 0, PS_ERR_ARG, "--label-columns: %s has no column '%.*s'", c->path,
-               (int)(z - a), a);
+      PS_CHECK_OPT(j >= 0, PS_ERR_ARG, "import.label_columns",
+                   "label columns: %s has no column '%.*s'", c->path, (int)(z - a), a);
       for (int64_t l = 0; l < *n_labels; l++)
-        PS_CHECK(labels[l] != j, PS_ERR_ARG, "--label-columns: column '%s' is listed twice",
-                 names[j]);
+        PS_CHECK_OPT(labels[l] != j, PS_ERR_ARG, "import.label_columns",
+                     "label columns: column '%s' is listed twice", names[j]);
       labels[(*n_labels)++] = j;
       if (role[j] != ROLE_ID) role[j] = ROLE_LABEL;
       if (!comma) break;
       s = comma + 1;
-      PS_CHECK(*s != '\0', PS_ERR_ARG, "--label-columns '%s': empty column name in the list", opt);
+      PS_CHECK_OPT(*s != '\0', PS_ERR_ARG, "import.label_columns",
+                   "label columns '%s': empty column name in the list", opt);
     }
     return PS_OK;
   }
@@ -572,12 +576,13 @@ static ps_err_t choose_labels(const ps_csv_t *c, char *const *names, const char 
     if (n_text == 0) continue;
     /* Mostly numbers with a few exceptions is a damaged feature column (an
      * "inf", a typo), not a label: say so rather than guess. */
-    PS_CHECK(n_num <= n_text, PS_ERR_FORMAT,
-             "%s:%lld: column %lld ('%s'): '%.60s' is not a number, but %lld of the %lld values "
-             "in this column are (fix the value, or list the label columns with "
-             "--label-columns)",
-             c->path, (long long)c->line_of_row[first_text], (long long)j + 1, names[j],
-             cell(c, first_text, j), (long long)n_num, (long long)(n_num + n_text));
+    PS_CHECK_OPT(
+        n_num <= n_text, PS_ERR_FORMAT, "import.label_columns",
+        "%s:%lld: column %lld ('%s'): '%.60s' is not a number, but %lld of the %lld values "
+        "in this column are (fix the value, or list the "
+        "label columns)",
+        c->path, (long long)c->line_of_row[first_text], (long long)j + 1, names[j],
+        cell(c, first_text, j), (long long)n_num, (long long)(n_num + n_text));
     role[j] = ROLE_LABEL;
     labels[(*n_labels)++] = j;
   }
@@ -596,6 +601,45 @@ static void add_example(char *ex, size_t cap, const char *name) {
   strcat(ex, name);
 }
 
+static const ps_opt_choice_t missing_choices[] = {
+    {"drop", PS_MISSING_DROP}, {"error", PS_MISSING_ERROR}, {NULL, 0}};
+
+#define IO_(f) offsetof(ps_import_opts_t, f)
+const ps_opt_t ps_import_options[] = {
+    {.flag = "--id-column",
+     .field = "id_column",
+     .kind = PS_OPT_STRING,
+     .offset = IO_(id_column),
+     .metavar = "NAME",
+     .help = "id column (default: the first, if its values are distinct integers)"},
+    {.flag = "--label-columns",
+     .field = "label_columns",
+     .kind = PS_OPT_STRING,
+     .offset = IO_(label_columns),
+     .metavar = "A,B",
+     .help = "columns joined with '-' into the row name (default: every non-numeric column)"},
+    {.flag = "--missing",
+     .field = "missing",
+     .kind = PS_OPT_CHOICE,
+     .offset = IO_(missing),
+     .def = "drop",
+     .choices = missing_choices,
+     .help = "a row with an empty, NA or NaN value is dropped, or is an error"},
+    {.flag = "--rename",
+     .field = "rename",
+     .kind = PS_OPT_LIST,
+     .offset = IO_(rename),
+     .metavar = "OLD=NEW",
+     .max_count = PS_MAX_RENAMES,
+     .help = "rename a column before use (repeatable)"},
+    {0}};
+#undef IO_
+
+void ps_import_opts_default(ps_import_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  ps_opt_defaults(ps_import_options, o);
+}
+
 ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_t **out) {
   ps_err_t err = PS_OK;
   ps_import_opts_t defaults;
@@ -607,7 +651,7 @@ ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_
   unsigned char *keep = NULL;
   int64_t n_labels = 0, n_feat = 0, id_col = -1, n_keep = 0;
   *out = NULL;
-  memset(&defaults, 0, sizeof defaults);
+  ps_import_opts_default(&defaults);
   if (!opts) opts = &defaults;
   PS_CHECK(path && strlen(path) < sizeof t->source, PS_ERR_ARG, "input path too long");
   PS_TRY(ps_csv_read(path, &c));
@@ -629,7 +673,8 @@ ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_
   if (opts->id_column && opts->id_column[0]) {
     int ok;
     id_col = find_column(names, m, opts->id_column, strlen(opts->id_column));
-    PS_CHECK(id_col >= 0, PS_ERR_ARG, "--id-column: %s has no column '%s'", path, opts->id_column);
+    PS_CHECK_OPT(id_col >= 0, PS_ERR_ARG, "import.id_column", "id column: %s has no column '%s'",
+                 path, opts->id_column);
     PS_TRY(read_ids(c, id_col, names[id_col], 1, ids, &ok));
   } else if (!opts->id_column && m >= 2) {
     int ok;
@@ -656,9 +701,9 @@ ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_
       const char *s = cell(c, i, j);
       double v;
       if (is_missing(s)) {
-        PS_CHECK(opts->missing != PS_MISSING_ERROR, PS_ERR_FORMAT,
-                 "%s:%lld: column %lld ('%s'): missing value (--missing=error)", path,
-                 (long long)c->line_of_row[i], (long long)j + 1, names[j]);
+        PS_CHECK_OPT(opts->missing != PS_MISSING_ERROR, PS_ERR_FORMAT, "import.missing",
+                     "%s:%lld: column %lld ('%s'): missing value (missing = error)", path,
+                     (long long)c->line_of_row[i], (long long)j + 1, names[j]);
         missing = 1;
         continue;
       }

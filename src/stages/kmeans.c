@@ -19,6 +19,7 @@
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,43 +76,107 @@ static double sqdist(const double *a, const double *b, int64_t dim) {
 /* ------------------------------------------------------------------------ */
 /* Names and options */
 
+static const ps_opt_choice_t init_choices[] = {{"kmeans++", PS_KM_INIT_KMEANSPP},
+                                               {"kmeans-parallel", PS_KM_INIT_PARALLEL},
+                                               {"random", PS_KM_INIT_RANDOM},
+                                               {"k-means++", PS_KM_INIT_KMEANSPP},
+                                               {"kmeans||", PS_KM_INIT_PARALLEL},
+                                               {"k-means||", PS_KM_INIT_PARALLEL},
+                                               {NULL, 0}};
+
+#define KO(f) offsetof(ps_kmeans_opts_t, f)
+const ps_opt_t ps_kmeans_options[] = {
+    {.flag = "--k",
+     .field = "k",
+     .kind = PS_OPT_I64,
+     .offset = KO(k),
+     .min = 1,
+     .max = 2147483647,
+     .def = "8",
+     .metavar = "K",
+     .help = "segments"},
+    {.flag = "--kmeans-init",
+     .field = "init",
+     .kind = PS_OPT_CHOICE,
+     .offset = KO(init),
+     .def = "kmeans++",
+     .choices = init_choices,
+     .help = "seeding: greedy k-means++, k-means|| (Bahmani), or random rows"},
+    {.flag = "--kmeans-n-init",
+     .field = "n_init",
+     .kind = PS_OPT_INT,
+     .offset = KO(n_init),
+     .min = 1,
+     .max = 100000,
+     .def = "10",
+     .metavar = "R",
+     .help = "restarts; the best inertia is kept"},
+    {.flag = "--kmeans-max-iter",
+     .field = "max_iter",
+     .kind = PS_OPT_INT,
+     .offset = KO(max_iter),
+     .min = 1,
+     .max = 100000000,
+     .def = "300",
+     .metavar = "N",
+     .help = "Lloyd iterations per run at most"},
+    {.flag = "--kmeans-tol",
+     .field = "tol",
+     .kind = PS_OPT_DOUBLE,
+     .offset = KO(tol),
+     .min = 0,
+     .max = 1e308,
+     .def = "1e-4",
+     .metavar = "T",
+     .help = "stop when the centres move less than T x the mean feature variance"},
+    {.flag = "--kmeans-rounds",
+     .field = "parallel_rounds",
+     .kind = PS_OPT_INT,
+     .offset = KO(parallel_rounds),
+     .min = 1,
+     .max = 1000,
+     .def = "5",
+     .metavar = "N",
+     .help = "k-means|| oversampling rounds"},
+    {.flag = "--kmeans-oversample",
+     .field = "oversample",
+     .kind = PS_OPT_DOUBLE,
+     .offset = KO(oversample),
+     .min = 0,
+     .max = 1e6,
+     .flags = PS_OPT_MIN_OPEN,
+     .def = "2",
+     .metavar = "L",
+     .help = "k-means|| samples L x k rows per round (expected)"},
+    {.flag = "--seed",
+     .field = "seed",
+     .kind = PS_OPT_U64,
+     .offset = KO(seed),
+     .min = 0,
+     .max = 1.8446744073709552e19,
+     .def = "0",
+     .metavar = "S",
+     .help = "every random choice derives from it (and the global row index)"},
+    {0}};
+#undef KO
+
 const char *ps_kmeans_init_name(ps_kmeans_init_t i) {
-  switch (i) {
-  case PS_KM_INIT_KMEANSPP:
-    return "kmeans++";
-  case PS_KM_INIT_PARALLEL:
-    return "kmeans-parallel";
-  case PS_KM_INIT_RANDOM:
-    return "random";
-  }
-  return "unknown";
+  return ps_opt_choice_name(ps_opt_find_field(ps_kmeans_options, "init"), (int)i);
 }
 
-/* Returns PS_ERR_ARG without recording a message: the caller (the option
- * parser) words the complaint. */
+/* Returns PS_ERR_ARG without recording a message: the caller words the complaint. */
 ps_err_t ps_kmeans_init_parse(const char *s, ps_kmeans_init_t *out) {
-  if (!s || !out) return PS_ERR_ARG;
-  if (!strcmp(s, "kmeans++") || !strcmp(s, "k-means++"))
-    *out = PS_KM_INIT_KMEANSPP;
-  else if (!strcmp(s, "kmeans-parallel") || !strcmp(s, "kmeans||") || !strcmp(s, "k-means||"))
-    *out = PS_KM_INIT_PARALLEL;
-  else if (!strcmp(s, "random"))
-    *out = PS_KM_INIT_RANDOM;
-  else
-    return PS_ERR_ARG;
-  return PS_OK;
+  for (const ps_opt_choice_t *c = init_choices; s && out && c->name; c++)
+    if (!strcmp(s, c->name)) {
+      *out = (ps_kmeans_init_t)c->value;
+      return PS_OK;
+    }
+  return PS_ERR_ARG;
 }
 
 void ps_kmeans_opts_default(ps_kmeans_opts_t *o) {
   memset(o, 0, sizeof *o);
-  o->k = 8;
-  o->init = PS_KM_INIT_KMEANSPP;
-  o->n_init = 10;
-  o->max_iter = 300;
-  o->tol = 1e-4;
-  o->seed = 0;
-  o->parallel_rounds = 5;
-  o->oversample = 2.0;
+  ps_opt_defaults(ps_kmeans_options, o);
 }
 
 void ps_kmeans_destroy(ps_kmeans_t **km) {
@@ -787,9 +852,10 @@ static ps_err_t seed_parallel(fit_t *f, int run) {
     PS_CALL_MPI(MPI_Allgather(&mloc, 1, MPI_INT64_T, allm, 1, MPI_INT64_T, f->comm));
     for (int q = 0; q < f->size; q++) {
       /* Every rank sees the same counts, so they all take the same branch. */
-      PS_CHECK(allm[q] <= (INT_MAX - (int64_t)mnew * (dim + 1)) / (dim + 1), PS_ERR_MEM,
-               "k-means||: too many candidates for one MPI message (--kmeans-oversample %g)",
-               f->o->oversample);
+      PS_CHECK_OPT(allm[q] <= (INT_MAX - (int64_t)mnew * (dim + 1)) / (dim + 1), PS_ERR_MEM,
+                   "kmeans.oversample",
+                   "k-means||: too many candidates for one MPI message (oversample = %g)",
+                   f->o->oversample);
       displs[q] = (int)(mnew * (dim + 1));
       counts[q] = (int)(allm[q] * (dim + 1));
       mnew += allm[q];
@@ -1042,29 +1108,18 @@ cleanup:
 /* ------------------------------------------------------------------------ */
 /* Fit */
 
+/* The options' ranges come from ps_kmeans_options; what depends on the data
+ * is checked here. Same verdict on every rank (n, dim and opts are global). */
 static ps_err_t validate(const ps_kmeans_opts_t *o, int64_t n, int64_t dim) {
   ps_err_t err = PS_OK;
   PS_CHECK(n > 0, PS_ERR_ARG, "k-means: no rows to cluster (0 rows on all ranks)");
   PS_CHECK(dim > 0, PS_ERR_ARG, "k-means: the rows have no columns");
-  PS_CHECK(o->k >= 1 && o->k <= n, PS_ERR_ARG,
-           "--k %lld must be between 1 and the number of rows (%lld)", (long long)o->k,
-           (long long)n);
-  PS_CHECK(o->k <= INT_MAX && dim <= INT_MAX, PS_ERR_ARG,
-           "--k %lld or the column count %lld is too large for BLAS", (long long)o->k,
+  PS_TRY(ps_opt_validate(ps_kmeans_options, "kmeans", "k-means", o));
+  PS_CHECK_OPT(o->k <= n, PS_ERR_ARG, "kmeans.k",
+               "k-means: k = %lld is more than the %lld rows to cluster", (long long)o->k,
+               (long long)n);
+  PS_CHECK(dim <= INT_MAX, PS_ERR_ARG, "k-means: %lld columns is too many for BLAS",
            (long long)dim);
-  PS_CHECK(o->n_init >= 1, PS_ERR_ARG, "--kmeans-n-init %d must be >= 1", o->n_init);
-  PS_CHECK(o->max_iter >= 1, PS_ERR_ARG, "--kmeans-max-iter %d must be >= 1", o->max_iter);
-  PS_CHECK(o->tol >= 0 && isfinite(o->tol), PS_ERR_ARG, "--kmeans-tol %g must be a number >= 0",
-           o->tol);
-  PS_CHECK(o->init == PS_KM_INIT_KMEANSPP || o->init == PS_KM_INIT_PARALLEL ||
-               o->init == PS_KM_INIT_RANDOM,
-           PS_ERR_ARG, "--kmeans-init: unknown method %d", (int)o->init);
-  if (o->init == PS_KM_INIT_PARALLEL && !o->init_centroids) {
-    PS_CHECK(o->parallel_rounds >= 1, PS_ERR_ARG, "--kmeans-rounds %d must be >= 1",
-             o->parallel_rounds);
-    PS_CHECK(o->oversample > 0 && isfinite(o->oversample), PS_ERR_ARG,
-             "--kmeans-oversample %g must be > 0", o->oversample);
-  }
   if (o->init_centroids)
     for (int64_t q = 0; q < o->k * dim; q++)
       PS_CHECK(isfinite(o->init_centroids[q]), PS_ERR_ARG,

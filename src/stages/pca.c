@@ -14,6 +14,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,41 +29,81 @@ static int64_t block_rows(int64_t d) {
   return b;
 }
 
+static const ps_opt_choice_t solver_choices[] = {
+    {"auto", PS_PCA_AUTO}, {"lapack", PS_PCA_LAPACK}, {"scalapack", PS_PCA_SCALAPACK}, {NULL, 0}};
+
+#define PO(f) offsetof(ps_pca_opts_t, f)
+const ps_opt_t ps_pca_options[] = {
+    {.flag = "--pca-components",
+     .field = "n_components",
+     .kind = PS_OPT_I64,
+     .offset = PO(n_components),
+     .min = 1,
+     .max = 1e15,
+     .metavar = "P",
+     .help = "components to fit (default min(rows, features))"},
+    {.flag = "--pca-keep",
+     .field = "keep",
+     .kind = PS_OPT_I64,
+     .offset = PO(keep),
+     .min = 1,
+     .max = 1e15,
+     .metavar = "K",
+     .help = "components to keep (default: by --pca-variance)"},
+    {.flag = "--pca-variance",
+     .field = "variance",
+     .kind = PS_OPT_DOUBLE,
+     .offset = PO(variance),
+     .min = 0,
+     .max = 1,
+     .flags = PS_OPT_MIN_OPEN,
+     .def = "0.80",
+     .metavar = "F",
+     .help = "keep the fewest components whose cumulative variance ratio reaches F"},
+    {.flag = "--pca-solver",
+     .field = "solver",
+     .kind = PS_OPT_CHOICE,
+     .offset = PO(solver),
+     .def = "auto",
+     .choices = solver_choices,
+     .help = "eigen-solver: LAPACK on one rank, ScaLAPACK on a 2-D grid, or auto"},
+    {.flag = "--pca-auto-threshold",
+     .field = "auto_threshold",
+     .kind = PS_OPT_I64,
+     .offset = PO(auto_threshold),
+     .min = 1,
+     .max = 1e15,
+     .def = "1000",
+     .metavar = "D",
+     .help = "auto uses ScaLAPACK from D features on"},
+    {.flag = "--pca-block-size",
+     .field = "block_size",
+     .kind = PS_OPT_INT,
+     .offset = PO(block_size),
+     .min = 1,
+     .max = 4096,
+     .def = "64",
+     .metavar = "NB",
+     .help = "ScaLAPACK block size"},
+    {0}};
+#undef PO
+
 void ps_pca_opts_default(ps_pca_opts_t *o) {
   memset(o, 0, sizeof *o);
-  o->n_components = 0;
-  o->keep = 0;
-  o->variance = 0.80;
-  o->solver = PS_PCA_AUTO;
-  o->auto_threshold = 1000;
-  o->block_size = 64;
+  ps_opt_defaults(ps_pca_options, o);
 }
 
 const char *ps_pca_solver_name(ps_pca_solver_t s) {
-  switch (s) {
-  case PS_PCA_AUTO:
-    return "auto";
-  case PS_PCA_LAPACK:
-    return "lapack";
-  case PS_PCA_SCALAPACK:
-    return "scalapack";
-  }
-  return "unknown";
+  return ps_opt_choice_name(ps_opt_find_field(ps_pca_options, "solver"), (int)s);
 }
 
 ps_err_t ps_pca_solver_parse(const char *s, ps_pca_solver_t *out) {
-  ps_err_t err = PS_OK;
-  PS_CHECK(s != NULL, PS_ERR_ARG, "--pca-solver needs a value: auto, lapack or scalapack");
-  if (!strcmp(s, "auto"))
-    *out = PS_PCA_AUTO;
-  else if (!strcmp(s, "lapack"))
-    *out = PS_PCA_LAPACK;
-  else if (!strcmp(s, "scalapack"))
-    *out = PS_PCA_SCALAPACK;
-  else
-    PS_CHECK(0, PS_ERR_ARG, "--pca-solver '%s' must be auto, lapack or scalapack", s);
-cleanup:
-  return err;
+  for (const ps_opt_choice_t *c = solver_choices; s && c->name; c++)
+    if (!strcmp(s, c->name)) {
+      *out = (ps_pca_solver_t)c->value;
+      return PS_OK;
+    }
+  return PS_ERR_ARG;
 }
 
 ps_err_t ps_pca_create(int64_t d, int64_t p, ps_pca_t **out) {
@@ -108,7 +149,8 @@ void ps_pca_destroy(ps_pca_t **pca) {
 }
 
 /* Not collective, same verdict on every rank (n, d and opts are global).
- * Sets *p to the number of components to fit. */
+ * The ranges come from ps_pca_options; what depends on the data is checked
+ * here. Sets *p to the number of components to fit. */
 static ps_err_t validate(int64_t n, int64_t d, const ps_pca_opts_t *o, int64_t *p) {
   ps_err_t err = PS_OK;
   int64_t mnd = n < d ? n : d;
@@ -120,27 +162,23 @@ static ps_err_t validate(int64_t n, int64_t d, const ps_pca_opts_t *o, int64_t *
            "PCA: %lld features is more than popseg can solve (at most %d: LAPACK's 32-bit "
            "workspace sizes, and the %lld x %lld covariance is held on every rank)",
            (long long)d, PS_PCA_MAX_FEATURES, (long long)d, (long long)d);
-  PS_CHECK(o->n_components >= 0, PS_ERR_ARG, "--pca-components %lld must be >= 1",
-           (long long)o->n_components);
-  PS_CHECK(o->n_components <= mnd, PS_ERR_ARG,
-           "--pca-components %lld is larger than min(rows, features) = min(%lld, %lld) = %lld",
-           (long long)o->n_components, (long long)n, (long long)d, (long long)mnd);
+  /* 0 means "not set" for n_components and keep: the table's range applies
+   * to the values a user can set. */
+  {
+    ps_pca_opts_t set = *o;
+    if (!set.n_components) set.n_components = 1;
+    if (!set.keep) set.keep = 1;
+    PS_TRY(ps_opt_validate(ps_pca_options, "pca", "PCA", &set));
+  }
+  PS_CHECK_OPT(o->n_components <= mnd, PS_ERR_ARG, "pca.n_components",
+               "PCA: n_components = %lld is more than min(rows, features) = min(%lld, %lld) = "
+               "%lld",
+               (long long)o->n_components, (long long)n, (long long)d, (long long)mnd);
   *p = o->n_components > 0 ? o->n_components : mnd;
-  PS_CHECK(o->keep >= 0, PS_ERR_ARG, "--pca-keep %lld must be >= 1", (long long)o->keep);
-  if (o->n_components > 0)
-    PS_CHECK(o->keep <= *p, PS_ERR_ARG, "--pca-keep %lld is larger than --pca-components %lld",
-             (long long)o->keep, (long long)*p);
-  PS_CHECK(o->keep <= *p, PS_ERR_ARG,
-           "--pca-keep %lld is larger than the %lld components there are: min(rows, features) "
-           "= min(%lld, %lld)",
-           (long long)o->keep, (long long)*p, (long long)n, (long long)d);
-  PS_CHECK(o->variance > 0.0 && o->variance <= 1.0, PS_ERR_ARG,
-           "--pca-variance %g must be in (0, 1]", o->variance);
-  PS_CHECK(o->solver == PS_PCA_AUTO || o->solver == PS_PCA_LAPACK || o->solver == PS_PCA_SCALAPACK,
-           PS_ERR_ARG, "unknown --pca-solver %d", (int)o->solver);
-  PS_CHECK(o->block_size >= 1, PS_ERR_ARG, "--pca-block-size %d must be >= 1", o->block_size);
-  PS_CHECK(o->auto_threshold >= 1, PS_ERR_ARG, "--pca-auto-threshold %lld must be >= 1",
-           (long long)o->auto_threshold);
+  PS_CHECK_OPT(o->keep <= *p, PS_ERR_ARG, "pca.keep",
+               "PCA: keep = %lld is more than the %lld components %s", (long long)o->keep,
+               (long long)*p,
+               o->n_components > 0 ? "fitted (n_components)" : "there are: min(rows, features)");
 cleanup:
   return err;
 }
@@ -263,15 +301,15 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
   for (int64_t q = 0; q < d * d && bad < 0; q++)
     if (!isfinite(cov[q])) bad = q / d;
   if (bad >= 0)
-    err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
-                   "PCA: the covariance of feature %lld of %lld is not finite (values too large "
-                   "for double sums); scale the data (--scale minmax)",
-                   (long long)bad + 1, (long long)d);
+    err = ps_error_opt(PS_ERR_NUMERIC, __FILE__, __LINE__, "scale.kind",
+                       "PCA: the covariance of feature %lld of %lld is not finite (values too "
+                       "large for double sums); scale the data (minmax)",
+                       (long long)bad + 1, (long long)d);
   else if (!isfinite(pca->total_variance))
-    err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
-                   "PCA: the total variance of the %lld features overflows a double; scale the "
-                   "data (--scale minmax or standard)",
-                   (long long)d);
+    err = ps_error_opt(PS_ERR_NUMERIC, __FILE__, __LINE__, "scale.kind",
+                       "PCA: the total variance of the %lld features overflows a double; scale "
+                       "the data (minmax or standard)",
+                       (long long)d);
   else if (!(pca->total_variance > 0.0))
     err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
                    "PCA: the %lld features have zero total variance (every feature is constant)",

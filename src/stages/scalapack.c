@@ -82,7 +82,8 @@ ps_err_t ps_scalapack_syevd(const double *a, int64_t d, int nb, MPI_Comm comm, d
         ps_error(PS_ERR_ARG, __FILE__, __LINE__,
                  "ScaLAPACK eigen-solve: matrix order %lld out of range [1, 46340]", (long long)d);
   else if (nb < 1)
-    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "--pca-block-size %d must be >= 1", nb);
+    err = ps_error_opt(PS_ERR_ARG, __FILE__, __LINE__, "pca.block_size",
+                       "ScaLAPACK eigen-solve: block size %d must be >= 1", nb);
   PS_AGREE(comm);
 
   n = (int)d;
@@ -204,10 +205,10 @@ ps_err_t ps_scalapack_syevd(const double *a, int64_t d, int nb, MPI_Comm comm, d
       if (r > res) res = r;
     }
     if (res > 1e-8 * scale + 1e-300)
-      err = ps_error(PS_ERR_LAPACK, __FILE__, __LINE__,
-                     "pdsyevd returned inaccurate eigenvectors (residual %.3g for eigenvalues up "
-                     "to %.3g) on a %dx%d grid with block size %d; try another --pca-block-size",
-                     res, scale, nprow, npcol, nb);
+      err = ps_error_opt(PS_ERR_LAPACK, __FILE__, __LINE__, "pca.block_size",
+                         "pdsyevd returned inaccurate eigenvectors (residual %.3g for eigenvalues "
+                         "up to %.3g) on a %dx%d grid with block size %d; try another block size",
+                         res, scale, nprow, npcol, nb);
   }
   PS_AGREE(comm);
 

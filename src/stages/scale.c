@@ -9,6 +9,7 @@
 #include "popseg/scale.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,31 +46,37 @@ void ps_scale_destroy(ps_scale_t **s) {
   *s = NULL;
 }
 
+static const ps_opt_choice_t kind_choices[] = {{"minmax", PS_SCALE_MINMAX},
+                                               {"standard", PS_SCALE_STANDARD},
+                                               {"none", PS_SCALE_NONE},
+                                               {NULL, 0}};
+
+const ps_opt_t ps_scale_options[] = {
+    {.flag = "--scale",
+     .field = "kind",
+     .kind = PS_OPT_CHOICE,
+     .offset = offsetof(ps_scale_opts_t, kind),
+     .def = "minmax",
+     .choices = kind_choices,
+     .help = "per feature: (x - min) / (max - min), (x - mean) / sd, or unscaled"},
+    {0}};
+
+void ps_scale_opts_default(ps_scale_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  ps_opt_defaults(ps_scale_options, o);
+}
+
 const char *ps_scale_kind_name(ps_scale_kind_t kind) {
-  switch (kind) {
-  case PS_SCALE_MINMAX:
-    return "minmax";
-  case PS_SCALE_STANDARD:
-    return "standard";
-  case PS_SCALE_NONE:
-    return "none";
-  }
-  return "unknown";
+  return ps_opt_choice_name(&ps_scale_options[0], (int)kind);
 }
 
 ps_err_t ps_scale_kind_parse(const char *s, ps_scale_kind_t *kind) {
-  ps_err_t err = PS_OK;
-  PS_CHECK(s != NULL, PS_ERR_ARG, "--scale needs a value: minmax, standard or none");
-  if (!strcmp(s, "minmax"))
-    *kind = PS_SCALE_MINMAX;
-  else if (!strcmp(s, "standard"))
-    *kind = PS_SCALE_STANDARD;
-  else if (!strcmp(s, "none"))
-    *kind = PS_SCALE_NONE;
-  else
-    PS_CHECK(0, PS_ERR_ARG, "--scale '%s' must be minmax, standard or none", s);
-cleanup:
-  return err;
+  for (const ps_opt_choice_t *c = kind_choices; s && c->name; c++)
+    if (!strcmp(s, c->name)) {
+      *kind = (ps_scale_kind_t)c->value;
+      return PS_OK;
+    }
+  return PS_ERR_ARG;
 }
 
 /* Local column minima and maxima; a rank without rows contributes +inf / -inf,
@@ -116,16 +123,17 @@ static ps_err_t check_range(ps_scale_kind_t kind, int64_t j, double mn, double m
                     label, mn, mx);
   if (kind != PS_SCALE_MINMAX &&
       (!isfinite((double)n * big) || !isfinite((double)n * range * range)))
-    return ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
-                    "%s: values from %.17g to %.17g over %lld rows overflow the sums of --scale "
-                    "%s and PCA; use --scale minmax or rescale this column",
-                    label, mn, mx, (long long)n, ps_scale_kind_name(kind));
+    return ps_error_opt(PS_ERR_NUMERIC, __FILE__, __LINE__, "scale.kind",
+                        "%s: values from %.17g to %.17g over %lld rows overflow the sums of "
+                        "scaling '%s' and PCA; use minmax scaling or rescale this column",
+                        label, mn, mx, (long long)n, ps_scale_kind_name(kind));
   return PS_OK;
 }
 
-ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, const char *names,
+ps_err_t ps_scale_fit(const ps_matrix_t *x, const ps_scale_opts_t *opts, const char *names,
                       size_t name_width, MPI_Comm comm, ps_scale_t **out) {
   ps_err_t err = PS_OK;
+  ps_scale_kind_t kind = opts->kind;
   ps_scale_t *s = NULL;
   double *buf = NULL; /* [2][d] scratch for the reductions */
   int64_t d = x->n_cols, n = x->n_global;
@@ -134,11 +142,9 @@ ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, const char *na
   /* n and d are global, so these checks give the same verdict on every rank;
    * the agreement below prints the message once. */
   if (n < 1)
-    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "--scale %s needs at least 1 row, got %lld",
-                   ps_scale_kind_name(kind), (long long)n);
-  else if (kind != PS_SCALE_MINMAX && kind != PS_SCALE_STANDARD && kind != PS_SCALE_NONE)
-    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "unknown --scale kind %d", (int)kind);
-  else
+    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "scaling needs at least 1 row, got %lld",
+                   (long long)n);
+  else if ((err = ps_opt_validate(ps_scale_options, "scale", "scaling", opts)) == PS_OK)
     err = ps_scale_create(kind, d, &s);
   if (err == PS_OK) {
     buf = malloc((size_t)(2 * d > 0 ? 2 * d : 1) * sizeof *buf);
@@ -162,10 +168,10 @@ ps_err_t ps_scale_fit(const ps_matrix_t *x, ps_scale_kind_t kind, const char *na
     for (int64_t j = 0; j < d; j++)
       total += (double)n * (buf[d + j] - buf[j]) * (buf[d + j] - buf[j]);
     if (!isfinite(total))
-      err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
-                     "--scale none: the %lld features' total variance over %lld rows overflows a "
-                     "double; use --scale minmax or standard",
-                     (long long)d, (long long)n);
+      err = ps_error_opt(PS_ERR_NUMERIC, __FILE__, __LINE__, "scale.kind",
+                         "scaling 'none': the %lld features' total variance over %lld rows "
+                         "overflows a double; use minmax or standard scaling",
+                         (long long)d, (long long)n);
   }
   PS_AGREE(comm); /* prints the message once; the verdict is the same everywhere */
   if (kind == PS_SCALE_NONE) goto done;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "popseg/cli.h"
 #include "popseg/csv.h"
 #include "popseg/segments.h"
 #include "popseg/sha256.h"
@@ -104,6 +105,13 @@ static char *read_all(const char *path, size_t *n) {
 }
 
 /* Write text to a temporary CSV and import it. */
+/* Copy a NULL-terminated list of OLD=NEW specs into the options. */
+static void set_renames(ps_import_opts_t *o, const char *const *list) {
+  int n = 0;
+  for (; list && list[n] && n < PS_MAX_RENAMES; n++) o->rename[n] = list[n];
+  o->rename[n] = NULL;
+}
+
 static ps_err_t import_str(const char *text, const ps_import_opts_t *o, ps_table_t **t) {
   char path[600];
   snprintf(path, sizeof path, "%s/in.csv", g_tmp);
@@ -444,10 +452,10 @@ static void test_import(void) {
   ps_table_destroy(&t);
   o.missing = PS_MISSING_ERROR;
   e = import_str(miss, &o, &t);
-  T_CHECK(
-      e == PS_ERR_FORMAT && t == NULL &&
-          msg_has("in.csv:3:", "column 3 ('x')", "missing value", "--missing=error", (char *)NULL),
-      "import: --missing=error names line and column");
+  T_CHECK(e == PS_ERR_FORMAT && t == NULL &&
+              msg_has("in.csv:3:", "column 3 ('x')", "missing value (missing = error)",
+                      "(--missing)", (char *)NULL),
+          "import: --missing=error names line and column");
   o.missing = PS_MISSING_DROP;
   e = import_str("id,x\n1,\n2,NA\n", &o, &t);
   T_CHECK(e == PS_ERR_FORMAT && t == NULL && msg_has("every one of the 2 rows", (char *)NULL),
@@ -464,13 +472,13 @@ static void test_import(void) {
 
   /* Renames. */
   const char *ren1[] = {"CountyId=CensusId", "VotingAgeCitizen=Citizen", NULL};
-  o.rename = ren1;
+  set_renames(&o, ren1);
   e = import_str("CountyId,State,VotingAgeCitizen,x\n1,A,10,1\n2,B,20,2\n", &o, &t);
   T_CHECK(e == PS_OK && t->ids[1] == 2 && fname_is(t, 0, "Citizen") && fname_is(t, 1, "x"),
           "import: --rename maps the 2017 names");
   ps_table_destroy(&t);
   const char *ren2[] = {"a=b", "b=a", NULL};
-  o.rename = ren2;
+  set_renames(&o, ren2);
   o.label_columns = "a";
   e = import_str("id,a,b\n1,2,x\n", &o, &t);
   T_CHECK(e == PS_OK && !strcmp(ps_table_name(t, 0), "x") && fname_is(t, 0, "b"),
@@ -478,21 +486,21 @@ static void test_import(void) {
   ps_table_destroy(&t);
   o.label_columns = NULL;
   const char *ren3[] = {"zz=y", NULL};
-  o.rename = ren3;
+  set_renames(&o, ren3);
   e = import_str("id,x\n1,2\n", &o, &t);
   T_CHECK(e == PS_ERR_ARG && msg_has("--rename", "'zz'", (char *)NULL),
           "import: --rename of an unknown column");
   const char *ren4[] = {"x", NULL};
-  o.rename = ren4;
+  set_renames(&o, ren4);
   e = import_str("id,x\n1,2\n", &o, &t);
   T_CHECK(e == PS_ERR_ARG && msg_has("--rename", "OLD=NEW", (char *)NULL),
           "import: --rename without '='");
   const char *ren5[] = {"x=id", NULL};
-  o.rename = ren5;
+  set_renames(&o, ren5);
   e = import_str("id,x\n1,2\n", &o, &t);
   T_CHECK(e == PS_ERR_ARG && msg_has("--rename", "'id'", (char *)NULL),
           "import: --rename making a duplicate name");
-  o.rename = NULL;
+  set_renames(&o, NULL);
 
   ps_error_clear();
   e = ps_csv_import("/nonexistent/x.csv", &o, &t);
@@ -559,7 +567,7 @@ static void test_census(void) {
   ps_table_t *t15 = NULL;
   ps_csv_import(path, &o, &t15);
   const char *ren[] = {"CountyId=CensusId", "VotingAgeCitizen=Citizen", NULL};
-  o.rename = ren;
+  set_renames(&o, ren);
   snprintf(path, sizeof path, "%s/data/acs2017_county_data.csv", g_src);
   ps_error_clear();
   e = ps_csv_import(path, &o, &t);
@@ -780,7 +788,7 @@ static int run_segments(int argc, char **argv) {
   ps_err_t err = PS_OK;
   memset(&o, 0, sizeof o);
   int64_t k = atoll(argv[4]);
-  o.rename = argc > 5 ? (const char *const *)(argv + 5) : NULL;
+  set_renames(&o, argc > 5 ? (const char *const *)(argv + 5) : NULL);
   if (g_rank == 0) err = ps_csv_import(argv[2], &o, &whole);
   err = ps_err_agree(MPI_COMM_WORLD, err);
   if (err != PS_OK) return 1;
@@ -808,6 +816,7 @@ static int run_segments(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
+  ps_error_set_namer(ps_cli_flag_of); /* messages name the flags, as in popseg */
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
   T_INIT();

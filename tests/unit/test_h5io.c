@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "popseg/cli.h"
 #include "popseg/error.h"
 #include "popseg/h5io.h"
 #include "popseg/matrix.h"
@@ -706,6 +707,7 @@ static int run_mode(int argc, char **argv) {
 int main(int argc, char **argv) {
   int rc;
   MPI_Init(&argc, &argv);
+  ps_error_set_namer(ps_cli_flag_of); /* messages name the flags, as in popseg */
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
   T_INIT();

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "popseg/cli.h"
 #include "kmeans_io.h"
 #include "popseg/error.h"
 #include "popseg/kmeans.h"
@@ -640,6 +641,7 @@ static void parallel_vs_pp(const char *dir, int64_t k, int n_init, uint64_t seed
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
+  ps_error_set_namer(ps_cli_flag_of); /* messages name the flags, as in popseg */
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
   T_INIT();
