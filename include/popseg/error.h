@@ -118,6 +118,16 @@ int ps_err_exit_status(ps_err_t err);
              ps_info_ < 0 ? "bad argument" : "did not converge");                                  \
   } while (0)
 
+/* A local check followed by the agreement on it: when cond fails on any rank
+ * (or an error is already pending on one), every rank jumps to cleanup with
+ * the same code. For a local step (an allocation, a set-up) that must not
+ * leave the other ranks alone in the next collective. */
+#define PS_CHECK_ALL(comm, cond, code, ...)                                                        \
+  do {                                                                                             \
+    if (err == PS_OK && !(cond)) err = ps_error((code), __FILE__, __LINE__, __VA_ARGS__);          \
+    if ((err = ps_err_agree((comm), err)) != PS_OK) goto cleanup;                                  \
+  } while (0)
+
 /* Agree across comm at the end of a stage; jump to cleanup on any failure. */
 #define PS_AGREE(comm)                                                                             \
   do {                                                                                             \

@@ -1,98 +1,147 @@
-/* h5io.h - all HDF5 input and output (the only module that includes hdf5.h).
+/* h5io.h - parallel HDF5 for the stages: small collective helpers to describe
+ * and write a file, and to read datasets and attributes back. The only module
+ * that includes hdf5.h.
  *
- * Files are opened with the MPI-IO driver; every rank reads and writes its
- * own contiguous row block with collective hyperslab transfers. HDF5's own
- * error stack printing is off (unless debug); failures become one line naming
- * the file and dataset ("model.h5: /pca/components: expected [p][34], found
- * [5][33]"). Every function returns the same (agreed) code on all ranks.
+ * Writing: a file is first described (dimensions, datasets, attributes; local
+ * and cheap, the same on every rank), then ps_h5w_write creates and fills it
+ * in one collective pass: temporary name, groups, dimension scales, datasets,
+ * "description" attributes, attributes, collective hyperslab writes, rename.
+ * Each stage adds its own group to the description (ps_scale_write,
+ * ps_pca_write, ps_kmeans_write, ps_profile_write, the table's rows).
+ *
+ * Dimensions are HDF5 dimension scales (netCDF-4 style), so that h5netcdf and
+ * xarray name every axis: a dimension declared as "row" is the dataset /row,
+ * one declared as "pca/component" is /pca/component and shadows a root
+ * "component" inside /pca. A dataset's dimension names are looked up in its
+ * own group first, then at the root; every group gets a hard link to each
+ * root dimension it uses, so a group opened alone still has its coordinates.
+ *
+ * A dataset whose first dimension is the distributed one (ps_h5w_rows) takes
+ * this rank's rows [off, off + n_local); any other is replicated: identical on
+ * every rank, and rank 0's copy is written. Attribute values are taken from
+ * rank 0 as well (they are broadcast before the write).
  *
  * Each rank's transfer is split into collective calls of at most
  * POPSEG_IO_CHUNK_BYTES bytes (environment; default and maximum 1 GiB), so
  * MPI-IO byte counts stay below INT_MAX; all ranks make the same number of
  * calls (ranks with fewer or no rows select nothing in the surplus ones).
  *
+ * Reading: ps_h5r_* open a file with the MPI-IO driver and read a dataset's
+ * shape, rows or all of it, and attributes. Every function is collective and
+ * returns the same (agreed) code on all ranks; messages name the file and
+ * dataset ("model.h5: /pca/components: expected [p][34], found [5][33]").
+ * HDF5's own error printing is off unless debug.
+ *
  * Strings are fixed-length, NUL-padded, UTF-8 (h5py reads them as bytes).
  * Integers are little-endian, floats IEEE float64 little-endian.
- *
- * Table layout (import output, run input):
- *   /features        float64 [n][d], chunked (about 1 MiB of whole rows)
- *   /feature_names   string [d]
- *   /rows/id         int64 [n]
- *   /rows/name       string [n]
- *   root attributes  source, source_sha256, popseg_version, dropped_examples
- *                    (strings), n_read, n_dropped (int64)
- * The reader also accepts other writers' tables: any float type for
- * /features, any integer type for /rows/id, fixed-length strings of any
- * width (a string filling its width comes back one byte wider, NUL-terminated),
- * string attributes of fixed or variable length; all attributes optional.
- * Variable-length string datasets are refused.
- *
- * Results layout (fit; n rows, d features, p components, K kept, k clusters):
- *   /rows/id int64 [n], /rows/name string [n], /feature_names string [d]
- *   /projection float64 [n][K]
- *   /scale      offset, factor float64 [d]; attr kind ("minmax" | "standard" | "none")
- *   /pca        mean [d], components [p][d], explained_variance,
- *               explained_variance_ratio, singular_values [p] (float64);
- *               attrs n_kept, n_samples (int64), solver (string), total_variance
- *   /kmeans     centroids [k][K], centroids_features [k][d], distance [n],
- *               run_inertia [n_runs] (float64), labels int32 [n], sizes int64 [k],
- *               run_iterations int32 [n_runs]; attrs inertia (float64),
- *               iterations, converged, n_init, best_run (int64), seed (uint64),
- *               init (string)
- *   root attrs  popseg_version, command_line, source, source_sha256 (strings),
- *               n_ranks, n_rows, n_read, n_dropped (int64), time_read_s,
- *               time_scale_s, time_pca_s, time_kmeans_s, time_write_s (float64)
- * Predictions layout (scale == NULL): /rows/id, /rows/name, /projection,
- * /kmeans/labels, /kmeans/distance; root attrs as above without n_read and
- * n_dropped, plus model (string: the model file used).
- * Attribute values and replicated datasets are taken from rank 0.
  */
 #ifndef POPSEG_H5IO_H
 #define POPSEG_H5IO_H
 
 #include <mpi.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "popseg/error.h"
-#include "popseg/model.h"
-#include "popseg/table.h"
+
+typedef enum {
+  PS_H5_F64, /* double; on read: any floating-point dataset, converted */
+  PS_H5_I64, /* int64_t; on read: any integer dataset */
+  PS_H5_I32, /* int32_t; on read: any integer dataset */
+  PS_H5_U64, /* uint64_t */
+  PS_H5_STR, /* fixed-length strings of a given width (bytes, NUL-padded) */
+  PS_H5_NUM  /* read only: any integer or floating-point dataset, as double */
+} ps_h5type_t;
 
 /* Turn HDF5 error printing on (debug) or off (default). Not collective. */
 void ps_h5_set_debug(int debug);
-
 /* Non-zero if the file starts with the HDF5 signature. Not collective. */
 int ps_h5_is_hdf5(const char *path);
 
-/* Collective. Shape of /features without reading it (for the memory check). */
-ps_err_t ps_h5_probe(const char *path, MPI_Comm comm, int64_t *n, int64_t *d);
+/* ------------------------------------------------------------ writing */
 
-/* Collective. Read the table, each rank its balanced row block (ps_block_range).
- * Errors: PS_ERR_IO (missing/unreadable file), PS_ERR_FORMAT (not HDF5, a
- * dataset missing or of the wrong rank, type or length). *out: free with
- * ps_table_destroy. */
-ps_err_t ps_h5_read_table(const char *path, MPI_Comm comm, ps_table_t **out);
+typedef struct ps_h5w ps_h5w_t;
 
-/* Collective. Write a distributed table (import output). Temporary name + rename;
- * refuses to overwrite unless force. Row blocks must tile [0, n) in rank order
- * (any sizes, zero allowed); widths and d must agree across ranks. */
-ps_err_t ps_h5_write_table(const char *path, int force, const ps_table_t *t, MPI_Comm comm);
+/* Not collective. An empty description; *out freed with ps_h5w_destroy. */
+ps_err_t ps_h5w_create(ps_h5w_t **out);
+void ps_h5w_destroy(ps_h5w_t **w);
 
-/* Collective. Write a results file (fit) or predictions file (scale == NULL).
- * r->table, r->projection and r->km->labels/distance hold the same row block;
- * a predictions km needs only labels and distance. Same force/temporary rules
- * as ps_h5_write_table. */
-ps_err_t ps_h5_write_results(const char *path, int force, const ps_results_t *r, MPI_Comm comm);
+/* A dimension of len entries whose coordinates are coord ([len] of type, or
+ * this rank's [n_local] rows for the distributed dimension). A description
+ * error (too many entries, an unknown dimension) is kept and reported by
+ * ps_h5w_write, so these calls return nothing. */
+void ps_h5w_dim(ps_h5w_t *w, const char *name, int64_t len, ps_h5type_t type, size_t width,
+                const void *coord, const char *description);
+/* A dimension whose coordinates are the integers first, first + 1, ... (int32). */
+void ps_h5w_dim_index(ps_h5w_t *w, const char *name, int64_t len, int first,
+                      const char *description);
+/* The distributed dimension (declared with ps_h5w_dim): this rank holds its
+ * entries [off, off + n_local). Ranks must hold consecutive blocks in rank order. */
+void ps_h5w_rows(ps_h5w_t *w, const char *dim, int64_t off, int64_t n_local);
+/* A dataset at path ("kmeans/labels") over dims ("row", "segment,feature").
+ * width: string width in bytes (PS_H5_STR), else ignored. */
+void ps_h5w_data(ps_h5w_t *w, const char *path, ps_h5type_t type, size_t width, const char *dims,
+                 const void *buf, const char *description);
+/* Store the dataset added last in chunks of about 1 MiB of whole rows. */
+void ps_h5w_chunked(ps_h5w_t *w);
+/* Attributes of a group ("kmeans") or of the root (""); rank 0's values are written. */
+void ps_h5w_attr_i64(ps_h5w_t *w, const char *obj, const char *name, int64_t v);
+void ps_h5w_attr_u64(ps_h5w_t *w, const char *obj, const char *name, uint64_t v);
+void ps_h5w_attr_f64(ps_h5w_t *w, const char *obj, const char *name, double v);
+void ps_h5w_attr_str(ps_h5w_t *w, const char *obj, const char *name, const char *v);
 
-/* Collective. Read the model stored in a results file (every rank gets all of it:
- * scale, pca with mean/components/variances and n_kept = K, centroids [k][K],
- * feature names). *out: free with ps_model_destroy. */
-ps_err_t ps_h5_read_model(const char *path, MPI_Comm comm, ps_model_t **out);
+/* Collective. Write the described file to path through a temporary name
+ * (outfile.h: renamed when every rank succeeded; refuses an existing file
+ * unless force). Returns the same code on every rank. */
+ps_err_t ps_h5w_write(ps_h5w_t *w, const char *path, int force, MPI_Comm comm);
 
-/* Collective. Read labels [n_local] for this rank's block from a results file, with
- * the row ids, to compare a prediction against the fit (report of predict). Reads
- * /rows/id and /kmeans/labels whole on every rank: ids [n], labels [n], both
- * malloc'ed; the caller frees them with free(). */
-ps_err_t ps_h5_read_fit_labels(const char *path, MPI_Comm comm, int64_t *n, int64_t **ids,
-                               int32_t **labels);
+/* ------------------------------------------------------------ reading */
+
+typedef struct ps_h5r ps_h5r_t;
+
+/* Collective. Open path read-only with the MPI-IO driver after checking that
+ * it exists, is HDF5 and every rank can read it. *out: ps_h5r_close. */
+ps_err_t ps_h5r_open(const char *path, MPI_Comm comm, ps_h5r_t **out);
+/* Collective. Close; returns err, or the close's failure when err is PS_OK. */
+ps_err_t ps_h5r_close(ps_h5r_t **r, ps_err_t err);
+const char *ps_h5r_path(const ps_h5r_t *r);
+MPI_Comm ps_h5r_comm(const ps_h5r_t *r);
+
+/* Collective (the same answer everywhere). Whether a dataset or group at path exists. */
+int ps_h5r_has(ps_h5r_t *r, const char *path);
+/* Collective. Whether obj ("" for the root) has attribute name. */
+int ps_h5r_has_attr(ps_h5r_t *r, const char *obj, const char *name);
+
+/* Collective. Check dataset path: nd dimensions, element class of type, and
+ * extents want[i] where want[i] >= 0 (sym[i], may be NULL, names a free
+ * extent in messages: "[p][34]"). dims[nd] receives the extents; width (may
+ * be NULL) the string width for PS_H5_STR. PS_ERR_FORMAT naming the file and
+ * dataset otherwise. */
+ps_err_t ps_h5r_shape(ps_h5r_t *r, const char *path, ps_h5type_t type, int nd, const int64_t *want,
+                      const char *const *sym, int64_t *dims, size_t *width);
+/* Collective. Read rows [off, off + n) of path into buf (n rows of the
+ * dataset's row size, as type; width for strings). Ranks may read
+ * overlapping rows (a replicated read: off 0, n = all on every rank). */
+ps_err_t ps_h5r_read(ps_h5r_t *r, const char *path, ps_h5type_t type, size_t width, int64_t off,
+                     int64_t n, void *buf);
+/* Collective. Read rows [off, off + n) of a string dataset into a new buffer
+ * *buf [n][*width] whose strings are all NUL-terminated: a file string that
+ * fills its width makes *width one larger (agreed across ranks when
+ * distributed, so every rank ends with the same width). free() *buf. */
+ps_err_t ps_h5r_read_strings(ps_h5r_t *r, const char *path, int64_t off, int64_t n, int distributed,
+                             char **buf, size_t *width);
+
+/* Collective. Attributes of obj ("" for the root). A missing attribute is
+ * PS_ERR_FORMAT when required, else *found = 0 (found may be NULL) and the
+ * output is left as it was. Numbers may be stored as any integer or float. */
+ps_err_t ps_h5r_attr_i64(ps_h5r_t *r, const char *obj, const char *name, int required, int64_t *v,
+                         int *found);
+ps_err_t ps_h5r_attr_f64(ps_h5r_t *r, const char *obj, const char *name, int required, double *v,
+                         int *found);
+ps_err_t ps_h5r_attr_u64(ps_h5r_t *r, const char *obj, const char *name, int required, uint64_t *v,
+                         int *found);
+/* A string attribute (fixed or variable length) into out[cap]. */
+ps_err_t ps_h5r_attr_str(ps_h5r_t *r, const char *obj, const char *name, int required, char *out,
+                         size_t cap, int *found);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "popseg/error.h"
+#include "popseg/h5io.h"
 #include "popseg/matrix.h"
 #include "popseg/opt.h"
 
@@ -65,6 +66,8 @@ typedef struct {
                         change, or centre shift <= tol), even at max_iter */
   int best_run;      /* 0-based index of the kept run */
   int n_runs;
+  uint64_t seed; /* the options' seed and seeding, for the record */
+  ps_kmeans_init_t init;
   double *run_inertia;         /* [n_runs] */
   int *run_iterations;         /* [n_runs] */
   int64_t n_empty_relocations; /* empty clusters re-seeded, all runs */
@@ -87,5 +90,25 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
  * distance [n_local] (Euclidean; may be NULL). Ties go to the lowest index. */
 void ps_kmeans_assign(const double *centroids, int64_t k, const ps_matrix_t *x, int32_t *labels,
                       double *distance);
+
+/* Collective. Rows per segment over all ranks: sizes [k] from labels [n_local]. */
+ps_err_t ps_kmeans_sizes(const int32_t *labels, int64_t n_local, int64_t k, MPI_Comm comm,
+                         int64_t *sizes);
+
+/* The /kmeans group of a results file (k segments over K components):
+ *   /kmeans/labels int32 [row], /kmeans/distance [row], /kmeans/centroids
+ *   [segment][component], /kmeans/sizes int64 [segment], /kmeans/run_inertia,
+ *   /kmeans/run_iterations [kmeans/run]; attributes inertia, iterations,
+ *   converged, seed, init, n_init, best_run. The root dimension segment
+ *   (0..k-1) is declared here. reconstructed [k][d] (may be NULL) is written
+ *   as /kmeans/centroids_reconstructed [segment][feature].
+ * Not collective: add it to a file description. */
+void ps_kmeans_describe(ps_h5w_t *w, const ps_kmeans_t *km, const double *reconstructed);
+/* Only the labels and distances of rows (a predictions file). */
+void ps_kmeans_describe_assignment(ps_h5w_t *w, const int32_t *labels, const double *distance);
+/* Collective. The centroids [k][K] of an open results file (malloc'ed). */
+ps_err_t ps_kmeans_read_centroids(ps_h5r_t *r, int64_t dim, int64_t *k, double **centroids);
+/* Collective. All n labels of an open results file into labels [n]. */
+ps_err_t ps_kmeans_read_labels(ps_h5r_t *r, int64_t n, int32_t *labels);
 
 #endif

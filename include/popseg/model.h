@@ -1,46 +1,38 @@
-/* model.h - what a fit produces and what predict needs.
- *
- * ps_results_t gathers the pieces written to the results file; the model
- * (scaling + PCA + centroids) inside it is self-contained, and
- * ps_model_t is what ps_h5_read_model returns for predict.
- */
+/* model.h - the fitted model as predict needs it, read from a results file by
+ * the stages' own readers (ps_scale_read, ps_pca_read, ps_kmeans_read_*). */
 #ifndef POPSEG_MODEL_H
 #define POPSEG_MODEL_H
 
+#include <mpi.h>
 #include <stdint.h>
 
-#include "popseg/kmeans.h"
+#include "popseg/error.h"
 #include "popseg/pca.h"
 #include "popseg/scale.h"
 #include "popseg/table.h"
 
-enum { PS_T_READ = 0, PS_T_SCALE, PS_T_PCA, PS_T_KMEANS, PS_T_WRITE, PS_T_COUNT };
-
-typedef struct {
-  const ps_table_t *table;          /* rows clustered (ids, names) + feature names */
-  const ps_scale_t *scale;          /* NULL in a predictions file */
-  const ps_pca_t *pca;              /* NULL in a predictions file */
-  const ps_matrix_t *projection;    /* [n_local][K] */
-  const ps_kmeans_t *km;            /* fit: everything; predict: labels/distance only */
-  const double *centroids_features; /* [k][d] original units; NULL in predictions */
-  const char *command_line;
-  const char *model_path; /* predictions: the model file used; else NULL */
-  int n_ranks;
-  double times[PS_T_COUNT]; /* wall seconds per stage */
-  const char *init_name;
-  int n_init;
-  uint64_t seed;
-} ps_results_t;
-
 typedef struct {
   ps_scale_t *scale;
-  ps_pca_t *pca; /* components [p][d]; n_kept = K */
-  int64_t k;
+  ps_pca_t *pca;       /* components [p][d]; n_kept = K */
+  int64_t k;           /* segments */
   double *centroids;   /* [k][K] */
-  char *feature_names; /* [d][fname_width] */
+  char *feature_names; /* [d][fname_width], NUL-terminated */
   size_t fname_width;
 } ps_model_t;
 
+/* Collective. Read the model of a results file (every rank gets all of it).
+ * A predictions file or a table is named as such. *out: ps_model_destroy. */
+ps_err_t ps_model_read(const char *path, MPI_Comm comm, ps_model_t **out);
+/* Collective. The fit's row ids and labels, all n of them on every rank
+ * (malloc'ed; the caller frees both). */
+ps_err_t ps_model_read_fit_labels(const char *path, MPI_Comm comm, int64_t *n, int64_t **ids,
+                                  int32_t **labels);
 void ps_model_destroy(ps_model_t **m);
+
+/* Collective. Of the new rows of t (labelled labels [n_local]), how many have
+ * an id that is in the fit stored in model_path, and how many of those
+ * changed segment. */
+ps_err_t ps_model_compare(const char *model_path, const ps_table_t *t, const int32_t *labels,
+                          MPI_Comm comm, int64_t *matched, int64_t *changed);
 
 #endif

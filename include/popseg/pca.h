@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "popseg/error.h"
+#include "popseg/h5io.h"
 #include "popseg/matrix.h"
 #include "popseg/opt.h"
 
@@ -80,5 +81,19 @@ int64_t ps_pca_sign_pivot(const double *v, int64_t d);
 ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_matrix_t *x, int64_t k, ps_matrix_t **out);
 /* Not collective. Back to (scaled) feature space: rows[n][d] = scores[n][k] * C[0:k] + mean. */
 void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k, double *rows);
+
+/* The /pca group of a results file (p components fitted, K kept):
+ *   /pca/mean [feature], /pca/components [pca/component][feature],
+ *   /pca/explained_variance, _ratio, /pca/singular_values [pca/component];
+ *   attributes n_kept, n_samples, solver, total_variance. /pca/component is
+ *   the group's own dimension (1..p); the root dimension component is 1..K.
+ * Not collective: add it to a file description. */
+void ps_pca_describe(ps_h5w_t *w, const ps_pca_t *pca);
+/* The kept components as the root dimension component (1..K) and the
+ * projection /projection [row][component] (this rank's rows of proj). */
+void ps_pca_describe_projection(ps_h5w_t *w, int64_t k, const ps_matrix_t *proj);
+/* Collective. Read /pca of an open results file for d features (n_kept = K
+ * from the attribute). *out: ps_pca_destroy. */
+ps_err_t ps_pca_read(ps_h5r_t *r, int64_t d, ps_pca_t **out);
 
 #endif

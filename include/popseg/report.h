@@ -1,61 +1,57 @@
-/* report.h - everything a person reads: progress lines, the stdout summary,
- * the Markdown report of a fit or a prediction, and `popseg info`.
+/* report.h - what a person reads, formatted from what the stages computed:
+ * the Markdown report and the stdout summary of a fit and of a prediction,
+ * and the text of `popseg info`.
  *
- * Only this module (and the usage text) writes to stdout, and only rank 0
- * does, except --verbose per-rank lines.
+ * Nothing here communicates or computes a statistic: every number comes in
+ * a result struct (scaling, PCA, k-means, profile, table summary) that the
+ * stages computed collectively and stored. The caller (rank 0) prints the
+ * summary and writes the report.
  */
 #ifndef POPSEG_REPORT_H
 #define POPSEG_REPORT_H
 
-#include <mpi.h>
 #include <stdint.h>
 
-#include "popseg/error.h"
 #include "popseg/kmeans.h"
-#include "popseg/model.h"
 #include "popseg/pca.h"
+#include "popseg/profile.h"
 #include "popseg/scale.h"
+#include "popseg/strbuf.h"
 #include "popseg/table.h"
 
-/* Verbosity: -1 quiet, 0 normal, 1 verbose. */
-void ps_report_set_verbosity(int v);
-/* Not collective. Rank 0 prints one progress line (unless quiet). */
-void ps_report_progress(MPI_Comm comm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Not collective. Every rank prints, with its rank, only when verbose. */
-void ps_report_verbose(MPI_Comm comm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Wall seconds per stage, as recorded in the results file. */
+enum { PS_T_READ = 0, PS_T_SCALE, PS_T_PCA, PS_T_KMEANS, PS_T_WRITE, PS_T_COUNT };
 
 typedef struct {
-  const ps_table_t *table; /* rows, names, feature names, dropped counts */
-  const ps_matrix_t *xs;   /* [n_local][d] scaled features (for segment profiles) */
+  const ps_table_t *table; /* where the rows came from, counts, feature names */
   const ps_scale_t *scale;
   const ps_pca_t *pca;
-  const ps_matrix_t *projection; /* [n_local][K] */
-  const ps_kmeans_t *km;
-  const double *times; /* [PS_T_COUNT] */
+  const ps_kmeans_t *km;       /* centroids, sizes, inertia, runs (replicated parts) */
+  const ps_profile_t *profile; /* segment means, spread, examples */
+  const double *times;         /* [PS_T_COUNT] */
   int n_ranks;
   const char *pca_keep_reason; /* why K components were kept */
 } ps_report_fit_t;
 
-/* Collective. Summary on stdout (rank 0, unless quiet) and, if path, the
- * Markdown report written through a temporary file. */
-ps_err_t ps_report_fit(const ps_report_fit_t *r, const char *path, int force, MPI_Comm comm);
+/* Not collective. The Markdown report into md and the stdout summary into
+ * summary (either may be NULL). */
+void ps_report_fit(const ps_report_fit_t *r, ps_sb_t *md, ps_sb_t *summary);
 
 typedef struct {
-  const ps_table_t *table; /* new rows (features in model order) */
-  const ps_model_t *model;
+  const ps_table_t *table; /* the new rows (features in the model's order) */
   const char *model_path;
-  const int32_t *labels;    /* [n_local] */
-  const double *distance;   /* [n_local] */
+  int64_t k, n_kept;
+  ps_scale_kind_t scale_kind;
+  const int64_t *sizes;     /* [k] new rows per segment */
   int have_fit;             /* the model file had fit labels to compare with */
   int64_t matched, changed; /* rows whose id is in the fit; of those, segment changed */
   const double *times;
   int n_ranks;
 } ps_report_predict_t;
 
-ps_err_t ps_report_predict(const ps_report_predict_t *r, const char *path, int force,
-                           MPI_Comm comm);
+void ps_report_predict(const ps_report_predict_t *r, ps_sb_t *md, ps_sb_t *summary);
 
-/* Collective. `popseg info`: shape, feature names, first rows, per-column min/mean/max. */
-ps_err_t ps_report_info(const ps_table_t *t, MPI_Comm comm);
+/* `popseg info`: shape, sources, the first rows and per-column statistics. */
+void ps_report_info(const ps_table_t *t, const ps_table_summary_t *s, ps_sb_t *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "popseg/error.h"
+#include "popseg/h5io.h"
 #include "popseg/matrix.h"
 #include "popseg/opt.h"
 
@@ -59,5 +60,14 @@ void ps_scale_apply(const ps_scale_t *s, ps_matrix_t *x);
 /* Not collective. Undo the scaling of rows [n][d] in place (constant columns
  * come back as offset). */
 void ps_scale_inverse(const ps_scale_t *s, double *rows, int64_t n);
+
+/* The /scale group of a results file (the model's first step):
+ *   /scale/offset, /scale/factor  float64 [feature]; attribute kind.
+ * Not collective: add it to a file description. */
+void ps_scale_describe(ps_h5w_t *w, const ps_scale_t *s);
+/* Collective. Read /scale of an open results file for d features (a wrong
+ * shape or an unknown kind is PS_ERR_FORMAT naming the file and dataset).
+ * *out: ps_scale_destroy. */
+ps_err_t ps_scale_read(ps_h5r_t *r, int64_t d, ps_scale_t **out);
 
 #endif

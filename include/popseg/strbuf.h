@@ -25,4 +25,7 @@ const char *ps_sb_str(const ps_sb_t *b);
 /* Free the buffer and reset *b to empty. */
 void ps_sb_free(ps_sb_t *b);
 
+/* "1 rank", "4 ranks": n and the noun, plural right; buf holds at least 48 bytes. */
+const char *ps_plural_s(char *buf, long long n, const char *one, const char *many);
+
 #endif

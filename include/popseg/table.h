@@ -21,8 +21,10 @@ typedef struct {
   size_t name_width;          /* bytes per name, >= 1 (same on all ranks) */
   char *feature_names;        /* [d][fname_width] UTF-8, NUL-padded (all ranks) */
   size_t fname_width;         /* bytes per feature name, >= 1 */
-  char source[4096];          /* file the data came from */
-  char source_sha256[65];     /* hex sha256 of that file ("" if unknown) */
+  char input[4096];           /* the file actually read (a CSV, or an HDF5 table) */
+  char input_sha256[65];      /* hex sha256 of that file ("" if not computed) */
+  char source[4096];          /* the original source: the CSV an HDF5 table was imported from */
+  char source_sha256[65];     /* hex sha256 of the source ("" if unknown) */
   int64_t n_read;             /* data rows in the source before dropping */
   int64_t n_dropped;          /* rows dropped for missing values */
   char dropped_examples[512]; /* first few dropped row names, comma separated */
@@ -49,5 +51,60 @@ ps_err_t ps_table_scatter(const ps_table_t *whole, int root, MPI_Comm comm, ps_t
 /* Collective. Fail with a message naming the feature and row if any value is
  * NaN or Inf. */
 ps_err_t ps_table_check_finite(const ps_table_t *t, MPI_Comm comm);
+
+/* What `popseg info` shows of a table: per-feature statistics and the first
+ * rows (in global order). */
+#define PS_SUMMARY_ROWS 5
+#define PS_SUMMARY_COLS 6
+typedef struct {
+  int64_t n, d;
+  double *min, *mean, *max;     /* [d] */
+  int n_rows, n_cols;           /* rows and leading columns shown */
+  int64_t ids[PS_SUMMARY_ROWS]; /* the first rows: ids, names, leading values */
+  char *names;                  /* [PS_SUMMARY_ROWS][name_width] */
+  size_t name_width;
+  double values[PS_SUMMARY_ROWS][PS_SUMMARY_COLS];
+} ps_table_summary_t;
+
+/* Collective. Summarise t (every rank gets all of it). Free with
+ * ps_table_summary_free. */
+ps_err_t ps_table_summarize(const ps_table_t *t, MPI_Comm comm, ps_table_summary_t *s);
+void ps_table_summary_free(ps_table_summary_t *s);
+
+/* ----------------------------------------------------------- HDF5 layout
+ * A table file (popseg import; the input of run and predict):
+ *   /features       float64 [row][feature], chunked (about 1 MiB of whole rows)
+ *   /feature_names  string [feature]
+ *   /rows/id        int64 [row]
+ *   /rows/name      string [row]
+ *   /row, /feature  the dimension scales (coordinates: ids, feature names)
+ *   root attributes popseg_file = "table", popseg_version, source,
+ *                   source_sha256, dropped_examples (strings), n_read, n_dropped
+ * The reader also takes other writers' tables: any numeric type for
+ * /features, any integer type for /rows/id, fixed-length strings of any width
+ * (a string filling its width comes back one byte wider); attributes and the
+ * dimension scales are optional. Variable-length strings are refused.
+ */
+struct ps_h5w;
+struct ps_h5r;
+
+/* Not collective. Add the rows of t to a file description: the dimension
+ * row (distributed: this rank's block; coordinates the ids), /rows/id and
+ * /rows/name; with_features also the dimension feature (coordinates the
+ * names) and /feature_names. */
+void ps_table_describe_rows(struct ps_h5w *w, const ps_table_t *t, int with_features);
+/* Collective. Write t as a table file (import). Temporary name + rename;
+ * refuses to overwrite unless force. Row blocks must tile [0, n) in rank
+ * order (any sizes, zero allowed). */
+ps_err_t ps_table_write_h5(const char *path, int force, const ps_table_t *t, MPI_Comm comm);
+/* Collective. Read a table file, each rank its ps_block_range block. A popseg
+ * results or predictions file is named as such (it holds no /features).
+ * *out: free with ps_table_destroy. */
+ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out);
+/* Collective. The shape of /features without reading it (the memory check). */
+ps_err_t ps_table_probe_h5(const char *path, MPI_Comm comm, int64_t *n, int64_t *d);
+/* Collective. The feature names of an open file ([d][*width], NUL-terminated,
+ * malloc'ed; every rank reads all). */
+ps_err_t ps_table_read_feature_names(struct ps_h5r *r, int64_t *d, char **names, size_t *width);
 
 #endif

@@ -66,3 +66,8 @@ void ps_sb_free(ps_sb_t *b) {
   free(b->s);
   memset(b, 0, sizeof *b);
 }
+
+const char *ps_plural_s(char *buf, long long n, const char *one, const char *many) {
+  snprintf(buf, 48, "%lld %s", n, n == 1 ? one : many);
+  return buf;
+}

@@ -767,6 +767,8 @@ ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_
   t->n_read = n;
   snprintf(t->source, sizeof t->source, "%s", path);
   PS_TRY(ps_sha256_file(path, t->source_sha256));
+  memcpy(t->input, t->source, sizeof t->input);
+  memcpy(t->input_sha256, t->source_sha256, sizeof t->input_sha256);
   *out = t;
   t = NULL;
 cleanup:

@@ -1,4 +1,5 @@
-/* h5io.c - parallel HDF5 input and output: tables, results files, models.
+/* h5io.c - parallel HDF5: the collective writer of a described file, and the
+ * collective readers of datasets and attributes (see h5io.h).
  *
  * Every file is opened with the MPI-IO driver on the caller's communicator.
  * Row-distributed datasets are moved with collective hyperslab transfers:
@@ -14,17 +15,19 @@
  * the others waiting; every function releases every HDF5 handle on every path
  * (the MPI-IO driver refuses to close a file with objects still open).
  * HDF5 metadata calls that are collective in parallel HDF5 (file create/open/
- * close, dataset/group/attribute creation) are made by all ranks with
- * identical arguments, and the local set-up they need (types, dataspaces,
- * property lists) is agreed on before the call. A collective call that fails
- * on some ranks only leaves HDF5's shared state split, which no collective
- * clean-up survives: ps_err_agree_or_abort removes the temporary file and
- * ends the job instead of hanging.
+ * close, dataset/group/attribute creation, dimension scales, links) are made
+ * by all ranks with identical arguments, and the local set-up they need
+ * (types, dataspaces, property lists) is agreed on before the call. A
+ * collective call that fails on some ranks only leaves HDF5's shared state
+ * split, which no collective clean-up survives: ps_err_agree_or_abort removes
+ * the temporary file and ends the job instead of hanging.
  */
 #include "popseg/h5io.h"
 
 #include <errno.h>
 #include <hdf5.h>
+#include <stdarg.h>
+#include <hdf5_hl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +36,10 @@
 
 #include "popseg/outfile.h"
 #include "popseg/reduce.h"
-#include "popseg/version.h"
 
 #define NO_ID ((hid_t)-1)
 #define DEFAULT_IO_CHUNK_BYTES ((int64_t)1 << 30)
 #define FEATURE_CHUNK_BYTES ((int64_t)1 << 20)
-
-/* Run expr only while no error has been recorded (a chain of local steps). */
-#define STEP(expr)                                                                                 \
-  do {                                                                                             \
-    if (err == PS_OK) err = (expr);                                                                \
-  } while (0)
 
 static int g_debug;
 static int g_configured;
@@ -245,10 +241,36 @@ static void fmt_shape(char *buf, size_t cap, int nd, const int64_t *v, const cha
   }
 }
 
-/* Not collective. Open dataset dname and check its rank, type class and (where
- * want[i] >= 0) extents. dims receives the extents [nd]; for strings *width and
- * *cset describe the fixed-length type (may be NULL). */
-static ps_err_t need_dset(hid_t fid, const char *file, const char *dname, int nd, H5T_class_t cls,
+static int class_ok(ps_h5type_t t, H5T_class_t c) {
+  switch (t) {
+  case PS_H5_F64:
+    return c == H5T_FLOAT;
+  case PS_H5_NUM:
+    return c == H5T_FLOAT || c == H5T_INTEGER;
+  case PS_H5_STR:
+    return c == H5T_STRING;
+  default:
+    return c == H5T_INTEGER;
+  }
+}
+
+static const char *type_noun(ps_h5type_t t) {
+  switch (t) {
+  case PS_H5_F64:
+    return "floating-point numbers";
+  case PS_H5_NUM:
+    return "numbers";
+  case PS_H5_STR:
+    return "strings";
+  default:
+    return "integers";
+  }
+}
+
+/* Not collective. Open dataset dname and check its rank, element class and
+ * (where want[i] >= 0) extents. dims receives the extents [nd]; for strings
+ * *width and *cset describe the fixed-length type (may be NULL). */
+static ps_err_t need_dset(hid_t fid, const char *file, const char *dname, int nd, ps_h5type_t cls,
                           const int64_t *want, const char *const *sym, hid_t *did, int64_t *dims,
                           size_t *width, H5T_cset_t *cset) {
   ps_err_t err = PS_OK;
@@ -286,9 +308,9 @@ static ps_err_t need_dset(hid_t fid, const char *file, const char *dname, int nd
   H5Sget_simple_extent_dims(space, hd, NULL);
   for (int i = 0; i < nd; i++) got[i] = (int64_t)hd[i];
   H5T_class_t c = H5Tget_class(type);
-  PS_CHECK(c == cls, PS_ERR_FORMAT, "%s: %s: expected %s, found %s", file, dname, class_name(cls),
-           class_name(c));
-  if (cls == H5T_STRING) {
+  PS_CHECK(class_ok(cls, c), PS_ERR_FORMAT, "%s: %s: expected %s, found %s", file, dname,
+           type_noun(cls), class_name(c));
+  if (cls == PS_H5_STR) {
     PS_CHECK(H5Tis_variable_str(type) == 0, PS_ERR_FORMAT,
              "%s: %s: variable-length strings are not supported; store fixed-length strings "
              "(numpy dtype 'S')",
@@ -453,17 +475,6 @@ cleanup:
   return err;
 }
 
-/* Collective metadata; returns the agreed result. */
-static ps_err_t create_group(hid_t fid, const char *name, const char *file, MPI_Comm comm,
-                             hid_t *out) {
-  ps_err_t err = PS_OK;
-  *out = H5Gcreate2(fid, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (*out < 0)
-    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create group %s (%s)", file, name,
-                   h5_detail());
-  return ps_err_agree_or_abort(comm, err, "H5Gcreate");
-}
-
 /* -------------------------------------------------------------- attributes */
 
 /* Collective metadata: every rank passes the same value; returns the agreed
@@ -576,7 +587,7 @@ cleanup:
 
 /* Read a numeric attribute (integer or float, one element) as mtype into out. */
 static ps_err_t get_num(hid_t loc, const char *name, hid_t mtype, void *out, int required,
-                        const char *file, const char *where) {
+                        const char *file, const char *where, int *found_out) {
   ps_err_t err = PS_OK;
   hid_t a = NO_ID, type = NO_ID, space = NO_ID;
   int found = 0;
@@ -595,6 +606,7 @@ cleanup:
   h5_close(&space);
   h5_close(&type);
   h5_close(&a);
+  if (found_out) *found_out = found;
   return err;
 }
 
@@ -662,313 +674,7 @@ cleanup:
   return err;
 }
 
-/* ------------------------------------------------------------------ table */
-
-typedef struct {
-  hid_t feat, ids, names, fnames;
-  int64_t n, d;
-  size_t name_w, fname_w;
-  H5T_cset_t name_cset, fname_cset;
-} tlayout_t;
-
-static void tlayout_init(tlayout_t *L) {
-  memset(L, 0, sizeof *L);
-  L->feat = L->ids = L->names = L->fnames = NO_ID;
-}
-
-static void tlayout_close(tlayout_t *L) {
-  h5_close(&L->feat);
-  h5_close(&L->ids);
-  h5_close(&L->names);
-  h5_close(&L->fnames);
-}
-
-/* Not collective. Open and validate the four table datasets. */
-static ps_err_t tlayout_open(hid_t fid, const char *file, tlayout_t *L) {
-  ps_err_t err = PS_OK;
-  int64_t dims[2];
-  static const char *const feat_sym[2] = {"rows", "features"};
-  static const char *const row_sym[1] = {"rows"};
-  static const char *const fn_sym[1] = {"features"};
-  PS_TRY(
-      need_dset(fid, file, "/features", 2, H5T_FLOAT, NULL, feat_sym, &L->feat, dims, NULL, NULL));
-  L->n = dims[0];
-  L->d = dims[1];
-  PS_TRY(
-      need_dset(fid, file, "/rows/id", 1, H5T_INTEGER, NULL, row_sym, &L->ids, dims, NULL, NULL));
-  PS_CHECK(dims[0] == L->n, PS_ERR_FORMAT,
-           "%s: /rows/id: has %lld entries but /features has %lld rows", file, (long long)dims[0],
-           (long long)L->n);
-  PS_TRY(need_dset(fid, file, "/rows/name", 1, H5T_STRING, NULL, row_sym, &L->names, dims,
-                   &L->name_w, &L->name_cset));
-  PS_CHECK(dims[0] == L->n, PS_ERR_FORMAT,
-           "%s: /rows/name: has %lld entries but /features has %lld rows", file, (long long)dims[0],
-           (long long)L->n);
-  PS_TRY(need_dset(fid, file, "/feature_names", 1, H5T_STRING, NULL, fn_sym, &L->fnames, dims,
-                   &L->fname_w, &L->fname_cset));
-  PS_CHECK(dims[0] == L->d, PS_ERR_FORMAT,
-           "%s: /feature_names: has %lld entries but /features has %lld columns", file,
-           (long long)dims[0], (long long)L->d);
-cleanup:
-  return err;
-}
-
-ps_err_t ps_h5_probe(const char *path, MPI_Comm comm, int64_t *n, int64_t *d) {
-  ps_err_t err = PS_OK;
-  tlayout_t L;
-  hid_t fid = NO_ID, fapl = NO_ID;
-  int64_t nd[2] = {0, 0};
-  int rank;
-  MPI_Comm_rank(comm, &rank);
-  tlayout_init(&L);
-  h5_init();
-  err = check_input(path, comm);
-  if (err != PS_OK) return err;
-  if (rank == 0) {
-    /* A serial open on one rank: the shape is all we need. */
-    fapl = H5Pcreate(H5P_FILE_ACCESS);
-#if H5_VERSION_GE(1, 12, 1) || (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7)
-    /* A read-only peek must not depend on flock() support of the file system. */
-    if (fapl >= 0) H5Pset_file_locking(fapl, 0, 1);
-#endif
-    fid = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
-    PS_CHECK(fid >= 0, PS_ERR_IO, "%s: cannot open as an HDF5 file (%s)", path, h5_detail());
-    PS_TRY(tlayout_open(fid, path, &L));
-    nd[0] = L.n;
-    nd[1] = L.d;
-  }
-cleanup:
-  tlayout_close(&L);
-  h5_close(&fapl);
-  if (fid >= 0 && H5Fclose(fid) < 0 && err == PS_OK)
-    err = ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__, "%s: cannot close the file (%s)", path,
-                   h5_detail());
-  err = ps_err_agree(comm, err);
-  if (err == PS_OK && MPI_Bcast(nd, 2, MPI_INT64_T, 0, comm) != MPI_SUCCESS)
-    err = ps_err_agree(comm, ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Bcast failed"));
-  *n = nd[0];
-  *d = nd[1];
-  return err;
-}
-
-static ps_err_t read_table_attrs(hid_t fid, const char *file, ps_table_t *t) {
-  ps_err_t err = PS_OK;
-  int found = 0;
-  PS_TRY(get_str(fid, "source", t->source, sizeof t->source, 0, file, "/", &found));
-  if (!found) snprintf(t->source, sizeof t->source, "%s", file);
-  PS_TRY(
-      get_str(fid, "source_sha256", t->source_sha256, sizeof t->source_sha256, 0, file, "/", NULL));
-  PS_TRY(get_str(fid, "dropped_examples", t->dropped_examples, sizeof t->dropped_examples, 0, file,
-                 "/", NULL));
-  t->n_read = t->x->n_global;
-  t->n_dropped = 0;
-  PS_TRY(get_num(fid, "n_read", H5T_NATIVE_INT64, &t->n_read, 0, file, "/"));
-  PS_TRY(get_num(fid, "n_dropped", H5T_NATIVE_INT64, &t->n_dropped, 0, file, "/"));
-cleanup:
-  return err;
-}
-
-ps_err_t ps_h5_read_table(const char *path, MPI_Comm comm, ps_table_t **out) {
-  ps_err_t err = PS_OK;
-  tlayout_t L;
-  hid_t fid = NO_ID, ntype = NO_ID, fntype = NO_ID;
-  ps_table_t *t = NULL;
-  int rank, size;
-  int64_t off = 0, cnt = 0;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  *out = NULL;
-  tlayout_init(&L);
-  h5_init();
-  err = check_input(path, comm);
-  if (err != PS_OK) return err;
-  err = open_mpio(path, 0, path, comm, &fid);
-  if (err != PS_OK) goto cleanup;
-  err = tlayout_open(fid, path, &L);
-  PS_AGREE(comm);
-  ps_block_range(L.n, size, rank, &off, &cnt);
-  STEP(ps_table_create(cnt, L.d, off, L.n, L.name_w, L.fname_w, &t));
-  STEP(read_table_attrs(fid, path, t));
-  STEP(str_type(L.name_w, L.name_cset, &ntype));
-  STEP(str_type(L.fname_w, L.fname_cset, &fntype));
-  PS_AGREE(comm);
-  PS_TRY(xfer(L.feat, H5T_NATIVE_DOUBLE, (size_t)L.d * sizeof(double), 0, t->x->data, off, cnt,
-              comm, path, "/features"));
-  PS_TRY(
-      xfer(L.ids, H5T_NATIVE_INT64, sizeof(int64_t), 0, t->ids, off, cnt, comm, path, "/rows/id"));
-  PS_TRY(xfer(L.names, ntype, L.name_w, 0, t->names, off, cnt, comm, path, "/rows/name"));
-  /* Every rank reads all feature names (the same small block). */
-  PS_TRY(
-      xfer(L.fnames, fntype, L.fname_w, 0, t->feature_names, 0, L.d, comm, path, "/feature_names"));
-  err = terminate_strings(&t->names, &t->name_width, cnt, 1, comm);
-  STEP(terminate_strings(&t->feature_names, &t->fname_width, L.d, 0, comm));
-  PS_AGREE(comm);
-cleanup:
-  tlayout_close(&L);
-  h5_close(&ntype);
-  h5_close(&fntype);
-  err = close_file(&fid, err, path, comm);
-  if (err == PS_OK) {
-    *out = t;
-    t = NULL;
-  }
-  ps_table_destroy(&t);
-  return err;
-}
-
-/* Collective. Validate a table for writing; returns the agreed result. */
-static ps_err_t check_table(const ps_table_t *t, MPI_Comm comm, const char *path) {
-  ps_err_t err = PS_OK;
-  int same = 0;
-  int64_t v[4] = {0, 0, 0, 0};
-  if (!t || !t->x || !t->ids || !t->names || !t->feature_names || !t->x->data)
-    err = ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__, "%s: incomplete table to write", path);
-  else if (t->name_width < 1 || t->fname_width < 1 || t->x->n_cols < 0 || t->x->n_local < 0)
-    err = ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__, "%s: bad table shape to write", path);
-  PS_AGREE(comm);
-  v[0] = t->x->n_cols;
-  v[1] = (int64_t)t->name_width;
-  v[2] = (int64_t)t->fname_width;
-  v[3] = t->x->n_global;
-  PS_TRY(same_on_all(v, 4, comm, &same));
-  PS_CHECK(same, PS_ERR_INTERNAL,
-           "%s: table shape (features, name widths, rows) differs between ranks", path);
-  return check_blocks(t->x->n_local, t->x->row_offset, t->x->n_global, comm, path, "/features");
-cleanup:
-  /* Every path here has the same err on every rank; agreeing again prints
-   * the "differs" message, which nothing had agreed on yet. */
-  return ps_err_agree(comm, err);
-}
-
-/* ------------------------------------------------------------- writers */
-
-/* One dataset to create and write: this rank's rows [row_off, row_off +
- * n_rows) come from buf ([n_rows] x row_bytes). */
-typedef struct {
-  hid_t loc;
-  const char *name; /* inside loc */
-  const char *full; /* path in the file, for messages */
-  hid_t ftype, mtype;
-  int nd, chunked;
-  int64_t n0, n1;
-  const void *buf;
-  int64_t row_off, n_rows;
-  size_t row_bytes;
-  hid_t did;
-} wspec_t;
-
-enum { MAX_SPECS = 24 };
-
-typedef struct {
-  wspec_t s[MAX_SPECS];
-  int n;
-} wlist_t;
-
-static void wlist_init(wlist_t *w) {
-  memset(w, 0, sizeof *w);
-  for (int i = 0; i < MAX_SPECS; i++) w->s[i].did = NO_ID;
-}
-
-/* Add a dataset [n0] (nd 1) or [n0][n1] whose rows this rank writes. */
-static void wlist_add(wlist_t *w, hid_t loc, const char *name, const char *full, hid_t ftype,
-                      hid_t mtype, int nd, int64_t n0, int64_t n1, const void *buf, int64_t row_off,
-                      int64_t n_rows, size_t row_bytes) {
-  wspec_t *s;
-  if (w->n >= MAX_SPECS) return; /* checked by wlist_create */
-  s = &w->s[w->n++];
-  s->loc = loc;
-  s->name = name;
-  s->full = full;
-  s->ftype = ftype;
-  s->mtype = mtype;
-  s->nd = nd;
-  s->n0 = n0;
-  s->n1 = n1;
-  s->buf = buf;
-  s->row_off = row_off;
-  s->n_rows = n_rows;
-  s->row_bytes = row_bytes;
-}
-
-/* A replicated dataset: identical on every rank, written by rank 0 alone. */
-static void wlist_add_rep(wlist_t *w, int rank, hid_t loc, const char *name, const char *full,
-                          hid_t ftype, hid_t mtype, int nd, int64_t n0, int64_t n1, const void *buf,
-                          size_t row_bytes) {
-  wlist_add(w, loc, name, full, ftype, mtype, nd, n0, n1, buf, 0, rank == 0 ? n0 : 0, row_bytes);
-}
-
-/* Collective metadata: create every dataset of the list; returns the agreed
- * result (MAX_SPECS is a compile-time bound, the same verdict everywhere). */
-static ps_err_t wlist_create(wlist_t *w, const char *file, MPI_Comm comm) {
-  ps_err_t err = PS_OK;
-  PS_CHECK(w->n < MAX_SPECS, PS_ERR_INTERNAL, "too many datasets for one file");
-  for (int i = 0; i < w->n; i++) {
-    wspec_t *s = &w->s[i];
-    PS_TRY(create_dset(s->loc, s->name, s->ftype, s->nd, s->n0, s->n1, s->chunked, file, comm,
-                       &s->did));
-  }
-  return PS_OK;
-cleanup:
-  return ps_err_agree(comm, err);
-}
-
-/* Collective: write every dataset of the list; returns the agreed result. */
-static ps_err_t wlist_write(wlist_t *w, MPI_Comm comm, const char *file) {
-  ps_err_t err = PS_OK;
-  for (int i = 0; i < w->n; i++) {
-    wspec_t *s = &w->s[i];
-    PS_TRY(xfer(s->did, s->mtype, s->row_bytes, 1, (void *)s->buf, s->row_off, s->n_rows, comm,
-                file, s->full));
-  }
-cleanup:
-  return err;
-}
-
-static void wlist_close(wlist_t *w) {
-  for (int i = 0; i < MAX_SPECS; i++) h5_close(&w->s[i].did);
-}
-
-/* Collective. Copies of n strings from rank 0 (one allocation, *storage; free
- * it), so that attribute values are identical on every rank as parallel HDF5
- * requires. Returns the agreed result. */
-static ps_err_t bcast_strings(const char *const *in, int n, const char **out, char **storage,
-                              MPI_Comm comm) {
-  ps_err_t err = PS_OK;
-  int64_t len[8], total = 0;
-  int rank;
-  MPI_Comm_rank(comm, &rank);
-  *storage = NULL;
-  for (int i = 0; i < n && i < 8; i++) len[i] = (int64_t)strlen(in[i] ? in[i] : "");
-  PS_CHECK(n <= 8, PS_ERR_INTERNAL, "bcast_strings: too many strings");
-  PS_CALL_MPI(MPI_Bcast(len, n, MPI_INT64_T, 0, comm));
-  for (int i = 0; i < n; i++) total += len[i] + 1;
-  PS_CHECK(total < (int64_t)1 << 30, PS_ERR_ARG, "attribute strings too long (%lld bytes)",
-           (long long)total);
-  *storage = calloc((size_t)total, 1);
-  PS_CHECK_ALLOC(*storage);
-  if (rank == 0) {
-    int64_t pos = 0;
-    for (int i = 0; i < n; i++) {
-      memcpy(*storage + pos, in[i] ? in[i] : "", (size_t)len[i]);
-      pos += len[i] + 1;
-    }
-  }
-cleanup:
-  err = ps_err_agree(comm, err);
-  if (err == PS_OK && MPI_Bcast(*storage, (int)total, MPI_CHAR, 0, comm) != MPI_SUCCESS)
-    err = ps_err_agree(comm, ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Bcast failed"));
-  if (err == PS_OK) {
-    int64_t pos = 0;
-    for (int i = 0; i < n; i++) {
-      out[i] = *storage + pos;
-      pos += len[i] + 1;
-    }
-  } else {
-    free(*storage);
-    *storage = NULL;
-  }
-  return err;
-}
+/* ----------------------------------------------------------- finishing */
 
 /* Collective. Close the file of a writer and rename or remove the temporary.
  * err is already agreed; only the close is agreed here. */
@@ -986,461 +692,748 @@ static ps_err_t finish_write(hid_t *fid, ps_outfile_t *of, ps_err_t err, const c
   return ps_outfile_end(of, err, comm);
 }
 
-ps_err_t ps_h5_write_table(const char *path, int force, const ps_table_t *t, MPI_Comm comm) {
+static hid_t mem_type(ps_h5type_t t) {
+  switch (t) {
+  case PS_H5_I64:
+    return H5T_NATIVE_INT64;
+  case PS_H5_I32:
+    return H5T_NATIVE_INT32;
+  case PS_H5_U64:
+    return H5T_NATIVE_UINT64;
+  default:
+    return H5T_NATIVE_DOUBLE;
+  }
+}
+
+static hid_t file_type(ps_h5type_t t) {
+  switch (t) {
+  case PS_H5_I64:
+    return H5T_STD_I64LE;
+  case PS_H5_I32:
+    return H5T_STD_I32LE;
+  case PS_H5_U64:
+    return H5T_STD_U64LE;
+  default:
+    return H5T_IEEE_F64LE;
+  }
+}
+
+static size_t elem_size(ps_h5type_t t, size_t width) {
+  switch (t) {
+  case PS_H5_I32:
+    return 4;
+  case PS_H5_STR:
+    return width > 0 ? width : 1;
+  default:
+    return 8;
+  }
+}
+
+/* ================================================================ writer */
+
+enum { MAX_DIMS = 24, MAX_SETS = 64, MAX_ATTRS = 96, MAX_GROUPS = 24, NAME_LEN = 96 };
+
+typedef struct {
+  char name[NAME_LEN]; /* "row", or "pca/component" inside a group */
+  int64_t len;
+  ps_h5type_t type;
+  size_t width;
+  const void *coord; /* NULL: the integers index_first, index_first + 1, ... */
+  int index_first;
+  const char *description;
+  hid_t did, ftype;
+  int32_t *index_buf;
+} wdim_t;
+
+typedef struct {
+  char path[NAME_LEN];
+  ps_h5type_t type;
+  size_t width;
+  int nd;
+  int dim[2]; /* indices into the dims */
+  const void *buf;
+  int chunked;
+  const char *description;
+  hid_t did, ftype;
+} wset_t;
+
+typedef struct {
+  char obj[NAME_LEN];
+  char name[64];
+  ps_h5type_t type; /* I64, U64, F64 or STR */
+  union {
+    int64_t i;
+    uint64_t u;
+    double f;
+  } v;
+  const char *s;
+} wattr_t;
+
+struct ps_h5w {
+  char err[256]; /* the first description error, "" if none */
+  int ndims, nsets, nattrs;
+  wdim_t dims[MAX_DIMS];
+  wset_t sets[MAX_SETS];
+  wattr_t attrs[MAX_ATTRS];
+  int rows_dim; /* the distributed dimension, -1 if none */
+  int64_t row_off, row_n;
+};
+
+__attribute__((format(printf, 2, 3))) static void wfail(ps_h5w_t *w, const char *fmt, ...) {
+  if (w->err[0]) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(w->err, sizeof w->err, fmt, ap);
+  va_end(ap);
+}
+
+ps_err_t ps_h5w_create(ps_h5w_t **out) {
   ps_err_t err = PS_OK;
-  ps_outfile_t of;
-  hid_t fid = NO_ID, grows = NO_ID, ntype = NO_ID, fntype = NO_ID;
-  wlist_t w;
-  const char *str_in[3], *str[3] = {"", "", ""};
-  char *storage = NULL;
-  int64_t counts[2] = {0, 0};
+  *out = calloc(1, sizeof **out);
+  PS_CHECK_ALLOC(*out);
+  (*out)->rows_dim = -1;
+  for (int i = 0; i < MAX_DIMS; i++) (*out)->dims[i].did = (*out)->dims[i].ftype = NO_ID;
+  for (int i = 0; i < MAX_SETS; i++) (*out)->sets[i].did = (*out)->sets[i].ftype = NO_ID;
+cleanup:
+  return err;
+}
+
+void ps_h5w_destroy(ps_h5w_t **w) {
+  if (!w || !*w) return;
+  for (int i = 0; i < MAX_DIMS; i++) {
+    h5_close(&(*w)->dims[i].did);
+    h5_close(&(*w)->dims[i].ftype);
+    free((*w)->dims[i].index_buf);
+  }
+  for (int i = 0; i < MAX_SETS; i++) {
+    h5_close(&(*w)->sets[i].did);
+    h5_close(&(*w)->sets[i].ftype);
+  }
+  free(*w);
+  *w = NULL;
+}
+
+static int copy_name(ps_h5w_t *w, char *dst, const char *src) {
+  if (!src || strlen(src) >= NAME_LEN) {
+    wfail(w, "name too long: %s", src ? src : "(null)");
+    return 0;
+  }
+  snprintf(dst, NAME_LEN, "%s", src);
+  return 1;
+}
+
+static int find_dim(const ps_h5w_t *w, const char *name) {
+  for (int i = 0; i < w->ndims; i++)
+    if (!strcmp(w->dims[i].name, name)) return i;
+  return -1;
+}
+
+void ps_h5w_dim(ps_h5w_t *w, const char *name, int64_t len, ps_h5type_t type, size_t width,
+                const void *coord, const char *description) {
+  if (w->ndims >= MAX_DIMS) {
+    wfail(w, "too many dimensions (%d)", MAX_DIMS);
+    return;
+  }
+  if (find_dim(w, name) >= 0) {
+    wfail(w, "dimension %s declared twice", name);
+    return;
+  }
+  wdim_t *d = &w->dims[w->ndims];
+  if (!copy_name(w, d->name, name)) return;
+  d->len = len;
+  d->type = type;
+  d->width = width;
+  d->coord = coord;
+  d->description = description;
+  w->ndims++;
+}
+
+void ps_h5w_dim_index(ps_h5w_t *w, const char *name, int64_t len, int first,
+                      const char *description) {
+  ps_h5w_dim(w, name, len, PS_H5_I32, 0, NULL, description);
+  if (w->ndims > 0 && !strcmp(w->dims[w->ndims - 1].name, name))
+    w->dims[w->ndims - 1].index_first = first;
+}
+
+void ps_h5w_rows(ps_h5w_t *w, const char *dim, int64_t off, int64_t n_local) {
+  w->rows_dim = find_dim(w, dim);
+  if (w->rows_dim < 0) wfail(w, "unknown distributed dimension %s", dim);
+  w->row_off = off;
+  w->row_n = n_local;
+}
+
+/* The dimension a dataset at path means by name: in its group, then in each
+ * parent up to the root (netCDF-4 scoping). */
+static int resolve_dim(const ps_h5w_t *w, const char *path, const char *name) {
+  char scope[NAME_LEN * 2];
+  snprintf(scope, sizeof scope, "%s", path);
+  for (;;) {
+    char *slash = strrchr(scope, '/');
+    if (!slash) break;
+    *slash = '\0';
+    char full[NAME_LEN * 3];
+    snprintf(full, sizeof full, "%s/%s", scope, name);
+    int i = find_dim(w, full);
+    if (i >= 0) return i;
+  }
+  return find_dim(w, name);
+}
+
+void ps_h5w_data(ps_h5w_t *w, const char *path, ps_h5type_t type, size_t width, const char *dims,
+                 const void *buf, const char *description) {
+  if (w->nsets >= MAX_SETS) {
+    wfail(w, "too many datasets (%d)", MAX_SETS);
+    return;
+  }
+  wset_t *s = &w->sets[w->nsets];
+  if (!copy_name(w, s->path, path)) return;
+  s->type = type;
+  s->width = width;
+  s->buf = buf;
+  s->description = description;
+  s->nd = 0;
+  char names[NAME_LEN];
+  snprintf(names, sizeof names, "%s", dims);
+  for (char *tok = strtok(names, ","); tok; tok = strtok(NULL, ",")) {
+    int di = resolve_dim(w, path, tok);
+    if (di < 0 || s->nd >= 2) {
+      wfail(w, "%s: unknown dimension '%s' (or more than 2)", path, tok);
+      return;
+    }
+    s->dim[s->nd++] = di;
+  }
+  if (s->nd == 0) {
+    wfail(w, "%s: no dimensions", path);
+    return;
+  }
+  w->nsets++;
+}
+
+void ps_h5w_chunked(ps_h5w_t *w) {
+  if (w->nsets > 0) w->sets[w->nsets - 1].chunked = 1;
+}
+
+static wattr_t *add_attr(ps_h5w_t *w, const char *obj, const char *name, ps_h5type_t type) {
+  if (w->nattrs >= MAX_ATTRS) {
+    wfail(w, "too many attributes (%d)", MAX_ATTRS);
+    return NULL;
+  }
+  wattr_t *a = &w->attrs[w->nattrs];
+  if (!copy_name(w, a->obj, obj) || strlen(name) >= sizeof a->name) return NULL;
+  snprintf(a->name, sizeof a->name, "%s", name);
+  a->type = type;
+  w->nattrs++;
+  return a;
+}
+
+void ps_h5w_attr_i64(ps_h5w_t *w, const char *obj, const char *name, int64_t v) {
+  wattr_t *a = add_attr(w, obj, name, PS_H5_I64);
+  if (a) a->v.i = v;
+}
+void ps_h5w_attr_u64(ps_h5w_t *w, const char *obj, const char *name, uint64_t v) {
+  wattr_t *a = add_attr(w, obj, name, PS_H5_U64);
+  if (a) a->v.u = v;
+}
+void ps_h5w_attr_f64(ps_h5w_t *w, const char *obj, const char *name, double v) {
+  wattr_t *a = add_attr(w, obj, name, PS_H5_F64);
+  if (a) a->v.f = v;
+}
+void ps_h5w_attr_str(ps_h5w_t *w, const char *obj, const char *name, const char *v) {
+  wattr_t *a = add_attr(w, obj, name, PS_H5_STR);
+  if (a) a->s = v ? v : "";
+}
+
+/* ------------------------------------------------------ writer: checks */
+
+static int64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return (int64_t)(h >> 1);
+}
+
+/* Rows this rank writes of a dataset or dimension whose first axis is dim
+ * di: its block for the distributed dimension, all (rank 0) or none else. */
+static void my_rows(const ps_h5w_t *w, int di, int rank, int64_t *off, int64_t *n) {
+  if (di == w->rows_dim) {
+    *off = w->row_off;
+    *n = w->row_n;
+  } else {
+    *off = 0;
+    *n = rank == 0 ? w->dims[di].len : 0;
+  }
+}
+
+/* Collective. The description error (if any), then the shapes, names and
+ * widths must be the same on every rank and the row blocks tile the rows. */
+static ps_err_t check_description(const ps_h5w_t *w, const char *path, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int64_t v[4] = {w->ndims, w->nsets, w->nattrs, 0};
+  int same = 0;
+  if (w->err[0]) err = ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__, "%s: %s", path, w->err);
+  PS_AGREE(comm);
+  for (int i = 0; i < w->ndims; i++)
+    v[3] += hash_str(w->dims[i].name) % 1000003 * (i + 1) +
+            (i == w->rows_dim ? 0 : w->dims[i].len) * 7 + (int64_t)w->dims[i].width;
+  for (int i = 0; i < w->nsets; i++)
+    v[3] += hash_str(w->sets[i].path) % 1000003 + (int64_t)w->sets[i].width * 3 + w->sets[i].type;
+  for (int i = 0; i < w->nattrs; i++) v[3] += hash_str(w->attrs[i].name) % 1000003;
+  v[3] %= (int64_t)1 << 52;
+  PS_TRY(same_on_all(v, 4, comm, &same));
+  PS_CHECK(same, PS_ERR_INTERNAL, "%s: the file's description differs between ranks", path);
+  if (w->rows_dim >= 0)
+    return check_blocks(w->row_n, w->row_off, w->dims[w->rows_dim].len, comm, path,
+                        w->dims[w->rows_dim].name);
+cleanup:
+  return ps_err_agree(comm, err);
+}
+
+/* Collective. Attribute values as rank 0 has them, so that the collective
+ * attribute writes get identical arguments; strings point into *storage. */
+static ps_err_t bcast_attrs(ps_h5w_t *w, char **storage, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int64_t len[MAX_ATTRS + 1], total = 0;
   int rank;
   MPI_Comm_rank(comm, &rank);
-  memset(&of, 0, sizeof of);
-  wlist_init(&w);
-  h5_init();
-  err = check_table(t, comm, path);
-  if (err != PS_OK) return err;
-  str_in[0] = t->source;
-  str_in[1] = t->source_sha256;
-  str_in[2] = t->dropped_examples;
-  err = bcast_strings(str_in, 3, str, &storage, comm);
-  if (err != PS_OK) return err;
-  counts[0] = t->n_read;
-  counts[1] = t->n_dropped;
-  if (MPI_Bcast(counts, 2, MPI_INT64_T, 0, comm) != MPI_SUCCESS)
-    err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Bcast failed");
-  err = ps_err_agree(comm, err);
-  if (err == PS_OK) err = ps_outfile_begin(&of, path, force, comm);
-  if (err != PS_OK) {
-    free(storage);
-    return err;
-  }
-  err = open_mpio(of.tmp_path, 1, path, comm, &fid);
-  if (err != PS_OK) goto cleanup;
-
-  const ps_matrix_t *x = t->x;
-  int64_t n = x->n_global, d = x->n_cols;
-  STEP(str_type(t->name_width, H5T_CSET_UTF8, &ntype));
-  STEP(str_type(t->fname_width, H5T_CSET_UTF8, &fntype));
-  PS_AGREE(comm); /* local types first: from here on every step agrees itself */
-  STEP(create_group(fid, "rows", path, comm, &grows));
-  PS_AGREE(comm);
-  wlist_add(&w, fid, "features", "/features", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, n, d, x->data,
-            x->row_offset, x->n_local, (size_t)d * sizeof(double));
-  w.s[0].chunked = 1;
-  wlist_add(&w, grows, "id", "/rows/id", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, n, 0, t->ids,
-            x->row_offset, x->n_local, sizeof(int64_t));
-  wlist_add(&w, grows, "name", "/rows/name", ntype, ntype, 1, n, 0, t->names, x->row_offset,
-            x->n_local, t->name_width);
-  wlist_add_rep(&w, rank, fid, "feature_names", "/feature_names", fntype, fntype, 1, d, 0,
-                t->feature_names, t->fname_width);
-  STEP(wlist_create(&w, path, comm));
-  STEP(put_str(fid, "source", str[0], path, comm));
-  STEP(put_str(fid, "source_sha256", str[1], path, comm));
-  STEP(put_str(fid, "popseg_version", POPSEG_VERSION, path, comm));
-  STEP(put_i64(fid, "n_read", counts[0], path, comm));
-  STEP(put_i64(fid, "n_dropped", counts[1], path, comm));
-  STEP(put_str(fid, "dropped_examples", str[2], path, comm));
-  PS_AGREE(comm);
-  PS_TRY(wlist_write(&w, comm, path));
+  *storage = NULL;
+  for (int i = 0; i < w->nattrs; i++)
+    len[i] = w->attrs[i].type == PS_H5_STR ? (int64_t)strlen(w->attrs[i].s) : 0;
+  PS_CALL_MPI(MPI_Bcast(len, w->nattrs, MPI_INT64_T, 0, comm));
+  for (int i = 0; i < w->nattrs; i++) total += 8 + len[i] + 1;
+  PS_CHECK(total < (int64_t)1 << 30, PS_ERR_ARG, "attribute values too long (%lld bytes)",
+           (long long)total);
+  *storage = calloc((size_t)total + 1, 1);
+  PS_CHECK_ALLOC(*storage);
+  if (rank == 0)
+    for (int i = 0, pos = 0; i < w->nattrs; i++) {
+      memcpy(*storage + pos, &w->attrs[i].v, 8);
+      if (len[i]) memcpy(*storage + pos + 8, w->attrs[i].s, (size_t)len[i]);
+      pos += 8 + (int)len[i] + 1;
+    }
 cleanup:
-  wlist_close(&w);
-  h5_close(&grows);
-  h5_close(&ntype);
-  h5_close(&fntype);
-  free(storage);
-  return finish_write(&fid, &of, err, path, comm);
+  err = ps_err_agree(comm, err);
+  if (err == PS_OK && MPI_Bcast(*storage, (int)total, MPI_BYTE, 0, comm) != MPI_SUCCESS)
+    err = ps_err_agree(comm, ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Bcast failed"));
+  if (err != PS_OK) return err;
+  for (int i = 0, pos = 0; i < w->nattrs; i++) {
+    memcpy(&w->attrs[i].v, *storage + pos, 8);
+    if (w->attrs[i].type == PS_H5_STR) w->attrs[i].s = *storage + pos + 8;
+    pos += 8 + (int)len[i] + 1;
+  }
+  return PS_OK;
 }
 
-/* Not collective. Local checks of a results record; v receives the shapes
- * that must agree across ranks. */
-static ps_err_t results_local(const ps_results_t *r, const char *path, int64_t *v) {
-  ps_err_t err = PS_OK;
-  const ps_table_t *t = r ? r->table : NULL;
-  const ps_matrix_t *pr = r ? r->projection : NULL;
-  const ps_kmeans_t *km = r ? r->km : NULL;
-  int fit = r && r->scale;
-  int64_t n_local, d, K;
-  PS_CHECK(t && t->x && t->ids && t->names && pr && km, PS_ERR_INTERNAL,
-           "%s: incomplete results to write", path);
-  n_local = t->x->n_local;
-  d = t->x->n_cols;
-  K = pr->n_cols;
-  PS_CHECK(pr->n_local == n_local && pr->row_offset == t->x->row_offset &&
-               pr->n_global == t->x->n_global,
-           PS_ERR_INTERNAL, "%s: /projection rows do not match the table's rows", path);
-  PS_CHECK(n_local == 0 || (km->labels && km->distance && pr->data), PS_ERR_INTERNAL,
-           "%s: missing labels, distances or projection", path);
-  if (fit) {
-    const ps_pca_t *pca = r->pca;
-    PS_CHECK(pca && r->centroids_features && km->centroids && km->sizes && t->feature_names &&
-                 r->scale->offset && r->scale->factor && pca->mean && pca->components &&
-                 pca->explained_variance && pca->explained_variance_ratio && pca->singular_values &&
-                 km->n_runs >= 0 && (km->n_runs == 0 || (km->run_inertia && km->run_iterations)),
-             PS_ERR_INTERNAL, "%s: incomplete model to write", path);
-    PS_CHECK(r->scale->d == d && pca->d == d, PS_ERR_INTERNAL,
-             "%s: scaling/PCA have %lld/%lld features, the table %lld", path,
-             (long long)r->scale->d, (long long)pca->d, (long long)d);
-    PS_CHECK(pca->n_kept == K && km->dim == K && pca->p >= K && km->k >= 1, PS_ERR_INTERNAL,
-             "%s: inconsistent dimensions (kept %lld, projection %lld, centroids %lld, p %lld)",
-             path, (long long)pca->n_kept, (long long)K, (long long)km->dim, (long long)pca->p);
-    v[4] = km->k;
-    v[5] = pca->p;
-    v[6] = km->n_runs;
+/* ----------------------------------------------------- writer: objects */
+
+/* The groups the description needs, parents before children. */
+static int collect_groups(const ps_h5w_t *w, char names[][NAME_LEN]) {
+  int n = 0;
+  const char *paths[MAX_DIMS + MAX_SETS + MAX_ATTRS];
+  int np = 0;
+  for (int i = 0; i < w->ndims; i++) paths[np++] = w->dims[i].name;
+  for (int i = 0; i < w->nsets; i++) paths[np++] = w->sets[i].path;
+  for (int depth = 1; depth < 8; depth++) {
+    for (int p = 0; p < np; p++) {
+      /* the prefix of paths[p] made of its first depth components, if it is a group */
+      const char *s = paths[p];
+      int seen = 0;
+      size_t cut = 0;
+      for (size_t j = 0; s[j]; j++)
+        if (s[j] == '/' && ++seen == depth) {
+          cut = j;
+          break;
+        }
+      if (!cut) continue;
+      int dup = 0;
+      for (int g = 0; g < n && !dup; g++)
+        dup = strlen(names[g]) == cut && !strncmp(names[g], s, cut);
+      if (dup || n >= MAX_GROUPS) continue;
+      memcpy(names[n], s, cut);
+      names[n][cut] = '\0';
+      n++;
+    }
   }
-  v[0] = t->x->n_global;
-  v[1] = d;
-  v[2] = K;
-  v[3] = fit;
-  v[7] = (int64_t)t->name_width;
-  v[8] = (int64_t)t->fname_width;
+  /* Groups that only carry attributes (none today) would be missing here:
+   * an attribute's object must be a group of a dataset or the root. */
+  return n;
+}
+
+/* Collective: create the groups. */
+static ps_err_t make_groups(const ps_h5w_t *w, hid_t fid, const char *path, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  char names[MAX_GROUPS][NAME_LEN];
+  int n = collect_groups(w, names);
+  for (int g = 0; g < n; g++) {
+    hid_t id = H5Gcreate2(fid, names[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (id < 0)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create group /%s (%s)", path,
+                     names[g], h5_detail());
+    h5_close(&id);
+    PS_TRY(ps_err_agree_or_abort(comm, err, "H5Gcreate"));
+  }
 cleanup:
   return err;
 }
 
-/* Collective. Validate a results record; returns the agreed result. */
-static ps_err_t check_results(const ps_results_t *r, MPI_Comm comm, const char *path) {
-  ps_err_t err = PS_OK;
-  int same = 0;
-  int64_t v[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-  err = results_local(r, path, v);
-  PS_AGREE(comm);
-  PS_TRY(same_on_all(v, 9, comm, &same));
-  PS_CHECK(same, PS_ERR_INTERNAL, "%s: results shapes differ between ranks", path);
-  return check_blocks(r->table->x->n_local, r->table->x->row_offset, r->table->x->n_global, comm,
-                      path, "/projection");
-cleanup:
-  return ps_err_agree(comm, err); /* as in check_table */
+/* Local: the file type of a dimension or dataset (strings need their own). */
+static ps_err_t make_type(ps_h5type_t t, size_t width, hid_t *out) {
+  if (t == PS_H5_STR) return str_type(width, H5T_CSET_UTF8, out);
+  *out = H5Tcopy(file_type(t));
+  return *out >= 0 ? PS_OK : ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__, "H5Tcopy failed");
 }
 
-ps_err_t ps_h5_write_results(const char *path, int force, const ps_results_t *r, MPI_Comm comm) {
-  static const char *const time_attr[PS_T_COUNT] = {"time_read_s", "time_scale_s", "time_pca_s",
-                                                    "time_kmeans_s", "time_write_s"};
+/* Collective: create the dimension scales' datasets, then the datasets. */
+static ps_err_t make_datasets(ps_h5w_t *w, hid_t fid, const char *path, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  for (int i = 0; i < w->ndims && err == PS_OK; i++)
+    err = make_type(w->dims[i].type, w->dims[i].width, &w->dims[i].ftype);
+  for (int i = 0; i < w->nsets && err == PS_OK; i++)
+    err = make_type(w->sets[i].type, w->sets[i].width, &w->sets[i].ftype);
+  PS_AGREE(comm); /* local types first: from here on every step agrees itself */
+  for (int i = 0; i < w->ndims; i++) {
+    wdim_t *d = &w->dims[i];
+    PS_TRY(create_dset(fid, d->name, d->ftype, 1, d->len, 0, 0, path, comm, &d->did));
+  }
+  for (int i = 0; i < w->nsets; i++) {
+    wset_t *s = &w->sets[i];
+    int64_t n1 = s->nd == 2 ? w->dims[s->dim[1]].len : 0;
+    PS_TRY(create_dset(fid, s->path, s->ftype, s->nd, w->dims[s->dim[0]].len, n1, s->chunked, path,
+                       comm, &s->did));
+  }
+cleanup:
+  return err;
+}
+
+static const char *base_name(const char *p) {
+  const char *s = strrchr(p, '/');
+  return s ? s + 1 : p;
+}
+
+/* Whether a dataset's own group is g ("" for the root). */
+static int in_group(const char *path, const char *g) {
+  const char *s = strrchr(path, '/');
+  size_t len = s ? (size_t)(s - path) : 0;
+  return strlen(g) == len && !strncmp(path, g, len);
+}
+
+/* Collective: mark the scales, attach them to the datasets' axes, and link
+ * every root dimension a group's datasets use into that group. */
+static ps_err_t make_scales(ps_h5w_t *w, hid_t fid, const char *path, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  char groups[MAX_GROUPS][NAME_LEN];
+  int ng = collect_groups(w, groups);
+  for (int i = 0; i < w->ndims; i++) {
+    if (H5DSset_scale(w->dims[i].did, base_name(w->dims[i].name)) < 0)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot make /%s a dimension scale (%s)",
+                     path, w->dims[i].name, h5_detail());
+    PS_TRY(ps_err_agree_or_abort(comm, err, "H5DSset_scale"));
+  }
+  for (int i = 0; i < w->nsets; i++)
+    for (int a = 0; a < w->sets[i].nd; a++) {
+      if (H5DSattach_scale(w->sets[i].did, w->dims[w->sets[i].dim[a]].did, (unsigned)a) < 0)
+        err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot attach /%s to /%s (%s)", path,
+                       w->dims[w->sets[i].dim[a]].name, w->sets[i].path, h5_detail());
+      PS_TRY(ps_err_agree_or_abort(comm, err, "H5DSattach_scale"));
+    }
+  for (int g = 0; g < ng; g++) {
+    int linked[MAX_DIMS] = {0};
+    for (int i = 0; i < w->nsets; i++) {
+      if (!in_group(w->sets[i].path, groups[g])) continue;
+      for (int a = 0; a < w->sets[i].nd; a++) {
+        int di = w->sets[i].dim[a];
+        if (linked[di] || strchr(w->dims[di].name, '/')) continue; /* done, or the group's own */
+        linked[di] = 1;
+        char dst[NAME_LEN * 2];
+        snprintf(dst, sizeof dst, "%s/%s", groups[g], w->dims[di].name);
+        if (H5Lcreate_hard(fid, w->dims[di].name, fid, dst, H5P_DEFAULT, H5P_DEFAULT) < 0)
+          err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot link /%s (%s)", path, dst,
+                         h5_detail());
+        PS_TRY(ps_err_agree_or_abort(comm, err, "H5Lcreate_hard"));
+      }
+    }
+  }
+cleanup:
+  return err;
+}
+
+/* Collective: the "description" attributes and the described attributes. */
+static ps_err_t write_attrs(ps_h5w_t *w, hid_t fid, const char *path, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  hid_t obj = NO_ID;
+  for (int i = 0; i < w->ndims; i++)
+    if (w->dims[i].description)
+      PS_TRY(put_str(w->dims[i].did, "description", w->dims[i].description, path, comm));
+  for (int i = 0; i < w->nsets; i++)
+    if (w->sets[i].description)
+      PS_TRY(put_str(w->sets[i].did, "description", w->sets[i].description, path, comm));
+  for (int i = 0; i < w->nattrs; i++) {
+    const wattr_t *a = &w->attrs[i];
+    obj = H5Oopen(fid, a->obj[0] ? a->obj : "/", H5P_DEFAULT);
+    if (obj < 0)
+      err = ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__, "%s: no object /%s for attribute %s",
+                     path, a->obj, a->name);
+    PS_AGREE(comm);
+    if (a->type == PS_H5_STR)
+      err = put_str(obj, a->name, a->s, path, comm);
+    else if (a->type == PS_H5_I64)
+      err = put_i64(obj, a->name, a->v.i, path, comm);
+    else if (a->type == PS_H5_U64)
+      err = put_u64(obj, a->name, a->v.u, path, comm);
+    else
+      err = put_f64(obj, a->name, a->v.f, path, comm);
+    h5_close(&obj);
+    if (err != PS_OK) goto cleanup;
+  }
+cleanup:
+  h5_close(&obj);
+  return err;
+}
+
+/* Collective: the coordinates and the datasets' values. */
+static ps_err_t write_data(ps_h5w_t *w, const char *path, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  for (int i = 0; i < w->ndims; i++) {
+    wdim_t *d = &w->dims[i];
+    int64_t off, n;
+    my_rows(w, i, rank, &off, &n);
+    const void *buf = d->coord;
+    if (!buf) {
+      d->index_buf = malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
+      if (!d->index_buf) err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
+      for (int64_t q = 0; d->index_buf && q < n; q++)
+        d->index_buf[q] = (int32_t)(off + q + d->index_first);
+      PS_AGREE(comm);
+      buf = d->index_buf;
+    }
+    hid_t mt = d->type == PS_H5_STR ? d->ftype : mem_type(d->type);
+    PS_TRY(xfer(d->did, mt, elem_size(d->type, d->width), 1, (void *)buf, off, n, comm, path,
+                d->name));
+  }
+  for (int i = 0; i < w->nsets; i++) {
+    wset_t *s = &w->sets[i];
+    int64_t off, n, per = s->nd == 2 ? w->dims[s->dim[1]].len : 1;
+    my_rows(w, s->dim[0], rank, &off, &n);
+    hid_t mt = s->type == PS_H5_STR ? s->ftype : mem_type(s->type);
+    PS_TRY(xfer(s->did, mt, elem_size(s->type, s->width) * (size_t)per, 1, (void *)s->buf, off, n,
+                comm, path, s->path));
+  }
+cleanup:
+  return err;
+}
+
+ps_err_t ps_h5w_write(ps_h5w_t *w, const char *path, int force, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   ps_outfile_t of;
-  hid_t fid = NO_ID, grows = NO_ID, gscale = NO_ID, gpca = NO_ID, gkm = NO_ID;
-  hid_t ntype = NO_ID, fntype = NO_ID;
-  wlist_t w;
-  const char *str_in[5], *str[5] = {"", "", "", "", ""};
+  hid_t fid = NO_ID;
   char *storage = NULL;
-  double times[PS_T_COUNT];
-  int rank, fit;
-  MPI_Comm_rank(comm, &rank);
   memset(&of, 0, sizeof of);
-  wlist_init(&w);
   h5_init();
-  err = check_results(r, comm, path);
-  if (err != PS_OK) return err;
-  fit = r->scale != NULL;
-  /* Attribute values must be identical on all ranks: take rank 0's. */
-  str_in[0] = r->command_line;
-  str_in[1] = r->model_path;
-  str_in[2] = r->init_name;
-  str_in[3] = r->table->source;
-  str_in[4] = r->table->source_sha256;
-  err = bcast_strings(str_in, 5, str, &storage, comm);
-  if (err != PS_OK) return err;
-  memcpy(times, r->times, sizeof times);
-  err = ps_err_agree(comm, ps_bcast_double(times, PS_T_COUNT, 0, comm));
-  if (err == PS_OK) err = ps_outfile_begin(&of, path, force, comm);
-  if (err != PS_OK) {
-    free(storage);
-    return err;
-  }
-  err = open_mpio(of.tmp_path, 1, path, comm, &fid);
-  if (err != PS_OK) goto cleanup;
-
-  const ps_table_t *t = r->table;
-  const ps_matrix_t *x = t->x, *pr = r->projection;
-  const ps_kmeans_t *km = r->km;
-  int64_t n = x->n_global, d = x->n_cols, K = pr->n_cols, off = x->row_offset, nl = x->n_local;
-  STEP(str_type(t->name_width, H5T_CSET_UTF8, &ntype));
-  STEP(str_type(t->fname_width, H5T_CSET_UTF8, &fntype));
-  PS_AGREE(comm); /* local types first: from here on every step agrees itself */
-  STEP(create_group(fid, "rows", path, comm, &grows));
-  if (fit) {
-    STEP(create_group(fid, "scale", path, comm, &gscale));
-    STEP(create_group(fid, "pca", path, comm, &gpca));
-  }
-  STEP(create_group(fid, "kmeans", path, comm, &gkm));
-  PS_AGREE(comm);
-
-  wlist_add(&w, grows, "id", "/rows/id", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, n, 0, t->ids, off, nl,
-            sizeof(int64_t));
-  wlist_add(&w, grows, "name", "/rows/name", ntype, ntype, 1, n, 0, t->names, off, nl,
-            t->name_width);
-  wlist_add(&w, fid, "projection", "/projection", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, n, K,
-            pr->data, off, nl, (size_t)K * sizeof(double));
-  wlist_add(&w, gkm, "labels", "/kmeans/labels", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, n, 0,
-            km->labels, off, nl, sizeof(int32_t));
-  wlist_add(&w, gkm, "distance", "/kmeans/distance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, n, 0,
-            km->distance, off, nl, sizeof(double));
-  if (fit) {
-    const ps_scale_t *sc = r->scale;
-    const ps_pca_t *pca = r->pca;
-    int64_t p = pca->p, k = km->k, nr = km->n_runs;
-    size_t drow = (size_t)d * sizeof(double), krow = (size_t)K * sizeof(double);
-    wlist_add_rep(&w, rank, fid, "feature_names", "/feature_names", fntype, fntype, 1, d, 0,
-                  t->feature_names, t->fname_width);
-    wlist_add_rep(&w, rank, gscale, "offset", "/scale/offset", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1,
-                  d, 0, sc->offset, sizeof(double));
-    wlist_add_rep(&w, rank, gscale, "factor", "/scale/factor", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1,
-                  d, 0, sc->factor, sizeof(double));
-    wlist_add_rep(&w, rank, gpca, "mean", "/pca/mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, d, 0,
-                  pca->mean, sizeof(double));
-    wlist_add_rep(&w, rank, gpca, "components", "/pca/components", H5T_IEEE_F64LE,
-                  H5T_NATIVE_DOUBLE, 2, p, d, pca->components, drow);
-    wlist_add_rep(&w, rank, gpca, "explained_variance", "/pca/explained_variance", H5T_IEEE_F64LE,
-                  H5T_NATIVE_DOUBLE, 1, p, 0, pca->explained_variance, sizeof(double));
-    wlist_add_rep(&w, rank, gpca, "explained_variance_ratio", "/pca/explained_variance_ratio",
-                  H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, p, 0, pca->explained_variance_ratio,
-                  sizeof(double));
-    wlist_add_rep(&w, rank, gpca, "singular_values", "/pca/singular_values", H5T_IEEE_F64LE,
-                  H5T_NATIVE_DOUBLE, 1, p, 0, pca->singular_values, sizeof(double));
-    wlist_add_rep(&w, rank, gkm, "centroids", "/kmeans/centroids", H5T_IEEE_F64LE,
-                  H5T_NATIVE_DOUBLE, 2, k, K, km->centroids, krow);
-    wlist_add_rep(&w, rank, gkm, "centroids_features", "/kmeans/centroids_features", H5T_IEEE_F64LE,
-                  H5T_NATIVE_DOUBLE, 2, k, d, r->centroids_features, drow);
-    wlist_add_rep(&w, rank, gkm, "sizes", "/kmeans/sizes", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, k, 0,
-                  km->sizes, sizeof(int64_t));
-    wlist_add_rep(&w, rank, gkm, "run_inertia", "/kmeans/run_inertia", H5T_IEEE_F64LE,
-                  H5T_NATIVE_DOUBLE, 1, nr, 0, km->run_inertia, sizeof(double));
-    wlist_add_rep(&w, rank, gkm, "run_iterations", "/kmeans/run_iterations", H5T_STD_I32LE,
-                  H5T_NATIVE_INT, 1, nr, 0, km->run_iterations, sizeof(int));
-  }
-  STEP(wlist_create(&w, path, comm));
-
-  STEP(put_str(fid, "popseg_version", POPSEG_VERSION, path, comm));
-  STEP(put_str(fid, "command_line", str[0], path, comm));
-  STEP(put_i64(fid, "n_ranks", (int64_t)r->n_ranks, path, comm));
-  for (int i = 0; i < PS_T_COUNT; i++) STEP(put_f64(fid, time_attr[i], times[i], path, comm));
-  STEP(put_str(fid, "source", str[3], path, comm));
-  STEP(put_str(fid, "source_sha256", str[4], path, comm));
-  STEP(put_i64(fid, "n_rows", n, path, comm));
-  if (!fit) STEP(put_str(fid, "model", str[1], path, comm));
-  if (fit) {
-    const ps_pca_t *pca = r->pca;
-    STEP(put_i64(fid, "n_read", t->n_read, path, comm));
-    STEP(put_i64(fid, "n_dropped", t->n_dropped, path, comm));
-    STEP(put_str(gscale, "kind", ps_scale_kind_name(r->scale->kind), path, comm));
-    STEP(put_i64(gpca, "n_kept", pca->n_kept, path, comm));
-    STEP(put_i64(gpca, "n_samples", pca->n_samples, path, comm));
-    STEP(put_str(gpca, "solver", ps_pca_solver_name(pca->solver_used), path, comm));
-    STEP(put_f64(gpca, "total_variance", pca->total_variance, path, comm));
-    STEP(put_f64(gkm, "inertia", km->inertia, path, comm));
-    STEP(put_i64(gkm, "iterations", km->iterations, path, comm));
-    STEP(put_i64(gkm, "converged", km->converged, path, comm));
-    STEP(put_u64(gkm, "seed", r->seed, path, comm));
-    STEP(put_str(gkm, "init", str[2], path, comm));
-    STEP(put_i64(gkm, "n_init", r->n_init, path, comm));
-    STEP(put_i64(gkm, "best_run", km->best_run, path, comm));
-  }
-  PS_AGREE(comm);
-  PS_TRY(wlist_write(&w, comm, path));
+  PS_TRY(check_description(w, path, comm));
+  PS_TRY(bcast_attrs(w, &storage, comm));
+  PS_TRY(ps_outfile_begin(&of, path, force, comm));
+  PS_TRY(open_mpio(of.tmp_path, 1, path, comm, &fid));
+  PS_TRY(make_groups(w, fid, path, comm));
+  PS_TRY(make_datasets(w, fid, path, comm));
+  PS_TRY(make_scales(w, fid, path, comm));
+  PS_TRY(write_attrs(w, fid, path, comm));
+  PS_TRY(write_data(w, path, comm));
 cleanup:
-  wlist_close(&w);
-  h5_close(&grows);
-  h5_close(&gscale);
-  h5_close(&gpca);
-  h5_close(&gkm);
-  h5_close(&ntype);
-  h5_close(&fntype);
+  /* Datasets close before the file (the MPI-IO driver insists). */
+  for (int i = 0; i < MAX_DIMS; i++) h5_close(&w->dims[i].did);
+  for (int i = 0; i < MAX_SETS; i++) h5_close(&w->sets[i].did);
   free(storage);
   return finish_write(&fid, &of, err, path, comm);
 }
 
-/* ----------------------------------------------------------------- model */
+/* ================================================================ reader */
 
-enum { M_FNAMES, M_OFFSET, M_FACTOR, M_MEAN, M_COMP, M_EV, M_EVR, M_SV, M_CENT, M_COUNT };
+struct ps_h5r {
+  hid_t fid;
+  MPI_Comm comm;
+  char path[4096];
+};
 
-/* Not collective. Validate the model part of a results file and allocate the
- * model it describes. ds[M_COUNT] receives the open datasets. */
-static ps_err_t model_layout(hid_t fid, const char *file, hid_t *ds, H5T_cset_t *fname_cset,
-                             ps_model_t **out) {
+const char *ps_h5r_path(const ps_h5r_t *r) {
+  return r->path;
+}
+
+MPI_Comm ps_h5r_comm(const ps_h5r_t *r) {
+  return r->comm;
+}
+
+ps_err_t ps_h5r_open(const char *path, MPI_Comm comm, ps_h5r_t **out) {
   ps_err_t err = PS_OK;
-  hid_t gscale = NO_ID, gpca = NO_ID;
-  ps_model_t *m = NULL;
-  char kind_s[64] = "", solver_s[64] = "";
-  int kind = -1;
-  int64_t dims[2], d, p, K, k, n_samples = 0;
-  double total_variance = 0.0;
-  size_t fw = 1;
-  static const char *const s_feat[1] = {"features"};
-  static const char *const s_p[2] = {"p", NULL};
-  static const char *const s_k[2] = {"k", NULL};
-  htri_t pred;
+  ps_h5r_t *r = NULL;
   *out = NULL;
-
-  pred = H5Aexists(fid, "model");
-  PS_CHECK(pred >= 0, PS_ERR_FORMAT, "%s: /: cannot read the attributes (%s)", file, h5_detail());
-  PS_CHECK(pred == 0, PS_ERR_FORMAT,
-           "%s: is a predictions file, not a model (give the results file of a fit)", file);
-  PS_TRY(need_dset(fid, file, "/feature_names", 1, H5T_STRING, NULL, s_feat, &ds[M_FNAMES], dims,
-                   &fw, fname_cset));
-  d = dims[0];
-  PS_CHECK(d >= 1, PS_ERR_FORMAT, "%s: /feature_names: the model has no features", file);
-
-  PS_CHECK(H5Lexists(fid, "/scale", H5P_DEFAULT) > 0, PS_ERR_FORMAT,
-           "%s: /scale: group not found (not the results file of a fit?)", file);
-  gscale = H5Gopen2(fid, "/scale", H5P_DEFAULT);
-  PS_CHECK(gscale >= 0, PS_ERR_FORMAT, "%s: /scale: not a group", file);
-  PS_TRY(get_str(gscale, "kind", kind_s, sizeof kind_s, 1, file, "/scale", NULL));
-  for (int i = PS_SCALE_MINMAX; i <= PS_SCALE_NONE; i++)
-    if (strcmp(ps_scale_kind_name((ps_scale_kind_t)i), kind_s) == 0) kind = i;
-  PS_CHECK(kind >= 0, PS_ERR_FORMAT, "%s: /scale: unknown scaling kind '%s' in attribute 'kind'",
-           file, kind_s);
-  int64_t want_d[2] = {d, d};
-  PS_TRY(need_dset(fid, file, "/scale/offset", 1, H5T_FLOAT, want_d, NULL, &ds[M_OFFSET], dims,
-                   NULL, NULL));
-  PS_TRY(need_dset(fid, file, "/scale/factor", 1, H5T_FLOAT, want_d, NULL, &ds[M_FACTOR], dims,
-                   NULL, NULL));
-
-  int64_t want_pd[2] = {-1, d};
-  PS_TRY(need_dset(fid, file, "/pca/components", 2, H5T_FLOAT, want_pd, s_p, &ds[M_COMP], dims,
-                   NULL, NULL));
-  p = dims[0];
-  PS_CHECK(p >= 1, PS_ERR_FORMAT, "%s: /pca/components: the model has no components", file);
-  int64_t want_p[1] = {p};
-  PS_TRY(
-      need_dset(fid, file, "/pca/mean", 1, H5T_FLOAT, want_d, NULL, &ds[M_MEAN], dims, NULL, NULL));
-  PS_TRY(need_dset(fid, file, "/pca/explained_variance", 1, H5T_FLOAT, want_p, NULL, &ds[M_EV],
-                   dims, NULL, NULL));
-  PS_TRY(need_dset(fid, file, "/pca/explained_variance_ratio", 1, H5T_FLOAT, want_p, NULL,
-                   &ds[M_EVR], dims, NULL, NULL));
-  PS_TRY(need_dset(fid, file, "/pca/singular_values", 1, H5T_FLOAT, want_p, NULL, &ds[M_SV], dims,
-                   NULL, NULL));
-  gpca = H5Gopen2(fid, "/pca", H5P_DEFAULT);
-  PS_CHECK(gpca >= 0, PS_ERR_FORMAT, "%s: /pca: not a group", file);
-  K = 0;
-  PS_TRY(get_num(gpca, "n_kept", H5T_NATIVE_INT64, &K, 1, file, "/pca"));
-  PS_CHECK(K >= 1 && K <= p, PS_ERR_FORMAT,
-           "%s: /pca: attribute n_kept = %lld must be between 1 and %lld (the components)", file,
-           (long long)K, (long long)p);
-  PS_TRY(get_num(gpca, "n_samples", H5T_NATIVE_INT64, &n_samples, 0, file, "/pca"));
-  PS_TRY(get_num(gpca, "total_variance", H5T_NATIVE_DOUBLE, &total_variance, 0, file, "/pca"));
-  PS_TRY(get_str(gpca, "solver", solver_s, sizeof solver_s, 0, file, "/pca", NULL));
-
-  int64_t want_kk[2] = {-1, K};
-  PS_TRY(need_dset(fid, file, "/kmeans/centroids", 2, H5T_FLOAT, want_kk, s_k, &ds[M_CENT], dims,
-                   NULL, NULL));
-  k = dims[0];
-  PS_CHECK(k >= 1, PS_ERR_FORMAT, "%s: /kmeans/centroids: the model has no clusters", file);
-
-  m = calloc(1, sizeof *m);
-  PS_CHECK_ALLOC(m);
-  PS_TRY(ps_scale_create((ps_scale_kind_t)kind, d, &m->scale));
-  PS_TRY(ps_pca_create(d, p, &m->pca));
-  m->pca->n_kept = K;
-  m->pca->n_samples = n_samples;
-  m->pca->total_variance = total_variance;
-  m->pca->solver_used = strcmp(solver_s, "scalapack") == 0 ? PS_PCA_SCALAPACK : PS_PCA_LAPACK;
-  m->k = k;
-  m->centroids = calloc((size_t)(k * K), sizeof(double));
-  PS_CHECK_ALLOC(m->centroids);
-  m->feature_names = calloc((size_t)d, fw);
-  PS_CHECK_ALLOC(m->feature_names);
-  m->fname_width = fw;
-  *out = m;
-  m = NULL;
+  h5_init();
+  PS_TRY(check_input(path, comm));
+  r = calloc(1, sizeof *r);
+  if (!r || strlen(path) >= sizeof r->path)
+    err = ps_error(r ? PS_ERR_ARG : PS_ERR_MEM, __FILE__, __LINE__, "%s: %s", path,
+                   r ? "path too long" : "out of memory");
+  PS_AGREE(comm);
+  snprintf(r->path, sizeof r->path, "%s", path);
+  r->comm = comm;
+  r->fid = NO_ID;
+  PS_TRY(open_mpio(path, 0, path, comm, &r->fid));
+  *out = r;
+  r = NULL;
 cleanup:
-  h5_close(&gscale);
-  h5_close(&gpca);
-  ps_model_destroy(&m);
+  free(r);
   return err;
 }
 
-ps_err_t ps_h5_read_model(const char *path, MPI_Comm comm, ps_model_t **out) {
-  ps_err_t err = PS_OK;
-  hid_t fid = NO_ID, fntype = NO_ID, ds[M_COUNT];
-  H5T_cset_t cset = H5T_CSET_UTF8;
-  ps_model_t *m = NULL;
-  *out = NULL;
-  for (int i = 0; i < M_COUNT; i++) ds[i] = NO_ID;
-  h5_init();
-  err = check_input(path, comm);
-  if (err != PS_OK) return err;
-  err = open_mpio(path, 0, path, comm, &fid);
-  if (err != PS_OK) goto cleanup;
-  err = model_layout(fid, path, ds, &cset, &m);
-  if (err == PS_OK) err = str_type(m->fname_width, cset, &fntype);
-  PS_AGREE(comm);
-  int64_t d = m->pca->d, p = m->pca->p, K = m->pca->n_kept;
-  size_t b = sizeof(double);
-  /* Every rank reads everything (small replicated datasets). */
-  PS_TRY(xfer(ds[M_FNAMES], fntype, m->fname_width, 0, m->feature_names, 0, d, comm, path,
-              "/feature_names"));
-  PS_TRY(xfer(ds[M_OFFSET], H5T_NATIVE_DOUBLE, b, 0, m->scale->offset, 0, d, comm, path,
-              "/scale/offset"));
-  PS_TRY(xfer(ds[M_FACTOR], H5T_NATIVE_DOUBLE, b, 0, m->scale->factor, 0, d, comm, path,
-              "/scale/factor"));
-  PS_TRY(xfer(ds[M_MEAN], H5T_NATIVE_DOUBLE, b, 0, m->pca->mean, 0, d, comm, path, "/pca/mean"));
-  PS_TRY(xfer(ds[M_COMP], H5T_NATIVE_DOUBLE, (size_t)d * b, 0, m->pca->components, 0, p, comm, path,
-              "/pca/components"));
-  PS_TRY(xfer(ds[M_EV], H5T_NATIVE_DOUBLE, b, 0, m->pca->explained_variance, 0, p, comm, path,
-              "/pca/explained_variance"));
-  PS_TRY(xfer(ds[M_EVR], H5T_NATIVE_DOUBLE, b, 0, m->pca->explained_variance_ratio, 0, p, comm,
-              path, "/pca/explained_variance_ratio"));
-  PS_TRY(xfer(ds[M_SV], H5T_NATIVE_DOUBLE, b, 0, m->pca->singular_values, 0, p, comm, path,
-              "/pca/singular_values"));
-  PS_TRY(xfer(ds[M_CENT], H5T_NATIVE_DOUBLE, (size_t)K * b, 0, m->centroids, 0, m->k, comm, path,
-              "/kmeans/centroids"));
-  err = terminate_strings(&m->feature_names, &m->fname_width, d, 0, comm);
-  PS_AGREE(comm);
-cleanup:
-  for (int i = 0; i < M_COUNT; i++) h5_close(&ds[i]);
-  h5_close(&fntype);
-  err = close_file(&fid, err, path, comm);
-  if (err == PS_OK) {
-    *out = m;
-    m = NULL;
-  }
-  ps_model_destroy(&m);
+ps_err_t ps_h5r_close(ps_h5r_t **r, ps_err_t err) {
+  if (!r || !*r) return err;
+  err = close_file(&(*r)->fid, err, (*r)->path, (*r)->comm);
+  free(*r);
+  *r = NULL;
   return err;
 }
 
-ps_err_t ps_h5_read_fit_labels(const char *path, MPI_Comm comm, int64_t *n, int64_t **ids,
-                               int32_t **labels) {
-  ps_err_t err = PS_OK;
-  hid_t fid = NO_ID, did = NO_ID, dlab = NO_ID;
-  int64_t dims[1] = {0}, want[1] = {0}, nn = 0;
-  int64_t *id_buf = NULL;
-  int32_t *lab_buf = NULL;
-  static const char *const s_rows[1] = {"rows"};
-  *n = 0;
-  *ids = NULL;
-  *labels = NULL;
-  h5_init();
-  err = check_input(path, comm);
-  if (err != PS_OK) return err;
-  err = open_mpio(path, 0, path, comm, &fid);
-  if (err != PS_OK) goto cleanup;
-  STEP(need_dset(fid, path, "/rows/id", 1, H5T_INTEGER, NULL, s_rows, &did, dims, NULL, NULL));
-  nn = want[0] = dims[0];
-  STEP(need_dset(fid, path, "/kmeans/labels", 1, H5T_INTEGER, want, s_rows, &dlab, dims, NULL,
-                 NULL));
-  if (err == PS_OK) {
-    id_buf = malloc((size_t)(nn > 0 ? nn : 1) * sizeof *id_buf);
-    lab_buf = malloc((size_t)(nn > 0 ? nn : 1) * sizeof *lab_buf);
-    if (!id_buf || !lab_buf)
-      err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "%s: out of memory for %lld labels", path,
-                     (long long)nn);
-  }
-  PS_AGREE(comm);
-  PS_TRY(xfer(did, H5T_NATIVE_INT64, sizeof(int64_t), 0, id_buf, 0, nn, comm, path, "/rows/id"));
-  PS_TRY(xfer(dlab, H5T_NATIVE_INT32, sizeof(int32_t), 0, lab_buf, 0, nn, comm, path,
-              "/kmeans/labels"));
-cleanup:
+/* Not collective. Every link on the way exists (H5Lexists fails on a
+ * missing intermediate group). */
+static int path_exists(hid_t fid, const char *path) {
+  char part[512];
+  size_t len = strlen(path);
+  if (len == 0 || len >= sizeof part) return len == 0;
+  for (size_t i = 1; i <= len; i++)
+    if (i == len || path[i] == '/') {
+      memcpy(part, path, i);
+      part[i] = '\0';
+      if (H5Lexists(fid, part, H5P_DEFAULT) <= 0) return 0;
+    }
+  return 1;
+}
+
+int ps_h5r_has(ps_h5r_t *r, const char *path) {
+  return path_exists(r->fid, path);
+}
+
+int ps_h5r_has_attr(ps_h5r_t *r, const char *obj, const char *name) {
+  if (obj[0] && !path_exists(r->fid, obj)) return 0;
+  hid_t o = H5Oopen(r->fid, obj[0] ? obj : "/", H5P_DEFAULT);
+  int has = o >= 0 && H5Aexists(o, name) > 0;
+  h5_close(&o);
+  return has;
+}
+
+ps_err_t ps_h5r_shape(ps_h5r_t *r, const char *path, ps_h5type_t type, int nd, const int64_t *want,
+                      const char *const *sym, int64_t *dims, size_t *width) {
+  hid_t did = NO_ID;
+  char full[512];
+  snprintf(full, sizeof full, "/%s", path);
+  ps_err_t err = need_dset(r->fid, r->path, full, nd, type, want, sym, &did, dims, width, NULL);
   h5_close(&did);
-  h5_close(&dlab);
-  err = close_file(&fid, err, path, comm);
-  if (err == PS_OK) {
-    *n = nn;
-    *ids = id_buf;
-    *labels = lab_buf;
-  } else {
-    free(id_buf);
-    free(lab_buf);
+  return ps_err_agree(r->comm, err);
+}
+
+ps_err_t ps_h5r_read(ps_h5r_t *r, const char *path, ps_h5type_t type, size_t width, int64_t off,
+                     int64_t n, void *buf) {
+  ps_err_t err = PS_OK;
+  hid_t did = NO_ID, mt = NO_ID;
+  int64_t dims[2] = {0, 0};
+  char full[512];
+  snprintf(full, sizeof full, "/%s", path);
+  did = H5Dopen2(r->fid, full, H5P_DEFAULT);
+  hid_t space = did >= 0 ? H5Dget_space(did) : NO_ID;
+  int nd = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+  if (nd >= 1 && nd <= 2) {
+    hsize_t hd[2] = {0, 1};
+    H5Sget_simple_extent_dims(space, hd, NULL);
+    dims[0] = (int64_t)hd[0];
+    dims[1] = nd == 2 ? (int64_t)hd[1] : 1;
+  }
+  h5_close(&space);
+  if (did < 0 || nd < 1 || nd > 2) {
+    err = ps_error(PS_ERR_FORMAT, __FILE__, __LINE__, "%s: %s: cannot open the dataset (%s)",
+                   r->path, full, h5_detail());
+  } else if (type == PS_H5_STR) {
+    /* HDF5 converts string widths but not character sets: read in the file's. */
+    hid_t ft = H5Dget_type(did);
+    H5T_cset_t cset = ft >= 0 ? H5Tget_cset(ft) : H5T_CSET_UTF8;
+    h5_close(&ft);
+    err = str_type(width, cset == H5T_CSET_ERROR ? H5T_CSET_UTF8 : cset, &mt);
+  }
+  PS_AGREE(r->comm);
+  PS_TRY(xfer(did, type == PS_H5_STR ? mt : mem_type(type),
+              elem_size(type, width) * (size_t)dims[1], 0, buf, off, n, r->comm, r->path, full));
+cleanup:
+  h5_close(&mt);
+  h5_close(&did);
+  return err;
+}
+
+ps_err_t ps_h5r_read_strings(ps_h5r_t *r, const char *path, int64_t off, int64_t n, int distributed,
+                             char **buf, size_t *width) {
+  ps_err_t err = PS_OK;
+  int64_t dims[1];
+  size_t w = 0;
+  *buf = NULL;
+  PS_TRY(ps_h5r_shape(r, path, PS_H5_STR, 1, NULL, NULL, dims, &w));
+  *buf = calloc((size_t)(n > 0 ? n : 1), w > 0 ? w : 1);
+  err = *buf ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "%s: out of memory", r->path);
+  PS_AGREE(r->comm);
+  PS_TRY(ps_h5r_read(r, path, PS_H5_STR, w, off, n, *buf));
+  err = terminate_strings(buf, &w, n, distributed, r->comm);
+  PS_AGREE(r->comm);
+  *width = w;
+cleanup:
+  if (err != PS_OK) {
+    free(*buf);
+    *buf = NULL;
   }
   return err;
+}
+
+/* Not collective: open obj ("" root) for an attribute read. */
+static ps_err_t open_obj(ps_h5r_t *r, const char *obj, hid_t *o) {
+  *o = NO_ID;
+  if (obj[0] && !path_exists(r->fid, obj))
+    return ps_error(PS_ERR_FORMAT, __FILE__, __LINE__, "%s: /%s: group not found", r->path, obj);
+  *o = H5Oopen(r->fid, obj[0] ? obj : "/", H5P_DEFAULT);
+  if (*o < 0)
+    return ps_error(PS_ERR_FORMAT, __FILE__, __LINE__, "%s: /%s: cannot open (%s)", r->path, obj,
+                    h5_detail());
+  return PS_OK;
+}
+
+static ps_err_t attr_num(ps_h5r_t *r, const char *obj, const char *name, int required, hid_t mt,
+                         void *v, int *found) {
+  hid_t o = NO_ID;
+  char where[128];
+  int f = 0;
+  snprintf(where, sizeof where, "/%s", obj);
+  ps_err_t err = open_obj(r, obj, &o);
+  if (err == PS_OK) err = get_num(o, name, mt, v, required, r->path, where, &f);
+  h5_close(&o);
+  if (found) *found = f;
+  return ps_err_agree(r->comm, err);
+}
+
+ps_err_t ps_h5r_attr_i64(ps_h5r_t *r, const char *obj, const char *name, int required, int64_t *v,
+                         int *found) {
+  return attr_num(r, obj, name, required, H5T_NATIVE_INT64, v, found);
+}
+ps_err_t ps_h5r_attr_f64(ps_h5r_t *r, const char *obj, const char *name, int required, double *v,
+                         int *found) {
+  return attr_num(r, obj, name, required, H5T_NATIVE_DOUBLE, v, found);
+}
+ps_err_t ps_h5r_attr_u64(ps_h5r_t *r, const char *obj, const char *name, int required, uint64_t *v,
+                         int *found) {
+  return attr_num(r, obj, name, required, H5T_NATIVE_UINT64, v, found);
+}
+
+ps_err_t ps_h5r_attr_str(ps_h5r_t *r, const char *obj, const char *name, int required, char *out,
+                         size_t cap, int *found) {
+  hid_t o = NO_ID;
+  char where[128];
+  int f = 0;
+  snprintf(where, sizeof where, "/%s", obj);
+  ps_err_t err = open_obj(r, obj, &o);
+  if (err == PS_OK) err = get_str(o, name, out, cap, required, r->path, where, &f);
+  h5_close(&o);
+  if (found) *found = f;
+  return ps_err_agree(r->comm, err);
 }

@@ -1,7 +1,10 @@
 /* table.c - the distributed table container, scatter from one rank, checks. */
 #include "popseg/table.h"
 
+#include "popseg/reduce.h"
+
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +116,8 @@ ps_err_t ps_table_scatter(const ps_table_t *whole, int root, MPI_Comm comm, ps_t
   PS_AGREE(comm);
   if (rank == root) {
     memcpy(t->feature_names, whole->feature_names, (size_t)meta[1] * (size_t)meta[3]);
+    memcpy(t->input, whole->input, sizeof t->input);
+    memcpy(t->input_sha256, whole->input_sha256, sizeof t->input_sha256);
     memcpy(t->source, whole->source, sizeof t->source);
     memcpy(t->source_sha256, whole->source_sha256, sizeof t->source_sha256);
     memcpy(t->dropped_examples, whole->dropped_examples, sizeof t->dropped_examples);
@@ -120,6 +125,8 @@ ps_err_t ps_table_scatter(const ps_table_t *whole, int root, MPI_Comm comm, ps_t
     t->n_dropped = whole->n_dropped;
   }
   PS_CALL_MPI(MPI_Bcast(t->feature_names, (int)(meta[1] * meta[3]), MPI_CHAR, root, comm));
+  PS_CALL_MPI(MPI_Bcast(t->input, (int)sizeof t->input, MPI_CHAR, root, comm));
+  PS_CALL_MPI(MPI_Bcast(t->input_sha256, (int)sizeof t->input_sha256, MPI_CHAR, root, comm));
   PS_CALL_MPI(MPI_Bcast(t->source, (int)sizeof t->source, MPI_CHAR, root, comm));
   PS_CALL_MPI(MPI_Bcast(t->source_sha256, (int)sizeof t->source_sha256, MPI_CHAR, root, comm));
   PS_CALL_MPI(
@@ -146,11 +153,100 @@ ps_err_t ps_table_check_finite(const ps_table_t *t, MPI_Comm comm) {
     for (int64_t j = 0; j < x->n_cols; j++) {
       double v = x->data[i * x->n_cols + j];
       PS_CHECK(isfinite(v), PS_ERR_NUMERIC,
-               "%s: feature '%s' of row %lld ('%s') is %s; popseg needs finite values", t->source,
+               "%s: feature '%s' of row %lld ('%s') is %s; popseg needs finite values", t->input,
                ps_table_fname(t, j), (long long)(x->row_offset + i + 1), ps_table_name(t, i),
                isnan(v) ? "NaN" : "Inf");
     }
   }
 cleanup:
   return ps_err_agree(comm, err);
+}
+
+void ps_table_summary_free(ps_table_summary_t *s) {
+  free(s->min);
+  free(s->mean);
+  free(s->max);
+  free(s->names);
+  memset(s, 0, sizeof *s);
+}
+
+/* Not collective. Pack this rank's first rows: id, name, leading values. */
+static void pack_rows(const ps_table_t *t, int show, int cols, char *rows, size_t rec) {
+  for (int64_t i = 0; i < t->x->n_local && i < show; i++) {
+    char *p = rows + (size_t)i * rec;
+    memcpy(p, &t->ids[i], sizeof(int64_t));
+    memcpy(p + sizeof(int64_t), ps_table_name(t, i), t->name_width);
+    memcpy(p + sizeof(int64_t) + t->name_width, t->x->data + i * t->x->n_cols,
+           (size_t)cols * sizeof(double));
+  }
+}
+
+/* Not collective. The first rows in global order (ranks hold consecutive
+ * blocks in rank order) from every rank's packs; counts: [size] rows held. */
+static void unpack_rows(const ps_table_t *t, const char *all, const int64_t *counts, int size,
+                        size_t rec, ps_table_summary_t *s) {
+  int shown = 0;
+  for (int r = 0; r < size && shown < s->n_rows; r++) {
+    for (int64_t i = 0; i < counts[r] && i < PS_SUMMARY_ROWS && shown < s->n_rows; i++, shown++) {
+      const char *p = all + ((size_t)r * PS_SUMMARY_ROWS + (size_t)i) * rec;
+      memcpy(&s->ids[shown], p, sizeof(int64_t));
+      memcpy(s->names + (size_t)shown * t->name_width, p + sizeof(int64_t), t->name_width);
+      memcpy(s->values[shown], p + sizeof(int64_t) + t->name_width,
+             (size_t)s->n_cols * sizeof(double));
+    }
+  }
+}
+
+ps_err_t ps_table_summarize(const ps_table_t *t, MPI_Comm comm, ps_table_summary_t *s) {
+  ps_err_t err = PS_OK;
+  const int64_t d = t->x->n_cols;
+  char *rows = NULL, *all = NULL;
+  int64_t *counts = NULL;
+  int size;
+  MPI_Comm_size(comm, &size);
+  memset(s, 0, sizeof *s);
+  s->n = t->x->n_global;
+  s->d = d;
+  s->n_cols = (int)(d < PS_SUMMARY_COLS ? d : PS_SUMMARY_COLS);
+  s->n_rows = (int)(s->n < PS_SUMMARY_ROWS ? s->n : PS_SUMMARY_ROWS);
+  s->name_width = t->name_width;
+  size_t rec = sizeof(int64_t) + t->name_width + (size_t)s->n_cols * sizeof(double);
+  s->min = malloc((size_t)(d > 0 ? d : 1) * sizeof(double));
+  s->max = malloc((size_t)(d > 0 ? d : 1) * sizeof(double));
+  s->mean = calloc((size_t)(d > 0 ? d : 1), sizeof(double));
+  s->names = calloc(PS_SUMMARY_ROWS, t->name_width);
+  rows = calloc(PS_SUMMARY_ROWS, rec);
+  all = calloc((size_t)PS_SUMMARY_ROWS * (size_t)size, rec);
+  counts = calloc((size_t)size, sizeof *counts);
+  err = s->min && s->max && s->mean && s->names && rows && all && counts
+            ? PS_OK
+            : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
+  PS_AGREE(comm);
+  for (int64_t j = 0; j < d; j++) {
+    s->min[j] = INFINITY;
+    s->max[j] = -INFINITY;
+  }
+  for (int64_t i = 0; i < t->x->n_local; i++)
+    for (int64_t j = 0; j < d; j++) {
+      double v = t->x->data[i * d + j];
+      if (v < s->min[j]) s->min[j] = v;
+      if (v > s->max[j]) s->max[j] = v;
+      s->mean[j] += v;
+    }
+  pack_rows(t, PS_SUMMARY_ROWS, s->n_cols, rows, rec);
+  PS_TRY(ps_reduce_min(s->min, d, comm));
+  PS_TRY(ps_reduce_max(s->max, d, comm));
+  PS_TRY(ps_reduce_sum(s->mean, d, comm));
+  for (int64_t j = 0; j < d; j++) s->mean[j] = s->n ? s->mean[j] / (double)s->n : NAN;
+  PS_CALL_MPI(MPI_Allgather(rows, (int)(PS_SUMMARY_ROWS * rec), MPI_BYTE, all,
+                            (int)(PS_SUMMARY_ROWS * rec), MPI_BYTE, comm));
+  PS_CALL_MPI(MPI_Allgather(&t->x->n_local, 1, MPI_INT64_T, counts, 1, MPI_INT64_T, comm));
+  unpack_rows(t, all, counts, size, rec, s);
+cleanup:
+  free(counts);
+  free(rows);
+  free(all);
+  err = ps_err_agree(comm, err);
+  if (err != PS_OK) ps_table_summary_free(s);
+  return err;
 }

@@ -1253,6 +1253,8 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
   }
   km->n_empty_relocations = f.relocs;
   km->few_distinct = f.few;
+  km->seed = opts->seed;
+  km->init = opts->init;
 cleanup:
   /* Every failure above is either agreed already or decided on data that is
    * identical on all ranks, so all ranks arrive here together. */
@@ -1263,5 +1265,76 @@ cleanup:
   }
   fit_free(&f);
   ps_kmeans_destroy(&km);
+  return err;
+}
+
+ps_err_t ps_kmeans_sizes(const int32_t *labels, int64_t n_local, int64_t k, MPI_Comm comm,
+                         int64_t *sizes) {
+  memset(sizes, 0, (size_t)k * sizeof *sizes);
+  for (int64_t i = 0; i < n_local; i++) sizes[labels[i]]++;
+  return ps_reduce_sum_i64(sizes, k, comm);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Results file */
+
+void ps_kmeans_describe_assignment(ps_h5w_t *w, const int32_t *labels, const double *distance) {
+  ps_h5w_data(w, "kmeans/labels", PS_H5_I32, 0, "row", labels, "segment of each row (0-based)");
+  ps_h5w_data(w, "kmeans/distance", PS_H5_F64, 0, "row", distance,
+              "Euclidean distance of each row to its segment's centroid, in component space");
+}
+
+void ps_kmeans_describe(ps_h5w_t *w, const ps_kmeans_t *km, const double *reconstructed) {
+  ps_h5w_dim_index(w, "segment", km->k, 0, "the segments (0-based, as in /kmeans/labels)");
+  ps_h5w_dim_index(w, "kmeans/run", km->n_runs, 0, "the k-means restarts (0-based)");
+  ps_kmeans_describe_assignment(w, km->labels, km->distance);
+  ps_h5w_data(w, "kmeans/centroids", PS_H5_F64, 0, "segment,component", km->centroids,
+              "segment centroids in component space (the model predict applies)");
+  ps_h5w_data(w, "kmeans/sizes", PS_H5_I64, 0, "segment", km->sizes, "rows in each segment");
+  ps_h5w_data(w, "kmeans/run_inertia", PS_H5_F64, 0, "run", km->run_inertia,
+              "inertia (sum of squared distances) at the end of each restart");
+  ps_h5w_data(w, "kmeans/run_iterations", PS_H5_I32, 0, "run", km->run_iterations,
+              "Lloyd iterations of each restart");
+  if (reconstructed)
+    ps_h5w_data(w, "kmeans/centroids_reconstructed", PS_H5_F64, 0, "segment,feature", reconstructed,
+                "each centroid mapped back to original units through the K kept components: a "
+                "reconstruction, not the segment's mean (that is /profile/mean)");
+  ps_h5w_attr_f64(w, "kmeans", "inertia", km->inertia);
+  ps_h5w_attr_i64(w, "kmeans", "iterations", km->iterations);
+  ps_h5w_attr_i64(w, "kmeans", "converged", km->converged);
+  ps_h5w_attr_u64(w, "kmeans", "seed", km->seed);
+  ps_h5w_attr_str(w, "kmeans", "init", ps_kmeans_init_name(km->init));
+  ps_h5w_attr_i64(w, "kmeans", "n_init", km->n_runs);
+  ps_h5w_attr_i64(w, "kmeans", "best_run", km->best_run);
+}
+
+ps_err_t ps_kmeans_read_centroids(ps_h5r_t *r, int64_t dim, int64_t *k, double **centroids) {
+  ps_err_t err = PS_OK;
+  static const char *const s_k[2] = {"k", NULL};
+  int64_t dims[2], want[2] = {-1, dim};
+  *centroids = NULL;
+  PS_TRY(ps_h5r_shape(r, "kmeans/centroids", PS_H5_F64, 2, want, s_k, dims, NULL));
+  *k = dims[0];
+  PS_CHECK(*k >= 1, PS_ERR_FORMAT, "%s: /kmeans/centroids: the model has no clusters",
+           ps_h5r_path(r));
+  *centroids = malloc((size_t)(*k * dim) * sizeof(double));
+  err = *centroids ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
+  PS_AGREE(ps_h5r_comm(r));
+  PS_TRY(ps_h5r_read(r, "kmeans/centroids", PS_H5_F64, 0, 0, *k, *centroids));
+cleanup:
+  if (err != PS_OK) {
+    free(*centroids);
+    *centroids = NULL;
+  }
+  return err;
+}
+
+ps_err_t ps_kmeans_read_labels(ps_h5r_t *r, int64_t n, int32_t *labels) {
+  ps_err_t err = PS_OK;
+  static const char *const s_rows[1] = {"rows"};
+  int64_t dims[1], want[1] = {n};
+  PS_TRY(ps_h5r_shape(r, "kmeans/labels", PS_H5_I32, 1, want, s_rows, dims, NULL));
+  PS_TRY(ps_h5r_read(r, "kmeans/labels", PS_H5_I32, 0, 0, n, labels));
+cleanup:
   return err;
 }

@@ -420,3 +420,80 @@ void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = 0; j < d; j++) rows[i * d + j] += pca->mean[j];
 }
+
+void ps_pca_describe(ps_h5w_t *w, const ps_pca_t *pca) {
+  ps_h5w_dim_index(w, "pca/component", pca->p, 1,
+                   "the fitted components, by decreasing variance (1-based)");
+  ps_h5w_data(w, "pca/mean", PS_H5_F64, 0, "feature", pca->mean,
+              "mean of the scaled features (the PCA centre)");
+  ps_h5w_data(w, "pca/components", PS_H5_F64, 0, "component,feature", pca->components,
+              "principal axes in scaled feature space, one row per component; sign: the largest "
+              "|loading| is positive");
+  ps_h5w_data(w, "pca/explained_variance", PS_H5_F64, 0, "component", pca->explained_variance,
+              "variance along each component (eigenvalue of the covariance, n - 1 divisor)");
+  ps_h5w_data(w, "pca/explained_variance_ratio", PS_H5_F64, 0, "component",
+              pca->explained_variance_ratio, "share of the total variance of each component");
+  ps_h5w_data(w, "pca/singular_values", PS_H5_F64, 0, "component", pca->singular_values,
+              "singular values of the centred scaled matrix: sqrt(variance * (n - 1))");
+  ps_h5w_attr_i64(w, "pca", "n_kept", pca->n_kept);
+  ps_h5w_attr_i64(w, "pca", "n_samples", pca->n_samples);
+  ps_h5w_attr_str(w, "pca", "solver", ps_pca_solver_name(pca->solver_used));
+  ps_h5w_attr_f64(w, "pca", "total_variance", pca->total_variance);
+}
+
+void ps_pca_describe_projection(ps_h5w_t *w, int64_t k, const ps_matrix_t *proj) {
+  ps_h5w_dim_index(w, "component", k, 1, "the kept principal components (1-based: pc1, pc2, ...)");
+  ps_h5w_data(w, "projection", PS_H5_F64, 0, "row,component", proj->data,
+              "component scores of each row: (x_scaled - mean) . components[0:K]");
+}
+
+/* Collective. The shapes of /pca for d features: p components, K kept. */
+static ps_err_t read_shape(ps_h5r_t *r, int64_t d, int64_t *p, int64_t *kept) {
+  ps_err_t err = PS_OK;
+  static const char *const s_p[2] = {"p", NULL};
+  int64_t dims[2], want_pd[2] = {-1, d}, want_d[1] = {d};
+  PS_CHECK(ps_h5r_has(r, "pca"), PS_ERR_FORMAT, "%s: /pca: group not found", ps_h5r_path(r));
+  PS_TRY(ps_h5r_shape(r, "pca/components", PS_H5_F64, 2, want_pd, s_p, dims, NULL));
+  *p = dims[0];
+  PS_CHECK(*p >= 1, PS_ERR_FORMAT, "%s: /pca/components: the model has no components",
+           ps_h5r_path(r));
+  int64_t want_p[1] = {*p};
+  PS_TRY(ps_h5r_shape(r, "pca/mean", PS_H5_F64, 1, want_d, NULL, dims, NULL));
+  PS_TRY(ps_h5r_shape(r, "pca/explained_variance", PS_H5_F64, 1, want_p, NULL, dims, NULL));
+  PS_TRY(ps_h5r_shape(r, "pca/explained_variance_ratio", PS_H5_F64, 1, want_p, NULL, dims, NULL));
+  PS_TRY(ps_h5r_shape(r, "pca/singular_values", PS_H5_F64, 1, want_p, NULL, dims, NULL));
+  *kept = 0;
+  PS_TRY(ps_h5r_attr_i64(r, "pca", "n_kept", 1, kept, NULL));
+  PS_CHECK(*kept >= 1 && *kept <= *p, PS_ERR_FORMAT,
+           "%s: /pca: attribute n_kept = %lld must be between 1 and %lld (the components)",
+           ps_h5r_path(r), (long long)*kept, (long long)*p);
+cleanup:
+  return err;
+}
+
+ps_err_t ps_pca_read(ps_h5r_t *r, int64_t d, ps_pca_t **out) {
+  ps_err_t err = PS_OK;
+  ps_pca_t *pca = NULL;
+  int64_t p = 0, kept = 0;
+  char solver[64] = "";
+  *out = NULL;
+  PS_TRY(read_shape(r, d, &p, &kept));
+  err = ps_pca_create(d, p, &pca);
+  PS_AGREE(ps_h5r_comm(r));
+  pca->n_kept = kept;
+  PS_TRY(ps_h5r_attr_i64(r, "pca", "n_samples", 0, &pca->n_samples, NULL));
+  PS_TRY(ps_h5r_attr_f64(r, "pca", "total_variance", 0, &pca->total_variance, NULL));
+  PS_TRY(ps_h5r_attr_str(r, "pca", "solver", 0, solver, sizeof solver, NULL));
+  pca->solver_used = strcmp(solver, "scalapack") == 0 ? PS_PCA_SCALAPACK : PS_PCA_LAPACK;
+  PS_TRY(ps_h5r_read(r, "pca/mean", PS_H5_F64, 0, 0, d, pca->mean));
+  PS_TRY(ps_h5r_read(r, "pca/components", PS_H5_F64, 0, 0, p, pca->components));
+  PS_TRY(ps_h5r_read(r, "pca/explained_variance", PS_H5_F64, 0, 0, p, pca->explained_variance));
+  PS_TRY(ps_h5r_read(r, "pca/explained_variance_ratio", PS_H5_F64, 0, 0, p,
+                     pca->explained_variance_ratio));
+  PS_TRY(ps_h5r_read(r, "pca/singular_values", PS_H5_F64, 0, 0, p, pca->singular_values));
+  *out = pca;
+  pca = NULL;
+cleanup:
+  ps_pca_destroy(&pca);
+  return err;
+}

@@ -247,3 +247,36 @@ void ps_scale_inverse(const ps_scale_t *s, double *rows, int64_t n) {
       row[j] = s->factor[j] != 0.0 ? row[j] / s->factor[j] + s->offset[j] : s->offset[j];
   }
 }
+
+void ps_scale_describe(ps_h5w_t *w, const ps_scale_t *s) {
+  ps_h5w_data(w, "scale/offset", PS_H5_F64, 0, "feature", s->offset,
+              "scaling: x_scaled = (x - offset) * factor (min, or mean, or 0)");
+  ps_h5w_data(w, "scale/factor", PS_H5_F64, 0, "feature", s->factor,
+              "scaling: 1 / (max - min), or 1 / sd, or 1; 0 for a constant feature");
+  ps_h5w_attr_str(w, "scale", "kind", ps_scale_kind_name(s->kind));
+}
+
+ps_err_t ps_scale_read(ps_h5r_t *r, int64_t d, ps_scale_t **out) {
+  ps_err_t err = PS_OK;
+  ps_scale_t *s = NULL;
+  char kind_s[64] = "";
+  ps_scale_kind_t kind = PS_SCALE_MINMAX;
+  int64_t dims[1], want[1] = {d};
+  *out = NULL;
+  PS_CHECK(ps_h5r_has(r, "scale"), PS_ERR_FORMAT,
+           "%s: /scale: group not found (not the results file of a fit?)", ps_h5r_path(r));
+  PS_TRY(ps_h5r_attr_str(r, "scale", "kind", 1, kind_s, sizeof kind_s, NULL));
+  PS_CHECK(ps_scale_kind_parse(kind_s, &kind) == PS_OK, PS_ERR_FORMAT,
+           "%s: /scale: unknown scaling kind '%s' in attribute 'kind'", ps_h5r_path(r), kind_s);
+  PS_TRY(ps_h5r_shape(r, "scale/offset", PS_H5_F64, 1, want, NULL, dims, NULL));
+  PS_TRY(ps_h5r_shape(r, "scale/factor", PS_H5_F64, 1, want, NULL, dims, NULL));
+  err = ps_scale_create(kind, d, &s);
+  PS_AGREE(ps_h5r_comm(r));
+  PS_TRY(ps_h5r_read(r, "scale/offset", PS_H5_F64, 0, 0, d, s->offset));
+  PS_TRY(ps_h5r_read(r, "scale/factor", PS_H5_F64, 0, 0, d, s->factor));
+  *out = s;
+  s = NULL;
+cleanup:
+  ps_scale_destroy(&s);
+  return ps_err_agree(ps_h5r_comm(r), err);
+}

@@ -90,9 +90,28 @@ inertia = float(f["kmeans"].attrs["inertia"])
 check(abs(inertia - (dist ** 2).sum()) <= 1e-9 * inertia, "inertia = sum of squared distances")
 best = KMeans(8, n_init=100, random_state=0, algorithm="lloyd").fit(Z).inertia_
 check(inertia / 3218 <= best / 3218 * 1.005, "inertia/n within 0.5%% of sklearn n_init=100 (%.6g vs %.6g)" % (inertia, best))
-cf = f["kmeans/centroids_features"][:]
+cf = f["kmeans/centroids_reconstructed"][:]
 want = sc.inverse_transform((cen * S[:7]) @ p.components_[:7] + p.mean_)
-check(np.allclose(cf, want, rtol=1e-9, atol=1e-6), "centroids_features = inverse PCA + inverse scaling")
+check(np.allclose(cf, want, rtol=1e-9, atol=1e-6), "centroids_reconstructed = inverse PCA + inverse scaling")
+
+# The profile: segment means in original units (pandas groupby), spread, examples.
+df = pd.DataFrame(X, columns=head[3:])
+means = df.groupby(lab).mean().reindex(range(k)).values
+scale_col = np.abs(X).max(0)
+check(np.allclose(f["profile/mean"][:], means, rtol=1e-10, atol=1e-10 * scale_col),
+      "profile/mean = pandas groupby means (original units, 1e-10)")
+check(np.allclose(f["profile/overall_mean"][:], X.mean(0), rtol=1e-10, atol=1e-10 * scale_col) and
+      np.allclose(f["profile/overall_sd"][:], X.std(0, ddof=1), rtol=1e-8),
+      "profile/overall_mean, overall_sd = numpy mean, std(ddof=1)")
+check(np.array_equal(f["profile/size"][:], np.bincount(lab, minlength=k)), "profile/size = label counts")
+ok = True
+for c in range(k):
+    rows_c = np.flatnonzero(lab == c)
+    order = rows_c[np.lexsort((rows_c, dist[rows_c]))][:5]
+    ok &= np.array_equal(f["profile/example_row"][c, :len(order)], order)
+    ok &= np.array_equal(f["profile/example_id"][c, :len(order)], ids[order])
+    ok &= [s.decode() for s in f["profile/example_name"][c, :len(order)]] == [names[i] for i in order]
+check(ok, "profile examples = the 5 rows nearest each centroid (ties: lower row)")
 for a in ("popseg_version", "command_line", "n_ranks", "time_read_s", "time_scale_s", "time_pca_s",
           "time_kmeans_s", "time_write_s"):
     if a not in f.attrs:

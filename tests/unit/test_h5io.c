@@ -32,6 +32,8 @@
 #include "popseg/cli.h"
 #include "popseg/error.h"
 #include "popseg/h5io.h"
+#include "popseg/model.h"
+#include "popseg/results.h"
 #include "popseg/matrix.h"
 #include "popseg/model.h"
 #include "popseg/table.h"
@@ -291,10 +293,11 @@ static int make_fake(fake_t *f, int64_t n, uint64_t seed, int predictions) {
   f->km.n_runs = R_RUNS;
   f->km.run_inertia = f->run_inertia;
   f->km.run_iterations = f->run_iter;
+  f->km.seed = R_SEED;
+  f->km.init = PS_KM_INIT_KMEANSPP;
 
   f->r.table = f->t;
   f->r.projection = f->proj;
-  f->r.km = &f->km;
   f->r.command_line = R_CMD;
   f->r.n_ranks = g_size;
   /* Rank-dependent times on purpose: the file must hold rank 0's. */
@@ -305,13 +308,13 @@ static int make_fake(fake_t *f, int64_t n, uint64_t seed, int predictions) {
   f->r.times[4] = 0.125;
   if (predictions) {
     f->r.model_path = R_MODEL;
+    f->r.labels = f->labels;
+    f->r.distance = f->dist;
   } else {
+    f->r.km = &f->km;
     f->r.scale = &f->scale;
     f->r.pca = &f->pca;
-    f->r.centroids_features = f->cent_f;
-    f->r.init_name = "kmeans++";
-    f->r.n_init = 2;
-    f->r.seed = R_SEED;
+    f->r.centroids_reconstructed = f->cent_f;
   }
   return 1;
 }
@@ -428,9 +431,9 @@ static void round_trip(const char *dir, int64_t n, int64_t d, uint64_t seed, int
   snprintf(path, sizeof path, "%s/rt_%lld_%lld_%d.h5", dir, (long long)n, (long long)d, skew);
   if (chunk) setenv("POPSEG_IO_CHUNK_BYTES", chunk, 1);
   ps_error_clear();
-  e1 = ps_h5_write_table(path, 0, t, MPI_COMM_WORLD);
-  e2 = ps_h5_read_table(path, MPI_COMM_WORLD, &back);
-  e3 = ps_h5_probe(path, MPI_COMM_WORLD, &pn, &pd);
+  e1 = ps_table_write_h5(path, 0, t, MPI_COMM_WORLD);
+  e2 = ps_table_read_h5(path, MPI_COMM_WORLD, &back);
+  e3 = ps_table_probe_h5(path, MPI_COMM_WORLD, &pn, &pd);
   if (chunk) unsetenv("POPSEG_IO_CHUNK_BYTES");
   T_CHECK(e1 == PS_OK && e2 == PS_OK && back, "table n=%lld d=%lld%s%s: write and read",
           (long long)n, (long long)d, skew ? " skewed" : "", chunk ? " 64-byte pieces" : "");
@@ -452,9 +455,9 @@ static void results_round_trip(const char *dir, int64_t n, const char *chunk) {
   snprintf(path, sizeof path, "%s/results_%lld.h5", dir, (long long)n);
   if (chunk) setenv("POPSEG_IO_CHUNK_BYTES", chunk, 1);
   ps_error_clear();
-  ps_err_t e1 = ps_h5_write_results(path, 0, &f.r, MPI_COMM_WORLD);
-  ps_err_t e2 = ps_h5_read_model(path, MPI_COMM_WORLD, &m);
-  ps_err_t e3 = ps_h5_read_fit_labels(path, MPI_COMM_WORLD, &nn, &ids, &labels);
+  ps_err_t e1 = ps_results_write(path, 0, &f.r, MPI_COMM_WORLD);
+  ps_err_t e2 = ps_model_read(path, MPI_COMM_WORLD, &m);
+  ps_err_t e3 = ps_model_read_fit_labels(path, MPI_COMM_WORLD, &nn, &ids, &labels);
   if (chunk) unsetenv("POPSEG_IO_CHUNK_BYTES");
   T_CHECK(ok && e1 == PS_OK && e2 == PS_OK && e3 == PS_OK, "results n=%lld%s: write, read back",
           (long long)n, chunk ? " 64-byte pieces" : "");
@@ -500,46 +503,46 @@ static void error_cases(const char *dir) {
   MPI_Barrier(MPI_COMM_WORLD);
 
   ps_error_clear();
-  e = ps_h5_write_table(path, 0, t, MPI_COMM_WORLD);
+  e = ps_table_write_h5(path, 0, t, MPI_COMM_WORLD);
   T_CHECK(e == PS_OK && t, "write a table to overwrite later");
   struct stat st0, st1;
   int have0 = stat(path, &st0) == 0;
 
   ps_error_clear();
-  e = ps_h5_write_table(path, 0, t, MPI_COMM_WORLD);
+  e = ps_table_write_h5(path, 0, t, MPI_COMM_WORLD);
   T_CHECK(e == PS_ERR_IO && msg_has(path, "exists"), "existing output without force: IO error");
   T_CHECK(have0 && stat(path, &st1) == 0 && st1.st_ino == st0.st_ino &&
               st1.st_mtime == st0.st_mtime,
           "existing output without force: file untouched");
   ps_error_clear();
-  e = ps_h5_write_table(path, 1, t, MPI_COMM_WORLD);
+  e = ps_table_write_h5(path, 1, t, MPI_COMM_WORLD);
   T_CHECK(e == PS_OK && (g_rank != 0 || (stat(path, &st1) == 0 && st1.st_ino != st0.st_ino)),
           "existing output with force: replaced");
 
   ps_error_clear();
-  e = ps_h5_write_table(missing, 0, t, MPI_COMM_WORLD);
+  e = ps_table_write_h5(missing, 0, t, MPI_COMM_WORLD);
   T_CHECK(e == PS_ERR_IO && msg_has(missing, "does not exist"), "output into a missing directory");
   ps_error_clear();
-  e = ps_h5_write_table(fdir, 0, t, MPI_COMM_WORLD);
+  e = ps_table_write_h5(fdir, 0, t, MPI_COMM_WORLD);
   T_CHECK(e == PS_ERR_IO && msg_has(fdir, NULL), "output under a file used as a directory");
   ps_error_clear();
-  e = ps_h5_write_table(procp, 0, t, MPI_COMM_WORLD);
+  e = ps_table_write_h5(procp, 0, t, MPI_COMM_WORLD);
   T_CHECK(e == PS_ERR_IO && msg_has(procp, "cannot create"),
           "output where HDF5 cannot create the file (/proc): IO error");
   T_CHECK(g_rank != 0 || (!exists(procp) && count_tmp("/proc") == 0),
           "failed /proc output left nothing behind");
   ps_error_clear();
-  e = ps_h5_write_results(missing, 0, &f.r, MPI_COMM_WORLD);
+  e = ps_results_write(missing, 0, &f.r, MPI_COMM_WORLD);
   T_CHECK(ok_fake && e == PS_ERR_IO && msg_has(missing, NULL), "results into a missing directory");
   ps_error_clear();
-  e = ps_h5_write_results(procp, 0, &f.r, MPI_COMM_WORLD);
+  e = ps_results_write(procp, 0, &f.r, MPI_COMM_WORLD);
   T_CHECK(e == PS_ERR_IO && msg_has(procp, NULL), "results where HDF5 cannot create the file");
 
   /* Inconsistent input to a writer: one rank's row offset is wrong. */
   if (g_size > 1 && g_rank == 1) t->x->row_offset += 1;
   snprintf(bad, sizeof bad, "%s/bad_blocks.h5", dir);
   ps_error_clear();
-  e = ps_h5_write_table(bad, 0, t, MPI_COMM_WORLD);
+  e = ps_table_write_h5(bad, 0, t, MPI_COMM_WORLD);
   if (g_size > 1 && g_rank == 1) t->x->row_offset -= 1;
   T_CHECK(g_size == 1 ? e == PS_OK : (e == PS_ERR_INTERNAL && !exists(bad)),
           "row blocks that do not tile the table are refused before writing");
@@ -547,28 +550,28 @@ static void error_cases(const char *dir) {
 
   ps_error_clear();
   snprintf(bad, sizeof bad, "%s/missing.h5", dir);
-  e = ps_h5_read_table(bad, MPI_COMM_WORLD, &back);
+  e = ps_table_read_h5(bad, MPI_COMM_WORLD, &back);
   T_CHECK(e == PS_ERR_IO && !back && msg_has(bad, NULL), "read a missing file: IO error");
   ps_error_clear();
-  e = ps_h5_probe(bad, MPI_COMM_WORLD, &n, &d);
+  e = ps_table_probe_h5(bad, MPI_COMM_WORLD, &n, &d);
   T_CHECK(e == PS_ERR_IO && msg_has(bad, NULL), "probe a missing file: IO error");
   ps_error_clear();
-  e = ps_h5_read_model(bad, MPI_COMM_WORLD, &m);
+  e = ps_model_read(bad, MPI_COMM_WORLD, &m);
   T_CHECK(e == PS_ERR_IO && !m && msg_has(bad, NULL), "model from a missing file: IO error");
   ps_error_clear();
-  e = ps_h5_read_table(text, MPI_COMM_WORLD, &back);
+  e = ps_table_read_h5(text, MPI_COMM_WORLD, &back);
   T_CHECK(e == PS_ERR_FORMAT && !back && msg_has(text, "not an HDF5 file"),
           "read a text file named .h5: format error");
   ps_error_clear();
-  e = ps_h5_read_fit_labels(text, MPI_COMM_WORLD, &n, &ids, &labels);
+  e = ps_model_read_fit_labels(text, MPI_COMM_WORLD, &n, &ids, &labels);
   T_CHECK(e == PS_ERR_FORMAT && !ids && !labels && msg_has(text, "not an HDF5 file"),
           "fit labels from a text file: format error");
   ps_error_clear();
-  e = ps_h5_read_model(path, MPI_COMM_WORLD, &m);
+  e = ps_model_read(path, MPI_COMM_WORLD, &m);
   T_CHECK(e == PS_ERR_FORMAT && !m && msg_has(path, "/scale"),
           "model from a table file: names /scale");
   ps_error_clear();
-  e = ps_h5_read_fit_labels(path, MPI_COMM_WORLD, &n, &ids, &labels);
+  e = ps_model_read_fit_labels(path, MPI_COMM_WORLD, &n, &ids, &labels);
   T_CHECK(e == PS_ERR_FORMAT && !ids && msg_has(path, "/kmeans/labels"),
           "fit labels from a table file: names /kmeans/labels");
   T_CHECK(ps_h5_is_hdf5(path) && !ps_h5_is_hdf5(text) && !ps_h5_is_hdf5(bad) && !ps_h5_is_hdf5(dir),
@@ -627,13 +630,14 @@ static void run_error_list(const char *list) {
     code = (int)parse_i64(code_s);
     ps_error_clear();
     if (!strcmp(kind, "table")) {
-      e2 = ps_h5_probe(file, MPI_COMM_WORLD, &n, &d); /* same verdict; message checked below */
+      e2 =
+          ps_table_probe_h5(file, MPI_COMM_WORLD, &n, &d); /* same verdict; message checked below */
       ps_error_clear();
-      e = ps_h5_read_table(file, MPI_COMM_WORLD, &t);
+      e = ps_table_read_h5(file, MPI_COMM_WORLD, &t);
     } else if (!strcmp(kind, "model")) {
-      e = ps_h5_read_model(file, MPI_COMM_WORLD, &m);
+      e = ps_model_read(file, MPI_COMM_WORLD, &m);
     } else {
-      e = ps_h5_read_fit_labels(file, MPI_COMM_WORLD, &n, &ids, &labels);
+      e = ps_model_read_fit_labels(file, MPI_COMM_WORLD, &n, &ids, &labels);
     }
     leak = t || m || ids || labels;
     T_CHECK((int)e == code && (e2 == PS_OK ? strcmp(kind, "table") != 0 : (int)e2 == code) &&
@@ -658,7 +662,7 @@ static int run_mode(int argc, char **argv) {
     int skew = argc >= 7 && !strcmp(argv[6], "skew");
     ps_table_t *t =
         make_table(parse_i64(argv[3]), parse_i64(argv[4]), (uint64_t)parse_i64(argv[5]), skew);
-    e = ps_h5_write_table(file, 1, t, MPI_COMM_WORLD);
+    e = ps_table_write_h5(file, 1, t, MPI_COMM_WORLD);
     T_CHECK(t && e == PS_OK, "write-table %s n=%s d=%s%s", file, argv[3], argv[4],
             skew ? " skewed" : "");
     ps_table_destroy(&t);
@@ -666,7 +670,7 @@ static int run_mode(int argc, char **argv) {
     int64_t n = parse_i64(argv[3]), d = parse_i64(argv[4]);
     int f32 = argc >= 7 && !strcmp(argv[6], "f32");
     ps_table_t *t = NULL;
-    e = ps_h5_read_table(file, MPI_COMM_WORLD, &t);
+    e = ps_table_read_h5(file, MPI_COMM_WORLD, &t);
     T_CHECK(e == PS_OK && t && table_diff(t, n, d, (uint64_t)parse_i64(argv[5]), f32) == 0,
             "read-table %s n=%s d=%s: every value, id, name and attribute", file, argv[3], argv[4]);
     ps_table_destroy(&t);
@@ -674,7 +678,7 @@ static int run_mode(int argc, char **argv) {
     fake_t f;
     int pred = !strcmp(mode, "write-predictions");
     int ok = make_fake(&f, parse_i64(argv[3]), (uint64_t)parse_i64(argv[4]), pred);
-    e = ps_h5_write_results(file, 1, &f.r, MPI_COMM_WORLD);
+    e = ps_results_write(file, 1, &f.r, MPI_COMM_WORLD);
     T_CHECK(ok && e == PS_OK, "%s %s n=%s", mode, file, argv[3]);
     free_fake(&f);
   } else if (!strcmp(mode, "read-results") && argc >= 5) {
@@ -684,9 +688,9 @@ static int run_mode(int argc, char **argv) {
     int32_t *labels = NULL;
     uint64_t seed = (uint64_t)parse_i64(argv[4]);
     int ok = make_fake(&f, n, seed, 0);
-    e = ps_h5_read_model(file, MPI_COMM_WORLD, &m);
+    e = ps_model_read(file, MPI_COMM_WORLD, &m);
     T_CHECK(ok && e == PS_OK && model_diff(m, &f) == 0, "read-results %s: model identical", file);
-    e = ps_h5_read_fit_labels(file, MPI_COMM_WORLD, &nn, &ids, &labels);
+    e = ps_model_read_fit_labels(file, MPI_COMM_WORLD, &nn, &ids, &labels);
     if (e == PS_OK && nn == n) {
       for (int64_t i = 0; i < n; i++) bad += ids[i] != gen_id(seed, i) || labels[i] != gen_label(i);
     }

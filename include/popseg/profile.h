@@ -1,0 +1,53 @@
+/* profile.h - what each segment is, in the units of the input: per-segment
+ * means of every feature, the overall mean and spread, sizes, and the rows
+ * closest to each centroid. Computed collectively once, stored under /profile
+ * in the results file, and only formatted by the report.
+ */
+#ifndef POPSEG_PROFILE_H
+#define POPSEG_PROFILE_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "popseg/error.h"
+#include "popseg/h5io.h"
+#include "popseg/matrix.h"
+#include "popseg/scale.h"
+#include "popseg/table.h"
+
+/* Rows kept per segment as examples (the closest to its centroid). */
+#define PS_PROFILE_EXAMPLES 5
+
+typedef struct {
+  int64_t k, d, n;          /* segments, features, rows */
+  int64_t n_examples;       /* E = PS_PROFILE_EXAMPLES */
+  int64_t *size;            /* [k] rows in each segment */
+  double *mean;             /* [k][d] mean of each feature over the segment's rows, original
+                               units (an empty segment gets the overall mean) */
+  double *overall_mean;     /* [d] mean over all rows, original units */
+  double *overall_sd;       /* [d] standard deviation over all rows (n - 1), original units */
+  int64_t *example_row;     /* [k][E] global row index of the examples, nearest first; -1 if
+                               the segment has fewer than E rows */
+  int64_t *example_id;      /* [k][E] their ids */
+  double *example_distance; /* [k][E] their distances to the centroid */
+  char *example_name;       /* [k][E][name_width] their names, NUL-padded */
+  size_t name_width;
+} ps_profile_t;
+
+/* Collective. Profile the segments of the rows of x ([n_local][d], the same
+ * row block as t and labels/distance [n_local]). undo (may be NULL) maps x
+ * back to original units (x holds scaled values in place); names and ids come
+ * from t. Every rank gets the whole profile. *out: ps_profile_destroy. */
+ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
+                            const int32_t *labels, const double *distance, int64_t k, MPI_Comm comm,
+                            ps_profile_t **out);
+void ps_profile_destroy(ps_profile_t **p);
+
+/* The /profile group of a results file:
+ *   /profile/mean [segment][feature], /profile/overall_mean, /profile/overall_sd
+ *   [feature], /profile/size [segment], /profile/example_row, _id, _distance,
+ *   _name [segment][profile/example]. Not collective. */
+void ps_profile_describe(ps_h5w_t *w, const ps_profile_t *p);
+
+#endif

@@ -1,0 +1,79 @@
+/* results.c - a results or predictions file: each stage describes its own
+ * group, this module adds the root attributes and writes the whole. */
+#include "popseg/results.h"
+
+#include <string.h>
+
+#include "popseg/h5io.h"
+#include "popseg/version.h"
+
+static const char *const time_attr[PS_T_COUNT] = {"time_read_s", "time_scale_s", "time_pca_s",
+                                                  "time_kmeans_s", "time_write_s"};
+
+/* Not collective. Pieces that must fit together, whatever the caller built. */
+static ps_err_t check_pieces(const ps_results_t *r, const char *path) {
+  ps_err_t err = PS_OK;
+  const ps_table_t *t = r->table;
+  const ps_matrix_t *pr = r->projection;
+  PS_CHECK(t && t->x && t->ids && t->names && pr &&
+               (r->km || (r->labels && r->distance) || t->x->n_local == 0),
+           PS_ERR_INTERNAL, "%s: incomplete results to write", path);
+  PS_CHECK(pr->n_local == t->x->n_local && pr->row_offset == t->x->row_offset &&
+               pr->n_global == t->x->n_global,
+           PS_ERR_INTERNAL, "%s: /projection rows do not match the table's rows", path);
+  if (r->scale) {
+    PS_CHECK(r->pca && r->km, PS_ERR_INTERNAL, "%s: incomplete model to write", path);
+    PS_CHECK(r->scale->d == t->x->n_cols && r->pca->d == t->x->n_cols, PS_ERR_INTERNAL,
+             "%s: scaling/PCA have %lld/%lld features, the table %lld", path,
+             (long long)r->scale->d, (long long)r->pca->d, (long long)t->x->n_cols);
+    PS_CHECK(r->pca->n_kept == pr->n_cols && r->km->dim == pr->n_cols && r->pca->p >= pr->n_cols,
+             PS_ERR_INTERNAL,
+             "%s: inconsistent dimensions (kept %lld, projection %lld, centroids %lld, p %lld)",
+             path, (long long)r->pca->n_kept, (long long)pr->n_cols, (long long)r->km->dim,
+             (long long)r->pca->p);
+  }
+cleanup:
+  return err;
+}
+
+static void describe_root(ps_h5w_t *w, const ps_results_t *r) {
+  const ps_table_t *t = r->table;
+  ps_h5w_attr_str(w, "", "popseg_file", r->scale ? "results" : "predictions");
+  ps_h5w_attr_str(w, "", "popseg_version", POPSEG_VERSION);
+  ps_h5w_attr_str(w, "", "command_line", r->command_line);
+  ps_h5w_attr_i64(w, "", "n_ranks", r->n_ranks);
+  for (int i = 0; i < PS_T_COUNT; i++) ps_h5w_attr_f64(w, "", time_attr[i], r->times[i]);
+  ps_h5w_attr_str(w, "", "input", t->input);
+  ps_h5w_attr_str(w, "", "input_sha256", t->input_sha256);
+  ps_h5w_attr_str(w, "", "source", t->source);
+  ps_h5w_attr_str(w, "", "source_sha256", t->source_sha256);
+  ps_h5w_attr_i64(w, "", "n_rows", t->x->n_global);
+  if (r->scale) {
+    ps_h5w_attr_i64(w, "", "n_read", t->n_read);
+    ps_h5w_attr_i64(w, "", "n_dropped", t->n_dropped);
+  } else {
+    ps_h5w_attr_str(w, "", "model", r->model_path);
+  }
+}
+
+ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  ps_h5w_t *w = NULL;
+  err = check_pieces(r, path);
+  if (err == PS_OK) err = ps_h5w_create(&w);
+  PS_AGREE(comm);
+  ps_table_describe_rows(w, r->table, r->scale != NULL);
+  if (r->scale) ps_scale_describe(w, r->scale);
+  if (r->pca) ps_pca_describe(w, r->pca);
+  ps_pca_describe_projection(w, r->projection->n_cols, r->projection);
+  if (r->scale)
+    ps_kmeans_describe(w, r->km, r->centroids_reconstructed);
+  else
+    ps_kmeans_describe_assignment(w, r->labels, r->distance);
+  if (r->profile) ps_profile_describe(w, r->profile);
+  describe_root(w, r);
+  err = ps_h5w_write(w, path, force, comm);
+cleanup:
+  ps_h5w_destroy(&w);
+  return err;
+}

@@ -1,0 +1,185 @@
+/* table_h5.c - a table's HDF5 layout (see table.h): its rows and features as
+ * dimensions, the table file of popseg import, and its reader. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popseg/h5io.h"
+#include "popseg/sha256.h"
+#include "popseg/table.h"
+#include "popseg/version.h"
+
+void ps_table_describe_rows(ps_h5w_t *w, const ps_table_t *t, int with_features) {
+  const ps_matrix_t *x = t->x;
+  ps_h5w_dim(w, "row", x->n_global, PS_H5_I64, 0, t->ids,
+             "the rows (counties): dimension scale, coordinates = row ids");
+  ps_h5w_rows(w, "row", x->row_offset, x->n_local);
+  ps_h5w_data(w, "rows/id", PS_H5_I64, 0, "row", t->ids,
+              "row id: the input's id column (the county FIPS code for the census)");
+  ps_h5w_data(w, "rows/name", PS_H5_STR, t->name_width, "row", t->names,
+              "row name: the label columns joined with '-' (State-County)");
+  if (!with_features) return;
+  ps_h5w_dim(w, "feature", x->n_cols, PS_H5_STR, t->fname_width, t->feature_names,
+             "the features: dimension scale, coordinates = feature names");
+  ps_h5w_data(w, "feature_names", PS_H5_STR, t->fname_width, "feature", t->feature_names,
+              "feature names, in column order");
+}
+
+ps_err_t ps_table_write_h5(const char *path, int force, const ps_table_t *t, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  ps_h5w_t *w = NULL;
+  err = ps_h5w_create(&w);
+  PS_AGREE(comm);
+  ps_table_describe_rows(w, t, 1);
+  ps_h5w_data(w, "features", PS_H5_F64, 0, "row,feature", t->x->data,
+              "feature values, original units [row][feature]");
+  ps_h5w_chunked(w);
+  ps_h5w_attr_str(w, "", "popseg_file", "table");
+  ps_h5w_attr_str(w, "", "popseg_version", POPSEG_VERSION);
+  ps_h5w_attr_str(w, "", "source", t->source);
+  ps_h5w_attr_str(w, "", "source_sha256", t->source_sha256);
+  ps_h5w_attr_i64(w, "", "n_read", t->n_read);
+  ps_h5w_attr_i64(w, "", "n_dropped", t->n_dropped);
+  ps_h5w_attr_str(w, "", "dropped_examples", t->dropped_examples);
+  err = ps_h5w_write(w, path, force, comm);
+cleanup:
+  ps_h5w_destroy(&w);
+  return err;
+}
+
+/* Collective. A file without /features: say what it is instead. */
+static ps_err_t not_a_table(ps_h5r_t *r) {
+  char kind[64] = "";
+  int found = 0;
+  ps_err_t err = ps_h5r_attr_str(r, "", "popseg_file", 0, kind, sizeof kind, &found);
+  if (err != PS_OK) return err;
+  if (!found && ps_h5r_has(r, "kmeans")) snprintf(kind, sizeof kind, "results");
+  if (!strcmp(kind, "results"))
+    err = ps_error(PS_ERR_FORMAT, __FILE__, __LINE__,
+                   "%s: is a popseg results file, not a table: it is the model for 'popseg "
+                   "predict MODEL.h5 NEW'; run and info take a table (a CSV, or popseg import's "
+                   "output)",
+                   ps_h5r_path(r));
+  else if (!strcmp(kind, "predictions"))
+    err = ps_error(PS_ERR_FORMAT, __FILE__, __LINE__,
+                   "%s: is a popseg predictions file, not a table; run and info take a table (a "
+                   "CSV, or popseg import's output)",
+                   ps_h5r_path(r));
+  else
+    err = ps_error(PS_ERR_FORMAT, __FILE__, __LINE__, "%s: /features: dataset not found",
+                   ps_h5r_path(r));
+  return ps_err_agree(ps_h5r_comm(r), err);
+}
+
+/* Collective. The four datasets' shapes: n rows, d features, string widths. */
+static ps_err_t table_shape(ps_h5r_t *r, int64_t *n, int64_t *d, size_t *name_w) {
+  ps_err_t err = PS_OK;
+  int64_t dims[2];
+  static const char *const feat_sym[2] = {"rows", "features"};
+  static const char *const row_sym[1] = {"rows"};
+  static const char *const fn_sym[1] = {"features"};
+  if (!ps_h5r_has(r, "features")) return not_a_table(r);
+  PS_TRY(ps_h5r_shape(r, "features", PS_H5_NUM, 2, NULL, feat_sym, dims, NULL));
+  *n = dims[0];
+  *d = dims[1];
+  PS_TRY(ps_h5r_shape(r, "rows/id", PS_H5_I64, 1, NULL, row_sym, dims, NULL));
+  PS_CHECK(dims[0] == *n, PS_ERR_FORMAT,
+           "%s: /rows/id: has %lld entries but /features has %lld rows", ps_h5r_path(r),
+           (long long)dims[0], (long long)*n);
+  PS_TRY(ps_h5r_shape(r, "rows/name", PS_H5_STR, 1, NULL, row_sym, dims, name_w));
+  PS_CHECK(dims[0] == *n, PS_ERR_FORMAT,
+           "%s: /rows/name: has %lld entries but /features has %lld rows", ps_h5r_path(r),
+           (long long)dims[0], (long long)*n);
+  PS_TRY(ps_h5r_shape(r, "feature_names", PS_H5_STR, 1, NULL, fn_sym, dims, NULL));
+  PS_CHECK(dims[0] == *d, PS_ERR_FORMAT,
+           "%s: /feature_names: has %lld entries but /features has %lld columns", ps_h5r_path(r),
+           (long long)dims[0], (long long)*d);
+cleanup:
+  return err;
+}
+
+ps_err_t ps_table_probe_h5(const char *path, MPI_Comm comm, int64_t *n, int64_t *d) {
+  ps_err_t err = PS_OK;
+  ps_h5r_t *r = NULL;
+  size_t w = 0;
+  *n = *d = 0;
+  PS_TRY(ps_h5r_open(path, comm, &r));
+  err = table_shape(r, n, d, &w);
+cleanup:
+  return ps_h5r_close(&r, err);
+}
+
+ps_err_t ps_table_read_feature_names(ps_h5r_t *r, int64_t *d, char **names, size_t *width) {
+  ps_err_t err = PS_OK;
+  int64_t dims[1];
+  static const char *const fn_sym[1] = {"features"};
+  *names = NULL;
+  PS_TRY(ps_h5r_shape(r, "feature_names", PS_H5_STR, 1, NULL, fn_sym, dims, NULL));
+  *d = dims[0];
+  PS_TRY(ps_h5r_read_strings(r, "feature_names", 0, dims[0], 0, names, width));
+cleanup:
+  return err;
+}
+
+/* Collective. The root attributes that describe where the rows came from. */
+static ps_err_t read_attrs(ps_h5r_t *r, ps_table_t *t) {
+  ps_err_t err = PS_OK;
+  int found = 0;
+  PS_TRY(ps_h5r_attr_str(r, "", "source", 0, t->source, sizeof t->source, &found));
+  if (!found) snprintf(t->source, sizeof t->source, "%s", ps_h5r_path(r));
+  PS_TRY(
+      ps_h5r_attr_str(r, "", "source_sha256", 0, t->source_sha256, sizeof t->source_sha256, NULL));
+  PS_TRY(ps_h5r_attr_str(r, "", "dropped_examples", 0, t->dropped_examples,
+                         sizeof t->dropped_examples, NULL));
+  t->n_read = t->x->n_global;
+  t->n_dropped = 0;
+  PS_TRY(ps_h5r_attr_i64(r, "", "n_read", 0, &t->n_read, NULL));
+  PS_TRY(ps_h5r_attr_i64(r, "", "n_dropped", 0, &t->n_dropped, NULL));
+cleanup:
+  return err;
+}
+
+ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
+  ps_err_t err = PS_OK;
+  ps_h5r_t *r = NULL;
+  ps_table_t *t = NULL;
+  char *names = NULL, *fnames = NULL;
+  int rank, size;
+  int64_t n = 0, d = 0, off = 0, cnt = 0;
+  size_t name_w = 0, fname_w = 0;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  *out = NULL;
+  PS_TRY(ps_h5r_open(path, comm, &r));
+  PS_TRY(table_shape(r, &n, &d, &name_w));
+  ps_block_range(n, size, rank, &off, &cnt);
+  err = ps_table_create(cnt, d, off, n, 1, 1, &t);
+  PS_AGREE(comm);
+  PS_TRY(read_attrs(r, t));
+  PS_TRY(ps_h5r_read(r, "features", PS_H5_F64, 0, off, cnt, t->x->data));
+  PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, off, cnt, t->ids));
+  PS_TRY(ps_h5r_read_strings(r, "rows/name", off, cnt, 1, &names, &name_w));
+  PS_TRY(ps_table_read_feature_names(r, &d, &fnames, &fname_w));
+  free(t->names);
+  free(t->feature_names);
+  t->names = names;
+  t->name_width = name_w;
+  t->feature_names = fnames;
+  t->fname_width = fname_w;
+  names = fnames = NULL;
+  snprintf(t->input, sizeof t->input, "%s", path);
+  /* The hash of the file actually read; rank 0 reads it once more. */
+  if (rank == 0) err = ps_sha256_file(path, t->input_sha256);
+  PS_AGREE(comm);
+  PS_CALL_MPI(MPI_Bcast(t->input_sha256, (int)sizeof t->input_sha256, MPI_CHAR, 0, comm));
+cleanup:
+  free(names);
+  free(fnames);
+  err = ps_h5r_close(&r, err);
+  if (err == PS_OK) {
+    *out = t;
+    t = NULL;
+  }
+  ps_table_destroy(&t);
+  return err;
+}

@@ -1,0 +1,242 @@
+/* profile.c - segment profiles: means in original units, overall spread and
+ * example rows, computed collectively (two reductions and one gather).
+ *
+ * Means are taken of the values the pipeline holds (scaled in place) and
+ * mapped back with the inverse scaling: it is affine, so a mean maps to the
+ * mean of the original values (up to rounding).
+ */
+#include "popseg/profile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popseg/reduce.h"
+
+void ps_profile_destroy(ps_profile_t **p) {
+  if (!p || !*p) return;
+  free((*p)->size);
+  free((*p)->mean);
+  free((*p)->overall_mean);
+  free((*p)->overall_sd);
+  free((*p)->example_row);
+  free((*p)->example_id);
+  free((*p)->example_distance);
+  free((*p)->example_name);
+  free(*p);
+  *p = NULL;
+}
+
+static ps_err_t profile_create(int64_t k, int64_t d, size_t name_width, ps_profile_t **out) {
+  ps_err_t err = PS_OK;
+  ps_profile_t *p = calloc(1, sizeof *p);
+  size_t kk = (size_t)(k > 0 ? k : 1), dd = (size_t)(d > 0 ? d : 1), e = PS_PROFILE_EXAMPLES;
+  *out = NULL;
+  PS_CHECK_ALLOC(p);
+  p->k = k;
+  p->d = d;
+  p->n_examples = PS_PROFILE_EXAMPLES;
+  p->name_width = name_width;
+  p->size = calloc(kk, sizeof *p->size);
+  p->mean = calloc(kk * dd, sizeof *p->mean);
+  p->overall_mean = calloc(dd, sizeof *p->overall_mean);
+  p->overall_sd = calloc(dd, sizeof *p->overall_sd);
+  p->example_row = calloc(kk * e, sizeof *p->example_row);
+  p->example_id = calloc(kk * e, sizeof *p->example_id);
+  p->example_distance = calloc(kk * e, sizeof *p->example_distance);
+  p->example_name = calloc(kk * e, name_width);
+  PS_CHECK(p->size && p->mean && p->overall_mean && p->overall_sd && p->example_row &&
+               p->example_id && p->example_distance && p->example_name,
+           PS_ERR_MEM, "out of memory for the segment profiles (k = %lld)", (long long)k);
+  *out = p;
+  p = NULL;
+cleanup:
+  ps_profile_destroy(&p);
+  return err;
+}
+
+/* Collective. Sizes, means (in x's units) and the sums of squared deviations
+ * from the overall mean: two reductions. sq: [d] scratch for the deviations. */
+static ps_err_t moments(const ps_matrix_t *x, const int32_t *labels, ps_profile_t *p, double *sq,
+                        MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  const int64_t d = p->d, k = p->k;
+  for (int64_t i = 0; i < x->n_local; i++) {
+    const double *xi = x->data + i * d;
+    double *s = p->mean + (int64_t)labels[i] * d;
+    for (int64_t j = 0; j < d; j++) s[j] += xi[j];
+    p->size[labels[i]]++;
+  }
+  PS_TRY(ps_reduce_sum(p->mean, k * d, comm));
+  PS_TRY(ps_reduce_sum_i64(p->size, k, comm));
+  for (int64_t c = 0; c < k; c++)
+    for (int64_t j = 0; j < d; j++) p->overall_mean[j] += p->mean[c * d + j];
+  for (int64_t j = 0; j < d; j++) p->overall_mean[j] /= (double)p->n;
+  for (int64_t c = 0; c < k; c++)
+    for (int64_t j = 0; j < d; j++)
+      p->mean[c * d + j] =
+          p->size[c] > 0 ? p->mean[c * d + j] / (double)p->size[c] : p->overall_mean[j];
+  memset(sq, 0, (size_t)d * sizeof *sq);
+  for (int64_t i = 0; i < x->n_local; i++) {
+    const double *xi = x->data + i * d;
+    for (int64_t j = 0; j < d; j++) {
+      double t = xi[j] - p->overall_mean[j];
+      sq[j] += t * t;
+    }
+  }
+  PS_TRY(ps_reduce_sum(sq, d, comm));
+cleanup:
+  return err;
+}
+
+/* An example candidate: its distance, global row and id; the name follows it
+ * in the record. */
+typedef struct {
+  double dist;
+  int64_t row;
+  int64_t id;
+} member_t;
+
+/* Not collective. This rank's E nearest rows of each segment, as records
+ * [k][E] of (member_t, name[w]) sorted by distance. */
+static void local_examples(const ps_table_t *t, const int32_t *labels, const double *dist,
+                           int64_t k, char *mine, size_t rec) {
+  const int E = PS_PROFILE_EXAMPLES;
+  const size_t w = t->name_width;
+  for (size_t r = 0; r < (size_t)k * E; r++) {
+    member_t m = {INFINITY, -1, 0};
+    memcpy(mine + r * rec, &m, sizeof m);
+  }
+  for (int64_t i = 0; i < t->x->n_local; i++) {
+    char *base = mine + (size_t)labels[i] * E * rec;
+    member_t last;
+    memcpy(&last, base + (E - 1) * rec, sizeof last);
+    if (!(dist[i] < last.dist)) continue;
+    int pos = E - 1;
+    while (pos > 0) {
+      member_t prev;
+      memcpy(&prev, base + (size_t)(pos - 1) * rec, sizeof prev);
+      if (!(dist[i] < prev.dist)) break;
+      memcpy(base + (size_t)pos * rec, base + (size_t)(pos - 1) * rec, rec);
+      pos--;
+    }
+    member_t m = {dist[i], t->x->row_offset + i, t->ids[i]};
+    memcpy(base + (size_t)pos * rec, &m, sizeof m);
+    memcpy(base + (size_t)pos * rec + sizeof m, ps_table_name(t, i), w);
+  }
+}
+
+/* Not collective. Merge every rank's candidates (all [size][k][E] records)
+ * into the profile: the nearest first, ties to the lower row. */
+static void merge_examples(const char *all, int size, size_t rec, ps_profile_t *p) {
+  const int E = PS_PROFILE_EXAMPLES;
+  const size_t nrec = (size_t)p->k * E, w = p->name_width;
+  char *used = calloc((size_t)size * nrec, 1);
+  for (int64_t c = 0; c < p->k; c++)
+    for (int e = 0; e < E; e++) {
+      size_t best = (size_t)-1;
+      member_t bm = {INFINITY, -1, 0};
+      for (int r = 0; r < size; r++)
+        for (int q = 0; q < E; q++) {
+          size_t at = (size_t)r * nrec + (size_t)c * E + (size_t)q;
+          member_t m;
+          memcpy(&m, all + at * rec, sizeof m);
+          if (m.row < 0 || (used && used[at])) continue;
+          if (m.dist < bm.dist || (m.dist == bm.dist && m.row < bm.row)) {
+            bm = m;
+            best = at;
+          }
+        }
+      size_t o = (size_t)c * E + (size_t)e;
+      p->example_row[o] = bm.row;
+      p->example_id[o] = bm.row >= 0 ? bm.id : 0;
+      p->example_distance[o] = bm.row >= 0 ? bm.dist : NAN;
+      if (best != (size_t)-1) {
+        memcpy(p->example_name + o * w, all + best * rec + sizeof(member_t), w);
+        if (used) used[best] = 1;
+      }
+    }
+  free(used);
+}
+
+/* Collective. The E rows nearest to each centroid, over all ranks. */
+static ps_err_t examples(const ps_table_t *t, const int32_t *labels, const double *dist,
+                         ps_profile_t *p, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int size;
+  MPI_Comm_size(comm, &size);
+  const size_t rec = sizeof(member_t) + t->name_width, nrec = (size_t)p->k * PS_PROFILE_EXAMPLES;
+  char *mine = calloc(nrec, rec), *all = NULL;
+  PS_CHECK(nrec * rec < (size_t)INT32_MAX / (size_t)size, PS_ERR_ARG,
+           "profile: too many segments for the example list (k = %lld)", (long long)p->k);
+  all = calloc(nrec * (size_t)size, rec);
+  PS_CHECK(mine && all, PS_ERR_MEM, "out of memory for the segment examples");
+cleanup:
+  err = ps_err_agree(comm, err);
+  if (err == PS_OK) {
+    local_examples(t, labels, dist, p->k, mine, rec);
+    if (MPI_Allgather(mine, (int)(nrec * rec), MPI_BYTE, all, (int)(nrec * rec), MPI_BYTE, comm) !=
+        MPI_SUCCESS)
+      err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Allgather of the examples failed");
+    err = ps_err_agree(comm, err);
+  }
+  if (err == PS_OK) merge_examples(all, size, rec, p);
+  free(mine);
+  free(all);
+  return err;
+}
+
+ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
+                            const int32_t *labels, const double *distance, int64_t k, MPI_Comm comm,
+                            ps_profile_t **out) {
+  ps_err_t err = PS_OK;
+  ps_profile_t *p = NULL;
+  double *sq = NULL;
+  const int64_t d = x->n_cols, n = x->n_global;
+  *out = NULL;
+  err = profile_create(k, d, t->name_width, &p);
+  if (err == PS_OK) {
+    sq = malloc((size_t)(d > 0 ? d : 1) * sizeof *sq);
+    if (!sq) err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory for the profiles");
+  }
+  PS_AGREE(comm);
+  p->n = n;
+  PS_TRY(moments(x, labels, p, sq, comm));
+  PS_TRY(examples(t, labels, distance, p, comm));
+  /* Back to original units; a spread scales by 1 / |factor| (constant: 0). */
+  for (int64_t j = 0; j < d; j++) {
+    double v = n > 1 ? sqrt(sq[j] / (double)(n - 1)) : 0.0, f = undo ? undo->factor[j] : 1.0;
+    p->overall_sd[j] = f != 0.0 ? v / fabs(f) : 0.0;
+  }
+  if (undo) {
+    ps_scale_inverse(undo, p->mean, k);
+    ps_scale_inverse(undo, p->overall_mean, 1);
+  }
+  *out = p;
+  p = NULL;
+cleanup:
+  free(sq);
+  ps_profile_destroy(&p);
+  return err;
+}
+
+void ps_profile_describe(ps_h5w_t *w, const ps_profile_t *p) {
+  ps_h5w_dim_index(w, "profile/example", p->n_examples, 0,
+                   "example rows of a segment, nearest to its centroid first");
+  ps_h5w_data(w, "profile/mean", PS_H5_F64, 0, "segment,feature", p->mean,
+              "mean of each feature over the segment's rows, in original units: the segment's "
+              "centre as a person reads it");
+  ps_h5w_data(w, "profile/overall_mean", PS_H5_F64, 0, "feature", p->overall_mean,
+              "mean of each feature over all rows, original units");
+  ps_h5w_data(w, "profile/overall_sd", PS_H5_F64, 0, "feature", p->overall_sd,
+              "standard deviation of each feature over all rows (n - 1), original units");
+  ps_h5w_data(w, "profile/size", PS_H5_I64, 0, "segment", p->size, "rows in each segment");
+  ps_h5w_data(w, "profile/example_row", PS_H5_I64, 0, "segment,example", p->example_row,
+              "0-based row index of each example (-1: the segment has fewer rows)");
+  ps_h5w_data(w, "profile/example_id", PS_H5_I64, 0, "segment,example", p->example_id,
+              "row id of each example");
+  ps_h5w_data(w, "profile/example_distance", PS_H5_F64, 0, "segment,example", p->example_distance,
+              "distance of each example to its segment's centroid");
+  ps_h5w_data(w, "profile/example_name", PS_H5_STR, p->name_width, "segment,example",
+              p->example_name, "row name of each example");
+}
