@@ -23,8 +23,8 @@ for np in 1 3; do
   expect_error "total variance of unscaled columns would overflow [np=$np]" "scaling 'none': the 400 features' total variance.*\\(--scale\\)" $np run "$B/manywide.h5" -o $OUT --scale none --k 2
   expect_error "a subnormal range cannot be min-max scaled [np=$np]" "feature 'a1'.*too small to divide by" $np run "$B/tiny.h5" -o $OUT
   expect_error "fewer than 2 rows [np=$np]" "2 rows" $np run "$B/one_row.h5" -o $OUT
-  expect_error "--k 0 [np=$np]" "--k" $np run $CSV -o $OUT --k 0
-  expect_error "--k larger than n [np=$np]" "--k" $np run $CSV -o $OUT --k 5000
+  expect_error "--k 0 [np=$np]" "--k '0' must be an integer in \\[1, " $np run $CSV -o $OUT --k 0
+  expect_error "--k larger than n [np=$np]" "k-means: k = 5000 is more than the 3218 rows to cluster \\(--k\\)" $np run $CSV -o $OUT --k 5000
   expect_error "--kmeans-n-init 0 [np=$np]" "--kmeans-n-init" $np run $CSV -o $OUT --kmeans-n-init 0
   expect_error "--kmeans-max-iter 0 [np=$np]" "--kmeans-max-iter" $np run $CSV -o $OUT --kmeans-max-iter 0
   expect_error "--kmeans-tol -1 [np=$np]" "--kmeans-tol" $np run $CSV -o $OUT --kmeans-tol -1
@@ -107,6 +107,19 @@ if "$NL/wrap.sh" true; then
 else
   fail "node-local output: cannot make a mount namespace (unshare -m) to simulate it"
 fi
+# A real MPI error (ps_reduce_* pass MPI an invalid count on every rank):
+# popseg's communicators return errors, so it is PS_ERR_MPI, exit status 7.
+rm -f "$TMPD"/out/*
+for np in 1 3; do
+  POPSEG_FAULT='mpi-count:*' T_TIMEOUT=60 mpi $np "$POPSEG" run $CSV -o $OUT --csv "$TMPD/out/s.csv" \
+    >"$TMPD/mpi.out" 2>"$TMPD/mpi.err"; rc=$?
+  if [ $rc -eq 7 ] && [ "$(grep -c '^popseg: error: MPI call failed: MPI_Allreduce: MPI_ERR_COUNT' "$TMPD/mpi.err")" -eq 1 ] &&
+     ! ls -a "$TMPD/out" | grep -q -E 'tmp-|r\.h5|s\.csv'; then
+    pass "an MPI error is PS_ERR_MPI: exit status 7, one line naming the call, no file [np=$np]"
+  else
+    fail "an MPI error [np=$np]: exit status $rc (want 7): $(head -c 300 "$TMPD/mpi.err" | tr '\n' ' ')"
+  fi
+done
 EXPECT_NO_FILE=
 # The same wide column is fine with minmax: only the range matters there.
 T_TIMEOUT=60 mpi 2 "$POPSEG" run "$B/wide.h5" -o "$TMPD/out/wide.h5" --k 3 --quiet >/dev/null 2>"$TMPD/wide.err"
@@ -119,8 +132,9 @@ expect_error "every bad option reported in one line" "--k '0'.*--scale 'foo'.*--
 expect_error "import does not take -o" "--output does not apply to import" 1 import $CSV "$TMPD/out/i.h5" -o "$TMPD/out/j.h5"
 # An unwritable directory: root may write anywhere on a normal file system, so use /proc.
 expect_error "output directory not writable" "/proc" 2 run $CSV -o /proc/popseg-r.h5
-touch "$TMPD/out/exists.h5"
+printf 'keep me\n' >"$TMPD/out/exists.h5"
+sum_before=$(sha256sum <"$TMPD/out/exists.h5")
 expect_error "existing output without --force" "exists.h5.*--force" 2 run $CSV -o "$TMPD/out/exists.h5"
-check "existing output left untouched" test ! -s "$TMPD/out/exists.h5"
+check "existing output left untouched (same bytes)" test "$(sha256sum <"$TMPD/out/exists.h5")" = "$sum_before"
 check "no temporary files left in the output directory" sh -c "! ls -a $TMPD/out | grep -q tmp"
 finish

@@ -30,6 +30,9 @@ typedef enum {
 ps_err_t ps_error(ps_err_t code, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Record a failed MPI call (PS_ERR_MPI): the call and MPI's error string. */
+ps_err_t ps_error_mpi(int rc, const char *file, int line, const char *call);
+
 /* Record an error about an option of a stage, by its field key ("kmeans.k").
  * The message is worded in the stage's own terms ("k-means: k = 5000 is more
  * than the 3218 rows"); the namer installed by the command line appends the
@@ -65,10 +68,10 @@ ps_err_t ps_err_agree_or_abort(MPI_Comm comm, ps_err_t err, const char *what);
 
 /* Fault injection for the tests of the failure paths: non-zero when the
  * environment variable POPSEG_FAULT is "SITE:RANK" with this site and this
- * rank of MPI_COMM_WORLD. Sites: "h5-setup" (local set-up of an HDF5 dataset
- * fails), "h5-create" (a collective HDF5 create fails on that rank only),
- * "mpiio-open" (the CSV writer's MPI_File_open fails on that rank only).
- * Not collective. */
+ * rank of MPI_COMM_WORLD (or "SITE:*": every rank). Sites: "h5-setup" (local set-up of an HDF5
+ * dataset fails), "h5-create" (a collective HDF5 create fails on that rank only), "mpiio-open" (the
+ * CSV writer's MPI_File_open fails on that rank only), "mpi-count" (ps_reduce_* pass MPI an invalid
+ * count: a real MPI error). Not collective. */
 int ps_fault(const char *site);
 
 /* Collective. Like ps_err_agree, but a pending signal does not count: for the
@@ -104,10 +107,15 @@ int ps_err_exit_status(ps_err_t err);
 
 #define PS_CHECK_ALLOC(ptr) PS_CHECK((ptr) != NULL, PS_ERR_MEM, "out of memory allocating %s", #ptr)
 
+/* popseg's communicators return MPI errors (MPI_ERRORS_RETURN, set in main)
+ * instead of aborting, so a failed call becomes PS_ERR_MPI with MPI's reason. */
 #define PS_CALL_MPI(call)                                                                          \
   do {                                                                                             \
     int ps_mpi_rc_ = (call);                                                                       \
-    PS_CHECK(ps_mpi_rc_ == MPI_SUCCESS, PS_ERR_MPI, "MPI call failed: %s", #call);                 \
+    if (ps_mpi_rc_ != MPI_SUCCESS) {                                                               \
+      err = ps_error_mpi(ps_mpi_rc_, __FILE__, __LINE__, #call);                                   \
+      goto cleanup;                                                                                \
+    }                                                                                              \
   } while (0)
 
 /* LAPACK convention: info < 0 is a bad argument, info > 0 a failure. */

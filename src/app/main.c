@@ -14,6 +14,9 @@ int main(int argc, char **argv) {
   ps_err_t err;
   int rank;
   MPI_Init(&argc, &argv);
+  /* MPI errors come back as return codes (PS_ERR_MPI, exit status 7) on every
+   * communicator derived from this one, instead of killing the job unexplained. */
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   ps_signal_install();
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   err = ps_cli_parse(argc, argv, &opts);

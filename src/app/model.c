@@ -42,13 +42,9 @@ ps_err_t ps_model_read(const char *path, MPI_Comm comm, ps_model_t **out) {
   PS_TRY(ps_h5r_open(path, comm, &r));
   PS_TRY(not_predictions(r));
   m = calloc(1, sizeof *m);
-  err = m ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
-  PS_AGREE(comm);
+  PS_CHECK_ALL(comm, m, PS_ERR_MEM, "out of memory");
   PS_TRY(ps_table_read_feature_names(r, &d, &m->feature_names, &m->fname_width));
-  err = d >= 1 ? PS_OK
-               : ps_error(PS_ERR_FORMAT, __FILE__, __LINE__,
-                          "%s: /feature_names: the model has no features", path);
-  PS_AGREE(comm);
+  PS_CHECK_ALL(comm, d >= 1, PS_ERR_FORMAT, "%s: /feature_names: the model has no features", path);
   PS_TRY(ps_scale_read(r, d, &m->scale));
   PS_TRY(ps_pca_read(r, d, &m->pca));
   PS_TRY(ps_kmeans_read_centroids(r, m->pca->n_kept, &m->k, &m->centroids));
@@ -75,12 +71,10 @@ ps_err_t ps_model_read_fit_labels(const char *path, MPI_Comm comm, int64_t *n, i
   PS_TRY(ps_h5r_shape(r, "rows/id", PS_H5_I64, 1, NULL, s_rows, dims, NULL));
   *ids = malloc((size_t)(dims[0] > 0 ? dims[0] : 1) * sizeof **ids);
   *labels = malloc((size_t)(dims[0] > 0 ? dims[0] : 1) * sizeof **labels);
-  err = *ids && *labels ? PS_OK
-                        : ps_error(PS_ERR_MEM, __FILE__, __LINE__,
-                                   "%s: out of memory for %lld "
-                                   "labels",
-                                   path, (long long)dims[0]);
-  PS_AGREE(comm);
+  PS_CHECK_ALL(comm, *ids && *labels, PS_ERR_MEM,
+               "%s: out of memory for %lld "
+               "labels",
+               path, (long long)dims[0]);
   PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, 0, dims[0], *ids));
   PS_TRY(ps_kmeans_read_labels(r, dims[0], *labels));
   *n = dims[0];
@@ -113,8 +107,7 @@ ps_err_t ps_model_compare(const char *model_path, const ps_table_t *t, const int
   id_label_t *pairs = NULL;
   PS_TRY(ps_model_read_fit_labels(model_path, comm, &n, &ids, &fl));
   pairs = malloc((size_t)(n > 0 ? n : 1) * sizeof *pairs);
-  err = pairs ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
-  PS_AGREE(comm);
+  PS_CHECK_ALL(comm, pairs, PS_ERR_MEM, "out of memory");
   for (int64_t i = 0; i < n; i++) {
     pairs[i].id = ids[i];
     pairs[i].label = fl[i];

@@ -46,6 +46,16 @@ ps_err_t ps_error(ps_err_t code, const char *file, int line, const char *fmt, ..
   return code;
 }
 
+ps_err_t ps_error_mpi(int rc, const char *file, int line, const char *call) {
+  char reason[MPI_MAX_ERROR_STRING] = "";
+  int len = 0;
+  if (MPI_Error_string(rc, reason, &len) != MPI_SUCCESS)
+    snprintf(reason, sizeof reason, "code %d", rc);
+  /* "MPI_Allreduce(MPI_IN_PLACE, ...)" -> "MPI_Allreduce" */
+  return ps_error(PS_ERR_MPI, file, line, "MPI call failed: %.*s: %s", (int)strcspn(call, "("),
+                  call, reason);
+}
+
 ps_err_t ps_error_opt(ps_err_t code, const char *file, int line, const char *key, const char *fmt,
                       ...) {
   if (!g_have) {
@@ -167,6 +177,7 @@ int ps_fault(const char *site) {
   if (!spec || !site) return 0;
   size_t n = strlen(site);
   if (strncmp(spec, site, n) != 0 || spec[n] != ':') return 0;
+  if (!strcmp(spec + n + 1, "*")) return 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   return atoi(spec + n + 1) == rank;
 }

@@ -13,6 +13,7 @@ static ps_err_t allreduce(void *buf, int64_t count, MPI_Datatype type, size_t el
   /* Every rank must make the same number of calls: count is the same everywhere. */
   for (int64_t done = 0; done < count; done += PS_CHUNK) {
     int64_t c = count - done < PS_CHUNK ? count - done : PS_CHUNK;
+    if (ps_fault("mpi-count")) c = -1; /* tests: make MPI itself return an error */
     PS_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, p + (size_t)done * elem, (int)c, type, op, comm));
   }
 cleanup:

@@ -640,131 +640,187 @@ void ps_import_opts_default(ps_import_opts_t *o) {
   ps_opt_defaults(ps_import_options, o);
 }
 
-ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_t **out) {
+/* An import in progress: the parsed file and what each column is. */
+typedef struct {
+  const char *path;
+  const ps_import_opts_t *opts;
+  ps_csv_t *c;
+  char **names;    /* [m] column names after the renames */
+  int *role;       /* [m] ROLE_* */
+  int64_t *labels; /* [m] label columns, in order */
+  int64_t *features;
+  int64_t *ids;        /* [n] */
+  unsigned char *keep; /* [n] 0: dropped for a missing value */
+  int64_t n_labels, n_feat, id_col, n_keep;
+  size_t name_w, fname_w, max_any;
+  char *tmpname; /* [max_any + 16] */
+} imp_t;
+
+static void imp_free(imp_t *s) {
+  ps_csv_destroy(&s->c);
+  free(s->names);
+  free(s->tmpname);
+  free(s->role);
+  free(s->labels);
+  free(s->features);
+  free(s->ids);
+  free(s->keep);
+}
+
+/* The column names (renamed), the id column and its ids, the labels and the
+ * features. */
+static ps_err_t imp_columns(imp_t *s) {
   ps_err_t err = PS_OK;
-  ps_import_opts_t defaults;
-  ps_csv_t *c = NULL;
-  ps_table_t *t = NULL;
-  char **names = NULL, *tmpname = NULL;
-  int *role = NULL;
-  int64_t *labels = NULL, *features = NULL, *ids = NULL;
-  unsigned char *keep = NULL;
-  int64_t n_labels = 0, n_feat = 0, id_col = -1, n_keep = 0;
-  *out = NULL;
-  ps_import_opts_default(&defaults);
-  if (!opts) opts = &defaults;
-  PS_CHECK(path && strlen(path) < sizeof t->source, PS_ERR_ARG, "input path too long");
-  PS_TRY(ps_csv_read(path, &c));
+  const ps_csv_t *c = s->c;
   const int64_t n = c->n_rows, m = c->n_cols;
-  names = malloc((size_t)m * sizeof *names);
-  role = calloc((size_t)m, sizeof *role);
-  labels = malloc((size_t)m * sizeof *labels);
-  features = malloc((size_t)m * sizeof *features);
-  ids = malloc((size_t)n * sizeof *ids);
-  keep = malloc((size_t)n);
-  PS_CHECK(names && role && labels && features && ids && keep, PS_ERR_MEM,
-           "%s: out of memory importing %lld rows", path, (long long)n);
-  PS_TRY(apply_renames(c, opts->rename, names));
+  s->names = malloc((size_t)m * sizeof *s->names);
+  s->role = calloc((size_t)m, sizeof *s->role);
+  s->labels = malloc((size_t)m * sizeof *s->labels);
+  s->features = malloc((size_t)m * sizeof *s->features);
+  s->ids = malloc((size_t)n * sizeof *s->ids);
+  s->keep = malloc((size_t)n);
+  PS_CHECK(s->names && s->role && s->labels && s->features && s->ids && s->keep, PS_ERR_MEM,
+           "%s: out of memory importing %lld rows", s->path, (long long)n);
+  PS_TRY(apply_renames(c, s->opts->rename, s->names));
   for (int64_t j = 0; j < m; j++)
-    PS_CHECK(names[j][0] != '\0', PS_ERR_FORMAT,
-             "%s:1: column %lld has an empty name (name it in the header)", path, (long long)j + 1);
-
-  /* Id column. */
-  if (opts->id_column && opts->id_column[0]) {
-    int ok;
-    id_col = find_column(names, m, opts->id_column, strlen(opts->id_column));
-    PS_CHECK_OPT(id_col >= 0, PS_ERR_ARG, "import.id_column", "id column: %s has no column '%s'",
-                 path, opts->id_column);
-    PS_TRY(read_ids(c, id_col, names[id_col], 1, ids, &ok));
-  } else if (!opts->id_column && m >= 2) {
-    int ok;
-    PS_TRY(read_ids(c, 0, names[0], 0, ids, &ok));
-    if (ok) id_col = 0;
+    PS_CHECK(s->names[j][0] != '\0', PS_ERR_FORMAT,
+             "%s:1: column %lld has an empty name (name it in the header)", s->path,
+             (long long)j + 1);
+  s->id_col = -1;
+  const char *idc = s->opts->id_column;
+  int ok;
+  if (idc && idc[0]) {
+    s->id_col = find_column(s->names, m, idc, strlen(idc));
+    PS_CHECK_OPT(s->id_col >= 0, PS_ERR_ARG, "import.id_column", "id column: %s has no column '%s'",
+                 s->path, idc);
+    PS_TRY(read_ids(c, s->id_col, s->names[s->id_col], 1, s->ids, &ok));
+  } else if (!idc && m >= 2) {
+    PS_TRY(read_ids(c, 0, s->names[0], 0, s->ids, &ok));
+    if (ok) s->id_col = 0;
   }
-  if (id_col >= 0) {
-    role[id_col] = ROLE_ID;
-  } else {
-    for (int64_t i = 0; i < n; i++) ids[i] = i;
-  }
-
-  PS_TRY(choose_labels(c, names, opts->label_columns, role, labels, &n_labels));
+  if (s->id_col >= 0)
+    s->role[s->id_col] = ROLE_ID;
+  else
+    for (int64_t i = 0; i < n; i++) s->ids[i] = i;
+  PS_TRY(choose_labels(c, s->names, s->opts->label_columns, s->role, s->labels, &s->n_labels));
   for (int64_t j = 0; j < m; j++)
-    if (role[j] == ROLE_FEATURE) features[n_feat++] = j;
-  PS_CHECK(n_feat > 0, PS_ERR_FORMAT,
-           "%s: no numeric feature columns (every column is the id or a label)", path);
+    if (s->role[j] == ROLE_FEATURE) s->features[s->n_feat++] = j;
+  PS_CHECK(s->n_feat > 0, PS_ERR_FORMAT,
+           "%s: no numeric feature columns (every column is the id or a label)", s->path);
+cleanup:
+  return err;
+}
 
-  /* Check every used value; a bad number is an error even in a row that a
-   * missing value would drop. */
-  for (int64_t i = 0; i < n; i++) {
+/* Check every used value; a bad number is an error even in a row that a
+ * missing value would drop. Marks the rows kept. */
+static ps_err_t imp_values(imp_t *s) {
+  ps_err_t err = PS_OK;
+  const ps_csv_t *c = s->c;
+  for (int64_t i = 0; i < c->n_rows; i++) {
     int missing = 0;
-    for (int64_t j = 0; j < m; j++) {
-      const char *s = cell(c, i, j);
-      double v;
-      if (is_missing(s)) {
-        PS_CHECK_OPT(opts->missing != PS_MISSING_ERROR, PS_ERR_FORMAT, "import.missing",
-                     "%s:%lld: column %lld ('%s'): missing value (missing = error)", path,
-                     (long long)c->line_of_row[i], (long long)j + 1, names[j]);
+    for (int64_t j = 0; j < c->n_cols; j++) {
+      const char *v = cell(c, i, j);
+      double x;
+      if (is_missing(v)) {
+        PS_CHECK_OPT(s->opts->missing != PS_MISSING_ERROR, PS_ERR_FORMAT, "import.missing",
+                     "%s:%lld: column %lld ('%s'): missing value (missing = error)", s->path,
+                     (long long)c->line_of_row[i], (long long)j + 1, s->names[j]);
         missing = 1;
         continue;
       }
-      if (role[j] == ROLE_FEATURE)
-        PS_CHECK(parse_number(s, &v), PS_ERR_FORMAT,
-                 "%s:%lld: column %lld ('%s'): '%.60s' is not a number", path,
-                 (long long)c->line_of_row[i], (long long)j + 1, names[j], s);
+      if (s->role[j] == ROLE_FEATURE)
+        PS_CHECK(parse_number(v, &x), PS_ERR_FORMAT,
+                 "%s:%lld: column %lld ('%s'): '%.60s' is not a number", s->path,
+                 (long long)c->line_of_row[i], (long long)j + 1, s->names[j], v);
     }
-    keep[i] = (unsigned char)!missing;
-    n_keep += !missing;
+    s->keep[i] = (unsigned char)!missing;
+    s->n_keep += !missing;
   }
+cleanup:
+  return err;
+}
 
-  /* Widths. */
-  size_t name_w = 1, fname_w = 1, max_any = 1;
-  for (int64_t i = 0; i < n; i++) {
-    size_t len = row_name(c, i, labels, n_labels, ids[i], NULL, 0);
-    if (len + 1 > max_any) max_any = len + 1;
-    if (keep[i] && len + 1 > name_w) name_w = len + 1;
+/* String widths of the kept rows' names and the features' names; every row
+ * dropped is an error naming the first few. */
+static ps_err_t imp_widths(imp_t *s) {
+  ps_err_t err = PS_OK;
+  const ps_csv_t *c = s->c;
+  s->name_w = s->fname_w = s->max_any = 1;
+  for (int64_t i = 0; i < c->n_rows; i++) {
+    size_t len = row_name(c, i, s->labels, s->n_labels, s->ids[i], NULL, 0);
+    if (len + 1 > s->max_any) s->max_any = len + 1;
+    if (s->keep[i] && len + 1 > s->name_w) s->name_w = len + 1;
   }
-  for (int64_t f = 0; f < n_feat; f++) {
-    size_t len = strlen(names[features[f]]);
-    if (len + 1 > fname_w) fname_w = len + 1;
+  for (int64_t f = 0; f < s->n_feat; f++) {
+    size_t len = strlen(s->names[s->features[f]]);
+    if (len + 1 > s->fname_w) s->fname_w = len + 1;
   }
-  tmpname = malloc(max_any + 16);
-  PS_CHECK_ALLOC(tmpname);
-
-  if (n_keep == 0) {
+  s->tmpname = malloc(s->max_any + 16);
+  PS_CHECK_ALLOC(s->tmpname);
+  if (s->n_keep == 0) {
     char ex[512] = "";
-    for (int64_t i = 0; i < n && i < 5; i++) {
-      row_name(c, i, labels, n_labels, ids[i], tmpname, max_any + 16);
-      add_example(ex, sizeof ex, tmpname);
+    for (int64_t i = 0; i < c->n_rows && i < 5; i++) {
+      row_name(c, i, s->labels, s->n_labels, s->ids[i], s->tmpname, s->max_any + 16);
+      add_example(ex, sizeof ex, s->tmpname);
     }
     PS_CHECK(0, PS_ERR_FORMAT,
              "%s: every one of the %lld rows has a missing value (first: %s); nothing to import",
-             path, (long long)n, ex);
+             s->path, (long long)c->n_rows, ex);
   }
+cleanup:
+  return err;
+}
 
-  PS_TRY(ps_table_create(n_keep, n_feat, 0, n_keep, name_w, fname_w, &t));
-  for (int64_t f = 0; f < n_feat; f++)
-    memcpy(t->feature_names + (size_t)f * fname_w, names[features[f]], strlen(names[features[f]]));
-  for (int64_t i = 0, r = 0; i < n; i++) {
-    if (!keep[i]) {
+/* The kept rows into t; the dropped ones counted and named. */
+static ps_err_t imp_fill(imp_t *s, ps_table_t *t) {
+  ps_err_t err = PS_OK;
+  const ps_csv_t *c = s->c;
+  const size_t cap = s->max_any + 16;
+  for (int64_t f = 0; f < s->n_feat; f++)
+    memcpy(t->feature_names + (size_t)f * s->fname_w, s->names[s->features[f]],
+           strlen(s->names[s->features[f]]));
+  for (int64_t i = 0, r = 0; i < c->n_rows; i++) {
+    if (!s->keep[i]) {
       if (t->n_dropped < 5) {
-        if (n_labels == 0 && id_col >= 0 && is_missing(cell(c, i, id_col)))
-          snprintf(tmpname, max_any + 16, "line %lld", (long long)c->line_of_row[i]);
+        if (s->n_labels == 0 && s->id_col >= 0 && is_missing(cell(c, i, s->id_col)))
+          snprintf(s->tmpname, cap, "line %lld", (long long)c->line_of_row[i]);
         else
-          row_name(c, i, labels, n_labels, ids[i], tmpname, max_any + 16);
-        add_example(t->dropped_examples, sizeof t->dropped_examples, tmpname);
+          row_name(c, i, s->labels, s->n_labels, s->ids[i], s->tmpname, cap);
+        add_example(t->dropped_examples, sizeof t->dropped_examples, s->tmpname);
       }
       t->n_dropped++;
       continue;
     }
-    t->ids[r] = ids[i];
-    row_name(c, i, labels, n_labels, ids[i], t->names + (size_t)r * name_w, name_w);
-    double *row = t->x->data + (size_t)r * (size_t)n_feat;
-    for (int64_t f = 0; f < n_feat; f++)
-      PS_CHECK(parse_number(cell(c, i, features[f]), &row[f]), PS_ERR_INTERNAL,
-               "%s:%lld: value changed between passes", path, (long long)c->line_of_row[i]);
+    t->ids[r] = s->ids[i];
+    row_name(c, i, s->labels, s->n_labels, s->ids[i], t->names + (size_t)r * s->name_w, s->name_w);
+    double *row = t->x->data + (size_t)r * (size_t)s->n_feat;
+    for (int64_t f = 0; f < s->n_feat; f++)
+      PS_CHECK(parse_number(cell(c, i, s->features[f]), &row[f]), PS_ERR_INTERNAL,
+               "%s:%lld: value changed between passes", s->path, (long long)c->line_of_row[i]);
     r++;
   }
-  t->n_read = n;
+  t->n_read = c->n_rows;
+cleanup:
+  return err;
+}
+
+ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_t **out) {
+  ps_err_t err = PS_OK;
+  ps_import_opts_t defaults;
+  ps_table_t *t = NULL;
+  imp_t s;
+  memset(&s, 0, sizeof s);
+  *out = NULL;
+  ps_import_opts_default(&defaults);
+  s.path = path;
+  s.opts = opts ? opts : &defaults;
+  PS_CHECK(path && strlen(path) < sizeof t->source, PS_ERR_ARG, "input path too long");
+  PS_TRY(ps_csv_read(path, &s.c));
+  PS_TRY(imp_columns(&s));
+  PS_TRY(imp_values(&s));
+  PS_TRY(imp_widths(&s));
+  PS_TRY(ps_table_create(s.n_keep, s.n_feat, 0, s.n_keep, s.name_w, s.fname_w, &t));
+  PS_TRY(imp_fill(&s, t));
   snprintf(t->source, sizeof t->source, "%s", path);
   PS_TRY(ps_sha256_file(path, t->source_sha256));
   memcpy(t->input, t->source, sizeof t->input);
@@ -773,13 +829,6 @@ ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_
   t = NULL;
 cleanup:
   ps_table_destroy(&t);
-  ps_csv_destroy(&c);
-  free(names);
-  free(tmpname);
-  free(role);
-  free(labels);
-  free(features);
-  free(ids);
-  free(keep);
+  imp_free(&s);
   return err;
 }

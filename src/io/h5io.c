@@ -1373,8 +1373,7 @@ ps_err_t ps_h5r_read_strings(ps_h5r_t *r, const char *path, int64_t off, int64_t
   *buf = NULL;
   PS_TRY(ps_h5r_shape(r, path, PS_H5_STR, 1, NULL, NULL, dims, &w));
   *buf = calloc((size_t)(n > 0 ? n : 1), w > 0 ? w : 1);
-  err = *buf ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "%s: out of memory", r->path);
-  PS_AGREE(r->comm);
+  PS_CHECK_ALL(r->comm, *buf, PS_ERR_MEM, "%s: out of memory", r->path);
   PS_TRY(ps_h5r_read(r, path, PS_H5_STR, w, off, n, *buf));
   err = terminate_strings(buf, &w, n, distributed, r->comm);
   PS_AGREE(r->comm);

@@ -61,10 +61,8 @@ static ps_err_t scatter_rows(const void *send, void *recv, size_t row_bytes, int
   int64_t max_cnt = n / size + (n % size ? 1 : 0);
   /* The root's staging buffer, sized once for the largest round. */
   if (rank == root) base = malloc((size_t)(step * size) * (row_bytes > 0 ? row_bytes : 1));
-  err = counts && displs && (rank != root || base)
-            ? PS_OK
-            : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory in scatter");
-  PS_AGREE(comm);
+  PS_CHECK_ALL(comm, counts && displs && (rank != root || base), PS_ERR_MEM,
+               "out of memory in scatter");
   for (int64_t done = 0; done < max_cnt; done += step) {
     if (rank == root) {
       int64_t pos = 0;
@@ -218,10 +216,8 @@ ps_err_t ps_table_summarize(const ps_table_t *t, MPI_Comm comm, ps_table_summary
   rows = calloc(PS_SUMMARY_ROWS, rec);
   all = calloc((size_t)PS_SUMMARY_ROWS * (size_t)size, rec);
   counts = calloc((size_t)size, sizeof *counts);
-  err = s->min && s->max && s->mean && s->names && rows && all && counts
-            ? PS_OK
-            : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
-  PS_AGREE(comm);
+  PS_CHECK_ALL(comm, s->min && s->max && s->mean && s->names && rows && all && counts, PS_ERR_MEM,
+               "out of memory");
   for (int64_t j = 0; j < d; j++) {
     s->min[j] = INFINITY;
     s->max[j] = -INFINITY;

@@ -800,153 +800,194 @@ static void refine_candidates(fit_t *f, const double *cand, const double *wts, i
   }
 }
 
-/* k-means|| (Bahmani et al. 2012): oversampled rounds, then weighted
- * k-means++ on the candidates. */
-static ps_err_t seed_parallel(fit_t *f, int run) {
-  ps_err_t err = PS_OK;
-  const int64_t dim = f->dim, nl = f->nl, k = f->k;
-  const double *x = f->x->data;
-  const uint64_t seed = f->o->seed;
-  const double l = f->o->oversample * (double)k;
-  double *d2 = f->w;         /* distance to the nearest candidate */
-  int32_t *sel = f->lab_new; /* selection flags, then nearest candidate */
-  double *tmp = f->d2;       /* scratch distances */
-  double *cand = NULL, *sendbuf = NULL, *recvbuf = NULL, *wts = NULL, *cl = NULL, *rsums = NULL;
-  int64_t *cidx = NULL, *allm = NULL;
-  int32_t *rlab = NULL;
-  int *counts = NULL, *displs = NULL;
+/* The candidates of k-means|| as they accumulate, with their buffers. */
+typedef struct {
+  double *cand;   /* [cap][dim] candidate rows, in global row order per round */
+  int64_t *cidx;  /* [cap] their global row indices */
+  int64_t m, cap; /* candidates so far, capacity */
+  double phi;     /* global sum of squared distances to the nearest candidate */
+  double *sendbuf, *recvbuf;
+  int64_t *allm; /* [size] candidates each rank picked this round */
+  int *counts, *displs;
   nearest_ws_t ws;
-  int64_t m = 0, cap = 0;
-  double phi = 0.0;
-  memset(&ws, 0, sizeof ws);
+} par_t;
 
-  allm = malloc((size_t)f->size * sizeof *allm);
-  counts = malloc((size_t)f->size * sizeof *counts);
-  displs = malloc((size_t)f->size * sizeof *displs);
-  cap = 1;
-  cand = malloc((size_t)(cap * dim) * sizeof *cand);
-  cidx = malloc((size_t)cap * sizeof *cidx);
-  err = (allm && counts && displs && cand && cidx)
-            ? PS_OK
-            : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory in k-means|| seeding");
-  PS_AGREE(f->comm);
+static void par_free(par_t *P) {
+  ws_free(&P->ws);
+  free(P->cand);
+  free(P->cidx);
+  free(P->sendbuf);
+  free(P->recvbuf);
+  free(P->allm);
+  free(P->counts);
+  free(P->displs);
+}
 
-  cidx[0] = uniform_index(seed, stream_of(ST_PAR_FIRST, run, 0), 0, f->n);
-  PS_TRY(fetch_row(f, cidx[0], cand));
-  m = 1;
+/* Collective. Room for mnew more candidates and this round's buffers. */
+static ps_err_t par_grow(fit_t *f, par_t *P, int64_t mloc, int64_t mnew) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim;
+  free(P->sendbuf);
+  free(P->recvbuf);
+  ws_free(&P->ws);
+  P->sendbuf = malloc((size_t)((mloc > 0 ? mloc : 1) * (dim + 1)) * sizeof *P->sendbuf);
+  P->recvbuf = malloc((size_t)(mnew * (dim + 1)) * sizeof *P->recvbuf);
+  int ok = P->sendbuf && P->recvbuf && ws_alloc(&P->ws, mnew, dim);
+  if (ok && P->m + mnew > P->cap) {
+    double *nc = realloc(P->cand, (size_t)((P->m + mnew) * dim) * sizeof *P->cand);
+    if (nc) P->cand = nc;
+    int64_t *ni = realloc(P->cidx, (size_t)(P->m + mnew) * sizeof *P->cidx);
+    if (ni) P->cidx = ni;
+    ok = nc && ni;
+    if (ok) P->cap = P->m + mnew;
+  }
+  PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM, "out of memory in k-means||");
+cleanup:
+  return err;
+}
+
+/* Collective. One oversampling round: every row is picked with probability
+ * l d^2 / phi, the picks are gathered on every rank in global row order, and
+ * the distances to the nearest candidate (f->w) and phi are updated. */
+static ps_err_t par_round(fit_t *f, int run, int r, par_t *P) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, nl = f->nl;
+  const double *x = f->x->data, l = f->o->oversample * (double)f->k;
+  double *d2 = f->w, *tmp = f->d2;
+  int32_t *sel = f->lab_new;
+  const uint64_t st = stream_of(ST_PAR_ROUND, run, r);
+  int64_t mloc = 0, mnew = 0;
   for (int64_t i = 0; i < nl; i++) {
-    d2[i] = sqdist(x + i * dim, cand, dim);
-    phi += d2[i];
+    double p = l * d2[i] / P->phi;
+    int s =
+        p >= 1.0 || (p > 0 && ps_rng_uniform(f->o->seed, st, (uint64_t)(f->x->row_offset + i)) < p);
+    sel[i] = s;
+    mloc += s;
   }
-  PS_TRY(ps_reduce_sum(&phi, 1, f->comm));
-
-  for (int r = 1; r <= f->o->parallel_rounds && phi > 0; r++) {
-    const uint64_t st = stream_of(ST_PAR_ROUND, run, r);
-    int64_t mloc = 0, mnew = 0;
-    for (int64_t i = 0; i < nl; i++) {
-      double p = l * d2[i] / phi;
-      int s = p >= 1.0 || (p > 0 && ps_rng_uniform(seed, st, (uint64_t)(f->x->row_offset + i)) < p);
-      sel[i] = s;
-      mloc += s;
-    }
-    PS_CALL_MPI(MPI_Allgather(&mloc, 1, MPI_INT64_T, allm, 1, MPI_INT64_T, f->comm));
-    for (int q = 0; q < f->size; q++) {
-      /* Every rank sees the same counts, so they all take the same branch. */
-      PS_CHECK_OPT(allm[q] <= (INT_MAX - (int64_t)mnew * (dim + 1)) / (dim + 1), PS_ERR_MEM,
-                   "kmeans.oversample",
-                   "k-means||: too many candidates for one MPI message (oversample = %g)",
-                   f->o->oversample);
-      displs[q] = (int)(mnew * (dim + 1));
-      counts[q] = (int)(allm[q] * (dim + 1));
-      mnew += allm[q];
-    }
-    if (mnew == 0) continue;
-    free(sendbuf);
-    free(recvbuf);
-    ws_free(&ws);
-    sendbuf = malloc((size_t)((mloc > 0 ? mloc : 1) * (dim + 1)) * sizeof *sendbuf);
-    recvbuf = malloc((size_t)(mnew * (dim + 1)) * sizeof *recvbuf);
-    int ok = sendbuf && recvbuf && ws_alloc(&ws, mnew, dim);
-    if (ok && m + mnew > cap) {
-      double *nc = realloc(cand, (size_t)((m + mnew) * dim) * sizeof *cand);
-      if (nc) cand = nc;
-      int64_t *ni = realloc(cidx, (size_t)(m + mnew) * sizeof *cidx);
-      if (ni) cidx = ni;
-      ok = nc && ni;
-      if (ok) cap = m + mnew;
-    }
-    err = ok ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory in k-means||");
-    PS_AGREE(f->comm);
-    for (int64_t i = 0, q = 0; i < nl; i++) {
-      if (!sel[i]) continue;
-      memcpy(sendbuf + q * (dim + 1), x + i * dim, (size_t)dim * sizeof *sendbuf);
-      sendbuf[q * (dim + 1) + dim] = (double)(f->x->row_offset + i);
-      q++;
-    }
-    PS_CALL_MPI(MPI_Allgatherv(sendbuf, (int)(mloc * (dim + 1)), MPI_DOUBLE, recvbuf, counts,
-                               displs, MPI_DOUBLE, f->comm));
-    /* Row blocks ascend with the rank, so the candidates arrive in global row
-     * order whatever the rank count. */
-    for (int64_t q = 0; q < mnew; q++) {
-      memcpy(cand + (m + q) * dim, recvbuf + q * (dim + 1), (size_t)dim * sizeof *cand);
-      cidx[m + q] = (int64_t)recvbuf[q * (dim + 1) + dim];
-    }
-    nearest(x, nl, dim, cand + m * dim, mnew, &ws, NULL, tmp);
-    m += mnew;
-    phi = 0.0;
-    for (int64_t i = 0; i < nl; i++) {
-      if (tmp[i] < d2[i]) d2[i] = tmp[i];
-      phi += d2[i];
-    }
-    PS_TRY(ps_reduce_sum(&phi, 1, f->comm));
+  PS_CALL_MPI(MPI_Allgather(&mloc, 1, MPI_INT64_T, P->allm, 1, MPI_INT64_T, f->comm));
+  for (int q = 0; q < f->size; q++) {
+    /* Every rank sees the same counts, so they all take the same branch. */
+    PS_CHECK_OPT(P->allm[q] <= (INT_MAX - (int64_t)mnew * (dim + 1)) / (dim + 1), PS_ERR_MEM,
+                 "kmeans.oversample",
+                 "k-means||: too many candidates for one MPI message (oversample = %g)",
+                 f->o->oversample);
+    P->displs[q] = (int)(mnew * (dim + 1));
+    P->counts[q] = (int)(P->allm[q] * (dim + 1));
+    mnew += P->allm[q];
   }
+  if (mnew == 0) return PS_OK;
+  PS_TRY(par_grow(f, P, mloc, mnew));
+  for (int64_t i = 0, q = 0; i < nl; i++) {
+    if (!sel[i]) continue;
+    memcpy(P->sendbuf + q * (dim + 1), x + i * dim, (size_t)dim * sizeof(double));
+    P->sendbuf[q * (dim + 1) + dim] = (double)(f->x->row_offset + i);
+    q++;
+  }
+  PS_CALL_MPI(MPI_Allgatherv(P->sendbuf, (int)(mloc * (dim + 1)), MPI_DOUBLE, P->recvbuf, P->counts,
+                             P->displs, MPI_DOUBLE, f->comm));
+  /* Row blocks ascend with the rank, so the candidates arrive in global row
+   * order whatever the rank count. */
+  for (int64_t q = 0; q < mnew; q++) {
+    memcpy(P->cand + (P->m + q) * dim, P->recvbuf + q * (dim + 1), (size_t)dim * sizeof(double));
+    P->cidx[P->m + q] = (int64_t)P->recvbuf[q * (dim + 1) + dim];
+  }
+  nearest(x, nl, dim, P->cand + P->m * dim, mnew, &P->ws, NULL, tmp);
+  P->m += mnew;
+  P->phi = 0.0;
+  for (int64_t i = 0; i < nl; i++) {
+    if (tmp[i] < d2[i]) d2[i] = tmp[i];
+    P->phi += d2[i];
+  }
+  PS_TRY(ps_reduce_sum(&P->phi, 1, f->comm));
+cleanup:
+  return err;
+}
 
-  if (m <= k) {
-    /* Few candidates: use them all and top up with distinct uniform rows. */
-    if (m < k && !(phi > 0)) f->few = 1;
-    memcpy(f->cent, cand, (size_t)(m * dim) * sizeof *cand);
-    hset_clear(f);
-    for (int64_t q = 0; q < m; q++) hset_insert(f, cidx[q]);
-    uint64_t ctr = 0;
-    const uint64_t st = stream_of(ST_PAR_TOPUP, run, 0);
-    while (m < k) {
-      int64_t g = uniform_index(seed, st, ctr++, f->n);
-      if (!hset_insert(f, g)) continue;
-      PS_TRY(fetch_row(f, g, f->cent + m * dim));
-      m++;
-    }
-  } else {
-    /* Weight of a candidate: the number of rows nearest to it. */
-    ws_free(&ws);
-    wts = malloc((size_t)m * sizeof *wts);
-    cl = malloc((size_t)m * sizeof *cl);
-    rsums = malloc((size_t)(k * (dim + 1)) * sizeof *rsums);
-    rlab = malloc((size_t)m * sizeof *rlab);
-    int ok = wts && cl && rsums && rlab && ws_alloc(&ws, m, dim);
-    err = ok ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory in k-means||");
-    PS_AGREE(f->comm);
-    nearest(x, nl, dim, cand, m, &ws, sel, tmp);
-    for (int64_t q = 0; q < m; q++) wts[q] = 0.0;
-    for (int64_t i = 0; i < nl; i++) wts[sel[i]] += 1.0;
-    PS_TRY(ps_reduce_sum(wts, m, f->comm));
-    recluster(f, run, cand, wts, m, cl, !(phi > 0));
-    refine_candidates(f, cand, wts, m, rsums, rlab);
-    /* Every rank computed the same; rank 0's copy makes it certain. */
-    PS_TRY(ps_bcast_double(f->cent, k * dim, 0, f->comm));
+/* Collective. At most k candidates: use them all and top up with distinct
+ * uniform rows. */
+static ps_err_t par_topup(fit_t *f, int run, par_t *P) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, k = f->k;
+  int64_t m = P->m;
+  if (m < k && !(P->phi > 0)) f->few = 1;
+  memcpy(f->cent, P->cand, (size_t)(m * dim) * sizeof(double));
+  hset_clear(f);
+  for (int64_t q = 0; q < m; q++) hset_insert(f, P->cidx[q]);
+  uint64_t ctr = 0;
+  const uint64_t st = stream_of(ST_PAR_TOPUP, run, 0);
+  while (m < k) {
+    int64_t g = uniform_index(f->o->seed, st, ctr++, f->n);
+    if (!hset_insert(f, g)) continue;
+    PS_TRY(fetch_row(f, g, f->cent + m * dim));
+    m++;
   }
 cleanup:
-  ws_free(&ws);
-  free(cand);
-  free(cidx);
-  free(sendbuf);
-  free(recvbuf);
+  return err;
+}
+
+/* Collective. More than k candidates: weight each by the rows nearest to it,
+ * then weighted k-means++ and a short weighted Lloyd on them, identically on
+ * every rank. */
+static ps_err_t par_reduce(fit_t *f, int run, par_t *P) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, k = f->k, m = P->m;
+  double *wts = NULL, *cl = NULL, *rsums = NULL;
+  int32_t *rlab = NULL;
+  ws_free(&P->ws);
+  wts = malloc((size_t)m * sizeof *wts);
+  cl = malloc((size_t)m * sizeof *cl);
+  rsums = malloc((size_t)(k * (dim + 1)) * sizeof *rsums);
+  rlab = malloc((size_t)m * sizeof *rlab);
+  int ok = wts && cl && rsums && rlab && ws_alloc(&P->ws, m, dim);
+  PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM, "out of memory in k-means||");
+  nearest(f->x->data, f->nl, dim, P->cand, m, &P->ws, f->lab_new, f->d2);
+  for (int64_t q = 0; q < m; q++) wts[q] = 0.0;
+  for (int64_t i = 0; i < f->nl; i++) wts[f->lab_new[i]] += 1.0;
+  PS_TRY(ps_reduce_sum(wts, m, f->comm));
+  recluster(f, run, P->cand, wts, m, cl, !(P->phi > 0));
+  refine_candidates(f, P->cand, wts, m, rsums, rlab);
+  /* Every rank computed the same; rank 0's copy makes it certain. */
+  PS_TRY(ps_bcast_double(f->cent, k * dim, 0, f->comm));
+cleanup:
   free(wts);
   free(cl);
   free(rsums);
   free(rlab);
-  free(allm);
-  free(counts);
-  free(displs);
+  return err;
+}
+
+/* k-means|| (Bahmani et al. 2012): oversampled rounds, then weighted
+ * k-means++ on the candidates. */
+static ps_err_t seed_parallel(fit_t *f, int run) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, nl = f->nl;
+  const double *x = f->x->data;
+  double *d2 = f->w; /* distance to the nearest candidate */
+  par_t P;
+  memset(&P, 0, sizeof P);
+  P.allm = malloc((size_t)f->size * sizeof *P.allm);
+  P.counts = malloc((size_t)f->size * sizeof *P.counts);
+  P.displs = malloc((size_t)f->size * sizeof *P.displs);
+  P.cap = 1;
+  P.cand = malloc((size_t)dim * sizeof *P.cand);
+  P.cidx = malloc(sizeof *P.cidx);
+  PS_CHECK_ALL(f->comm, P.allm && P.counts && P.displs && P.cand && P.cidx, PS_ERR_MEM,
+               "out of memory in k-means|| seeding");
+  P.cidx[0] = uniform_index(f->o->seed, stream_of(ST_PAR_FIRST, run, 0), 0, f->n);
+  PS_TRY(fetch_row(f, P.cidx[0], P.cand));
+  P.m = 1;
+  for (int64_t i = 0; i < nl; i++) {
+    d2[i] = sqdist(x + i * dim, P.cand, dim);
+    P.phi += d2[i];
+  }
+  PS_TRY(ps_reduce_sum(&P.phi, 1, f->comm));
+  for (int r = 1; r <= f->o->parallel_rounds && P.phi > 0; r++) PS_TRY(par_round(f, run, r, &P));
+  if (P.m <= f->k)
+    PS_TRY(par_topup(f, run, &P));
+  else
+    PS_TRY(par_reduce(f, run, &P));
+cleanup:
+  par_free(&P);
   return err;
 }
 
@@ -1128,6 +1169,116 @@ cleanup:
   return err;
 }
 
+/* Collective. Where every rank's rows sit (owners of global rows) and the
+ * check that the blocks tile [0, n) in rank order: the rank-count invariance
+ * relies on it. Sets f->range and f->n. */
+static ps_err_t locate_rows(fit_t *f) {
+  ps_err_t err = PS_OK;
+  f->range = malloc((size_t)(2 * f->size) * sizeof *f->range);
+  PS_CHECK_ALL(f->comm, f->range, PS_ERR_MEM, "out of memory");
+  int64_t mine[2] = {f->x->row_offset, f->x->n_local};
+  PS_CALL_MPI(MPI_Allgather(mine, 2, MPI_INT64_T, f->range, 2, MPI_INT64_T, f->comm));
+  f->n = 0;
+  for (int r = 0; r < f->size; r++) {
+    PS_CHECK(f->range[2 * r] == f->n && f->range[2 * r + 1] >= 0, PS_ERR_INTERNAL,
+             "k-means: row blocks are not contiguous in rank order (rank %d starts at %lld)", r,
+             (long long)f->range[2 * r]);
+    f->n += f->range[2 * r + 1];
+  }
+cleanup:
+  return err;
+}
+
+/* Collective. The fit's workspace and the result it fills. */
+static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
+  ps_err_t err = PS_OK;
+  const int64_t k = f->k, dim = f->dim, nl1 = f->nl > 0 ? f->nl : 1;
+  ps_kmeans_t *km;
+  f->trials = n_trials(k);
+  f->hcap = 2;
+  while (f->hcap < 2 * k) f->hcap *= 2;
+  int ok = ws_alloc(&f->ws, k, dim);
+  f->packed = malloc((size_t)(k * dim + k + 2) * sizeof(double));
+  f->cent = malloc((size_t)(k * dim) * sizeof(double));
+  f->cnew = malloc((size_t)(k * dim) * sizeof(double));
+  f->lab = malloc((size_t)nl1 * sizeof(int32_t));
+  f->lab_new = malloc((size_t)nl1 * sizeof(int32_t));
+  f->d2 = malloc((size_t)nl1 * sizeof(double));
+  f->w = malloc((size_t)nl1 * sizeof(double));
+  f->cand = malloc((size_t)(f->trials * (dim + 1)) * sizeof(double));
+  f->candt = malloc((size_t)((f->trials + 3) / 4 * 4 * dim) * sizeof(double));
+  f->pot = malloc((size_t)f->trials * sizeof(double));
+  f->uu = malloc((size_t)f->trials * sizeof(double));
+  f->claim = malloc((size_t)f->trials * sizeof(int));
+  f->umine = malloc((size_t)f->trials * sizeof(double));
+  f->order = malloc((size_t)f->trials * sizeof(int));
+  f->picked = malloc((size_t)f->trials * sizeof(int64_t));
+  f->empty = malloc((size_t)k * sizeof(int));
+  f->sizes = malloc((size_t)k * sizeof(int64_t));
+  f->pick = malloc((size_t)k * sizeof(int64_t));
+  f->hset = malloc((size_t)f->hcap * sizeof(int64_t));
+  f->rowbuf = malloc((size_t)(dim + 1) * sizeof(double));
+  km = *kmp = calloc(1, sizeof *km);
+  if (km) {
+    km->centroids = malloc((size_t)(k * dim) * sizeof(double));
+    km->labels = malloc((size_t)nl1 * sizeof(int32_t));
+    km->distance = malloc((size_t)nl1 * sizeof(double));
+    km->sizes = malloc((size_t)k * sizeof(int64_t));
+    km->run_inertia = malloc((size_t)n_runs * sizeof(double));
+    km->run_iterations = malloc((size_t)n_runs * sizeof(int));
+  }
+  ok = ok && f->packed && f->cent && f->cnew && f->lab && f->lab_new && f->d2 && f->w && f->cand &&
+       f->candt && f->pot && f->uu && f->claim && f->umine && f->order && f->picked && f->empty &&
+       f->sizes && f->pick && f->hset && f->rowbuf && km && km->centroids && km->labels &&
+       km->distance && km->sizes && km->run_inertia && km->run_iterations;
+  PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM,
+               "out of memory for k-means (k = %lld, %lld local rows x %lld columns)", (long long)k,
+               (long long)f->nl, (long long)dim);
+  km->k = k;
+  km->dim = dim;
+  km->n_local = f->nl;
+  km->n_runs = n_runs;
+cleanup:
+  return err;
+}
+
+/* Collective. One restart: seed, Lloyd, and keep it if it is the best so
+ * far. The inertia is global, so every rank takes the same branch. */
+static ps_err_t one_run(fit_t *f, int run, ps_kmeans_t *km) {
+  ps_err_t err = PS_OK;
+  const ps_kmeans_opts_t *o = f->o;
+  int iters = 0, conv = 0;
+  double inertia = 0.0;
+  if (o->init_centroids)
+    memcpy(f->cent, o->init_centroids, (size_t)(f->k * f->dim) * sizeof(double));
+  else if (o->init == PS_KM_INIT_PARALLEL)
+    PS_TRY(seed_parallel(f, run));
+  else if (o->init == PS_KM_INIT_RANDOM)
+    PS_TRY(seed_random(f, run));
+  else
+    PS_TRY(seed_kmeanspp(f, run));
+  PS_TRY(lloyd(f, &iters, &conv, &inertia));
+  PS_CHECK(isfinite(inertia), PS_ERR_NUMERIC,
+           "k-means: the inertia is not finite (non-finite input values?)");
+  km->run_inertia[run] = inertia;
+  km->run_iterations[run] = iters;
+  if (run == 0 || inertia < km->inertia) {
+    memcpy(km->centroids, f->cent, (size_t)(f->k * f->dim) * sizeof(double));
+    memcpy(km->sizes, f->sizes, (size_t)f->k * sizeof(int64_t));
+    for (int64_t i = 0; i < f->nl; i++) {
+      km->labels[i] = f->lab[i];
+      km->distance[i] = sqrt(f->d2[i]);
+    }
+    km->inertia = inertia;
+    km->iterations = iters;
+    km->converged = conv;
+    km->best_run = run;
+  }
+  if (o->on_run) o->on_run(o->cb_ctx, run, iters, inertia, conv);
+cleanup:
+  return err;
+}
+
 ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_Comm comm,
                        ps_kmeans_t **out) {
   ps_err_t err = PS_OK;
@@ -1148,107 +1299,12 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
   f.nl = x->n_local;
   f.dim = x->n_cols;
   f.k = opts->k;
-
-  /* Where every rank's rows sit: owners of global rows, and the check that the
-   * blocks tile [0, n) in rank order (the rank-count invariance relies on it). */
-  f.range = malloc((size_t)(2 * f.size) * sizeof *f.range);
-  err = f.range ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
-  PS_AGREE(comm);
-  {
-    int64_t mine[2] = {x->row_offset, x->n_local};
-    PS_CALL_MPI(MPI_Allgather(mine, 2, MPI_INT64_T, f.range, 2, MPI_INT64_T, comm));
-  }
-  f.n = 0;
-  for (int r = 0; r < f.size; r++) {
-    PS_CHECK(f.range[2 * r] == f.n && f.range[2 * r + 1] >= 0, PS_ERR_INTERNAL,
-             "k-means: row blocks are not contiguous in rank order (rank %d starts at %lld)", r,
-             (long long)f.range[2 * r]);
-    f.n += f.range[2 * r + 1];
-  }
+  PS_TRY(locate_rows(&f));
   PS_TRY(validate(opts, f.n, f.dim));
-
-  {
-    const int64_t k = f.k, dim = f.dim, nl1 = f.nl > 0 ? f.nl : 1;
-    const int n_runs = opts->init_centroids ? 1 : opts->n_init;
-    f.trials = n_trials(k);
-    f.hcap = 2;
-    while (f.hcap < 2 * k) f.hcap *= 2;
-    int ok = ws_alloc(&f.ws, k, dim);
-    f.packed = malloc((size_t)(k * dim + k + 2) * sizeof(double));
-    f.cent = malloc((size_t)(k * dim) * sizeof(double));
-    f.cnew = malloc((size_t)(k * dim) * sizeof(double));
-    f.lab = malloc((size_t)nl1 * sizeof(int32_t));
-    f.lab_new = malloc((size_t)nl1 * sizeof(int32_t));
-    f.d2 = malloc((size_t)nl1 * sizeof(double));
-    f.w = malloc((size_t)nl1 * sizeof(double));
-    f.cand = malloc((size_t)(f.trials * (dim + 1)) * sizeof(double));
-    f.candt = malloc((size_t)((f.trials + 3) / 4 * 4 * dim) * sizeof(double));
-    f.pot = malloc((size_t)f.trials * sizeof(double));
-    f.uu = malloc((size_t)f.trials * sizeof(double));
-    f.claim = malloc((size_t)f.trials * sizeof(int));
-    f.umine = malloc((size_t)f.trials * sizeof(double));
-    f.order = malloc((size_t)f.trials * sizeof(int));
-    f.picked = malloc((size_t)f.trials * sizeof(int64_t));
-    f.empty = malloc((size_t)k * sizeof(int));
-    f.sizes = malloc((size_t)k * sizeof(int64_t));
-    f.pick = malloc((size_t)k * sizeof(int64_t));
-    f.hset = malloc((size_t)f.hcap * sizeof(int64_t));
-    f.rowbuf = malloc((size_t)(dim + 1) * sizeof(double));
-    km = calloc(1, sizeof *km);
-    if (km) {
-      km->centroids = malloc((size_t)(k * dim) * sizeof(double));
-      km->labels = malloc((size_t)nl1 * sizeof(int32_t));
-      km->distance = malloc((size_t)nl1 * sizeof(double));
-      km->sizes = malloc((size_t)k * sizeof(int64_t));
-      km->run_inertia = malloc((size_t)n_runs * sizeof(double));
-      km->run_iterations = malloc((size_t)n_runs * sizeof(int));
-    }
-    ok = ok && f.packed && f.cent && f.cnew && f.lab && f.lab_new && f.d2 && f.w && f.cand &&
-         f.candt && f.pot && f.uu && f.claim && f.umine && f.order && f.picked && f.empty &&
-         f.sizes && f.pick && f.hset && f.rowbuf && km && km->centroids && km->labels &&
-         km->distance && km->sizes && km->run_inertia && km->run_iterations;
-    if (!ok)
-      err = ps_error(PS_ERR_MEM, __FILE__, __LINE__,
-                     "out of memory for k-means (k = %lld, %lld local rows x %lld columns)",
-                     (long long)k, (long long)f.nl, (long long)dim);
-    PS_AGREE(comm);
-    km->k = k;
-    km->dim = dim;
-    km->n_local = f.nl;
-    km->n_runs = n_runs;
-  }
+  PS_TRY(fit_alloc(&f, opts->init_centroids ? 1 : opts->n_init, &km));
   PS_TRY(tolerance(&f, &f.tol_abs));
-
   for (int run = 0; run < km->n_runs; run++) {
-    int iters = 0, conv = 0;
-    double inertia = 0.0;
-    if (opts->init_centroids)
-      memcpy(f.cent, opts->init_centroids, (size_t)(f.k * f.dim) * sizeof(double));
-    else if (opts->init == PS_KM_INIT_PARALLEL)
-      PS_TRY(seed_parallel(&f, run));
-    else if (opts->init == PS_KM_INIT_RANDOM)
-      PS_TRY(seed_random(&f, run));
-    else
-      PS_TRY(seed_kmeanspp(&f, run));
-    PS_TRY(lloyd(&f, &iters, &conv, &inertia));
-    /* The inertia is global, so every rank takes the same branch. */
-    PS_CHECK(isfinite(inertia), PS_ERR_NUMERIC,
-             "k-means: the inertia is not finite (non-finite input values?)");
-    km->run_inertia[run] = inertia;
-    km->run_iterations[run] = iters;
-    if (run == 0 || inertia < km->inertia) {
-      memcpy(km->centroids, f.cent, (size_t)(f.k * f.dim) * sizeof(double));
-      memcpy(km->sizes, f.sizes, (size_t)f.k * sizeof(int64_t));
-      for (int64_t i = 0; i < f.nl; i++) {
-        km->labels[i] = f.lab[i];
-        km->distance[i] = sqrt(f.d2[i]);
-      }
-      km->inertia = inertia;
-      km->iterations = iters;
-      km->converged = conv;
-      km->best_run = run;
-    }
-    if (opts->on_run) opts->on_run(opts->cb_ctx, run, iters, inertia, conv);
+    PS_TRY(one_run(&f, run, km));
     PS_AGREE(comm);
   }
   km->n_empty_relocations = f.relocs;
@@ -1318,8 +1374,7 @@ ps_err_t ps_kmeans_read_centroids(ps_h5r_t *r, int64_t dim, int64_t *k, double *
   PS_CHECK(*k >= 1, PS_ERR_FORMAT, "%s: /kmeans/centroids: the model has no clusters",
            ps_h5r_path(r));
   *centroids = malloc((size_t)(*k * dim) * sizeof(double));
-  err = *centroids ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
-  PS_AGREE(ps_h5r_comm(r));
+  PS_CHECK_ALL(ps_h5r_comm(r), *centroids, PS_ERR_MEM, "out of memory");
   PS_TRY(ps_h5r_read(r, "kmeans/centroids", PS_H5_F64, 0, 0, *k, *centroids));
 cleanup:
   if (err != PS_OK) {

@@ -235,87 +235,70 @@ static void fix_sign(double *v, int64_t d) {
     for (int64_t j = 0; j < d; j++) v[j] = -v[j];
 }
 
-ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm comm,
-                    ps_pca_t **out) {
+/* Collective. The covariance cov [d][d] (n - 1 divisor) of x about its mean,
+ * which goes to pca->mean. red [d (d + 1) / 2 + d] and scratch
+ * [block_rows(d)][d] are workspace; cov holds this rank's upper triangle
+ * until the one reduction. */
+static ps_err_t covariance(const ps_matrix_t *x, ps_pca_t *pca, double *cov, double *red,
+                           double *scratch, MPI_Comm comm) {
   ps_err_t err = PS_OK;
-  ps_pca_t *pca = NULL;
-  int rank;
-  int64_t n = x->n_global, d = x->n_cols, p = 0;
-  int64_t ntri = 0;
-  double *cov = NULL;     /* [d][d] */
-  double *red = NULL;     /* [d (d + 1) / 2 + d]: packed upper triangle, then deviations */
-  double *scratch = NULL; /* [block_rows(d)][d] */
-  double *w = NULL;       /* [d] eigenvalues, ascending */
-  double *z = NULL;       /* [d][d] eigenvectors in rows */
-  MPI_Comm_rank(comm, &rank);
-  *out = NULL;
-
-  err = validate(n, d, opts, &p);
-  if (err == PS_OK) {
-    ntri = d * (d + 1) / 2;
-    err = ps_pca_create(d, p, &pca);
-    cov = calloc((size_t)(d * d), sizeof *cov);
-    red = calloc((size_t)(ntri + d), sizeof *red);
-    scratch = malloc((size_t)(block_rows(d) * d) * sizeof *scratch);
-    w = calloc((size_t)d, sizeof *w);
-    z = calloc((size_t)(d * d), sizeof *z);
-    if (err == PS_OK && (!cov || !red || !scratch || !w || !z))
-      err =
-          ps_error(PS_ERR_MEM, __FILE__, __LINE__,
-                   "out of memory for the %lld x %lld PCA covariance", (long long)d, (long long)d);
-  }
-  PS_AGREE(comm);
-  pca->n_samples = n;
-
-  /* Mean. */
+  const int64_t n = x->n_global, d = x->n_cols, ntri = d * (d + 1) / 2;
   for (int64_t i = 0; i < x->n_local; i++)
     for (int64_t j = 0; j < d; j++) red[j] += x->data[i * d + j];
   PS_TRY(ps_reduce_sum(red, d, comm));
   for (int64_t j = 0; j < d; j++) pca->mean[j] = red[j] / (double)n;
-
-  /* Centred cross-products; cov holds only this rank's upper triangle. */
   memset(red, 0, (size_t)(ntri + d) * sizeof *red);
   accumulate(x, pca->mean, scratch, cov, red + ntri);
   for (int64_t i = 0, k = 0; i < d; i++)
     for (int64_t j = i; j < d; j++) red[k++] = cov[i * d + j];
   PS_TRY(ps_reduce_sum(red, ntri + d, comm));
-
   /* S - c c^T / n is the cross-product about the exact mean when the computed
    * mean is off by -c / n (c: global centred column sums). */
-  {
-    const double *c = red + ntri;
-    for (int64_t i = 0, k = 0; i < d; i++) {
-      for (int64_t j = i; j < d; j++, k++) {
-        double v = (red[k] - c[i] * c[j] / (double)n) / (double)(n - 1);
-        cov[i * d + j] = cov[j * d + i] = v;
-      }
+  const double *cs = red + ntri;
+  for (int64_t i = 0, k = 0; i < d; i++)
+    for (int64_t j = i; j < d; j++, k++) {
+      double v = (red[k] - cs[i] * cs[j] / (double)n) / (double)(n - 1);
+      cov[i * d + j] = cov[j * d + i] = v;
     }
-    for (int64_t j = 0; j < d; j++) pca->mean[j] += c[j] / (double)n;
-  }
+  for (int64_t j = 0; j < d; j++) pca->mean[j] += cs[j] / (double)n;
+cleanup:
+  return err;
+}
+
+/* Not collective; the same verdict on every rank (cov is the reduced
+ * matrix). Off-diagonal entries are bounded by the diagonal ones
+ * (Cauchy-Schwarz), so a finite total means a finite matrix up to rounding;
+ * checked anyway. */
+static ps_err_t check_covariance(const double *cov, int64_t d, ps_pca_t *pca) {
+  int64_t bad = -1;
   pca->total_variance = 0.0;
   for (int64_t j = 0; j < d; j++) pca->total_variance += cov[j * d + j];
-  /* Same verdict on every rank: cov is the reduced matrix. Off-diagonal
-   * entries are bounded by the diagonal ones (Cauchy-Schwarz), so a finite
-   * total means a finite matrix up to rounding; checked anyway. */
-  int64_t bad = -1;
   for (int64_t q = 0; q < d * d && bad < 0; q++)
     if (!isfinite(cov[q])) bad = q / d;
   if (bad >= 0)
-    err = ps_error_opt(PS_ERR_NUMERIC, __FILE__, __LINE__, "scale.kind",
-                       "PCA: the covariance of feature %lld of %lld is not finite (values too "
-                       "large for double sums); scale the data (minmax)",
-                       (long long)bad + 1, (long long)d);
-  else if (!isfinite(pca->total_variance))
-    err = ps_error_opt(PS_ERR_NUMERIC, __FILE__, __LINE__, "scale.kind",
-                       "PCA: the total variance of the %lld features overflows a double; scale "
-                       "the data (minmax or standard)",
-                       (long long)d);
-  else if (!(pca->total_variance > 0.0))
-    err = ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
-                   "PCA: the %lld features have zero total variance (every feature is constant)",
-                   (long long)d);
-  PS_AGREE(comm);
+    return ps_error_opt(PS_ERR_NUMERIC, __FILE__, __LINE__, "scale.kind",
+                        "PCA: the covariance of feature %lld of %lld is not finite (values too "
+                        "large for double sums); scale the data (minmax)",
+                        (long long)bad + 1, (long long)d);
+  if (!isfinite(pca->total_variance))
+    return ps_error_opt(PS_ERR_NUMERIC, __FILE__, __LINE__, "scale.kind",
+                        "PCA: the total variance of the %lld features overflows a double; scale "
+                        "the data (minmax or standard)",
+                        (long long)d);
+  if (!(pca->total_variance > 0.0))
+    return ps_error(PS_ERR_NUMERIC, __FILE__, __LINE__,
+                    "PCA: the %lld features have zero total variance (every feature is constant)",
+                    (long long)d);
+  return PS_OK;
+}
 
+/* Collective. Eigenpairs of cov on every rank: w [d] ascending, z [d][d] with
+ * the top p eigenvectors in its last p rows. */
+static ps_err_t solve(double *cov, int64_t d, int64_t p, const ps_pca_opts_t *opts, ps_pca_t *pca,
+                      double *w, double *z, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int rank;
+  MPI_Comm_rank(comm, &rank);
   ps_pca_solver_t solver = opts->solver;
   if (solver == PS_PCA_AUTO) solver = d >= opts->auto_threshold ? PS_PCA_SCALAPACK : PS_PCA_LAPACK;
   pca->solver_used = solver;
@@ -330,34 +313,70 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
     PS_TRY(ps_bcast_double(w, d, 0, comm));
     PS_TRY(ps_bcast_double(z + (d - p) * d, p * d, 0, comm));
   }
-
   /* n_kept must be the same everywhere: take rank 0's trace rather than rely
    * on the reduction giving bit-identical sums on every rank. */
   PS_TRY(ps_bcast_double(&pca->total_variance, 1, 0, comm));
+cleanup:
+  return err;
+}
 
-  /* Every rank holds the same w, z and trace now: identical post-processing,
-   * and nothing below can fail. */
-  {
-    double cum = 0.0;
-    int64_t kept = 0;
-    for (int64_t i = 0; i < p; i++) {
-      int64_t src = d - 1 - i;
-      double ev = w[src] > 0.0 ? w[src] : 0.0;
-      double *comp = pca->components + i * d;
-      memcpy(comp, z + src * d, (size_t)d * sizeof *comp);
-      fix_sign(comp, d);
-      pca->explained_variance[i] = ev;
-      pca->explained_variance_ratio[i] = ev / pca->total_variance;
-      pca->singular_values[i] = sqrt(ev * (double)(n - 1));
-      cum += pca->explained_variance_ratio[i];
-      /* The tolerance lets a ratio that reaches the target exactly (0.8) count
-       * despite rounding in the sum. */
-      if (kept == 0 && cum >= opts->variance - 1e-12) kept = i + 1;
-    }
-    /* Fewer components fitted than the target needs: keep all of them. */
-    if (kept == 0) kept = p;
-    pca->n_kept = opts->keep > 0 ? opts->keep : kept;
+/* Not collective, identical on every rank (same w, z and trace): sort by
+ * decreasing variance, clip, fix signs, ratios, and the number kept. */
+static void components(const double *w, const double *z, int64_t n, const ps_pca_opts_t *opts,
+                       ps_pca_t *pca) {
+  const int64_t d = pca->d, p = pca->p;
+  double cum = 0.0;
+  int64_t kept = 0;
+  for (int64_t i = 0; i < p; i++) {
+    int64_t src = d - 1 - i;
+    double ev = w[src] > 0.0 ? w[src] : 0.0;
+    double *comp = pca->components + i * d;
+    memcpy(comp, z + src * d, (size_t)d * sizeof *comp);
+    fix_sign(comp, d);
+    pca->explained_variance[i] = ev;
+    pca->explained_variance_ratio[i] = ev / pca->total_variance;
+    pca->singular_values[i] = sqrt(ev * (double)(n - 1));
+    cum += pca->explained_variance_ratio[i];
+    /* The tolerance lets a ratio that reaches the target exactly (0.8) count
+     * despite rounding in the sum. */
+    if (kept == 0 && cum >= opts->variance - 1e-12) kept = i + 1;
   }
+  /* Fewer components fitted than the target needs: keep all of them. */
+  if (kept == 0) kept = p;
+  pca->n_kept = opts->keep > 0 ? opts->keep : kept;
+}
+
+ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm comm,
+                    ps_pca_t **out) {
+  ps_err_t err = PS_OK;
+  ps_pca_t *pca = NULL;
+  int64_t n = x->n_global, d = x->n_cols, p = 0;
+  double *cov = NULL;     /* [d][d] */
+  double *red = NULL;     /* [d (d + 1) / 2 + d]: packed upper triangle, then deviations */
+  double *scratch = NULL; /* [block_rows(d)][d] */
+  double *w = NULL;       /* [d] eigenvalues, ascending */
+  double *z = NULL;       /* [d][d] eigenvectors in rows */
+  *out = NULL;
+  err = validate(n, d, opts, &p);
+  if (err == PS_OK) {
+    err = ps_pca_create(d, p, &pca);
+    cov = calloc((size_t)(d * d), sizeof *cov);
+    red = calloc((size_t)(d * (d + 1) / 2 + d), sizeof *red);
+    scratch = malloc((size_t)(block_rows(d) * d) * sizeof *scratch);
+    w = calloc((size_t)d, sizeof *w);
+    z = calloc((size_t)(d * d), sizeof *z);
+    if (err == PS_OK && (!cov || !red || !scratch || !w || !z))
+      err =
+          ps_error(PS_ERR_MEM, __FILE__, __LINE__,
+                   "out of memory for the %lld x %lld PCA covariance", (long long)d, (long long)d);
+  }
+  PS_AGREE(comm);
+  pca->n_samples = n;
+  PS_TRY(covariance(x, pca, cov, red, scratch, comm));
+  err = check_covariance(cov, d, pca);
+  PS_AGREE(comm);
+  PS_TRY(solve(cov, d, p, opts, pca, w, z, comm));
+  components(w, z, n, opts, pca);
   *out = pca;
   pca = NULL;
 cleanup:
