@@ -6,7 +6,8 @@
  * popseg predict MODEL.h5 NEW(.h5|.csv) -o predictions.h5 [--csv F] [--report F]
  *
  * Each stage declares its options in its own table (ps_import_options,
- * ps_scale_options, ps_pca_options, ps_kmeans_options; the outputs'
+ * ps_scale_options, ps_pca_options, ps_kmeans_options, ps_profile_options;
+ * the outputs'
  * ps_output_options here). The parser, the range checks and every --help
  * text are generated from those tables; this module is the only place that
  * turns a stage's field ("kmeans.k") back into the flag a user types.
@@ -21,6 +22,7 @@
 #include "popseg/kmeans.h"
 #include "popseg/opt.h"
 #include "popseg/pca.h"
+#include "popseg/profile.h"
 #include "popseg/scale.h"
 
 typedef enum {
@@ -59,6 +61,7 @@ typedef struct {
   ps_scale_opts_t scale;
   ps_pca_opts_t pca;
   ps_kmeans_opts_t kmeans;
+  ps_profile_opts_t profile;
   const ps_opt_t *given[PS_MAX_GIVEN]; /* the rows set on the command line */
   int n_given;
   char command_line[8192]; /* the full command line, for the results file */

@@ -16,8 +16,16 @@
 #include "popseg/scale.h"
 #include "popseg/table.h"
 
-/* Rows kept per segment as examples (the closest to its centroid). */
-#define PS_PROFILE_EXAMPLES 5
+#include "popseg/opt.h"
+
+/* What the profile stage is asked for. */
+typedef struct {
+  int examples; /* example rows per segment (default 5) */
+} ps_profile_opts_t;
+
+/* The profile options (--profile-*): defaults, ranges, help. */
+extern const ps_opt_t ps_profile_options[];
+void ps_profile_opts_default(ps_profile_opts_t *o);
 
 typedef struct {
   int64_t k, d, n;          /* segments, features, rows */
@@ -38,10 +46,11 @@ typedef struct {
 /* Collective. Profile the segments of the rows of x ([n_local][d], the same
  * row block as t and labels/distance [n_local]). undo (may be NULL) maps x
  * back to original units (x holds scaled values in place); names and ids come
- * from t. Every rank gets the whole profile. *out: ps_profile_destroy. */
+ * from t; opts NULL means the defaults. Every rank gets the whole profile.
+ * *out: ps_profile_destroy. */
 ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
-                            const int32_t *labels, const double *distance, int64_t k, MPI_Comm comm,
-                            ps_profile_t **out);
+                            const int32_t *labels, const double *distance, int64_t k,
+                            const ps_profile_opts_t *opts, MPI_Comm comm, ps_profile_t **out);
 void ps_profile_destroy(ps_profile_t **p);
 
 /* The /profile group of a results file:

@@ -86,6 +86,7 @@ static const ps_opt_group_t groups[] = {
     {"scale", "scaling", ps_scale_options, offsetof(ps_options_t, scale), RUN},
     {"pca", "PCA", ps_pca_options, offsetof(ps_options_t, pca), RUN},
     {"kmeans", "k-means", ps_kmeans_options, offsetof(ps_options_t, kmeans), RUN},
+    {"profile", "segment profiles", ps_profile_options, offsetof(ps_options_t, profile), RUN},
 };
 #define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
 
@@ -108,13 +109,13 @@ static const command_t commands[] = {
     {PS_CMD_RUN, "run", "run IN(.h5|.csv) [-o results.h5] [--csv F] [--report F] [options]", 1,
      "Scale, PCA and k-means on a table; explain the segments. Nothing is saved unless -o, "
      "--csv or --report names a file.",
-     "mpirun -np 4 popseg run data/acs2015_county_data.csv -o results.h5 --csv segments.csv "
-     "--report report.md"},
+     "mpirun -np 4 popseg run data/acs2015_county_data.csv -o results.h5 \\\n"
+     "      --csv segments.csv --report report.md"},
     {PS_CMD_PREDICT, "predict",
      "predict MODEL.h5 NEW(.h5|.csv) -o predictions.h5 [--csv F] [--report F] [options]", 2,
      "Apply the model in a results file (scaling, PCA, centroids) to new rows.",
-     "mpirun -np 4 popseg predict results.h5 data/acs2017_county_data.csv -o pred2017.h5 "
-     "--rename CountyId=CensusId --rename VotingAgeCitizen=Citizen"},
+     "mpirun -np 4 popseg predict results.h5 data/acs2017_county_data.csv -o pred2017.h5 \\\n"
+     "      --rename CountyId=CensusId --rename VotingAgeCitizen=Citizen"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -165,6 +166,23 @@ int ps_cli_given(const ps_options_t *o, const char *flag) {
   return 0;
 }
 
+/* text wrapped at 100 columns, then a blank line. */
+static void paragraph(ps_sb_t *out, const char *text) {
+  const char *s = text;
+  while (*s) {
+    size_t n = strlen(s);
+    if (n > 100) {
+      n = 100;
+      while (n > 0 && s[n] != ' ') n--;
+      if (n == 0) n = 100;
+    }
+    ps_sb_printf(out, "%.*s\n", (int)n, s);
+    s += n;
+    while (*s == ' ') s++;
+  }
+  ps_sb_puts(out, "\n");
+}
+
 void ps_cli_help(ps_command_t command, ps_sb_t *out) {
   if (command == PS_CMD_NONE) {
     ps_sb_puts(out, "usage: popseg COMMAND [options]   (under mpirun or srun for several ranks)\n"
@@ -180,7 +198,8 @@ void ps_cli_help(ps_command_t command, ps_sb_t *out) {
     if (commands[i].cmd == command) c = &commands[i];
   if (!c) return;
   unsigned bit = PS_CMDBIT(command);
-  ps_sb_printf(out, "usage: popseg %s\n\n%s\n\n", c->usage, c->summary);
+  ps_sb_printf(out, "usage: popseg %s\n\n", c->usage);
+  paragraph(out, c->summary);
   for (int g = 0; g < N_GROUPS; g++) ps_opt_help(&groups[g], bit, out);
   ps_sb_printf(out, "  %-30s %s\n\nexample:\n  %s\n\n", "-h, --help", "this text", c->example);
   ps_sb_puts(out, exit_text);

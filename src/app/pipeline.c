@@ -230,11 +230,11 @@ cleanup:
 
 /* The segments in original units: the profiles, and the centroids mapped
  * back through the kept components (kept for the record). */
-static ps_err_t run_profile(fit_t *f, MPI_Comm comm) {
+static ps_err_t run_profile(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   const int64_t k = f->km->k, d = f->pca->d;
-  PS_TRY(ps_profile_compute(f->t, f->t->x, f->sc, f->km->labels, f->km->distance, k, comm,
-                            &f->profile));
+  PS_TRY(ps_profile_compute(f->t, f->t->x, f->sc, f->km->labels, f->km->distance, k, &o->profile,
+                            comm, &f->profile));
   f->reconstructed = malloc((size_t)(k * d) * sizeof(double));
   PS_CHECK_ALL(comm, f->reconstructed != NULL, PS_ERR_MEM, "out of memory");
   ps_pca_inverse(f->pca, f->km->centroids, k, f->pca->n_kept, f->reconstructed);
@@ -298,7 +298,7 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
   PS_TRY(run_scale(o, &f, comm));
   PS_TRY(run_pca(o, &f, comm));
   PS_TRY(run_kmeans(o, &f, comm));
-  PS_TRY(run_profile(&f, comm));
+  PS_TRY(run_profile(o, &f, comm));
   PS_TRY(run_write(o, &f, comm));
 cleanup:
   err = ps_outfile_commit(err, comm);

@@ -8,10 +8,28 @@
 #include "popseg/profile.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "popseg/reduce.h"
+
+const ps_opt_t ps_profile_options[] = {
+    {.flag = "--profile-examples",
+     .field = "examples",
+     .kind = PS_OPT_INT,
+     .offset = offsetof(ps_profile_opts_t, examples),
+     .min = 1,
+     .max = 100,
+     .def = "5",
+     .metavar = "E",
+     .help = "example rows shown per segment (the nearest to its centroid)"},
+    {0}};
+
+void ps_profile_opts_default(ps_profile_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  ps_opt_defaults(ps_profile_options, o);
+}
 
 void ps_profile_destroy(ps_profile_t **p) {
   if (!p || !*p) return;
@@ -27,24 +45,25 @@ void ps_profile_destroy(ps_profile_t **p) {
   *p = NULL;
 }
 
-static ps_err_t profile_create(int64_t k, int64_t d, size_t name_width, ps_profile_t **out) {
+static ps_err_t profile_create(int64_t k, int64_t d, int64_t e, size_t name_width,
+                               ps_profile_t **out) {
   ps_err_t err = PS_OK;
   ps_profile_t *p = calloc(1, sizeof *p);
-  size_t kk = (size_t)(k > 0 ? k : 1), dd = (size_t)(d > 0 ? d : 1), e = PS_PROFILE_EXAMPLES;
+  size_t kk = (size_t)(k > 0 ? k : 1), dd = (size_t)(d > 0 ? d : 1);
   *out = NULL;
   PS_CHECK_ALLOC(p);
   p->k = k;
   p->d = d;
-  p->n_examples = PS_PROFILE_EXAMPLES;
+  p->n_examples = e;
   p->name_width = name_width;
   p->size = calloc(kk, sizeof *p->size);
   p->mean = calloc(kk * dd, sizeof *p->mean);
   p->overall_mean = calloc(dd, sizeof *p->overall_mean);
   p->overall_sd = calloc(dd, sizeof *p->overall_sd);
-  p->example_row = calloc(kk * e, sizeof *p->example_row);
-  p->example_id = calloc(kk * e, sizeof *p->example_id);
-  p->example_distance = calloc(kk * e, sizeof *p->example_distance);
-  p->example_name = calloc(kk * e, name_width);
+  p->example_row = calloc(kk * (size_t)e, sizeof *p->example_row);
+  p->example_id = calloc(kk * (size_t)e, sizeof *p->example_id);
+  p->example_distance = calloc(kk * (size_t)e, sizeof *p->example_distance);
+  p->example_name = calloc(kk * (size_t)e, name_width);
   PS_CHECK(p->size && p->mean && p->overall_mean && p->overall_sd && p->example_row &&
                p->example_id && p->example_distance && p->example_name,
            PS_ERR_MEM, "out of memory for the segment profiles (k = %lld)", (long long)k);
@@ -100,8 +119,7 @@ typedef struct {
 /* Not collective. This rank's E nearest rows of each segment, as records
  * [k][E] of (member_t, name[w]) sorted by distance. */
 static void local_examples(const ps_table_t *t, const int32_t *labels, const double *dist,
-                           int64_t k, char *mine, size_t rec) {
-  const int E = PS_PROFILE_EXAMPLES;
+                           int64_t k, int E, char *mine, size_t rec) {
   const size_t w = t->name_width;
   for (size_t r = 0; r < (size_t)k * E; r++) {
     member_t m = {INFINITY, -1, 0};
@@ -129,7 +147,7 @@ static void local_examples(const ps_table_t *t, const int32_t *labels, const dou
 /* Not collective. Merge every rank's candidates (all [size][k][E] records)
  * into the profile: the nearest first, ties to the lower row. */
 static void merge_examples(const char *all, int size, size_t rec, ps_profile_t *p) {
-  const int E = PS_PROFILE_EXAMPLES;
+  const int E = (int)p->n_examples;
   const size_t nrec = (size_t)p->k * E, w = p->name_width;
   char *used = calloc((size_t)size * nrec, 1);
   for (int64_t c = 0; c < p->k; c++)
@@ -165,7 +183,7 @@ static ps_err_t examples(const ps_table_t *t, const int32_t *labels, const doubl
   ps_err_t err = PS_OK;
   int size;
   MPI_Comm_size(comm, &size);
-  const size_t rec = sizeof(member_t) + t->name_width, nrec = (size_t)p->k * PS_PROFILE_EXAMPLES;
+  const size_t rec = sizeof(member_t) + t->name_width, nrec = (size_t)(p->k * p->n_examples);
   char *mine = calloc(nrec, rec), *all = NULL;
   PS_CHECK(nrec * rec < (size_t)INT32_MAX / (size_t)size, PS_ERR_ARG,
            "profile: too many segments for the example list (k = %lld)", (long long)p->k);
@@ -174,7 +192,7 @@ static ps_err_t examples(const ps_table_t *t, const int32_t *labels, const doubl
 cleanup:
   err = ps_err_agree(comm, err);
   if (err == PS_OK) {
-    local_examples(t, labels, dist, p->k, mine, rec);
+    local_examples(t, labels, dist, p->k, (int)p->n_examples, mine, rec);
     if (MPI_Allgather(mine, (int)(nrec * rec), MPI_BYTE, all, (int)(nrec * rec), MPI_BYTE, comm) !=
         MPI_SUCCESS)
       err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Allgather of the examples failed");
@@ -187,14 +205,18 @@ cleanup:
 }
 
 ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
-                            const int32_t *labels, const double *distance, int64_t k, MPI_Comm comm,
-                            ps_profile_t **out) {
+                            const int32_t *labels, const double *distance, int64_t k,
+                            const ps_profile_opts_t *opts, MPI_Comm comm, ps_profile_t **out) {
   ps_err_t err = PS_OK;
   ps_profile_t *p = NULL;
+  ps_profile_opts_t defaults;
   double *sq = NULL;
   const int64_t d = x->n_cols, n = x->n_global;
   *out = NULL;
-  err = profile_create(k, d, t->name_width, &p);
+  ps_profile_opts_default(&defaults);
+  if (!opts) opts = &defaults;
+  err = ps_opt_validate(ps_profile_options, "profile", "profile", opts);
+  if (err == PS_OK) err = profile_create(k, d, opts->examples, t->name_width, &p);
   if (err == PS_OK) {
     sq = malloc((size_t)(d > 0 ? d : 1) * sizeof *sq);
     if (!sq) err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory for the profiles");
