@@ -98,12 +98,13 @@ wait_end() {
   return 0
 }
 
-# check_ended NAME WHAT: the job ended in time with a non-zero status; no
+# check_ended NAME WHAT WANT: the job ended in time with exit status WANT; no
 # results file, no temporary file, no popseg process of this run left.
 check_ended() {
-  name=$1; what=$2
+  name=$1; what=$2; want=$3
   if [ "$RC" -eq 124 ]; then fail "$what: job still running $DEADLINE s later (hang)"; return 1; fi
-  if [ "$RC" -eq 0 ]; then fail "$what: mpirun exited 0"; else pass "$what: ended after ${ELAPSED} s, exit status $RC"; fi
+  if [ "$RC" -eq "$want" ]; then pass "$what: ended after ${ELAPSED} s, exit status $RC as documented"
+  else fail "$what: exit status $RC, README documents $want"; fi
   if [ -e "$OUT/$name.h5" ] || [ -e "$OUT/$name.csv" ]; then
     fail "$what: output left: $(ls "$OUT" | tr '\n' ' ')"
   elif ls -a "$OUT" | grep -q '\.tmp-'; then
@@ -148,6 +149,11 @@ then
   finish
 fi
 
+# The exit statuses README documents ("Exit status"): a signal to mpirun
+# (Ctrl-C, kill) is forwarded to the ranks as SIGTERM and mpirun itself exits
+# 1; a signal delivered to the ranks themselves (as slurmstepd does on
+# scancel) gives 128 + the signal (143, 130); a rank killed with SIGKILL, 137.
+
 # (a1) SIGTERM to mpirun during k-means (100000 restarts take minutes).
 start term_km "$DATA" --kmeans-n-init 100000
 if ! wait_working term_km; then
@@ -155,11 +161,22 @@ if ! wait_working term_km; then
 else
   kill -TERM "$MPIRUN_PID"
   wait_end
-  check_ended term_km "(a) SIGTERM during k-means"
-  check_says_sigterm term_km "(a) SIGTERM during k-means"
+  check_ended term_km "(a) SIGTERM to mpirun during k-means" 1
+  check_says_sigterm term_km "(a) SIGTERM to mpirun during k-means"
 fi
 
-# (a2) SIGTERM while the results are being written, delivered to every rank at
+# (a2) SIGINT to mpirun: forwarded as SIGTERM too, mpirun exits 1.
+start int_km "$DATA" --kmeans-n-init 100000
+if ! wait_working int_km; then
+  wait_end; fail "(a) SIGINT to mpirun: job did not start working (rc $RC)"
+else
+  kill -INT "$MPIRUN_PID"
+  wait_end
+  check_ended int_km "(a) SIGINT to mpirun during k-means" 1
+  check_says_sigterm int_km "(a) SIGINT to mpirun during k-means"
+fi
+
+# (a3) SIGTERM while the results are being written, delivered to every rank at
 # once as slurmstepd does on scancel. (mpirun itself forwards a SIGTERM only
 # after a SIGCONT and a 1 s pause, by when a fast write may have finished.)
 start term_wr "$TMPD/big.csv" --csv "$OUT/term_wr.csv" --kmeans-n-init 1
@@ -170,9 +187,56 @@ else
   # shellcheck disable=SC2046 # one pid per word
   kill -TERM $(ranks)
   wait_end
-  check_ended term_wr "(a) SIGTERM to the ranks during the write"
+  check_ended term_wr "(a) SIGTERM to the ranks during the write" 143
   check_says_sigterm term_wr "(a) SIGTERM to the ranks during the write"
 fi
+
+# (a4) SIGINT to the ranks during k-means: exit 130, and the ranks stop within
+# one Lloyd iteration (no further restart reported), with the message on a
+# line of its own even where stdout and stderr share a file.
+rm -f "$OUT/int_rk.h5"
+mpirun --oversubscribe -np 2 "$POPSEG" run "$DATA" --kmeans-n-init 100000 -o "$OUT/int_rk.h5" \
+  >"$TMPD/int_rk.out" 2>&1 &
+MPIRUN_PID=$!
+if ! wait_working int_rk; then
+  wait_end; fail "(a) SIGINT to the ranks: job did not start working (rc $RC)"
+else
+  before=$(grep -c 'k-means run' "$TMPD/int_rk.out")
+  # shellcheck disable=SC2046 # one pid per word
+  kill -INT $(ranks)
+  wait_end
+  after=$(grep -c 'k-means run' "$TMPD/int_rk.out")
+  cp "$TMPD/int_rk.out" "$TMPD/int_rk.err"
+  check_ended int_rk "(a) SIGINT to the ranks during k-means" 130
+  if [ $((after - before)) -le 1 ]; then
+    pass "(a) SIGINT to the ranks: stopped within the restart it was in ($before then $after restarts reported)"
+  else
+    fail "(a) SIGINT to the ranks: $((after - before)) more restarts ran after the signal"
+  fi
+  if grep -q '^popseg: error: stopped by SIGINT; temporary output removed$' "$TMPD/int_rk.out" &&
+     [ "$(grep -c 'popseg: error' "$TMPD/int_rk.out")" -eq "$(grep -c '^popseg: error' "$TMPD/int_rk.out")" ]; then
+    pass "(a) SIGINT to the ranks: 'stopped by SIGINT' on a line of its own"
+  else
+    fail "(a) SIGINT to the ranks: message spliced or missing: $(grep 'popseg: error' "$TMPD/int_rk.out" | head -c 200)"
+  fi
+fi
+
+# (a5) a singleton (no launcher): 143 for SIGTERM, 130 for SIGINT.
+for sig in TERM INT; do
+  want=143; [ $sig = INT ] && want=130
+  rm -f "$OUT/single.h5"
+  "$POPSEG" run "$DATA" --kmeans-n-init 100000 -o "$OUT/single.h5" >"$TMPD/single.out" 2>"$TMPD/single.err" &
+  pid=$!
+  i=0; while [ $i -lt 100 ] && [ ! -s "$TMPD/single.out" ]; do sleep 0.1; i=$((i + 1)); done
+  sleep 1
+  kill -$sig $pid; wait $pid; rc=$?
+  if [ $rc -eq $want ] && grep -q "stopped by SIG$sig" "$TMPD/single.err" && [ ! -e "$OUT/single.h5" ] &&
+     ! ls -a "$OUT" | grep -q '\.tmp-'; then
+    pass "(a) singleton SIG$sig: exit status $want, says so, nothing left"
+  else
+    fail "(a) singleton SIG$sig: exit status $rc (want $want): $(tail -c 200 "$TMPD/single.err")"
+  fi
+done
 
 # (b1) kill -9 of rank 1 during k-means.
 start kill_km "$DATA" --kmeans-n-init 100000
@@ -181,7 +245,7 @@ if ! wait_working kill_km || ! victim=$(rank_pid 1); then
 else
   kill -9 "$victim"
   wait_end
-  check_ended kill_km "(b) kill -9 of rank 1 during k-means"
+  check_ended kill_km "(b) kill -9 of rank 1 during k-means" 137
 fi
 
 # (b2) kill -9 of rank 0 while writing: the surviving rank gets SIGTERM from
@@ -193,7 +257,7 @@ if ! wait_tmp || ! victim=$(rank_pid 0); then
 else
   kill -9 "$victim"
   wait_end
-  check_ended kill_wr "(b) kill -9 of rank 0 during the write"
+  check_ended kill_wr "(b) kill -9 of rank 0 during the write" 137
 fi
 
 # (c) stdout: nothing with --quiet; progress from rank 0 only by default.

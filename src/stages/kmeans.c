@@ -25,6 +25,7 @@
 
 #include "popseg/reduce.h"
 #include "popseg/rng.h"
+#include "popseg/sig.h"
 
 /* Rows per BLAS block, and the cap on one block's score matrix (doubles). */
 #define KM_BLOCK_ROWS 256
@@ -43,8 +44,6 @@
 #define KM_LLOYD_BLOCK 2048
 /* Weighted Lloyd iterations on the k-means|| candidates (at most). */
 #define KM_REFINE_ITER 30
-/* Check for a pending signal every this many Lloyd iterations. */
-#define KM_AGREE_EVERY 8
 
 /* Random stream kinds; a stream is the hash of (kind, run, round). */
 enum { ST_PP = 1, ST_PAR_FIRST, ST_PAR_ROUND, ST_PAR_RECLUSTER, ST_PAR_TOPUP, ST_RANDOM };
@@ -1046,7 +1045,7 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
   const int64_t dim = f->dim, nl = f->nl, k = f->k;
   const double *x = f->x->data;
   double *sums = f->packed, *cnt = f->packed + k * dim, *extra = cnt + k;
-  const int64_t npack = k * dim + k + 2;
+  const int64_t npack = k * dim + k + 3;
   int strict = 0, stopped = 0, it;
 
   for (int64_t i = 0; i < nl; i++) f->lab[i] = -1;
@@ -1071,7 +1070,12 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
     }
     extra[0] = in;
     extra[1] = changed;
+    /* A pending SIGTERM/SIGINT rides along with the sums: every rank learns
+     * of it in the same iteration and stops at once (within one iteration of
+     * the signal), with no extra message. */
+    extra[2] = ps_signal_pending() ? 1.0 : 0.0;
     PS_TRY(ps_reduce_sum(f->packed, npack, f->comm));
+    if (extra[2] > 0) PS_AGREE(f->comm);
     PS_TRY(relocate_empty(f, sums, cnt));
 
     double shift = 0.0;
@@ -1098,7 +1102,6 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
       stopped = 1;
       break;
     }
-    if ((it + 1) % KM_AGREE_EVERY == 0) PS_AGREE(f->comm);
   }
   *iters = stopped ? it + 1 : f->o->max_iter;
   *converged = stopped;
@@ -1198,7 +1201,7 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->hcap = 2;
   while (f->hcap < 2 * k) f->hcap *= 2;
   int ok = ws_alloc(&f->ws, k, dim);
-  f->packed = malloc((size_t)(k * dim + k + 2) * sizeof(double));
+  f->packed = malloc((size_t)(k * dim + k + 3) * sizeof(double));
   f->cent = malloc((size_t)(k * dim) * sizeof(double));
   f->cnew = malloc((size_t)(k * dim) * sizeof(double));
   f->lab = malloc((size_t)nl1 * sizeof(int32_t));
