@@ -217,9 +217,9 @@ void ps_report_predict(const ps_report_predict_t *r, ps_sb_t *md, ps_sb_t *summa
     if (r->have_fit)
       ps_sb_printf(md,
                    "- Compared with the fit (matched by id): %lld rows matched, **%lld changed "
-                   "segment** (%.1f%%), %lld new ids\n",
+                   "segment** (%.1f%%), %s\n",
                    (long long)r->matched, (long long)r->changed, share(r->changed, r->matched),
-                   (long long)(n - r->matched));
+                   ps_plural_s(nr, n - r->matched, "new id", "new ids"));
     ps_sb_puts(md, "\n## Segment sizes\n\n| segment | rows | share |\n|---:|---:|---:|\n");
     for (int64_t c = 0; c < k; c++)
       ps_sb_printf(md, "| %lld | %lld | %.1f%% |\n", (long long)c, (long long)r->sizes[c],
