@@ -109,8 +109,8 @@ def check_file(readme, kind, path):
         check(not nodesc, "%s: every dataset has a description%s" % (kind, " (not: %s)" % nodesc if nodesc else ""))
 
 
-a = sys.argv[1:]
-readme = a[0]
-for i in range(1, len(a), 2):
-    check_file(readme, a[i], a[i + 1])
-sys.exit(failed)
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    for i in range(1, len(a), 2):
+        check_file(a[0], a[i], a[i + 1])
+    sys.exit(failed)

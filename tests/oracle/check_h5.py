@@ -262,19 +262,32 @@ def check_table(path, n, d, seed):
                               "dropped_examples": ("str", T_DROPPED)})
 
 
-RESULT_SHAPES = {
-    "rows/id": (("n",), "<i8"), "rows/name": (("n",), "str"), "feature_names": (("d",), "str"),
-    "scale/offset": (("d",), "<f8"), "scale/factor": (("d",), "<f8"),
-    "pca/mean": (("d",), "<f8"), "pca/components": (("p", "d"), "<f8"),
-    "pca/explained_variance": (("p",), "<f8"), "pca/explained_variance_ratio": (("p",), "<f8"),
-    "pca/singular_values": (("p",), "<f8"), "projection": (("n", "K"), "<f8"),
-    "kmeans/centroids": (("k", "K"), "<f8"),
-    "kmeans/centroids_reconstructed": (("k", "d"), "<f8"),
-    "kmeans/labels": (("n",), "<i4"), "kmeans/distance": (("n",), "<f8"),
-    "kmeans/sizes": (("k",), "<i8"), "kmeans/run_inertia": (("runs",), "<f8"),
-    "kmeans/run_iterations": (("runs",), "<i4"),
-}
-PREDICTION_SETS = {"rows/id", "rows/name", "projection", "kmeans/labels", "kmeans/distance"}
+# The results layout comes from README's table (written down once there);
+# the synthetic results of test_h5io have no /profile.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from check_layout import parse as parse_layout  # noqa: E402
+
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+_TYPES = {"float64": "<f8", "int64": "<i8", "int32": "<i4", "string": "str"}
+
+
+def _shapes(kind):
+    sets, _ = parse_layout(README, kind)
+    out = {}
+    for name, (typ, dims) in sets.items():
+        if name.startswith("profile/") or "/" not in name and name in (
+                "row", "feature", "component", "segment"):
+            continue
+        if name in ("pca/component", "kmeans/run"):
+            continue
+        sym = tuple({"row": "n", "feature": "d", "segment": "k", "run": "runs",
+                     "component": "p" if name.startswith("pca/") else "K"}[x] for x in dims)
+        out[name] = (sym, _TYPES[typ])
+    return out
+
+
+RESULT_SHAPES = _shapes("results")
+PREDICTION_SETS = set(_shapes("predictions"))
 # The dimension names of each axis (netCDF-4 dimension scales).
 DIM_NAMES = {"n": "row", "d": "feature", "p": "component", "K": "component", "k": "segment",
              "runs": "run"}
