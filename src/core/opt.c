@@ -265,7 +265,7 @@ void ps_opt_help(const ps_opt_group_t *g, unsigned cmd, ps_sb_t *out) {
     if (!ps_opt_applies(g, row, cmd) || (row->flags & PS_OPT_HIDDEN)) continue;
     if (!any) ps_sb_printf(out, "%s:\n", g->title);
     any = 1;
-    char left[96], choices[256] = "";
+    char left[320], choices[256] = "";
     const char *mv = row->metavar ? row->metavar : "";
     if (row->kind == PS_OPT_CHOICE && !row->metavar) {
       ps_opt_describe(row, choices, sizeof choices);
