@@ -1,5 +1,5 @@
 #!/bin/sh
-# Install what popseg needs, if it is missing. Usage: deps.sh build|test|slurm
+# Install what popseg needs, if it is missing. Usage: deps.sh build|test|slurm|fuzz|leaks
 # On Debian/Ubuntu (root or sudo) missing packages are installed with apt-get;
 # elsewhere this prints what to install or `module load`.
 set -u
@@ -7,11 +7,15 @@ what=${1:-build}
 build_pkgs="make gcc libc6-dev openmpi-bin libopenmpi-dev libscalapack-openmpi-dev libhdf5-openmpi-dev hdf5-tools libopenblas-dev liblapacke-dev pkg-config"
 test_pkgs="python3-numpy python3-sklearn python3-h5py python3-pandas python3-xarray python3-h5netcdf iproute2 procps"
 slurm_pkgs="slurm-wlm munge iproute2"
+fuzz_pkgs="clang libclang-rt-14-dev"
+leak_pkgs="valgrind clang libclang-rt-14-dev"
 case $what in
   build) pkgs=$build_pkgs ;;
   test) pkgs="$build_pkgs $test_pkgs" ;;
   slurm) pkgs="$build_pkgs $test_pkgs $slurm_pkgs" ;;
-  *) echo "deps.sh: unknown set '$what' (build, test, slurm)" >&2; exit 2 ;;
+  fuzz) pkgs="$build_pkgs $test_pkgs $fuzz_pkgs" ;;
+  leaks) pkgs="$build_pkgs $test_pkgs $leak_pkgs" ;;
+  *) echo "deps.sh: unknown set '$what' (build, test, slurm, fuzz, leaks)" >&2; exit 2 ;;
 esac
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -41,6 +41,11 @@ ps_err_t ps_csv_read(const char *path, ps_csv_t **out);
 ps_err_t ps_csv_parse(const char *data, size_t len, const char *name, ps_csv_t **out);
 void ps_csv_destroy(ps_csv_t **c);
 
+/* Not collective. A finite decimal number, surrounding blanks allowed:
+ * returns 1 and *v, else 0 ("inf", "nan(...)", hex floats and numbers that
+ * overflow a double are not data values). s must be NUL-terminated. */
+int ps_csv_parse_number(const char *s, double *v);
+
 typedef enum { PS_MISSING_DROP = 0, PS_MISSING_ERROR = 1 } ps_missing_t;
 
 #define PS_MAX_RENAMES 64

@@ -370,7 +370,7 @@ static int is_missing(const char *s) {
 
 /* A finite decimal number, surrounding blanks allowed. strtod alone would also
  * take "inf", "nan(...)" and hex floats; those are not data values here. */
-static int parse_number(const char *s, double *v) {
+int ps_csv_parse_number(const char *s, double *v) {
   while (is_blank(*s)) s++;
   const char *q = s;
   if (*q == '+' || *q == '-') q++;
@@ -566,7 +566,7 @@ static ps_err_t choose_labels(const ps_csv_t *c, char *const *names, const char 
     for (int64_t i = 0; i < c->n_rows; i++) {
       const char *s = cell(c, i, j);
       if (is_missing(s)) continue;
-      if (parse_number(s, &v)) {
+      if (ps_csv_parse_number(s, &v)) {
         n_num++;
       } else {
         if (first_text < 0) first_text = i;
@@ -729,7 +729,7 @@ static ps_err_t imp_values(imp_t *s) {
         continue;
       }
       if (s->role[j] == ROLE_FEATURE)
-        PS_CHECK(parse_number(v, &x), PS_ERR_FORMAT,
+        PS_CHECK(ps_csv_parse_number(v, &x), PS_ERR_FORMAT,
                  "%s:%lld: column %lld ('%s'): '%.60s' is not a number", s->path,
                  (long long)c->line_of_row[i], (long long)j + 1, s->names[j], v);
     }
@@ -795,7 +795,7 @@ static ps_err_t imp_fill(imp_t *s, ps_table_t *t) {
     row_name(c, i, s->labels, s->n_labels, s->ids[i], t->names + (size_t)r * s->name_w, s->name_w);
     double *row = t->x->data + (size_t)r * (size_t)s->n_feat;
     for (int64_t f = 0; f < s->n_feat; f++)
-      PS_CHECK(parse_number(cell(c, i, s->features[f]), &row[f]), PS_ERR_INTERNAL,
+      PS_CHECK(ps_csv_parse_number(cell(c, i, s->features[f]), &row[f]), PS_ERR_INTERNAL,
                "%s:%lld: value changed between passes", s->path, (long long)c->line_of_row[i]);
     r++;
   }
