@@ -56,6 +56,26 @@ $(BINDIR)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(MPICC) $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
+# The fuzz harnesses (tests/fuzz/) with a plain main (tests/fuzz/driver.c) in place
+# of libFuzzer's, built like the unit tests: tests/t_fuzz.sh replays the inputs in
+# tests/fuzz/regressions/TARGET with them. (make fuzz builds the fuzzers themselves.)
+FUZZ_TARGETS     := csv number csv_import h5table
+FUZZ_REGRESS     := $(FUZZ_TARGETS:%=$(BINDIR)/tests/fuzz_%_regress)
+FUZZ_REGRESS_OBJ := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.o) $(BUILD)/tests/fuzz/driver.o
+all: $(FUZZ_REGRESS)
+
+$(FUZZ_REGRESS_OBJ): $(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c | check-deps
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_CFLAGS) -c $< -o $@
+
+$(FUZZ_REGRESS): $(BINDIR)/tests/fuzz_%_regress: $(BUILD)/tests/fuzz/fuzz_%.o \
+                 $(BUILD)/tests/fuzz/driver.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(ALL_LDFLAGS) $(BUILD)/tests/fuzz/fuzz_$*.o $(BUILD)/tests/fuzz/driver.o $(LIB) \
+	  $(LDLIBS) -o $@
+
+-include $(FUZZ_REGRESS_OBJ:.o=.d)
+
 # Fail early, in one line, when the libraries are not there.
 # (LDLIBS given on the command line means the user brings their own flags.)
 check-deps:
@@ -87,6 +107,59 @@ test-asan:
 	@POPSEG_BIN=build/asan/bin PYTHON=$(PYTHON) POPSEG_ASAN=1 \
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  sh tests/run.sh
+
+# Leaks (tests/leaks/run.sh): LeakSanitizer on every unit test at 1 rank (an ASan
+# build in build/leaks), then valgrind memcheck of popseg import/run/predict at
+# 2 ranks (the normal build).
+.PHONY: test-leaks
+test-leaks:
+	@sh scripts/deps.sh leaks
+	@$(MAKE) --no-print-directory BUILD=build/leaks BINDIR=build/leaks/bin CFLAGS="-O1 -g" \
+	  SAN="-fsanitize=address -fno-omit-frame-pointer" all
+	@$(MAKE) --no-print-directory all
+	@LEAK_BIN=build/leaks/bin POPSEG_BIN=$(BINDIR) PYTHON=$(PYTHON) sh tests/leaks/run.sh
+
+# Fuzzing (tests/fuzz/): `make fuzz SECONDS=N` builds popseg and the libFuzzer
+# harnesses with clang (OMPI_CC=clang), ASan and UBSan in build/fuzz, then runs each
+# target N seconds (default 60) on its corpus build/fuzz/corpus/TARGET, seeded from
+# tests/fuzz/make_corpus.sh and tests/fuzz/regressions/TARGET. It prints one line
+# per target (executions, coverage) into build/fuzz/summary.txt too, and fails when
+# a target crashed, naming the reproducer. Independent of make test.
+SECONDS          ?= 60
+FUZZ_DIR         := $(BUILD)/fuzz
+FUZZ_CC          := OMPI_CC=clang $(MPICC)
+FUZZ_SAN         := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                    -fno-omit-frame-pointer
+FUZZ_CFLAGS       = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -O1 -g $(FUZZ_SAN) -Iinclude \
+                    $(PKG_CFLAGS) -MMD -MP
+FUZZ_LIB_OBJ     := $(LIB_SRC:src/%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_HARNESS_OBJ := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/harness/fuzz_%.o)
+FUZZ_BIN         := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+.PHONY: fuzz fuzz-build
+fuzz:
+	@sh scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh tests/fuzz/run_fuzz.sh $(FUZZ_DIR) $(SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_BIN)
+
+$(FUZZ_LIB_OBJ): $(FUZZ_DIR)/obj/%.o: src/%.c | check-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/libpopseg.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_HARNESS_OBJ): $(FUZZ_DIR)/harness/%.o: tests/fuzz/%.c | check-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BIN): $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/harness/fuzz_%.o $(FUZZ_DIR)/libpopseg.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_DIR)/libpopseg.a $(LDLIBS) -o $@
+
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_HARNESS_OBJ:.o=.d)
 
 test-slurm: all
 	@sh scripts/deps.sh slurm

@@ -11,7 +11,6 @@ for np in 1 3; do
   expect_error "missing input file [np=$np]" "nosuch.csv" $np run "$B/nosuch.csv" -o $OUT
   expect_error "text file named .h5 [np=$np]" "text.h5.*not an HDF5" $np run "$B/text.h5" -o $OUT
   expect_error "missing dataset /features [np=$np]" "nofeatures.h5.*/features" $np run "$B/nofeatures.h5" -o $OUT
-  expect_error "missing dataset /rows/id [np=$np]" "noid.h5.*/rows/id" $np run "$B/noid.h5" -o $OUT
   expect_error "wrong dataset rank [np=$np]" "rank3.h5.*/features" $np run "$B/rank3.h5" -o $OUT
   expect_error "ragged CSV names the line [np=$np]" "ragged.csv:3: ragged row" $np run "$B/ragged.csv" -o $OUT
   expect_error "non-numeric value names line and column [np=$np]" "nonnum.csv:4: column 3 \\('a'\\)" $np run "$B/nonnum.csv" -o $OUT

@@ -64,6 +64,8 @@ typedef struct {
   ps_profile_opts_t profile;
   const ps_opt_t *given[PS_MAX_GIVEN]; /* the rows set on the command line */
   int n_given;
+  char notes[4][200]; /* options given that cannot take effect, said once at the start */
+  int n_notes;
   char command_line[8192]; /* the full command line, for the results file */
 } ps_options_t;
 

@@ -16,10 +16,18 @@ int ps_paths_same(const char *a, const char *b);
  * written: see ps_outfile_begin; the probe file is removed again. */
 ps_err_t ps_paths_check_output(const char *path, int force, MPI_Comm comm);
 
-/* Collective. The outputs of a command: n paths (NULL entries skipped) named
- * by flags[i] in messages. Two naming one file is an error; each must be
- * writable. */
-ps_err_t ps_paths_check_outputs(const char *const *paths, const char *const *flags, int n,
+/* A command's files: its outputs and its inputs, each with the words that
+ * name it in messages ("-o", "the input table"). NULL paths are skipped. */
+typedef struct {
+  const char *path;
+  const char *what;
+} ps_path_t;
+
+/* Collective. No output may be an input of the command, with or without
+ * --force, whatever path reaches it (a symbolic link, "./", a hard link: the
+ * device and inode decide); no two outputs may name one file; each output
+ * must be writable (ps_paths_check_output). Inputs are never modified. */
+ps_err_t ps_paths_check_outputs(const ps_path_t *outs, int n_out, const ps_path_t *ins, int n_in,
                                 int force, MPI_Comm comm);
 
 #endif

@@ -28,6 +28,7 @@ typedef struct {
   int64_t n_read;             /* data rows in the source before dropping */
   int64_t n_dropped;          /* rows dropped for missing values */
   char dropped_examples[512]; /* first few dropped row names, comma separated */
+  char note[256];             /* what the reader assumed ("" if nothing), for the user */
 } ps_table_t;
 
 /* Allocate a table with zeroed buffers. Not collective. */
@@ -47,6 +48,16 @@ static inline const char *ps_table_fname(const ps_table_t *t, int64_t j) {
 /* Collective. Distribute a table held whole on root (NULL elsewhere) into
  * balanced row blocks; metadata (feature names, source, counts) is broadcast. */
 ps_err_t ps_table_scatter(const ps_table_t *whole, int root, MPI_Comm comm, ps_table_t **out);
+
+/* Collective. The checks every loaded table passes, whatever its source (CSV,
+ * HDF5, the new data of predict): at least one row and one feature; feature
+ * names non-empty, distinct and valid UTF-8; row names valid UTF-8. The
+ * message names the file (t->input), the feature or the row. */
+ps_err_t ps_table_validate(const ps_table_t *t, MPI_Comm comm);
+
+/* Not collective, the same on every rank (feature names are replicated).
+ * Apply "OLD=NEW" specs to the feature names (see names.h). */
+ps_err_t ps_table_rename(ps_table_t *t, const char *const *specs);
 
 /* Collective. Fail with a message naming the feature and row if any value is
  * NaN or Inf. */

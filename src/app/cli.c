@@ -301,6 +301,40 @@ static void parse_option(int argc, char **argv, int *i, const command_t *c, ps_o
     problem(pb, "%s '%s' %s", row->flag, val ? val : "", why);
 }
 
+__attribute__((format(printf, 2, 3))) static void note(ps_options_t *o, const char *fmt, ...) {
+  if (o->n_notes >= (int)(sizeof o->notes / sizeof o->notes[0])) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(o->notes[o->n_notes++], sizeof o->notes[0], fmt, ap);
+  va_end(ap);
+}
+
+/* Options that contradict each other are an error naming both. */
+static const struct {
+  const char *a, *b, *why;
+} contradictions[] = {
+    {"--pca-keep", "--pca-variance",
+     "keep K components, or the fewest reaching a variance ratio: give one of them"},
+    {"--quiet", "--verbose", "they exclude each other"},
+};
+
+/* An option that only matters with another option's value gets a note when
+ * that value is not chosen. */
+static void notes(const command_t *c, ps_options_t *o) {
+  static const char *const parallel_only[] = {"--kmeans-rounds", "--kmeans-oversample"};
+  for (int i = 0; i < 2; i++)
+    if (ps_cli_given(o, parallel_only[i]) && o->kmeans.init != PS_KM_INIT_PARALLEL)
+      note(o, "%s has no effect without --kmeans-init kmeans-parallel", parallel_only[i]);
+  if (ps_cli_given(o, "--pca-block-size") && o->pca.solver == PS_PCA_LAPACK)
+    note(o, "--pca-block-size has no effect with --pca-solver lapack");
+  if (ps_cli_given(o, "--pca-auto-threshold") && o->pca.solver != PS_PCA_AUTO)
+    note(o, "--pca-auto-threshold has no effect with --pca-solver %s",
+         ps_pca_solver_name(o->pca.solver));
+  if (ps_cli_given(o, "--force") && c->cmd == PS_CMD_RUN && !o->out.output && !o->out.csv &&
+      !o->out.report)
+    note(o, "--force has no effect: no output file is named");
+}
+
 /* Checks that relate options to each other or to the command. */
 static void cross_checks(const command_t *c, ps_options_t *o, problems_t *pb) {
   if (c->cmd == PS_CMD_PREDICT && !o->out.output && !o->out.csv)
@@ -308,7 +342,11 @@ static void cross_checks(const command_t *c, ps_options_t *o, problems_t *pb) {
   if (o->pca.keep > 0 && o->pca.n_components > 0 && o->pca.keep > o->pca.n_components)
     problem(pb, "--pca-keep %lld is larger than --pca-components %lld", (long long)o->pca.keep,
             (long long)o->pca.n_components);
-  if (o->out.quiet && o->out.verbose) problem(pb, "--quiet and --verbose exclude each other");
+  for (size_t i = 0; i < sizeof contradictions / sizeof contradictions[0]; i++)
+    if (ps_cli_given(o, contradictions[i].a) && ps_cli_given(o, contradictions[i].b))
+      problem(pb, "%s and %s contradict each other: %s", contradictions[i].a, contradictions[i].b,
+              contradictions[i].why);
+  notes(c, o);
 }
 
 ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {

@@ -14,11 +14,7 @@ ps_err_t ps_features_match(ps_table_t *t, const char *model_names, size_t model_
   char *names = NULL;
   char missing[1024] = "", extra[1024] = "";
   size_t lm = 0, le = 0;
-  for (int64_t q = 0; q < dn; q++)
-    for (int64_t r = q + 1; r < dn; r++)
-      PS_CHECK(strcmp(ps_table_fname(t, q), ps_table_fname(t, r)) != 0, PS_ERR_FORMAT,
-               "%s: feature '%s' appears twice (columns %lld and %lld)", path, ps_table_fname(t, q),
-               (long long)q + 1, (long long)r + 1);
+  /* t passed ps_table_validate: its feature names are distinct. */
   perm = malloc((size_t)(d > 0 ? d : 1) * sizeof *perm);
   PS_CHECK_ALLOC(perm);
   for (int64_t j = 0; j < d; j++) {

@@ -30,19 +30,37 @@ ps_err_t ps_paths_check_output(const char *path, int force, MPI_Comm comm) {
   return PS_OK;
 }
 
-ps_err_t ps_paths_check_outputs(const char *const *paths, const char *const *flags, int n,
+/* Not collective (rank 0). An existing output that is the same file as an
+ * existing input: compared by device and inode, so every path to it counts. */
+static ps_err_t not_an_input(const ps_path_t *out, const ps_path_t *ins, int n_in) {
+  struct stat so, si;
+  if (!out->path || stat(out->path, &so) != 0) return PS_OK;
+  for (int i = 0; i < n_in; i++) {
+    if (!ins[i].path || stat(ins[i].path, &si) != 0) continue;
+    if (so.st_dev == si.st_dev && so.st_ino == si.st_ino)
+      return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
+                      "%s '%s' is %s '%s' (the same file): popseg never writes over an input, "
+                      "even with --force; name another output",
+                      out->what, out->path, ins[i].what, ins[i].path);
+  }
+  return PS_OK;
+}
+
+ps_err_t ps_paths_check_outputs(const ps_path_t *outs, int n_out, const ps_path_t *ins, int n_in,
                                 int force, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   int rank;
   MPI_Comm_rank(comm, &rank);
-  if (rank == 0)
-    for (int i = 0; i < n && err == PS_OK; i++)
-      for (int j = i + 1; j < n && err == PS_OK; j++)
-        if (paths[i] && paths[j] && ps_paths_same(paths[i], paths[j]))
+  if (rank == 0) {
+    for (int i = 0; i < n_out && err == PS_OK; i++) err = not_an_input(&outs[i], ins, n_in);
+    for (int i = 0; i < n_out && err == PS_OK; i++)
+      for (int j = i + 1; j < n_out && err == PS_OK; j++)
+        if (outs[i].path && outs[j].path && ps_paths_same(outs[i].path, outs[j].path))
           err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "%s and %s name the same file '%s'",
-                         flags[i], flags[j], paths[j]);
+                         outs[i].what, outs[j].what, outs[j].path);
+  }
   PS_AGREE(comm);
-  for (int i = 0; i < n; i++) PS_TRY(ps_paths_check_output(paths[i], force, comm));
+  for (int i = 0; i < n_out; i++) PS_TRY(ps_paths_check_output(outs[i].path, force, comm));
 cleanup:
   return err;
 }

@@ -25,17 +25,22 @@
 #include "popseg/segments.h"
 #include "popseg/textfile.h"
 
-static void setup(const ps_options_t *o) {
+static void setup(const ps_options_t *o, MPI_Comm comm) {
   ps_error_set_debug(o->out.debug);
   ps_error_set_verbose(o->out.verbose);
   ps_h5_set_debug(o->out.debug);
   ps_log_set_verbosity(o->out.quiet ? -1 : o->out.verbose ? 1 : 0);
+  for (int i = 0; i < o->n_notes; i++) ps_log_progress(comm, "note    %s", o->notes[i]);
 }
 
+/* Collective. The outputs can be written and none is an input. */
 static ps_err_t check_outputs(const ps_options_t *o, MPI_Comm comm) {
-  const char *paths[3] = {o->out.output, o->out.csv, o->out.report};
-  static const char *const flags[3] = {"-o", "--csv", "--report"};
-  return ps_paths_check_outputs(paths, flags, 3, o->out.force, comm);
+  const ps_path_t outs[3] = {{o->out.output, o->command == PS_CMD_IMPORT ? "the output" : "-o"},
+                             {o->out.csv, "--csv"},
+                             {o->out.report, "--report"}};
+  const ps_path_t ins[2] = {{o->input, o->command == PS_CMD_PREDICT ? "the new data" : "the input"},
+                            {o->model, "the model"}};
+  return ps_paths_check_outputs(outs, 3, ins, 2, o->out.force, comm);
 }
 
 /* "results.h5, segments.csv and report.md" of the outputs named. */
@@ -53,6 +58,34 @@ static void list_outputs(const ps_options_t *o, char *buf, size_t cap) {
                                          : ", ",
                             p[i]);
   }
+}
+
+/* Collective. The input exists; the import options that only a CSV has are
+ * refused for an HDF5 table (renames apply to both). */
+static ps_err_t check_input(const ps_options_t *o, const char *path, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int is_h5 = 0;
+  static const char *const csv_only[3][2] = {
+      {"--id-column", "its ids are /rows/id"},
+      {"--label-columns", "its row names are /rows/name"},
+      {"--missing", "it holds no missing values (NaN is refused)"}};
+  PS_TRY(ps_input_check(path, comm, &is_h5));
+  for (int i = 0; i < 3 && is_h5; i++)
+    PS_CHECK(!ps_cli_given(o, csv_only[i][0]), PS_ERR_ARG,
+             "%s applies to CSV input only: %s is an HDF5 table (%s)", csv_only[i][0], path,
+             csv_only[i][1]);
+cleanup:
+  return err; /* the same verdict on every rank (is_h5 was broadcast) */
+}
+
+static ps_err_t read_input(const ps_options_t *o, const char *path, MPI_Comm comm,
+                           ps_table_t **out) {
+  ps_err_t err = PS_OK;
+  PS_TRY(check_input(o, path, comm));
+  PS_TRY(ps_input_read(path, &o->import, comm, out));
+  if ((*out)->note[0]) ps_log_progress(comm, "note    %s", (*out)->note);
+cleanup:
+  return ps_err_agree(comm, err);
 }
 
 static void log_read(const ps_table_t *t, const char *path, double secs, MPI_Comm comm) {
@@ -73,11 +106,11 @@ ps_err_t ps_pipeline_import(const ps_options_t *o, MPI_Comm comm) {
   char nr[48];
   int size;
   MPI_Comm_size(comm, &size);
-  setup(o);
+  setup(o, comm);
   ps_outfile_defer(1);
   double t0 = MPI_Wtime();
-  PS_TRY(ps_paths_check_output(o->out.output, o->out.force, comm));
-  PS_TRY(ps_input_read(o->input, &o->import, comm, &t));
+  PS_TRY(check_outputs(o, comm));
+  PS_TRY(read_input(o, o->input, comm, &t));
   ps_log_progress(comm, "read %lld rows x %lld features from %s (%lld of %lld dropped%s%s)",
                   (long long)t->x->n_global, (long long)t->x->n_cols, o->input,
                   (long long)t->n_dropped, (long long)t->n_read, t->n_dropped ? ": " : "",
@@ -100,8 +133,8 @@ ps_err_t ps_pipeline_info(const ps_options_t *o, MPI_Comm comm) {
   int rank;
   MPI_Comm_rank(comm, &rank);
   memset(&s, 0, sizeof s);
-  setup(o);
-  PS_TRY(ps_input_read(o->input, &o->import, comm, &t));
+  setup(o, comm);
+  PS_TRY(read_input(o, o->input, comm, &t));
   PS_TRY(ps_table_summarize(t, comm, &s));
   if (rank == 0) {
     ps_report_info(t, &s, &text);
@@ -143,8 +176,10 @@ static void fit_free(fit_t *f) {
 static ps_err_t run_read(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   double t0 = MPI_Wtime();
-  PS_TRY(ps_input_read(o->input, &o->import, comm, &f->t));
+  PS_TRY(read_input(o, o->input, comm, &f->t));
   PS_TRY(ps_table_check_finite(f->t, comm));
+  PS_CHECK_ALL(comm, f->t->x->n_global >= 2, PS_ERR_FORMAT,
+               "%s: 1 row: PCA and k-means need at least 2 rows", o->input);
   f->times[PS_T_READ] = MPI_Wtime() - t0;
   log_read(f->t, o->input, f->times[PS_T_READ], comm);
   ps_log_verbose(comm, "rows %lld..%lld", (long long)f->t->x->row_offset,
@@ -288,7 +323,7 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   fit_t f;
   memset(&f, 0, sizeof f);
-  setup(o);
+  setup(o, comm);
   ps_outfile_defer(1);
   PS_TRY(check_outputs(o, comm));
   if (!o->out.output && !o->out.csv && !o->out.report)
@@ -327,7 +362,7 @@ static ps_err_t predict_read(const ps_options_t *o, predict_t *p, MPI_Comm comm)
   double t0 = MPI_Wtime();
   PS_TRY(ps_model_read(o->model, comm, &p->m));
   PS_TRY(ps_memcheck(o->input, o->out.max_memory_gib, comm));
-  PS_TRY(ps_input_read(o->input, &o->import, comm, &p->t));
+  PS_TRY(read_input(o, o->input, comm, &p->t));
   PS_TRY(ps_features_match(p->t, p->m->feature_names, p->m->fname_width, p->m->pca->d, o->input,
                            comm));
   PS_TRY(ps_table_check_finite(p->t, comm));
@@ -413,7 +448,7 @@ ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   predict_t p;
   memset(&p, 0, sizeof p);
-  setup(o);
+  setup(o, comm);
   ps_outfile_defer(1);
   PS_TRY(check_outputs(o, comm));
   PS_TRY(predict_read(o, &p, comm));

@@ -17,7 +17,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "popseg/names.h"
 #include "popseg/sha256.h"
+#include "popseg/utf8.h"
 
 /* ------------------------------------------------------------------------ */
 /* Reading a whole file                                                     */
@@ -173,43 +175,29 @@ cleanup:
   return err;
 }
 
-static int cmp_strptr(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The first name that occurs twice in names[n] (NULL if none); O(n log n). */
-static ps_err_t find_duplicate(char *const *names, long long n, const char **dup, long long *first,
-                               long long *second) {
+/* Every header name and cell is valid UTF-8: names land in datasets declared
+ * UTF-8, and a Latin-1 file would otherwise pass as garbage. The error names
+ * the line, the column and the byte. */
+static ps_err_t check_utf8(const ps_csv_t *c, const char *name) {
   ps_err_t err = PS_OK;
-  char **s = NULL;
-  *dup = NULL;
-  if (n < 2) return PS_OK;
-  s = malloc((size_t)n * sizeof *s);
-  PS_CHECK_ALLOC(s);
-  memcpy(s, names, (size_t)n * sizeof *s);
-  qsort(s, (size_t)n, sizeof *s, cmp_strptr);
-  for (long long i = 1; i < n; i++) {
-    if (strcmp(s[i - 1], s[i]) == 0) {
-      *dup = s[i];
-      break;
-    }
+  for (int64_t j = 0; j < c->n_cols; j++) {
+    size_t len = strlen(c->header[j]), bad = ps_utf8_invalid(c->header[j], len);
+    PS_CHECK(bad == len, PS_ERR_FORMAT,
+             "%s:1: column %lld: the name is not valid UTF-8 (byte 0x%02X at position %zu); "
+             "save the file as UTF-8",
+             name, (long long)j + 1, (unsigned char)c->header[j][bad], bad + 1);
   }
-  if (*dup) {
-    *first = *second = -1;
-    for (long long i = 0; i < n; i++) {
-      if (strcmp(names[i], *dup) != 0) continue;
-      if (*first < 0) {
-        *first = i;
-      } else {
-        *second = i;
-        break;
-      }
+  for (int64_t i = 0; i < c->n_rows; i++)
+    for (int64_t j = 0; j < c->n_cols; j++) {
+      const char *v = c->cells[(size_t)i * (size_t)c->n_cols + (size_t)j];
+      size_t len = strlen(v), bad = ps_utf8_invalid(v, len);
+      PS_CHECK(bad == len, PS_ERR_FORMAT,
+               "%s:%lld: column %lld ('%s'): not valid UTF-8 (byte 0x%02X at position %zu of the "
+               "field); save the file as UTF-8",
+               name, (long long)c->line_of_row[i], (long long)j + 1, c->header[j],
+               (unsigned char)v[bad], bad + 1);
     }
-    /* Return a pointer into the caller's array, not into the sorted copy. */
-    *dup = names[*first];
-  }
 cleanup:
-  free(s);
   return err;
 }
 
@@ -257,10 +245,10 @@ static ps_err_t parse_buffer(char *buf, size_t len, const char *name, ps_csv_t *
   p.n_cols = n_hdr;
   {
     const char *dup;
-    long long a, b;
-    PS_TRY(find_duplicate(c->header, n_hdr, &dup, &a, &b));
+    int64_t a, b;
+    PS_TRY(ps_names_find_duplicate((const char *const *)c->header, n_hdr, &dup, &a, &b));
     PS_CHECK(dup == NULL, PS_ERR_FORMAT, "%s:1: duplicate column name '%s' (columns %lld and %lld)",
-             name, dup ? dup : "", a + 1, b + 1);
+             name, dup ? dup : "", (long long)a + 1, (long long)b + 1);
   }
   PS_CHECK(p.r < p.end, PS_ERR_FORMAT, "%s: no data rows (only a header line)", name);
 
@@ -298,6 +286,7 @@ static ps_err_t parse_buffer(char *buf, size_t len, const char *name, ps_csv_t *
     c->line_of_row[n_rows++] = row_line;
   }
   c->n_rows = n_rows;
+  PS_TRY(check_utf8(c, name));
   *out = c;
   c = NULL;
 cleanup:
@@ -419,38 +408,6 @@ static int cmp_id_row(const void *a, const void *b) {
 
 static const char *cell(const ps_csv_t *c, int64_t i, int64_t j) {
   return c->cells[(size_t)i * (size_t)c->n_cols + (size_t)j];
-}
-
-/* Apply "OLD=NEW" specs to the header; OLD always refers to an original name. */
-static ps_err_t apply_renames(const ps_csv_t *c, const char *const *rename, char **names) {
-  ps_err_t err = PS_OK;
-  for (int64_t j = 0; j < c->n_cols; j++) names[j] = c->header[j];
-  if (!rename) return PS_OK;
-  for (size_t k = 0; rename[k]; k++) {
-    const char *spec = rename[k];
-    const char *eq = strchr(spec, '=');
-    PS_CHECK_OPT(eq != NULL && eq != spec && eq[1] != '\0', PS_ERR_ARG, "import.rename",
-                 "rename '%s': expected OLD=NEW", spec);
-    size_t olen = (size_t)(eq - spec);
-    int64_t hit = -1;
-    for (int64_t j = 0; j < c->n_cols && hit < 0; j++)
-      if (strlen(c->header[j]) == olen && memcmp(c->header[j], spec, olen) == 0) hit = j;
-    PS_CHECK_OPT(hit >= 0, PS_ERR_ARG, "import.rename", "rename '%s': %s has no column '%.*s'",
-                 spec, c->path, (int)olen, spec);
-    PS_CHECK_OPT(names[hit] == c->header[hit], PS_ERR_ARG, "import.rename",
-                 "rename: column '%s' is renamed twice", c->header[hit]);
-    names[hit] = (char *)(eq + 1);
-  }
-  {
-    const char *dup;
-    long long a, b;
-    PS_TRY(find_duplicate(names, c->n_cols, &dup, &a, &b));
-    PS_CHECK_OPT(dup == NULL, PS_ERR_ARG, "import.rename",
-                 "rename: columns %lld and %lld of %s would both be named '%s'", a + 1, b + 1,
-                 c->path, dup ? dup : "");
-  }
-cleanup:
-  return err;
 }
 
 static int64_t find_column(char *const *names, int64_t n, const char *name, size_t len) {
@@ -681,7 +638,8 @@ static ps_err_t imp_columns(imp_t *s) {
   s->keep = malloc((size_t)n);
   PS_CHECK(s->names && s->role && s->labels && s->features && s->ids && s->keep, PS_ERR_MEM,
            "%s: out of memory importing %lld rows", s->path, (long long)n);
-  PS_TRY(apply_renames(c, s->opts->rename, s->names));
+  PS_TRY(ps_names_rename((const char *const *)c->header, m, s->opts->rename, s->path,
+                         (const char **)s->names));
   for (int64_t j = 0; j < m; j++)
     PS_CHECK(s->names[j][0] != '\0', PS_ERR_FORMAT,
              "%s:1: column %lld has an empty name (name it in the header)", s->path,

@@ -1142,8 +1142,8 @@ static ps_err_t make_scales(ps_h5w_t *w, hid_t fid, const char *path, MPI_Comm c
         int di = w->sets[i].dim[a];
         if (linked[di] || strchr(w->dims[di].name, '/')) continue; /* done, or the group's own */
         linked[di] = 1;
-        char dst[NAME_LEN * 2];
-        snprintf(dst, sizeof dst, "%s/%s", groups[g], w->dims[di].name);
+        char dst[2 * NAME_LEN + 2];
+        snprintf(dst, sizeof dst, "%.95s/%.95s", groups[g], w->dims[di].name);
         if (H5Lcreate_hard(fid, w->dims[di].name, fid, dst, H5P_DEFAULT, H5P_DEFAULT) < 0)
           err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot link /%s (%s)", path, dst,
                          h5_detail());

@@ -44,12 +44,17 @@ ps_err_t ps_input_read(const char *path, const ps_import_opts_t *opts, MPI_Comm 
   PS_TRY(ps_input_check(path, comm, &is_h5));
   if (is_h5) {
     PS_TRY(ps_table_read_h5(path, comm, out));
+    /* The feature names are the same on every rank: the same verdict. */
+    err = ps_table_rename(*out, opts ? opts->rename : NULL);
+    PS_AGREE(comm);
   } else {
     if (rank == 0) err = ps_csv_import(path, opts, &whole);
     PS_AGREE(comm);
     PS_TRY(ps_table_scatter(whole, 0, comm, out));
   }
+  PS_TRY(ps_table_validate(*out, comm));
 cleanup:
+  if (err != PS_OK) ps_table_destroy(out);
   ps_table_destroy(&whole);
   return err;
 }

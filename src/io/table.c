@@ -1,7 +1,9 @@
 /* table.c - the distributed table container, scatter from one rank, checks. */
 #include "popseg/table.h"
 
+#include "popseg/names.h"
 #include "popseg/reduce.h"
+#include "popseg/utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -142,6 +144,79 @@ ps_err_t ps_table_scatter(const ps_table_t *whole, int root, MPI_Comm comm, ps_t
 cleanup:
   ps_table_destroy(&t);
   return ps_err_agree(comm, err);
+}
+
+/* Not collective: the replicated checks (shape, feature names). */
+static ps_err_t validate_features(const ps_table_t *t) {
+  ps_err_t err = PS_OK;
+  const int64_t d = t->x->n_cols;
+  const char **names = NULL;
+  const char *dup = NULL;
+  int64_t a = -1, b = -1;
+  PS_CHECK(t->x->n_global > 0, PS_ERR_FORMAT, "%s: the table has no rows", t->input);
+  PS_CHECK(d > 0, PS_ERR_FORMAT, "%s: the table has no features", t->input);
+  names = malloc((size_t)d * sizeof *names);
+  PS_CHECK_ALLOC(names);
+  for (int64_t j = 0; j < d; j++) {
+    const char *s = ps_table_fname(t, j);
+    size_t len = strlen(s), bad = ps_utf8_invalid(s, len);
+    names[j] = s;
+    PS_CHECK(len > 0, PS_ERR_FORMAT, "%s: feature %lld has an empty name", t->input,
+             (long long)j + 1);
+    PS_CHECK(bad == len, PS_ERR_FORMAT,
+             "%s: feature %lld: the name is not valid UTF-8 (byte 0x%02X at position %zu)",
+             t->input, (long long)j + 1, (unsigned char)s[bad], bad + 1);
+  }
+  PS_TRY(ps_names_find_duplicate(names, d, &dup, &a, &b));
+  PS_CHECK(dup == NULL, PS_ERR_FORMAT,
+           "%s: feature '%s' appears twice (features %lld and %lld); names must be distinct",
+           t->input, dup ? dup : "", (long long)a + 1, (long long)b + 1);
+cleanup:
+  free(names);
+  return err;
+}
+
+ps_err_t ps_table_validate(const ps_table_t *t, MPI_Comm comm) {
+  ps_err_t err = validate_features(t);
+  PS_AGREE(comm);
+  for (int64_t i = 0; i < t->x->n_local; i++) {
+    const char *s = ps_table_name(t, i);
+    size_t len = strlen(s), bad = ps_utf8_invalid(s, len);
+    PS_CHECK(bad == len, PS_ERR_FORMAT,
+             "%s: row %lld (id %lld): the name is not valid UTF-8 (byte 0x%02X at position %zu)",
+             t->input, (long long)(t->x->row_offset + i + 1), (long long)t->ids[i],
+             (unsigned char)s[bad], bad + 1);
+  }
+cleanup:
+  return ps_err_agree(comm, err);
+}
+
+ps_err_t ps_table_rename(ps_table_t *t, const char *const *specs) {
+  ps_err_t err = PS_OK;
+  const int64_t d = t->x->n_cols;
+  const char **names = NULL, **out = NULL;
+  char *buf = NULL;
+  size_t width = t->fname_width;
+  if (!specs || !specs[0]) return PS_OK;
+  names = calloc((size_t)(d > 0 ? d : 1), sizeof *names);
+  out = calloc((size_t)(d > 0 ? d : 1), sizeof *out);
+  PS_CHECK(names && out, PS_ERR_MEM, "out of memory renaming features");
+  for (int64_t j = 0; j < d; j++) names[j] = ps_table_fname(t, j);
+  PS_TRY(ps_names_rename(names, d, specs, t->input, out));
+  for (int64_t j = 0; j < d; j++)
+    if (strlen(out[j]) + 1 > width) width = strlen(out[j]) + 1;
+  buf = calloc((size_t)(d > 0 ? d : 1), width);
+  PS_CHECK_ALLOC(buf);
+  for (int64_t j = 0; j < d; j++) memcpy(buf + (size_t)j * width, out[j], strlen(out[j]));
+  free(t->feature_names);
+  t->feature_names = buf;
+  t->fname_width = width;
+  buf = NULL;
+cleanup:
+  free(names);
+  free(out);
+  free(buf);
+  return err;
 }
 
 ps_err_t ps_table_check_finite(const ps_table_t *t, MPI_Comm comm) {

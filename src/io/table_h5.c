@@ -71,10 +71,12 @@ static ps_err_t not_a_table(ps_h5r_t *r) {
   return ps_err_agree(ps_h5r_comm(r), err);
 }
 
-/* Collective. The four datasets' shapes: n rows, d features, string widths. */
-static ps_err_t table_shape(ps_h5r_t *r, int64_t *n, int64_t *d, size_t *name_w) {
+/* Collective. The datasets' shapes: n rows, d features, whether /rows/id
+ * and /rows/name are there (other writers' tables may lack them). */
+static ps_err_t table_shape(ps_h5r_t *r, int64_t *n, int64_t *d, int *has_ids, int *has_names) {
   ps_err_t err = PS_OK;
   int64_t dims[2];
+  size_t w = 0;
   static const char *const feat_sym[2] = {"rows", "features"};
   static const char *const row_sym[1] = {"rows"};
   static const char *const fn_sym[1] = {"features"};
@@ -82,14 +84,20 @@ static ps_err_t table_shape(ps_h5r_t *r, int64_t *n, int64_t *d, size_t *name_w)
   PS_TRY(ps_h5r_shape(r, "features", PS_H5_NUM, 2, NULL, feat_sym, dims, NULL));
   *n = dims[0];
   *d = dims[1];
-  PS_TRY(ps_h5r_shape(r, "rows/id", PS_H5_I64, 1, NULL, row_sym, dims, NULL));
-  PS_CHECK(dims[0] == *n, PS_ERR_FORMAT,
-           "%s: /rows/id: has %lld entries but /features has %lld rows", ps_h5r_path(r),
-           (long long)dims[0], (long long)*n);
-  PS_TRY(ps_h5r_shape(r, "rows/name", PS_H5_STR, 1, NULL, row_sym, dims, name_w));
-  PS_CHECK(dims[0] == *n, PS_ERR_FORMAT,
-           "%s: /rows/name: has %lld entries but /features has %lld rows", ps_h5r_path(r),
-           (long long)dims[0], (long long)*n);
+  *has_ids = ps_h5r_has(r, "rows/id");
+  *has_names = ps_h5r_has(r, "rows/name");
+  if (*has_ids) {
+    PS_TRY(ps_h5r_shape(r, "rows/id", PS_H5_I64, 1, NULL, row_sym, dims, NULL));
+    PS_CHECK(dims[0] == *n, PS_ERR_FORMAT,
+             "%s: /rows/id: has %lld entries but /features has %lld rows", ps_h5r_path(r),
+             (long long)dims[0], (long long)*n);
+  }
+  if (*has_names) {
+    PS_TRY(ps_h5r_shape(r, "rows/name", PS_H5_STR, 1, NULL, row_sym, dims, &w));
+    PS_CHECK(dims[0] == *n, PS_ERR_FORMAT,
+             "%s: /rows/name: has %lld entries but /features has %lld rows", ps_h5r_path(r),
+             (long long)dims[0], (long long)*n);
+  }
   PS_TRY(ps_h5r_shape(r, "feature_names", PS_H5_STR, 1, NULL, fn_sym, dims, NULL));
   PS_CHECK(dims[0] == *d, PS_ERR_FORMAT,
            "%s: /feature_names: has %lld entries but /features has %lld columns", ps_h5r_path(r),
@@ -101,10 +109,10 @@ cleanup:
 ps_err_t ps_table_probe_h5(const char *path, MPI_Comm comm, int64_t *n, int64_t *d) {
   ps_err_t err = PS_OK;
   ps_h5r_t *r = NULL;
-  size_t w = 0;
+  int has_ids = 0, has_names = 0;
   *n = *d = 0;
   PS_TRY(ps_h5r_open(path, comm, &r));
-  err = table_shape(r, n, d, &w);
+  err = table_shape(r, n, d, &has_ids, &has_names);
 cleanup:
   return ps_h5r_close(&r, err);
 }
@@ -139,34 +147,63 @@ cleanup:
   return err;
 }
 
+/* Not collective. Rows without /rows/id or /rows/name in the file: ids are
+ * the global row numbers, names the ids as text; the note says so. */
+static ps_err_t default_rows(ps_table_t *t, int has_ids, int has_names, const char *path) {
+  ps_err_t err = PS_OK;
+  if (!has_ids)
+    for (int64_t i = 0; i < t->x->n_local; i++) t->ids[i] = t->x->row_offset + i;
+  if (!has_names) {
+    free(t->names);
+    t->name_width = 21; /* an int64 as text, with its NUL */
+    t->names = calloc((size_t)(t->x->n_local > 0 ? t->x->n_local : 1), t->name_width);
+    PS_CHECK_ALLOC(t->names);
+    for (int64_t i = 0; i < t->x->n_local; i++)
+      snprintf(t->names + (size_t)i * t->name_width, t->name_width, "%lld", (long long)t->ids[i]);
+  }
+  if (!has_ids || !has_names)
+    snprintf(t->note, sizeof t->note, "%s has no %s: %s", path,
+             !has_ids && !has_names ? "/rows"
+             : !has_ids             ? "/rows/id"
+                                    : "/rows/name",
+             !has_ids ? "rows are numbered 0..n-1" : "rows are named by their ids");
+cleanup:
+  return err;
+}
+
 ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   ps_err_t err = PS_OK;
   ps_h5r_t *r = NULL;
   ps_table_t *t = NULL;
   char *names = NULL, *fnames = NULL;
-  int rank, size;
+  int rank, size, has_ids = 0, has_names = 0;
   int64_t n = 0, d = 0, off = 0, cnt = 0;
   size_t name_w = 0, fname_w = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   *out = NULL;
   PS_TRY(ps_h5r_open(path, comm, &r));
-  PS_TRY(table_shape(r, &n, &d, &name_w));
+  PS_TRY(table_shape(r, &n, &d, &has_ids, &has_names));
   ps_block_range(n, size, rank, &off, &cnt);
   err = ps_table_create(cnt, d, off, n, 1, 1, &t);
   PS_AGREE(comm);
   PS_TRY(read_attrs(r, t));
   PS_TRY(ps_h5r_read(r, "features", PS_H5_F64, 0, off, cnt, t->x->data));
-  PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, off, cnt, t->ids));
-  PS_TRY(ps_h5r_read_strings(r, "rows/name", off, cnt, 1, &names, &name_w));
+  if (has_ids) PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, off, cnt, t->ids));
+  if (has_names) {
+    PS_TRY(ps_h5r_read_strings(r, "rows/name", off, cnt, 1, &names, &name_w));
+    free(t->names);
+    t->names = names;
+    t->name_width = name_w;
+    names = NULL;
+  }
   PS_TRY(ps_table_read_feature_names(r, &d, &fnames, &fname_w));
-  free(t->names);
   free(t->feature_names);
-  t->names = names;
-  t->name_width = name_w;
   t->feature_names = fnames;
   t->fname_width = fname_w;
-  names = fnames = NULL;
+  fnames = NULL;
+  err = default_rows(t, has_ids, has_names, path);
+  PS_AGREE(comm);
   snprintf(t->input, sizeof t->input, "%s", path);
   /* The hash of the file actually read; rank 0 reads it once more. */
   if (rank == 0) err = ps_sha256_file(path, t->input_sha256);

@@ -189,7 +189,7 @@ static void test_parse_ok(void) {
 
   const char utf[] = "State,County\nNew Mexico,Do\xC3\xB1"
                      "a Ana\nPuerto Rico,Bayam\xC3\xB3n\n"
-                     "X,\xE2\x82\xAC\xF0\x9F\x98\x80\xFF\xFE\n";
+                     "X,\xE2\x82\xAC\xF0\x9F\x98\x80\n";
   e = parse(utf, &c);
   T_CHECK(e == PS_OK &&
               !memcmp(cellp(c, 0, 1),
@@ -197,9 +197,31 @@ static void test_parse_ok(void) {
                       "a Ana",
                       9) &&
               strlen(cellp(c, 0, 1)) == 9 && !strcmp(cellp(c, 1, 1), "Bayam\xC3\xB3n") &&
-              !strcmp(cellp(c, 2, 1), "\xE2\x82\xAC\xF0\x9F\x98\x80\xFF\xFE"),
-          "UTF-8 and other non-ASCII bytes kept exactly");
+              !strcmp(cellp(c, 2, 1), "\xE2\x82\xAC\xF0\x9F\x98\x80"),
+          "UTF-8 (2-, 3- and 4-byte sequences) kept exactly");
   ps_csv_destroy(&c);
+  {
+    /* Invalid UTF-8 is refused with the line, the column and the byte: a stray
+     * continuation byte, Latin-1, an overlong form, a surrogate, a truncated
+     * sequence at the end of a field, above U+10FFFF, in a header name. */
+    static const char *const bad[] = {"a,b\n1,x\xFF\n",    "a,b\n1,caf\xE9\n",
+                                      "a,b\n1,\xC0\xAF\n", "a,b\n1,\xED\xA0\x80\n",
+                                      "a,b\n1,\xE2\x82\n", "a,b\n1,\xF4\x90\x80\x80\n",
+                                      "a,b\xFF\n1,2\n"};
+    int ok = 1;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      ps_error_clear();
+      e = parse(bad[i], &c);
+      const char *m = ps_error_message();
+      int header = i + 1 == sizeof bad / sizeof bad[0];
+      ok &= e == PS_ERR_FORMAT && c == NULL && strstr(m, "UTF-8") &&
+            strstr(m, header ? "mem.csv:1: column 2" : "mem.csv:2: column 2 ('b')");
+      ps_csv_destroy(&c);
+    }
+    T_CHECK(ok, "invalid UTF-8 is refused naming the line, column and byte (%s)",
+            ps_error_message());
+    ps_error_clear();
+  }
 
   e = parse(" a , b \n 1 ,2\t\n", &c);
   T_CHECK(e == PS_OK && !strcmp(c->header[0], " a ") && !strcmp(cellp(c, 0, 0), " 1 ") &&

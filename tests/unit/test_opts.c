@@ -150,8 +150,31 @@ static void check_defaults(const ps_opt_group_t *g) {
   }
 }
 
+/* --list-bad: "flag<TAB>value" for every option of `run` that has a range, with
+ * a value just outside it, for the bad-input matrix (tests/t_badinput.sh). */
+static int list_bad(void) {
+  int ng = 0;
+  const ps_opt_group_t *groups = ps_cli_groups(&ng);
+  char bad[64];
+  for (int g = 0; g < ng; g++)
+    for (const ps_opt_t *row = groups[g].opts; row->flag; row++)
+      if (ps_opt_applies(&groups[g], row, PS_CMDBIT(PS_CMD_RUN))) {
+        if (bad_value(row, bad, sizeof bad)) printf("%s\t%s\n", row->flag, bad);
+        /* and just above the top of a bounded range */
+        if ((row->kind == PS_OPT_INT || row->kind == PS_OPT_DOUBLE) && row->max < 1e12)
+          printf("%s\t%.17g\n", row->flag,
+                 row->kind == PS_OPT_INT ? row->max + 1 : row->max * 1.5 + 0.5);
+      }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
+  if (argc > 1 && !strcmp(argv[1], "--list-bad")) {
+    int rc = list_bad();
+    MPI_Finalize();
+    return rc;
+  }
   T_INIT();
   int ng = 0;
   const ps_opt_group_t *groups = ps_cli_groups(&ng);

@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Run the bad-input matrix (cases.tsv from badinput.py) at the given rank
+counts. For every case and rank count: the documented exit status in time; for
+an error, exactly one 'popseg: error' line matching the case's pattern and
+nothing written (no output, no temporary file); for every case, every input
+file byte-identical afterwards (sha256), apart from the outputs a passing case
+names. Prints PASS:/FAIL: lines.
+
+usage: badinput_run.py DIR POPSEG NP [NP ...]"""
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+d, popseg = sys.argv[1], sys.argv[2]
+nps = [int(x) for x in sys.argv[3:]]
+IN = os.path.join(d, "in")
+failed = 0
+CRASH = re.compile(r"Sanitizer|runtime error|Segmentation|signal \d+|core dumped")
+
+
+def hashes():
+    out = {}
+    for name in os.listdir(IN):
+        p = os.path.join(IN, name)
+        if os.path.isfile(p):
+            with open(p, "rb") as f:
+                out[name] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+def outputs(args):
+    """Input-directory files a passing case may write: what follows -o, --csv,
+    --report, and import's second positional."""
+    named = {args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--csv", "--report")}
+    if args and args[0] == "import":
+        pos = [a for a in args[1:] if not a.startswith("-")]
+        if len(pos) >= 2:
+            named.add(pos[1])
+    return {os.path.basename(p) for p in named if p.startswith(IN)}
+
+
+def report(ok, name):
+    global failed
+    print(("PASS: " if ok else "FAIL: ") + name)
+    failed |= not ok
+
+
+cases = [line.rstrip("\n").split("\t") for line in open(os.path.join(d, "cases.tsv"), encoding="utf-8")]
+env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_mpi_yield_when_idle="1", OPENBLAS_NUM_THREADS="1")
+for np_ in nps:
+    for name, expect, *args in cases:
+        out = tempfile.mkdtemp(prefix="popseg-bad.", dir=d)
+        args = [a.replace("@IN", IN).replace("@OUT", out) for a in args]
+        tag = "%s [np=%d]" % (name, np_)
+        before = hashes()
+        try:
+            r = subprocess.run(["mpirun", "--oversubscribe", "-np", str(np_), popseg] + args,
+                               capture_output=True, timeout=90, env=env)
+            rc, so, se = r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            report(False, tag + ": timed out (hang)")
+            shutil.rmtree(out, ignore_errors=True)
+            continue
+        after = hashes()
+        left = os.listdir(out)
+        kind, _, rest = expect.partition(":")
+        problems = []
+        if CRASH.search(se):
+            problems.append("crashed: " + CRASH.search(se).group(0))
+        if kind == "error":
+            status, _, pat = rest.partition(":")
+            lines = [l for l in se.splitlines() if l.startswith("popseg: error")]
+            if rc != int(status):
+                problems.append("exit status %d, documented %s" % (rc, status))
+            if len(lines) != 1 or not re.search(pat, lines[0]):
+                problems.append("stderr %r lacks one line /%s/" % (" | ".join(lines)[:300], pat))
+            if left:
+                problems.append("files left: %s" % left)
+            if after != before:
+                problems.append("inputs changed: %s" % sorted(set(after.items()) ^ set(before.items()))[:3])
+        else:
+            writes = outputs(args)
+            if rc != 0:
+                problems.append("exit status %d: %s" % (rc, se.strip().splitlines()[0][:200] if se.strip() else ""))
+            elif not re.search(rest, so):
+                problems.append("stdout lacks /%s/" % rest)
+            changed = [f for f, h in before.items() if f not in writes and after.get(f) != h]
+            if changed:
+                problems.append("inputs changed: %s" % changed)
+        report(not problems, tag + (": " + "; ".join(problems) if problems else ""))
+        shutil.rmtree(out, ignore_errors=True)
+sys.exit(failed)
