@@ -6,7 +6,11 @@ nothing written (no output, no temporary file); for every case, every input
 file byte-identical afterwards (sha256), apart from the outputs a passing case
 names. Prints PASS:/FAIL: lines.
 
-usage: badinput_run.py DIR POPSEG NP [NP ...]"""
+usage: badinput_run.py DIR POPSEG NP [NP ...]
+
+Cases that name a file of the input directory as an output run first, one at
+a time; the others run BADINPUT_JOBS (default 4) at a time: an mpirun spends
+most of its second waiting, not computing."""
 import hashlib
 import os
 import re
@@ -14,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 d, popseg = sys.argv[1], sys.argv[2]
 nps = [int(x) for x in sys.argv[3:]]
@@ -52,46 +57,61 @@ def report(ok, name):
 cases = [line.rstrip("\n").split("\t") for line in open(os.path.join(d, "cases.tsv"), encoding="utf-8")]
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_mpi_yield_when_idle="1", OPENBLAS_NUM_THREADS="1")
-for np_ in nps:
-    for name, expect, *args in cases:
-        out = tempfile.mkdtemp(prefix="popseg-bad.", dir=d)
-        args = [a.replace("@IN", IN).replace("@OUT", out) for a in args]
-        tag = "%s [np=%d]" % (name, np_)
-        before = hashes()
-        try:
-            r = subprocess.run(["mpirun", "--oversubscribe", "-np", str(np_), popseg] + args,
-                               capture_output=True, timeout=90, env=env)
-            rc, so, se = r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
-        except subprocess.TimeoutExpired:
-            report(False, tag + ": timed out (hang)")
-            shutil.rmtree(out, ignore_errors=True)
-            continue
-        after = hashes()
-        left = os.listdir(out)
-        kind, _, rest = expect.partition(":")
-        problems = []
-        if CRASH.search(se):
-            problems.append("crashed: " + CRASH.search(se).group(0))
-        if kind == "error":
-            status, _, pat = rest.partition(":")
-            lines = [l for l in se.splitlines() if l.startswith("popseg: error")]
-            if rc != int(status):
-                problems.append("exit status %d, documented %s" % (rc, status))
-            if len(lines) != 1 or not re.search(pat, lines[0]):
-                problems.append("stderr %r lacks one line /%s/" % (" | ".join(lines)[:300], pat))
-            if left:
-                problems.append("files left: %s" % left)
-            if after != before:
-                problems.append("inputs changed: %s" % sorted(set(after.items()) ^ set(before.items()))[:3])
-        else:
-            writes = outputs(args)
-            if rc != 0:
-                problems.append("exit status %d: %s" % (rc, se.strip().splitlines()[0][:200] if se.strip() else ""))
-            elif not re.search(rest, so):
-                problems.append("stdout lacks /%s/" % rest)
-            changed = [f for f, h in before.items() if f not in writes and after.get(f) != h]
-            if changed:
-                problems.append("inputs changed: %s" % changed)
-        report(not problems, tag + (": " + "; ".join(problems) if problems else ""))
+
+
+def run_case(np_, name, expect, args):
+    """One case at one rank count: (ok, line)."""
+    out = tempfile.mkdtemp(prefix="popseg-bad.", dir=d)
+    args = [a.replace("@IN", IN).replace("@OUT", out) for a in args]
+    tag = "%s [np=%d]" % (name, np_)
+    before = hashes()
+    try:
+        r = subprocess.run(["mpirun", "--oversubscribe", "-np", str(np_), popseg] + args,
+                           capture_output=True, timeout=90, env=env)
+    except subprocess.TimeoutExpired:
         shutil.rmtree(out, ignore_errors=True)
+        return False, tag + ": timed out (hang)"
+    rc, so, se = r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+    after = hashes()
+    left = os.listdir(out)
+    shutil.rmtree(out, ignore_errors=True)
+    kind, _, rest = expect.partition(":")
+    problems = []
+    if CRASH.search(se):
+        problems.append("crashed: " + CRASH.search(se).group(0))
+    if kind == "error":
+        status, _, pat = rest.partition(":")
+        lines = [l for l in se.splitlines() if l.startswith("popseg: error")]
+        if rc != int(status):
+            problems.append("exit status %d, documented %s" % (rc, status))
+        if len(lines) != 1 or not re.search(pat, lines[0]):
+            problems.append("stderr %r lacks one line /%s/" % (" | ".join(lines)[:300], pat))
+        if left:
+            problems.append("files left: %s" % left)
+        if after != before:
+            problems.append("inputs changed: %s" % sorted(set(after.items()) ^ set(before.items()))[:3])
+    else:
+        writes = outputs(args)
+        if rc != 0:
+            problems.append("exit status %d: %s" % (rc, se.strip().splitlines()[0][:200] if se.strip() else ""))
+        elif not re.search(rest, so):
+            problems.append("stdout lacks /%s/" % rest)
+        changed = [f for f, h in before.items() if f not in writes and after.get(f) != h]
+        if changed:
+            problems.append("inputs changed: %s" % changed)
+    return not problems, tag + (": " + "; ".join(problems) if problems else "")
+
+
+def touches_input_dir(args):
+    return bool(outputs([a.replace("@IN", IN) for a in args]))
+
+
+for np_ in nps:
+    serial = [c for c in cases if touches_input_dir(c[2:])]
+    rest = [c for c in cases if not touches_input_dir(c[2:])]
+    results = [run_case(np_, c[0], c[1], c[2:]) for c in serial]
+    with ThreadPoolExecutor(max_workers=int(os.environ.get("BADINPUT_JOBS", "4"))) as pool:
+        results += list(pool.map(lambda c: run_case(np_, c[0], c[1], c[2:]), rest))
+    for ok, line in results:
+        report(ok, line)
 sys.exit(failed)
