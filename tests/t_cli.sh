@@ -25,4 +25,9 @@ check "run without outputs says nothing is saved" sh -c "printf '%s\n' \"\$1\" |
 out=$(mpi 1 "$POPSEG" run data/acs2015_county_data.csv --kmeans-n-init 1 --csv "$TMPD/s.csv" --report "$TMPD/r.md" 2>&1)
 check "the write line names every file written" sh -c "printf '%s\n' \"\$1\" | grep -q '^write   $TMPD/s.csv and $TMPD/r.md '" sh "$out"
 check "plurals: 1 rank, 1 run" sh -c "printf '%s\n' \"\$1\" | grep -q 'on 1 rank ' && printf '%s\n' \"\$1\" | grep -q ', 1 run, '" sh "$out"
+# an option that cannot take effect gets a note; two that contradict, an error
+out=$(mpi 1 "$POPSEG" run data/acs2015_county_data.csv --kmeans-n-init 1 --kmeans-rounds 3 \
+  --pca-block-size 16 --pca-solver lapack 2>&1)
+check "notes for options without effect" sh -c "printf '%s\n' \"\$1\" | grep -q '^note    --kmeans-rounds has no effect without --kmeans-init kmeans-parallel' &&
+  printf '%s\n' \"\$1\" | grep -q '^note    --pca-block-size has no effect with --pca-solver lapack'" sh "$out"
 finish
