@@ -20,6 +20,7 @@ kmeans_test() {
 }
 
 run_c_test 1 "$POPSEG_BIN/tests/test_rng"
+run_c_test 1 "$POPSEG_BIN/tests/test_sha256"
 for np in 1 2 3 4; do run_c_test "$np" "$T"; done
 
 # scikit-learn's answers and the data sets (census projection, overlapping blobs, mixture).

@@ -24,6 +24,7 @@
 #include "popseg/pca.h"
 #include "popseg/profile.h"
 #include "popseg/scale.h"
+#include "popseg/synth.h"
 
 typedef enum {
   PS_CMD_NONE = 0,
@@ -31,6 +32,7 @@ typedef enum {
   PS_CMD_INFO,
   PS_CMD_RUN,
   PS_CMD_PREDICT,
+  PS_CMD_SYNTH,
   PS_CMD_HELP,
   PS_CMD_VERSION
 } ps_command_t;
@@ -62,6 +64,7 @@ typedef struct {
   ps_pca_opts_t pca;
   ps_kmeans_opts_t kmeans;
   ps_profile_opts_t profile;
+  ps_synth_opts_t synth;
   const ps_opt_t *given[PS_MAX_GIVEN]; /* the rows set on the command line */
   int n_given;
   char notes[4][200]; /* options given that cannot take effect, said once at the start */

@@ -82,6 +82,16 @@ void ps_h5w_rows(ps_h5w_t *w, const char *dim, int64_t off, int64_t n_local);
  * width: string width in bytes (PS_H5_STR), else ignored. */
 void ps_h5w_data(ps_h5w_t *w, const char *path, ps_h5type_t type, size_t width, const char *dims,
                  const void *buf, const char *description);
+/* Fills rows [first, first + n) (global indices) of a generated dataset into
+ * buf ([n] rows of its row size). Called piece by piece by ps_h5w_write. */
+typedef void (*ps_h5w_gen_fn)(void *ctx, int64_t first, int64_t n, void *buf);
+/* A dataset along the distributed dimension whose rows are generated when
+ * written, in pieces of about 8 MiB: memory stays bounded (popseg synth). */
+void ps_h5w_data_gen(ps_h5w_t *w, const char *path, ps_h5type_t type, size_t width,
+                     const char *dims, ps_h5w_gen_fn gen, void *ctx, const char *description);
+/* A dimension whose coordinates are generated the same way. */
+void ps_h5w_dim_gen(ps_h5w_t *w, const char *name, int64_t len, ps_h5type_t type, size_t width,
+                    ps_h5w_gen_fn gen, void *ctx, const char *description);
 /* Store the dataset added last in chunks of about 1 MiB of whole rows. */
 void ps_h5w_chunked(ps_h5w_t *w);
 /* Attributes of a group ("kmeans") or of the root (""); rank 0's values are written. */

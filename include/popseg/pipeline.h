@@ -15,5 +15,6 @@ ps_err_t ps_pipeline_import(const ps_options_t *o, MPI_Comm comm);
 ps_err_t ps_pipeline_info(const ps_options_t *o, MPI_Comm comm);
 ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm);
 ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm);
+ps_err_t ps_pipeline_synth(const ps_options_t *o, MPI_Comm comm);
 
 #endif

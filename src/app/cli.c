@@ -17,7 +17,8 @@
 #define PREDICT PS_CMDBIT(PS_CMD_PREDICT)
 #define IMPORT PS_CMDBIT(PS_CMD_IMPORT)
 #define INFO PS_CMDBIT(PS_CMD_INFO)
-#define ALL (RUN | PREDICT | IMPORT | INFO)
+#define SYNTH PS_CMDBIT(PS_CMD_SYNTH)
+#define ALL (RUN | PREDICT | IMPORT | INFO | SYNTH)
 
 #define OO(f) offsetof(ps_output_opts_t, f)
 const ps_opt_t ps_output_options[] = {
@@ -27,8 +28,8 @@ const ps_opt_t ps_output_options[] = {
      .kind = PS_OPT_STRING,
      .offset = OO(output),
      .metavar = "FILE.h5",
-     .commands = RUN | PREDICT,
-     .help = "the results (run) or predictions (predict) file"},
+     .commands = RUN | PREDICT | SYNTH,
+     .help = "the results (run), predictions (predict) or table (synth) file"},
     {.flag = "--csv",
      .field = "csv",
      .kind = PS_OPT_STRING,
@@ -47,7 +48,7 @@ const ps_opt_t ps_output_options[] = {
      .field = "force",
      .kind = PS_OPT_FLAG,
      .offset = OO(force),
-     .commands = IMPORT | RUN | PREDICT,
+     .commands = IMPORT | RUN | PREDICT | SYNTH,
      .help = "overwrite existing output files"},
     {.flag = "--quiet",
      .field = "quiet",
@@ -87,6 +88,7 @@ static const ps_opt_group_t groups[] = {
     {"pca", "PCA", ps_pca_options, offsetof(ps_options_t, pca), RUN},
     {"kmeans", "k-means", ps_kmeans_options, offsetof(ps_options_t, kmeans), RUN},
     {"profile", "segment profiles", ps_profile_options, offsetof(ps_options_t, profile), RUN},
+    {"synth", "synthetic table", ps_synth_options, offsetof(ps_options_t, synth), SYNTH},
 };
 #define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
 
@@ -116,6 +118,10 @@ static const command_t commands[] = {
      "Apply the model in a results file (scaling, PCA, centroids) to new rows.",
      "mpirun -np 4 popseg predict results.h5 data/acs2017_county_data.csv -o pred2017.h5 \\\n"
      "      --rename CountyId=CensusId --rename VotingAgeCitizen=Citizen"},
+    {PS_CMD_SYNTH, "synth", "synth --rows N -o big.h5 [options]", 0,
+     "Write a census-like synthetic table of N rows (the 34 census features, a mixture of "
+     "overlapping segments), every rank its block, the same file whatever the rank count.",
+     "mpirun -np 4 popseg synth --rows 10000000 -o synth10m.h5 --seed 1"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -339,6 +345,8 @@ static void notes(const command_t *c, ps_options_t *o) {
 static void cross_checks(const command_t *c, ps_options_t *o, problems_t *pb) {
   if (c->cmd == PS_CMD_PREDICT && !o->out.output && !o->out.csv)
     problem(pb, "predict needs -o predictions.h5 (or --csv FILE)");
+  if (c->cmd == PS_CMD_SYNTH && !o->out.output) problem(pb, "synth needs -o FILE.h5");
+  if (c->cmd == PS_CMD_SYNTH && !ps_cli_given(o, "--rows")) problem(pb, "synth needs --rows N");
   if (o->pca.keep > 0 && o->pca.n_components > 0 && o->pca.keep > o->pca.n_components)
     problem(pb, "--pca-keep %lld is larger than --pca-components %lld", (long long)o->pca.keep,
             (long long)o->pca.n_components);
@@ -358,7 +366,7 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
   keep_command_line(argc, argv, o);
   if (argc < 2)
     return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
-                    "no command given (import, info, run, predict)");
+                    "no command given (import, info, run, predict, synth)");
   const char *cmd = argv[1];
   if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
     o->command = PS_CMD_HELP;
@@ -373,7 +381,7 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
   const command_t *c = find_command(cmd);
   if (!c)
     return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
-                    "unknown command '%s' (import, info, run, predict)", cmd);
+                    "unknown command '%s' (import, info, run, predict, synth)", cmd);
   o->command = c->cmd;
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];

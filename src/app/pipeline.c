@@ -23,6 +23,7 @@
 #include "popseg/report.h"
 #include "popseg/results.h"
 #include "popseg/segments.h"
+#include "popseg/synth.h"
 #include "popseg/textfile.h"
 
 static void setup(const ps_options_t *o, MPI_Comm comm) {
@@ -122,6 +123,27 @@ cleanup:
     ps_log_progress(comm, "wrote %s on %s in %.3f s", o->out.output,
                     ps_plural_s(nr, size, "rank", "ranks"), MPI_Wtime() - t0);
   ps_table_destroy(&t);
+  return err;
+}
+
+ps_err_t ps_pipeline_synth(const ps_options_t *o, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  char nr[48];
+  int size;
+  MPI_Comm_size(comm, &size);
+  setup(o, comm);
+  ps_outfile_defer(1);
+  double t0 = MPI_Wtime();
+  PS_TRY(check_outputs(o, comm));
+  PS_TRY(ps_synth_write(&o->synth, o->out.output, o->out.force, comm));
+cleanup:
+  err = ps_outfile_commit(err, comm);
+  if (err == PS_OK)
+    ps_log_progress(comm,
+                    "wrote %s: %lld rows x %lld features, %lld segments, seed %llu, on %s (%.3f s)",
+                    o->out.output, (long long)o->synth.rows, (long long)o->synth.features,
+                    (long long)o->synth.segments, (unsigned long long)o->synth.seed,
+                    ps_plural_s(nr, size, "rank", "ranks"), MPI_Wtime() - t0);
   return err;
 }
 

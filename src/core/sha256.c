@@ -1,5 +1,8 @@
 /* sha256.c - SHA-256 (FIPS 180-4) of a file or a buffer, for recording which
- * input a result came from. Portable C; no library needed. */
+ * input a result came from. Portable C, and on x86-64 processors with the SHA
+ * extensions (checked at run time) the same compression with them: about 8x
+ * faster, which matters when the input is a table of many gigabytes. Both
+ * give the same digest (test_sha256 compares them). */
 #include "popseg/sha256.h"
 
 #include <errno.h>
@@ -75,6 +78,95 @@ static void sha256_init(sha256_t *s) {
   s->fill = 0;
 }
 
+/* n consecutive 64-byte blocks, portable. */
+static void blocks_portable(uint32_t h[8], const unsigned char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) sha256_block(h, p + 64 * i);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* n consecutive blocks with the SHA extensions. The state lives in two
+ * registers as (A, B, E, F) and (C, D, G, H), the layout sha256rnds2 wants;
+ * each group of four rounds extends the message schedule by four words. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+blocks_shani(uint32_t h[8], const unsigned char *p, size_t n) {
+  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+  __m128i t = _mm_loadu_si128((const __m128i *)&h[0]);  /* A B C D (dword 0 = A) */
+  __m128i s1 = _mm_loadu_si128((const __m128i *)&h[4]); /* E F G H */
+  t = _mm_shuffle_epi32(t, 0xB1);                       /* B A D C */
+  s1 = _mm_shuffle_epi32(s1, 0x1B);                     /* H G F E */
+  __m128i s0 = _mm_alignr_epi8(t, s1, 8);               /* F E B A: "ABEF" */
+  s1 = _mm_blend_epi16(s1, t, 0xF0);                    /* H G D C: "CDGH" */
+  for (size_t b = 0; b < n; b++, p += 64) {
+    const __m128i abef = s0, cdgh = s1;
+    __m128i m[4], k;
+    for (int g = 0; g < 16; g++) {
+      if (g < 4) {
+        m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
+      } else {
+        __m128i w = _mm_sha256msg1_epu32(m[g % 4], m[(g + 1) % 4]);
+        w = _mm_add_epi32(w, _mm_alignr_epi8(m[(g + 3) % 4], m[(g + 2) % 4], 4));
+        m[g % 4] = _mm_sha256msg2_epu32(w, m[(g + 3) % 4]);
+      }
+      k = _mm_add_epi32(m[g % 4], _mm_loadu_si128((const __m128i *)&sha_k[4 * g]));
+      s1 = _mm_sha256rnds2_epu32(s1, s0, k);
+      k = _mm_shuffle_epi32(k, 0x0E);
+      s0 = _mm_sha256rnds2_epu32(s0, s1, k);
+    }
+    s0 = _mm_add_epi32(s0, abef);
+    s1 = _mm_add_epi32(s1, cdgh);
+  }
+  t = _mm_shuffle_epi32(s0, 0x1B);   /* A B E F */
+  s1 = _mm_shuffle_epi32(s1, 0xB1);  /* D C H G ... */
+  s0 = _mm_blend_epi16(t, s1, 0xF0); /* A B C D */
+  s1 = _mm_alignr_epi8(s1, t, 8);    /* E F G H */
+  _mm_storeu_si128((__m128i *)&h[0], s0);
+  _mm_storeu_si128((__m128i *)&h[4], s1);
+}
+
+static int g_portable;
+
+void ps_sha256_set_portable(int on) {
+  g_portable = on;
+}
+
+static int have_shani(void) {
+  static int known = -1;
+  unsigned a, b, c, d;
+  if (g_portable) return 0;
+  if (known >= 0) return known;
+  known = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9)) &&
+      __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)))
+    known = 1;
+  return known;
+}
+
+static void blocks(uint32_t h[8], const unsigned char *p, size_t n) {
+  if (n && have_shani())
+    blocks_shani(h, p, n);
+  else
+    blocks_portable(h, p, n);
+}
+int ps_sha256_accelerated(void) {
+  return have_shani();
+}
+#else
+void ps_sha256_set_portable(int on) {
+  (void)on;
+}
+
+int ps_sha256_accelerated(void) {
+  return 0;
+}
+
+static void blocks(uint32_t h[8], const unsigned char *p, size_t n) {
+  blocks_portable(h, p, n);
+}
+#endif
+
 static void sha256_update(sha256_t *s, const unsigned char *p, size_t n) {
   s->n_bytes += n;
   if (s->fill) {
@@ -84,10 +176,12 @@ static void sha256_update(sha256_t *s, const unsigned char *p, size_t n) {
     p += take;
     n -= take;
     if (s->fill < 64) return;
-    sha256_block(s->h, s->block);
+    blocks(s->h, s->block, 1);
     s->fill = 0;
   }
-  for (; n >= 64; p += 64, n -= 64) sha256_block(s->h, p);
+  blocks(s->h, p, n / 64);
+  p += n / 64 * 64;
+  n %= 64;
   memcpy(s->block, p, n);
   s->fill = n;
 }
@@ -115,7 +209,7 @@ ps_err_t ps_sha256_file(const char *path, char hex[65]) {
   ps_err_t err = PS_OK;
   FILE *f = NULL;
   unsigned char *buf = NULL;
-  const size_t chunk = (size_t)1 << 16;
+  const size_t chunk = (size_t)1 << 20;
   sha256_t s;
   hex[0] = '\0';
   f = fopen(path, "rb");

@@ -442,7 +442,10 @@ static ps_err_t create_dset(hid_t loc, const char *name, hid_t ftype, int nd, in
   space = H5Screate_simple(nd, dims, NULL);
   dcpl = H5Pcreate(H5P_DATASET_CREATE);
   /* Every element is written by us: skip writing fill values first. */
-  if (space < 0 || dcpl < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0)
+  /* No time stamps in object headers: a file's bytes depend on its content
+   * only (the same for a seed whatever the rank count or the hour). */
+  if (space < 0 || dcpl < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 ||
+      H5Pset_obj_track_times(dcpl, 0) < 0)
     err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot prepare dataset %s (%s)", file, name,
                    h5_detail());
   if (err == PS_OK && chunked && nd == 2 && n0 > 0 && n1 > 0) {
@@ -740,6 +743,8 @@ typedef struct {
   size_t width;
   const void *coord; /* NULL: the integers index_first, index_first + 1, ... */
   int index_first;
+  ps_h5w_gen_fn gen; /* or generated piece by piece (then coord is unused) */
+  void *gen_ctx;
   const char *description;
   hid_t did, ftype;
   int32_t *index_buf;
@@ -752,6 +757,8 @@ typedef struct {
   int nd;
   int dim[2]; /* indices into the dims */
   const void *buf;
+  ps_h5w_gen_fn gen; /* or generated piece by piece (then buf is unused) */
+  void *gen_ctx;
   int chunked;
   const char *description;
   hid_t did, ftype;
@@ -909,6 +916,26 @@ void ps_h5w_data(ps_h5w_t *w, const char *path, ps_h5type_t type, size_t width, 
   w->nsets++;
 }
 
+void ps_h5w_data_gen(ps_h5w_t *w, const char *path, ps_h5type_t type, size_t width,
+                     const char *dims, ps_h5w_gen_fn gen, void *ctx, const char *description) {
+  int before = w->nsets;
+  ps_h5w_data(w, path, type, width, dims, NULL, description);
+  if (w->nsets == before) return;
+  w->sets[w->nsets - 1].gen = gen;
+  w->sets[w->nsets - 1].gen_ctx = ctx;
+  if (w->sets[w->nsets - 1].dim[0] != w->rows_dim)
+    wfail(w, "%s: a generated dataset must run along the distributed dimension", path);
+}
+
+void ps_h5w_dim_gen(ps_h5w_t *w, const char *name, int64_t len, ps_h5type_t type, size_t width,
+                    ps_h5w_gen_fn gen, void *ctx, const char *description) {
+  int before = w->ndims;
+  ps_h5w_dim(w, name, len, type, width, NULL, description);
+  if (w->ndims == before) return;
+  w->dims[w->ndims - 1].gen = gen;
+  w->dims[w->ndims - 1].gen_ctx = ctx;
+}
+
 void ps_h5w_chunked(ps_h5w_t *w) {
   if (w->nsets > 0) w->sets[w->nsets - 1].chunked = 1;
 }
@@ -1062,8 +1089,13 @@ static ps_err_t make_groups(const ps_h5w_t *w, hid_t fid, const char *path, MPI_
   ps_err_t err = PS_OK;
   char names[MAX_GROUPS][NAME_LEN];
   int n = collect_groups(w, names);
+  hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  if (gcpl < 0 || H5Pset_obj_track_times(gcpl, 0) < 0)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot set up the groups (%s)", path,
+                   h5_detail());
+  PS_AGREE(comm);
   for (int g = 0; g < n; g++) {
-    hid_t id = H5Gcreate2(fid, names[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t id = H5Gcreate2(fid, names[g], H5P_DEFAULT, gcpl, H5P_DEFAULT);
     if (id < 0)
       err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create group /%s (%s)", path,
                      names[g], h5_detail());
@@ -1071,6 +1103,7 @@ static ps_err_t make_groups(const ps_h5w_t *w, hid_t fid, const char *path, MPI_
     PS_TRY(ps_err_agree_or_abort(comm, err, "H5Gcreate"));
   }
 cleanup:
+  h5_close(&gcpl);
   return err;
 }
 
@@ -1188,6 +1221,35 @@ cleanup:
   return err;
 }
 
+/* Rows per piece of a generated dataset: about 8 MiB of them. */
+static int64_t gen_rows(size_t row_bytes) {
+  int64_t r = ((int64_t)8 << 20) / (int64_t)(row_bytes > 0 ? row_bytes : 1);
+  return r > 0 ? r : 1;
+}
+
+/* Collective. A generated dataset, this rank's rows [off, off + n), piece by
+ * piece through one buffer: the memory stays bounded whatever n is. Every
+ * rank makes the same number of transfers (the most pieces any rank has). */
+static ps_err_t write_generated(hid_t did, hid_t mt, size_t row_bytes, ps_h5w_gen_fn gen, void *ctx,
+                                int64_t off, int64_t n, MPI_Comm comm, const char *file,
+                                const char *dname) {
+  ps_err_t err = PS_OK;
+  const int64_t step = gen_rows(row_bytes);
+  int64_t pieces = (n + step - 1) / step;
+  char *buf = malloc((size_t)(step < n ? step : (n > 0 ? n : 1)) * row_bytes);
+  PS_CHECK_ALL(comm, buf != NULL, PS_ERR_MEM, "%s: out of memory for a piece of %s", file, dname);
+  PS_TRY(ps_reduce_max_i64(&pieces, 1, comm));
+  for (int64_t p = 0; p < pieces; p++) {
+    int64_t first = p * step, take = n - first < step ? n - first : step;
+    if (take < 0) take = 0;
+    if (take > 0) gen(ctx, off + first, take, buf);
+    PS_TRY(xfer(did, mt, row_bytes, 1, buf, off + (take > 0 ? first : 0), take, comm, file, dname));
+  }
+cleanup:
+  free(buf);
+  return err;
+}
+
 /* Collective: the coordinates and the datasets' values. */
 static ps_err_t write_data(ps_h5w_t *w, const char *path, MPI_Comm comm) {
   ps_err_t err = PS_OK;
@@ -1198,6 +1260,12 @@ static ps_err_t write_data(ps_h5w_t *w, const char *path, MPI_Comm comm) {
     int64_t off, n;
     my_rows(w, i, rank, &off, &n);
     const void *buf = d->coord;
+    if (d->gen) {
+      hid_t mt = d->type == PS_H5_STR ? d->ftype : mem_type(d->type);
+      PS_TRY(write_generated(d->did, mt, elem_size(d->type, d->width), d->gen, d->gen_ctx, off, n,
+                             comm, path, d->name));
+      continue;
+    }
     if (!buf) {
       d->index_buf = malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
       if (!d->index_buf) err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
@@ -1215,6 +1283,11 @@ static ps_err_t write_data(ps_h5w_t *w, const char *path, MPI_Comm comm) {
     int64_t off, n, per = s->nd == 2 ? w->dims[s->dim[1]].len : 1;
     my_rows(w, s->dim[0], rank, &off, &n);
     hid_t mt = s->type == PS_H5_STR ? s->ftype : mem_type(s->type);
+    if (s->gen) {
+      PS_TRY(write_generated(s->did, mt, elem_size(s->type, s->width) * (size_t)per, s->gen,
+                             s->gen_ctx, off, n, comm, path, s->path));
+      continue;
+    }
     PS_TRY(xfer(s->did, mt, elem_size(s->type, s->width) * (size_t)per, 1, (void *)s->buf, off, n,
                 comm, path, s->path));
   }
