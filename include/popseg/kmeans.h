@@ -44,6 +44,8 @@ typedef struct {
   int parallel_rounds;          /* k-means|| rounds (default 5) */
   double oversample;            /* k-means|| l = oversample * k (default 2) */
   const double *init_centroids; /* optional [k][dim] start (all ranks), overrides init */
+  const char *init_from;        /* the command line's: a results file whose centroids the
+                                   caller loads into init_centroids (the stage reads no file) */
   ps_kmeans_run_cb on_run;      /* optional progress callback */
   void *cb_ctx;
 } ps_kmeans_opts_t;
@@ -68,6 +70,9 @@ typedef struct {
   int n_runs;
   uint64_t seed; /* the options' seed and seeding, for the record */
   ps_kmeans_init_t init;
+  double seed_seconds;         /* wall time seeding, all runs */
+  double lloyd_seconds;        /* wall time in Lloyd iterations, all runs */
+  int64_t total_iterations;    /* Lloyd iterations, all runs */
   double *run_inertia;         /* [n_runs] */
   int *run_iterations;         /* [n_runs] */
   int64_t n_empty_relocations; /* empty clusters re-seeded, all runs */

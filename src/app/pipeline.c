@@ -261,19 +261,42 @@ static void on_kmeans_run(void *ctx, int run, int iterations, double inertia, in
                   c->n_init, iterations, inertia, converged ? "" : " (max-iter reached)");
 }
 
+/* Collective. --kmeans-init-from: the centroids of another results file, for
+ * k segments over the K components kept here. */
+static ps_err_t load_centroids(const char *path, int64_t k, int64_t dim, double **out,
+                               MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  ps_h5r_t *r = NULL;
+  int64_t kk = 0;
+  PS_TRY(ps_h5r_open(path, comm, &r));
+  PS_TRY(ps_kmeans_read_centroids(r, dim, &kk, out));
+  PS_CHECK_OPT(kk == k, PS_ERR_ARG, "kmeans.init_from", "%s: has %lld centroids, but k = %lld",
+               path, (long long)kk, (long long)k);
+cleanup:
+  return ps_h5r_close(&r, ps_err_agree(comm, err));
+}
+
 static ps_err_t run_kmeans(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   double t0 = MPI_Wtime();
   ps_kmeans_opts_t ko = o->kmeans;
   run_cb_ctx_t ctx = {comm, ko.n_init};
   char nr[48];
+  double *start = NULL;
   ko.on_run = on_kmeans_run;
   ko.cb_ctx = &ctx;
+  if (ko.init_from) {
+    PS_TRY(load_centroids(ko.init_from, ko.k, f->proj->n_cols, &start, comm));
+    ko.init_centroids = start;
+    ctx.n_init = 1;
+  }
   ps_log_progress(comm, "k-means k = %lld, init %s, %s, seed %llu", (long long)ko.k,
                   ps_kmeans_init_name(ko.init), ps_plural_s(nr, ko.n_init, "run", "runs"),
                   (unsigned long long)ko.seed);
   PS_TRY(ps_kmeans_fit(f->proj, &ko, comm, &f->km));
   f->times[PS_T_KMEANS] = MPI_Wtime() - t0;
+  ps_log_progress(comm, "        seeding %.3f s, %lld Lloyd iterations %.3f s", f->km->seed_seconds,
+                  (long long)f->km->total_iterations, f->km->lloyd_seconds);
   ps_log_progress(comm, "k-means best run %d: inertia %.10g after %d iterations (%.3f s)",
                   f->km->best_run + 1, f->km->inertia, f->km->iterations, f->times[PS_T_KMEANS]);
   if (f->km->few_distinct)
@@ -282,6 +305,7 @@ static ps_err_t run_kmeans(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                     "identical points",
                     (long long)f->km->k);
 cleanup:
+  free(start);
   return err;
 }
 

@@ -1251,7 +1251,7 @@ static ps_err_t one_run(fit_t *f, int run, ps_kmeans_t *km) {
   ps_err_t err = PS_OK;
   const ps_kmeans_opts_t *o = f->o;
   int iters = 0, conv = 0;
-  double inertia = 0.0;
+  double inertia = 0.0, t0 = MPI_Wtime();
   if (o->init_centroids)
     memcpy(f->cent, o->init_centroids, (size_t)(f->k * f->dim) * sizeof(double));
   else if (o->init == PS_KM_INIT_PARALLEL)
@@ -1260,7 +1260,11 @@ static ps_err_t one_run(fit_t *f, int run, ps_kmeans_t *km) {
     PS_TRY(seed_random(f, run));
   else
     PS_TRY(seed_kmeanspp(f, run));
+  double t1 = MPI_Wtime();
   PS_TRY(lloyd(f, &iters, &conv, &inertia));
+  km->seed_seconds += t1 - t0;
+  km->lloyd_seconds += MPI_Wtime() - t1;
+  km->total_iterations += iters;
   PS_CHECK(isfinite(inertia), PS_ERR_NUMERIC,
            "k-means: the inertia is not finite (non-finite input values?)");
   km->run_inertia[run] = inertia;
@@ -1365,6 +1369,9 @@ void ps_kmeans_describe(ps_h5w_t *w, const ps_kmeans_t *km, const double *recons
   ps_h5w_attr_str(w, "kmeans", "init", ps_kmeans_init_name(km->init));
   ps_h5w_attr_i64(w, "kmeans", "n_init", km->n_runs);
   ps_h5w_attr_i64(w, "kmeans", "best_run", km->best_run);
+  ps_h5w_attr_i64(w, "kmeans", "total_iterations", km->total_iterations);
+  ps_h5w_attr_f64(w, "kmeans", "time_seed_s", km->seed_seconds);
+  ps_h5w_attr_f64(w, "kmeans", "time_lloyd_s", km->lloyd_seconds);
 }
 
 ps_err_t ps_kmeans_read_centroids(ps_h5r_t *r, int64_t dim, int64_t *k, double **centroids) {

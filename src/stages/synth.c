@@ -121,7 +121,7 @@ static void profile(uint64_t seed, int64_t s, profile_t *p) {
   p->unemp = 7.0 + 2.5 * normal(seed, ST_PROFILE, c++);
   for (int g = 0; g < 4; g++)
     for (int q = 0; q < groups[g].n; q++)
-      p->logit[g][q] = groups[g].base[q] + 1.0 * normal(seed, ST_PROFILE, c++);
+      p->logit[g][q] = groups[g].base[q] + 0.7 * normal(seed, ST_PROFILE, c++);
   p->extra_shift = 3.0 * normal(seed, ST_PROFILE, c++);
 }
 
@@ -138,7 +138,7 @@ static void shares(const double *logit, int n, uint64_t seed, uint64_t slot0, do
   double e[6], sum = 0.0, rounded = 0.0;
   int big = 0;
   for (int q = 0; q < n; q++) {
-    e[q] = exp(logit[q] + 0.6 * normal(seed, ST_ROW, slot0 + (uint64_t)q));
+    e[q] = exp(logit[q] + 0.9 * normal(seed, ST_ROW, slot0 + (uint64_t)q));
     sum += e[q];
   }
   for (int q = 0; q < n; q++) {
