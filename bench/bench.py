@@ -1,156 +1,388 @@
 #!/usr/bin/python3
-"""popseg benchmark: popseg against scikit-learn/numpy on the same data, same run.
+"""make bench: popseg against scikit-learn / numpy and against the machine's bounds.
 
-For each dataset it times, in this process and on this machine right now:
-  - the peer: MinMaxScaler + PCA(svd_solver="full") + KMeans(lloyd) from scikit-learn;
-  - popseg at 1 and 2 MPI ranks (stage times from the results file's attributes);
-  - the hardware bound: a dgemm (numpy matmul) for the flop rate and a large array copy
-    for memory bandwidth, so each stage can be put against what the machine allows.
-Ratios, not absolute times, are what matter on a shared machine.
-Usage: bench.py POPSEG_BIN OUTDIR
+One run, on `popseg synth` tables (4M and 10M rows unless sizes are given), the
+peers on the same data with as many threads as popseg has ranks:
+  - per stage: read, scale + PCA, k-means seeding, a Lloyd iteration (long fit
+    minus short fit from the same centres, so seeding and set-up cancel), write;
+  - bounds measured now: streaming bandwidth of P processes at once, the
+    dgemm rate of P single-threaded processes at once, writing fresh memory
+    (first touch), `cat FILE >/dev/null` and reading the file into fresh
+    memory; each stage as a multiple of its bound;
+  - end to end against the h5py + scikit-learn route;
+  - peak resident memory per rank against the rank's slice of the matrix;
+  - strong scaling, 1 and P ranks.
+Absolute seconds on a shared VM are noise: ratios measured in the same run are
+the result. Usage: bench.py BIN OUTDIR [ROWS ...]; writes OUTDIR/bench.json and
+bench/results.md.
 """
 import json
+import multiprocessing as mp
 import os
+import platform
+import re
 import subprocess
 import sys
 import time
 
 import h5py
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.preprocessing import MinMaxScaler
+from threadpoolctl import threadpool_limits
 
 BIN, OUT = sys.argv[1], sys.argv[2]
+SIZES = [int(float(a)) for a in sys.argv[3:]] or [4_000_000, 10_000_000]
+P = int(os.environ.get("BENCH_RANKS", "2"))
+K_SEG = 8
+SHORT, LONG = 2, 22  # Lloyd iterations of the short and the long fit
 os.makedirs(OUT, exist_ok=True)
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMPI_MCA_mpi_yield_when_idle="1", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+LINES = []  # everything printed, for results.md
 
 
-def best(f, repeat=REPEAT):
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        r = f()
-        ts.append(time.perf_counter() - t0)
-    return min(ts), r
+def say(s=""):
+    print(s, flush=True)
+    LINES.append(s)
 
 
-def hardware():
-    """Per-core bounds: one popseg rank is one single-threaded process."""
-    from threadpoolctl import threadpool_limits
+# ---------------------------------------------------------------- bounds
+def _concurrent(fn, p, *args):
+    """Run fn(*args) in p processes that start together; (aggregate units/s)."""
+    ctx = mp.get_context("fork")
+    start = ctx.Barrier(p + 1)
+    q = ctx.Queue()
+
+    def child():
+        with threadpool_limits(1):
+            state = fn("setup", *args)
+            start.wait()
+            t0 = time.perf_counter()
+            units = fn("run", state, *args)
+            q.put((time.perf_counter() - t0, units))
+
+    procs = [ctx.Process(target=child) for _ in range(p)]
+    for pr in procs:
+        pr.start()
+    start.wait()
+    res = [q.get() for _ in procs]
+    for pr in procs:
+        pr.join()
+    return sum(u for _, u in res) / max(t for t, _ in res)
+
+
+def _stream(phase, state=None, *_):
+    if phase == "setup":
+        a = np.ones(50_000_000)  # 400 MB, touched once here
+        a.sum()
+        return a
+    reps = 6
+    for _ in range(reps):
+        state.sum()
+    return reps * state.nbytes
+
+
+def _dgemm(phase, state=None, *_):
     n = 1500
-    a = np.random.default_rng(0).random((n, n))
-    with threadpool_limits(1):
-        t, _ = best(lambda: a @ a)
-    gflops = 2 * n ** 3 / t / 1e9
-    big = np.ones(200_000_000 // 8)
-    t2, _ = best(lambda: big.copy())
-    gbs = 2 * big.nbytes / t2 / 1e9
-    return gflops, gbs
+    if phase == "setup":
+        return np.random.default_rng(0).random((n, n))
+    reps = 4
+    for _ in range(reps):
+        state @ state
+    return reps * 2.0 * n ** 3
 
 
-def write_table(path, X):
-    n, d = X.shape
-    with h5py.File(path, "w") as f:
-        f.create_dataset("features", data=X, chunks=(max(1, min(n, 4096)), d))
-        f.create_dataset("feature_names", data=np.array([b"f%d" % j for j in range(d)], dtype="S8"))
-        g = f.create_group("rows")
-        g.create_dataset("id", data=np.arange(n, dtype=np.int64))
-        g.create_dataset("name", data=np.array([b"r%d" % i for i in range(n)], dtype="S12"))
+def _first_touch(phase, state=None, *_):
+    if phase == "setup":
+        return None
+    a = np.empty(50_000_000)  # fresh pages: the kernel zeroes and maps each
+    a.fill(1.0)
+    return a.nbytes
 
 
-def census():
-    import csv
-    rows = []
-    with open("data/acs2015_county_data.csv", encoding="utf-8") as fh:
-        r = csv.reader(fh)
-        head = next(r)
-        for row in r:
-            if any(v == "" for v in row):
-                continue
-            rows.append([float(v) for v in row[3:]])
-    return np.array(rows)
+def _read_fresh(phase, state=None, path=None, off=0, nbytes=0, p=1):
+    """Each of p processes reads its 1/p of [off, off + nbytes) into fresh memory."""
+    if phase == "setup":
+        return mp.current_process()._identity[0] % p
+    part = nbytes // p
+    buf = bytearray(part)  # fresh (zeroed on allocation, like a matrix popseg allocates)
+    with open(path, "rb", buffering=0) as fh:
+        fh.seek(off + state * part)
+        mv = memoryview(buf)
+        got = 0
+        while got < part:
+            r = fh.readinto(mv[got:])
+            if not r:
+                break
+            got += r
+    return got
 
 
-def peer(X, k, K_keep, n_init, seed):
-    """scikit-learn and numpy, one thread; the same stages popseg times."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(1):
-        t_scale, Xs = best(lambda: MinMaxScaler().fit_transform(X))
-        t_pca, pca = best(lambda: PCA(n_components=min(X.shape), svd_solver="full").fit(Xs))
-
-        def cov_eigh():  # the algorithm popseg uses: covariance + symmetric eigensolver
-            w, v = np.linalg.eigh(np.cov(Xs, rowvar=False))
-            return (Xs - Xs.mean(0)) @ v[:, ::-1][:, :K_keep]
-        t_np, _ = best(cov_eigh)
-        Z = pca.transform(Xs)[:, :K_keep]
-        t_km, km = best(lambda: KMeans(k, n_init=n_init, random_state=seed, algorithm="lloyd").fit(Z), 1)
-        t_km1, km1 = best(lambda: KMeans(k, n_init=1, random_state=seed, algorithm="lloyd").fit(Z))
-    return dict(scale=t_scale, pca=t_pca, pca_numpy=t_np, kmeans=t_km, inertia=float(km.inertia_),
-                kmeans_runs=n_init, per_iter=t_km1 / max(1, km1.n_iter_), iters1=int(km1.n_iter_))
+def bounds(p):
+    b = {}
+    for q in sorted({1, p}):
+        b["stream%d" % q] = _concurrent(_stream, q) / 1e9
+        b["dgemm%d" % q] = _concurrent(_dgemm, q) / 1e9
+        b["touch%d" % q] = _concurrent(_first_touch, q) / 1e9
+    return b
 
 
-def popseg(path, np_, k, n_init, extra=()):
-    out = os.path.join(OUT, "res-%d.h5" % np_)
-    cmd = ["mpirun", "--oversubscribe", "-np", str(np_), BIN + "/popseg", "run", path, "-o", out,
-           "--force", "--quiet", "--k", str(k), "--kmeans-n-init", str(n_init), *extra]
-    times = []
-    for _ in range(REPEAT):
+def cat_rate(path):
+    subprocess.run(["cat", path], stdout=subprocess.DEVNULL, check=True)  # warm the cache
+    best = 1e30
+    for _ in range(3):
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, env=ENV)
-        wall = time.perf_counter() - t0
-        with h5py.File(out) as f:
-            a = f.attrs
-            times.append(dict(wall=wall, read=float(a["time_read_s"]), scale=float(a["time_scale_s"]),
-                              pca=float(a["time_pca_s"]), kmeans=float(a["time_kmeans_s"]),
-                              kmeans_iters=int(f["kmeans"].attrs["iterations"]),
-                              run_iters=None, inertia=float(f["kmeans"].attrs["inertia"]),
-                              K=int(f["pca"].attrs["n_kept"])))
-    return min(times, key=lambda t: t["pca"] + t["kmeans"])
+        subprocess.run(["cat", path], stdout=subprocess.DEVNULL, check=True)
+        best = min(best, time.perf_counter() - t0)
+    return os.path.getsize(path) / best / 1e9
+
+
+# ---------------------------------------------------------------- popseg
+def popseg(np_, args, tag):
+    """Run popseg under mpirun; each rank's peak RSS via bench/rss.py. Returns
+    (wall seconds, stdout, [peak RSS KiB per rank])."""
+    rss = os.path.join(OUT, "rss-" + tag)
+    for f in os.listdir(OUT):
+        if f.startswith("rss-" + tag + "."):
+            os.unlink(os.path.join(OUT, f))
+    cmd = ["mpirun", "--oversubscribe", "-np", str(np_), "/usr/bin/python3",
+           os.path.join(HERE, "rss.py"), rss, os.path.join(BIN, "popseg"), *args]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit("bench: popseg %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr[-2000:]))
+    peaks = []
+    for i in range(np_):
+        with open("%s.%d" % (rss, i)) as fh:
+            peaks.append(int(fh.read()))
+    return wall, r.stdout, peaks
+
+
+def stage_times(path, stdout):
+    with h5py.File(path, "r") as f:
+        a, km = f.attrs, f["kmeans"].attrs
+        t = dict(read=float(a["time_read_s"]), scale=float(a["time_scale_s"]),
+                 pca=float(a["time_pca_s"]), kmeans=float(a["time_kmeans_s"]),
+                 seed=float(km["time_seed_s"]), lloyd=float(km["time_lloyd_s"]),
+                 total_iterations=int(km["total_iterations"]), iterations=int(km["iterations"]),
+                 inertia=float(km["inertia"]), K=int(f["pca"].attrs["n_kept"]),
+                 converged=int(km["converged"]))
+    m = re.search(r"^write .*\(([0-9.]+) s\)", stdout, re.M)
+    t["write"] = float(m.group(1)) if m else float("nan")
+    return t
+
+
+# ---------------------------------------------------------------- peers
+def peer_route(path, K, n_init, threads):
+    """The h5py + scikit-learn route, end to end, timed per stage."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import MinMaxScaler
+    t = {}
+    with threadpool_limits(threads):
+        t0 = time.perf_counter()
+        with h5py.File(path, "r") as f:
+            X = f["features"][()]
+            ids = f["rows/id"][()]
+        t["read"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        Xs = MinMaxScaler().fit_transform(X)
+        t["scale"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        Z = PCA(n_components=K, svd_solver="full").fit_transform(Xs)
+        t["pca"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        km = KMeans(K_SEG, n_init=n_init, random_state=0, algorithm="lloyd").fit(Z)
+        t["kmeans"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = os.path.join(OUT, "peer.h5")
+        with h5py.File(out, "w") as f:
+            f["projection"] = Z
+            f["labels"] = km.labels_.astype(np.int32)
+            f["distance"] = np.sqrt(((Z - km.cluster_centers_[km.labels_]) ** 2).sum(1))
+            f["ids"] = ids
+        t["write"] = time.perf_counter() - t0
+        t["inertia"] = float(km.inertia_)
+        del X, Xs
+    return t
+
+
+def numpy_pca(path, K, threads):
+    """numpy's covariance route: minmax, np.cov, eigh, projection."""
+    with h5py.File(path, "r") as f:
+        X = f["features"][()]
+    with threadpool_limits(threads):
+        t0 = time.perf_counter()
+        mn, mx = X.min(0), X.max(0)
+        Xs = (X - mn) / np.where(mx > mn, mx - mn, 1.0)
+        w, v = np.linalg.eigh(np.cov(Xs, rowvar=False))
+        Z = (Xs - Xs.mean(0)) @ v[:, ::-1][:, :K]
+        return time.perf_counter() - t0, Z.shape
+
+
+def peer_lloyd(Z, C0, threads):
+    """scikit-learn's Lloyd from the same centres: (seconds per iteration, labels of the long fit)."""
+    from sklearn.cluster import KMeans
+    with threadpool_limits(threads):
+        t = {}
+        for it in (SHORT, LONG):
+            best = 1e30
+            for _ in range(2):
+                km = KMeans(K_SEG, init=C0, n_init=1, max_iter=it, tol=0, algorithm="lloyd")
+                t0 = time.perf_counter()
+                km.fit(Z)
+                best = min(best, time.perf_counter() - t0)
+            t[it] = (best, km)
+    return (t[LONG][0] - t[SHORT][0]) / (LONG - SHORT), t[LONG][1]
+
+
+def peer_seed(Z, threads):
+    from sklearn.cluster import kmeans_plusplus
+    with threadpool_limits(threads):
+        t0 = time.perf_counter()
+        kmeans_plusplus(Z, K_SEG, random_state=0)
+        return time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------- one size
+def bench_size(n, b):
+    say("\n## %d x 34 (`popseg synth --rows %d --seed 1`), %d ranks vs %d threads\n" % (n, n, P, P))
+    tab = os.path.join(OUT, "synth-%d.h5" % n)
+    w, _, _ = popseg(P, ["synth", "--rows", str(n), "-o", tab, "--seed", "1", "--force"], "synth")
+    fbytes = os.path.getsize(tab)
+    xbytes = n * 34 * 8
+    say("synth: %.1f s for %.2f GB (%.2f GB/s written)" % (w, fbytes / 1e9, fbytes / w / 1e9))
+    res = {}
+    # End to end with the defaults (k-means++, 10 restarts), P ranks and 1.
+    for np_ in sorted({P, 1}, reverse=True):
+        out = os.path.join(OUT, "run-%d.h5" % np_)
+        wall, so, peaks = popseg(np_, ["run", tab, "-o", out, "--k", str(K_SEG), "--force"], "run%d" % np_)
+        t = stage_times(out, so)
+        t.update(wall=wall, peaks=peaks)
+        res[np_] = t
+    K = res[P]["K"]
+    # Lloyd per iteration: centres after one iteration, then a short and a long
+    # fit from them (tolerance 0); the difference of their Lloyd times.
+    init = os.path.join(OUT, "init.h5")
+    popseg(P, ["run", tab, "-o", init, "--k", str(K_SEG), "--kmeans-n-init", "1",
+               "--kmeans-max-iter", "1", "--force", "--quiet"], "init")
+    lloyd = {}
+    for np_ in sorted({P, 1}, reverse=True):
+        tt = {}
+        for it in (SHORT, LONG):
+            out = os.path.join(OUT, "lloyd-%d-%d.h5" % (np_, it))
+            best = None
+            for _ in range(2):
+                _, so, _ = popseg(np_, ["run", tab, "-o", out, "--k", str(K_SEG), "--kmeans-init-from", init,
+                                        "--kmeans-max-iter", str(it), "--kmeans-tol", "0", "--force"],
+                                  "lloyd")
+                s = stage_times(out, so)
+                best = s if best is None or s["lloyd"] < best["lloyd"] else best
+            tt[it] = best
+        lloyd[np_] = (tt[LONG]["lloyd"] - tt[SHORT]["lloyd"]) / (LONG - SHORT)
+        if tt[LONG]["iterations"] != LONG:
+            say("WARNING: the long fit converged after %d iterations: the per-iteration figure is low"
+                % tt[LONG]["iterations"])
+    # The peers on popseg's own projection and centres, so labels can be compared.
+    with h5py.File(os.path.join(OUT, "lloyd-%d-%d.h5" % (P, LONG)), "r") as f:
+        Z = f["projection"][()]
+        lab = f["kmeans/labels"][()]
+    with h5py.File(init, "r") as f:
+        C0 = f["kmeans/centroids"][()]
+    per_peer, km = peer_lloyd(Z, C0, P)
+    same = float((km.labels_ == lab).mean())
+    seed_peer = peer_seed(Z, P)
+    del Z
+    # k-means seeding, one run: greedy k-means++ and k-means|| (popseg).
+    seeds = {}
+    for init_kind in ("kmeans++", "kmeans-parallel"):
+        out = os.path.join(OUT, "seed.h5")
+        _, so, _ = popseg(P, ["run", tab, "-o", out, "--k", str(K_SEG), "--kmeans-init", init_kind,
+                              "--force"], "seed")
+        seeds[init_kind] = stage_times(out, so)
+    peer = peer_route(tab, K, 10, P)
+    np_pca, _ = numpy_pca(tab, K, P)
+    cat = cat_rate(tab)
+    with h5py.File(tab, "r") as f:
+        ds = f["features"]
+        off = ds.id.get_offset()
+    fresh = _concurrent(_read_fresh, P, tab, off or 0, xbytes, P) / 1e9 if off is not None else float("nan")
+
+    r = res[P]
+    sb, db, tb = b["stream%d" % P], b["dgemm%d" % P], b["touch%d" % P]
+    bound = {
+        "read": xbytes / 1e9 / cat,
+        "scale+pca": max(2 * xbytes / 1e9 / sb, (n * 34 * 35 + 2.0 * n * 34 * K) / 1e9 / db),
+        "lloyd": max(n * K * 8 / 1e9 / sb, 3.0 * n * K_SEG * K / 1e9 / db),
+    }
+    rows = [
+        ("read (HDF5 -> memory)", r["read"], peer["read"], bound["read"]),
+        ("scale + PCA (+ projection)", r["scale"] + r["pca"], peer["scale"] + peer["pca"], bound["scale+pca"]),
+        ("  numpy cov + eigh route", r["scale"] + r["pca"], np_pca, bound["scale+pca"]),
+        ("k-means++ seeding, 1 run", seeds["kmeans++"]["seed"], seed_peer, None),
+        ("Lloyd iteration", lloyd[P], per_peer, bound["lloyd"]),
+        ("write", r["write"], peer["write"], None),
+        ("end to end (10 restarts)", r["wall"], sum(peer[s] for s in ("read", "scale", "pca", "kmeans", "write")), None),
+    ]
+    say("| stage | popseg (s) | peer (s) | peer / popseg | bound (s) | popseg / bound |")
+    say("|---|---:|---:|---:|---:|---:|")
+    for name, a, pe, bo in rows:
+        say("| %s | %.4f | %.4f | %.2fx | %s | %s |" % (
+            name, a, pe, pe / a, "%.4f" % bo if bo else "", "%.2fx" % (a / bo) if bo else ""))
+    say("")
+    say("- bounds (this run, %d processes at once): streaming %.1f GB/s, dgemm %.1f GFLOP/s, "
+        "first touch %.1f GB/s; 1 process: %.1f GB/s, %.1f GFLOP/s, %.1f GB/s" % (
+            P, sb, db, tb, b["stream1"], b["dgemm1"], b["touch1"]))
+    say("- scale + PCA bound: max(two passes over %.2f GB at %.1f GB/s, n d (d+1) + 2 n d K flops at the "
+        "dgemm rate); Lloyd: max(n K 8 bytes at the stream rate, 3 n k K flops at the dgemm rate)"
+        % (xbytes / 1e9, sb))
+    say("- read: %.2f GB/s of features = %.0f%% of `cat` (%.2f GB/s, warm) and %.0f%% of reading "
+        "the file into fresh memory with %d processes (%.2f GB/s)" % (
+            xbytes / r["read"] / 1e9, 100 * xbytes / r["read"] / 1e9 / cat, cat,
+            100 * xbytes / r["read"] / 1e9 / fresh, P, fresh))
+    say("- Lloyd from the same centres: %.1f%% of scikit-learn's labels are popseg's after %d iterations"
+        % (100 * same, LONG))
+    ss = seeds["kmeans++"]["inertia"], seeds["kmeans-parallel"]["inertia"]
+    say("- seeding, 10 restarts: k-means++ %.3f s (inertia %.6g), k-means|| %.3f s (inertia %.6g, %+.3f%%)" % (
+        seeds["kmeans++"]["seed"], ss[0], seeds["kmeans-parallel"]["seed"], ss[1], 100 * (ss[1] / ss[0] - 1)))
+    say("- inertia: popseg %.6g, scikit-learn %.6g (10 restarts each, different random streams)"
+        % (r["inertia"], peer["inertia"]))
+    slice_mib = xbytes / P / 2 ** 20
+    say("- peak resident memory per rank: %s MiB; the rank's slice %.0f MiB; the target 1.3 x slice + "
+        "64 MiB = %.0f MiB" % (", ".join("%.0f" % (k / 1024) for k in r["peaks"]), slice_mib,
+                               1.3 * slice_mib + 64))
+    if 1 in res and P != 1:
+        one = res[1]
+        say("- strong scaling 1 -> %d ranks: end to end %.2fx, read %.2fx, scale + PCA %.2fx, "
+            "Lloyd iteration %.2fx, k-means stage %.2fx; hardware: streaming %.2fx, dgemm %.2fx" % (
+                P, one["wall"] / r["wall"], one["read"] / r["read"],
+                (one["scale"] + one["pca"]) / (r["scale"] + r["pca"]), lloyd[1] / lloyd[P],
+                one["kmeans"] / r["kmeans"], sb / b["stream1"], db / b["dgemm1"]))
+    return dict(n=n, popseg=res, lloyd=lloyd, peer=peer, numpy_pca=np_pca, peer_lloyd=per_peer,
+                same_labels=same, seeds=seeds, cat=cat, fresh=fresh, bound=bound)
 
 
 def main():
-    gflops, gbs = hardware()
-    print("hardware (numpy, this run): dgemm %.1f GFLOP/s on one core, memory copy %.1f GB/s" % (gflops, gbs))
-    rng = np.random.default_rng(1)
-    sets = [("census 3218x34", census(), 8, 10)]
-    n, d = int(os.environ.get("BENCH_N", "400000")), 34
-    centres = rng.random((8, d)) * 10
-    X = centres[rng.integers(0, 8, n)] + rng.normal(size=(n, d))
-    sets.append(("synthetic %dx%d" % (n, d), X, 8, 3))
-    results = []
-    for name, X, k, n_init in sets:
-        path = os.path.join(OUT, name.split()[0] + ".h5")
-        write_table(path, X)
-        pops = {p: popseg(path, p, k, n_init) for p in (1, 2)}
-        one = {p: popseg(path, p, k, 1) for p in (1, 2)}
-        K = pops[1]["K"]
-        pr = peer(X, k, K, n_init, 0)
-        n_, d_ = X.shape
-        cov_flops = n_ * d_ * d_  # dsyrk: n d^2 (half of gemm)
-        print("\n== %s (k=%d, K=%d, n_init=%d); seconds, best of %d" % (name, k, K, n_init, REPEAT))
-        print("%-30s %10s %10s %10s %12s" % ("stage", "peer", "popseg np1", "popseg np2", "peer/np1"))
-        row = lambda label, a, b, c: print("%-30s %10.4f %10.4f %10.4f %11.2fx" % (label, a, b, c, a / max(b, 1e-9)))
-        row("scale: MinMaxScaler", pr["scale"], pops[1]["scale"], pops[2]["scale"])
-        row("pca: sklearn PCA(full)", pr["pca"], pops[1]["pca"], pops[2]["pca"])
-        row("pca: numpy cov+eigh+project", pr["pca_numpy"], pops[1]["pca"], pops[2]["pca"])
-        row("kmeans: sklearn, n_init=%d" % n_init, pr["kmeans"], pops[1]["kmeans"], pops[2]["kmeans"])
-        pi = {p: one[p]["kmeans"] / max(1, one[p]["kmeans_iters"]) for p in (1, 2)}
-        row("kmeans: per iteration, n_init=1", pr["per_iter"], pi[1], pi[2])
-        print("%-30s %10.6g %10.6g %10.6g" % ("inertia (n_init=%d)" % n_init, pr["inertia"], pops[1]["inertia"], pops[2]["inertia"]))
-        # Bounds for one core: the covariance is n d^2 flops (dsyrk) and must read X
-        # once; a Lloyd iteration is 2 n k K flops and reads the projection once.
-        cov_s = max(cov_flops / (gflops * 1e9), X.nbytes / (gbs * 1e9))
-        it_s = max(2.0 * n_ * k * K / (gflops * 1e9), n_ * K * 8 / (gbs * 1e9))
-        print("bound (1 core): covariance %.4f s -> popseg pca np1 at %.0f%% of it; Lloyd iteration %.5f s -> np1 at %.0f%%"
-              % (cov_s, 100 * cov_s / pops[1]["pca"], it_s, 100 * it_s / pi[1]))
-        print("read at np1: %.0f MB/s of features (%.0f%% of memory copy bandwidth)" %
-              (X.nbytes / pops[1]["read"] / 1e6, 100 * X.nbytes / pops[1]["read"] / 1e9 / gbs))
-        results.append(dict(name=name, peer=pr, popseg=pops, gflops=gflops, gbs=gbs))
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = re.search(r"model name\s*:\s*(.*)", fh.read()).group(1)
+    except (OSError, AttributeError):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    say("# popseg benchmark results\n")
+    say("- command: `make bench%s` (bench/bench.py %s)" % (
+        " ROWS=\"%s\"" % " ".join(map(str, SIZES)) if sys.argv[3:] else "", " ".join(sys.argv[1:])))
+    say("- machine: %s, %d CPUs, %.0f GiB; %s" % (cpu, os.cpu_count(), mem, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+    say("- popseg: %d ranks (Open MPI, OpenBLAS one thread each); peers: scikit-learn / numpy with "
+        "%d threads (threadpoolctl)" % (P, P))
+    b = bounds(P)
+    out = [bench_size(n, b) for n in SIZES]
     with open(os.path.join(OUT, "bench.json"), "w") as fh:
-        json.dump(results, fh, indent=1)
+        json.dump(dict(bounds=b, sizes=out), fh, indent=1, default=str)
+    with open(os.path.join(HERE, "results.md"), "w") as fh:
+        fh.write("\n".join(LINES) + "\n")
 
 
 if __name__ == "__main__":

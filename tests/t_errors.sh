@@ -123,6 +123,19 @@ EXPECT_NO_FILE=
 # The same wide column is fine with minmax: only the range matters there.
 T_TIMEOUT=60 mpi 2 "$POPSEG" run "$B/wide.h5" -o "$TMPD/out/wide.h5" --k 3 --quiet >/dev/null 2>"$TMPD/wide.err"
 check "a column of +-1e160 segments with --scale minmax" test -s "$TMPD/out/wide.h5"
+# ... and gives the PCA and segments of the same column at unit magnitude, as
+# does one at 1e-300 (whose squares underflow unless summed in units).
+T_TIMEOUT=60 mpi 2 "$POPSEG" run "$B/wide_ref.h5" -o "$TMPD/out/wide_ref.h5" --k 3 --quiet >/dev/null 2>&1
+T_TIMEOUT=60 mpi 2 "$POPSEG" run "$B/small.h5" -o "$TMPD/out/small.h5" --k 3 --quiet >/dev/null 2>&1
+for m in wide small; do
+  check "a column of ${m} magnitude: the same PCA and labels as at unit magnitude" "$PYTHON" -c "
+import h5py, numpy as np, sys
+a = h5py.File('$TMPD/out/$m.h5', 'r'); b = h5py.File('$TMPD/out/wide_ref.h5', 'r')
+for k in ('pca/explained_variance_ratio', 'pca/explained_variance'):
+    assert np.allclose(a[k][()], b[k][()], rtol=1e-9, atol=1e-12), (k, a[k][()], b[k][()])
+assert (a['kmeans/labels'][()] == b['kmeans/labels'][()]).all()
+"
+done
 expect_error "two outputs naming the same file" "--csv and --report name the same file" 2 \
   run $CSV -o $OUT --csv "$TMPD/out/same.txt" --report "$TMPD/out/./same.txt"
 check "nothing written for the same-file case" sh -c "! ls -a $TMPD/out | grep -q same"

@@ -32,4 +32,39 @@ $PYTHON tests/e2e/same_results.py "$TMPD/np1/r.h5" "$TMPD/fromh5.h5" || T_FAILED
 mpi 3 -x POPSEG_IO_CHUNK_BYTES=4096 "$POPSEG" run "$TMPD/census.h5" -o "$TMPD/pieces.h5" --quiet \
   2>"$TMPD/e" || fail "run with 4 KiB I/O pieces [np=3]"
 $PYTHON tests/e2e/same_results.py "$TMPD/fromh5.h5" "$TMPD/pieces.h5" || T_FAILED=1
+
+# --kmeans-init-from: one Lloyd run from another results file's centroids
+# (a fit stopped after 1 iteration), the labels scikit-learn's Lloyd reaches
+# from the same centres on the same projection, at 1 and 3 ranks.
+mpi 2 "$POPSEG" run $CSV -o "$TMPD/init1.h5" --kmeans-n-init 1 --kmeans-max-iter 1 --seed 5 --quiet \
+  2>"$TMPD/e" || fail "a one-iteration fit [np=2]"
+for np in 1 3; do
+  mpi $np "$POPSEG" run $CSV -o "$TMPD/from$np.h5" --kmeans-init-from "$TMPD/init1.h5" \
+    --kmeans-n-init 4 >"$TMPD/from$np.out" 2>"$TMPD/e" || fail "--kmeans-init-from [np=$np]"
+  check "--kmeans-init-from: labels and centroids of scikit-learn's Lloyd from those centres [np=$np]" \
+    "$PYTHON" -c "
+import h5py, numpy as np
+from sklearn.cluster import KMeans
+a = h5py.File('$TMPD/from$np.h5', 'r'); c0 = h5py.File('$TMPD/init1.h5', 'r')['kmeans/centroids'][()]
+Z = a['projection'][()]
+km = KMeans(8, init=c0, n_init=1, algorithm='lloyd', tol=1e-4, max_iter=300).fit(Z)
+assert (km.labels_ == a['kmeans/labels'][()]).all(), 'labels differ'
+assert np.allclose(km.cluster_centers_, a['kmeans/centroids'][()], atol=1e-10)
+at = a['kmeans'].attrs
+assert at['n_init'] == 1 and at['init'] == b'given' and at['init_from'] == b'$TMPD/init1.h5', dict(at)
+"
+done
+check "--kmeans-init-from: the progress names the file, one run" \
+  grep -q "from the centroids of $TMPD/init1.h5, 1 run" "$TMPD/from1.out"
+check "--kmeans-init-from: --kmeans-n-init gets a note" grep -q "^note .*--kmeans-n-init has no effect" "$TMPD/from1.out"
+expect_error "--kmeans-init-from a missing file" "nosuch.h5: cannot open" 2 \
+  run $CSV --kmeans-init-from "$TMPD/nosuch.h5"
+expect_error "--kmeans-init-from with another k" "has 8 centroids, but k = 5 \(--kmeans-init-from\)" 2 \
+  run $CSV --k 5 --kmeans-init-from "$TMPD/init1.h5"
+expect_error "--kmeans-init-from over other components" "span 7 components, but this run keeps 3" 2 \
+  run $CSV --pca-keep 3 --kmeans-init-from "$TMPD/init1.h5"
+expect_error "--kmeans-init-from and --kmeans-init" "contradict each other" 1 \
+  run $CSV --kmeans-init random --kmeans-init-from "$TMPD/init1.h5"
+expect_error "--kmeans-init-from is never overwritten" "is --kmeans-init-from .* never writes over an input" 2 \
+  run $CSV -o "$TMPD/init1.h5" --force --kmeans-init-from "$TMPD/init1.h5"
 finish

@@ -70,6 +70,8 @@ typedef struct {
   int n_runs;
   uint64_t seed; /* the options' seed and seeding, for the record */
   ps_kmeans_init_t init;
+  char init_from[512]; /* the options' init_from ("" if none): init_centroids' origin */
+  int init_given;      /* 1 if the run started from init_centroids (written as init "given") */
   double seed_seconds;         /* wall time seeding, all runs */
   double lloyd_seconds;        /* wall time in Lloyd iterations, all runs */
   int64_t total_iterations;    /* Lloyd iterations, all runs */

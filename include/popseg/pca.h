@@ -17,6 +17,7 @@
 #include "popseg/h5io.h"
 #include "popseg/matrix.h"
 #include "popseg/opt.h"
+#include "popseg/scale.h"
 
 typedef enum { PS_PCA_AUTO = 0, PS_PCA_LAPACK = 1, PS_PCA_SCALAPACK = 2 } ps_pca_solver_t;
 
@@ -75,10 +76,24 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
 #define PS_PCA_MAX_FEATURES 32000
 int64_t ps_pca_sign_pivot(const double *v, int64_t d);
 
-/* Not collective. Project local rows: out = (x - mean) * components[0:k]^T,
- * a new [n_local][k] matrix with the same distribution as x (caller frees).
- * PS_ERR_ARG unless 1 <= k <= p and x has d columns. */
-ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_matrix_t *x, int64_t k, ps_matrix_t **out);
+/* Collective. ps_pca_fit's checks of opts against the shape n x d alone,
+ * before any pass over the rows (a table too wide to solve is refused before
+ * its covariance is summed). Agreed across comm. */
+ps_err_t ps_pca_check(int64_t n, int64_t d, const ps_pca_opts_t *opts, MPI_Comm comm);
+
+/* Collective (the same verdict on every rank). The PCA of scaled data from
+ * the raw statistics (ps_stats_compute with the covariance) and the scaling
+ * (sc NULL: unscaled): the table need not be scaled in place. Same checks
+ * and results as ps_pca_fit on the scaled rows. */
+ps_err_t ps_pca_fit_stats(const struct ps_stats *st, const ps_scale_t *sc,
+                          const ps_pca_opts_t *opts, MPI_Comm comm, ps_pca_t **out);
+
+/* Not collective. Project local rows: out = (x_s - mean) * components[0:k]^T
+ * with x_s = (x - offset) * factor (sc NULL: x_s = x), a new [n_local][k]
+ * matrix with the same distribution as x (caller frees). PS_ERR_ARG unless
+ * 1 <= k <= p and x has d columns. */
+ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x, int64_t k,
+                        ps_matrix_t **out);
 /* Not collective. Back to (scaled) feature space: rows[n][d] = scores[n][k] * C[0:k] + mean. */
 void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k, double *rows);
 

@@ -17,6 +17,7 @@
 #include "popseg/h5io.h"
 #include "popseg/matrix.h"
 #include "popseg/opt.h"
+#include "popseg/stats.h"
 
 typedef enum { PS_SCALE_MINMAX = 0, PS_SCALE_STANDARD = 1, PS_SCALE_NONE = 2 } ps_scale_kind_t;
 
@@ -49,12 +50,17 @@ ps_err_t ps_scale_kind_parse(const char *s, ps_scale_kind_t *kind);
 /* Collective. Fit the scaling on the rows of x held by all ranks (x->n_global >= 1,
  * else PS_ERR_ARG); ranks may hold no rows. The error is agreed
  * across comm; *out is NULL on error, else the caller frees it with
- * ps_scale_destroy. Standard uses two passes (mean, then centred squares).
+ * ps_scale_destroy. One pass (ps_stats_compute without the covariance).
  * A column whose finite values would overflow later sums (max - min, or for
  * standard/none n * max|x| and n * (max - min)^2) is PS_ERR_NUMERIC naming
  * the feature: names [d][name_width] (NULL: "feature j", 1-based). */
 ps_err_t ps_scale_fit(const ps_matrix_t *x, const ps_scale_opts_t *opts, const char *names,
                       size_t name_width, MPI_Comm comm, ps_scale_t **out);
+/* Collective (only to agree on the verdict: st is the same on every rank).
+ * The scaling from statistics computed once (ps_stats_compute): the same
+ * checks and parameters as ps_scale_fit. *out: ps_scale_destroy. */
+ps_err_t ps_scale_from_stats(const ps_stats_t *st, const ps_scale_opts_t *opts, const char *names,
+                             size_t name_width, MPI_Comm comm, ps_scale_t **out);
 /* Not collective. Scale x in place (local rows). */
 void ps_scale_apply(const ps_scale_t *s, ps_matrix_t *x);
 /* Not collective. Undo the scaling of rows [n][d] in place (constant columns

@@ -322,6 +322,8 @@ static const struct {
     {"--pca-keep", "--pca-variance",
      "keep K components, or the fewest reaching a variance ratio: give one of them"},
     {"--quiet", "--verbose", "they exclude each other"},
+    {"--kmeans-init-from", "--kmeans-init",
+     "start from a results file's centroids, or seed: give one of them"},
 };
 
 /* An option that only matters with another option's value gets a note when
@@ -331,6 +333,8 @@ static void notes(const command_t *c, ps_options_t *o) {
   for (int i = 0; i < 2; i++)
     if (ps_cli_given(o, parallel_only[i]) && o->kmeans.init != PS_KM_INIT_PARALLEL)
       note(o, "%s has no effect without --kmeans-init kmeans-parallel", parallel_only[i]);
+  if (ps_cli_given(o, "--kmeans-n-init") && o->kmeans.init_from)
+    note(o, "--kmeans-n-init has no effect with --kmeans-init-from (one run from those centroids)");
   if (ps_cli_given(o, "--pca-block-size") && o->pca.solver == PS_PCA_LAPACK)
     note(o, "--pca-block-size has no effect with --pca-solver lapack");
   if (ps_cli_given(o, "--pca-auto-threshold") && o->pca.solver != PS_PCA_AUTO)

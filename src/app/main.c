@@ -50,6 +50,9 @@ int main(int argc, char **argv) {
       }
       break;
     }
+    /* Every stage agrees on its errors; this last agreement is a safety net
+     * that prints a message no agreement printed yet (never twice). */
+    err = ps_err_agree(MPI_COMM_WORLD, err);
   } else if (rank == 0 && opts.command == PS_CMD_NONE) {
     fprintf(stderr, "run 'popseg --help' for usage\n");
   }

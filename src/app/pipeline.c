@@ -23,6 +23,7 @@
 #include "popseg/report.h"
 #include "popseg/results.h"
 #include "popseg/segments.h"
+#include "popseg/stats.h"
 #include "popseg/synth.h"
 #include "popseg/textfile.h"
 
@@ -39,9 +40,10 @@ static ps_err_t check_outputs(const ps_options_t *o, MPI_Comm comm) {
   const ps_path_t outs[3] = {{o->out.output, o->command == PS_CMD_IMPORT ? "the output" : "-o"},
                              {o->out.csv, "--csv"},
                              {o->out.report, "--report"}};
-  const ps_path_t ins[2] = {{o->input, o->command == PS_CMD_PREDICT ? "the new data" : "the input"},
-                            {o->model, "the model"}};
-  return ps_paths_check_outputs(outs, 3, ins, 2, o->out.force, comm);
+  const ps_path_t ins[3] = {{o->input, o->command == PS_CMD_PREDICT ? "the new data" : "the input"},
+                            {o->model, "the model"},
+                            {o->kmeans.init_from, "--kmeans-init-from"}};
+  return ps_paths_check_outputs(outs, 3, ins, 3, o->out.force, comm);
 }
 
 /* "results.h5, segments.csv and report.md" of the outputs named. */
@@ -174,24 +176,29 @@ cleanup:
 
 /* What a fit builds, stage by stage. */
 typedef struct {
-  ps_table_t *t;
+  ps_table_t *t;  /* the rows, in original units throughout */
+  ps_stats_t *st; /* their statistics (one pass), for scaling and PCA */
   ps_scale_t *sc;
   ps_pca_t *pca;
   ps_matrix_t *proj;
   ps_kmeans_t *km;
   ps_profile_t *profile;
   double *reconstructed; /* [k][d] */
+  double *start;         /* [k][start_dim] --kmeans-init-from's centroids, or NULL */
+  int64_t start_dim;
   double times[PS_T_COUNT];
   char keep_reason[256];
 } fit_t;
 
 static void fit_free(fit_t *f) {
+  free(f->start);
   free(f->reconstructed);
   ps_profile_destroy(&f->profile);
   ps_kmeans_destroy(&f->km);
   ps_matrix_destroy(&f->proj);
   ps_pca_destroy(&f->pca);
   ps_scale_destroy(&f->sc);
+  ps_stats_destroy(&f->st);
   ps_table_destroy(&f->t);
 }
 
@@ -213,8 +220,13 @@ cleanup:
 static ps_err_t run_scale(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   double t0 = MPI_Wtime();
-  PS_TRY(ps_scale_fit(f->t->x, &o->scale, f->t->feature_names, f->t->fname_width, comm, &f->sc));
-  ps_scale_apply(f->sc, f->t->x);
+  /* One pass for the statistics of both scaling and PCA; the rows are never
+   * rewritten (the projection scales them on the way). PCA's shape checks
+   * come first: a table too wide to solve is refused before the pass. */
+  PS_TRY(ps_pca_check(f->t->x->n_global, f->t->x->n_cols, &o->pca, comm));
+  PS_TRY(ps_stats_compute(f->t->x, 1, comm, &f->st));
+  PS_TRY(
+      ps_scale_from_stats(f->st, &o->scale, f->t->feature_names, f->t->fname_width, comm, &f->sc));
   f->times[PS_T_SCALE] = MPI_Wtime() - t0;
   ps_log_progress(comm, "scale   %s (%.3f s)", ps_scale_kind_name(o->scale.kind),
                   f->times[PS_T_SCALE]);
@@ -228,8 +240,8 @@ cleanup:
 static ps_err_t run_pca(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   double t0 = MPI_Wtime(), cum = 0;
-  PS_TRY(ps_pca_fit(f->t->x, &o->pca, comm, &f->pca));
-  err = ps_pca_project(f->pca, f->t->x, f->pca->n_kept, &f->proj);
+  PS_TRY(ps_pca_fit_stats(f->st, f->sc, &o->pca, comm, &f->pca));
+  err = ps_pca_project(f->pca, f->sc, f->t->x, f->pca->n_kept, &f->proj);
   PS_AGREE(comm);
   f->times[PS_T_PCA] = MPI_Wtime() - t0;
   for (int64_t i = 0; i < f->pca->n_kept; i++) cum += f->pca->explained_variance_ratio[i];
@@ -261,17 +273,23 @@ static void on_kmeans_run(void *ctx, int run, int iterations, double inertia, in
                   c->n_init, iterations, inertia, converged ? "" : " (max-iter reached)");
 }
 
-/* Collective. --kmeans-init-from: the centroids of another results file, for
- * k segments over the K components kept here. */
-static ps_err_t load_centroids(const char *path, int64_t k, int64_t dim, double **out,
-                               MPI_Comm comm) {
+/* Collective. --kmeans-init-from: the centroids of another results file,
+ * read before the table so that a wrong file fails at once; the components
+ * they span are checked against this run's after PCA. */
+static ps_err_t load_start(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   ps_h5r_t *r = NULL;
-  int64_t kk = 0;
+  int64_t dims[2] = {0, 0}, want[2] = {-1, -1}, kk = 0;
+  static const char *const sym[2] = {"k", NULL};
+  const char *path = o->kmeans.init_from;
+  if (!path) return PS_OK;
   PS_TRY(ps_h5r_open(path, comm, &r));
-  PS_TRY(ps_kmeans_read_centroids(r, dim, &kk, out));
-  PS_CHECK_OPT(kk == k, PS_ERR_ARG, "kmeans.init_from", "%s: has %lld centroids, but k = %lld",
-               path, (long long)kk, (long long)k);
+  PS_TRY(ps_h5r_shape(r, "kmeans/centroids", PS_H5_F64, 2, want, sym, dims, NULL));
+  PS_CHECK_OPT(dims[0] == o->kmeans.k, PS_ERR_ARG, "kmeans.init_from",
+               "%s: has %lld centroids, but k = %lld", path, (long long)dims[0],
+               (long long)o->kmeans.k);
+  f->start_dim = dims[1];
+  PS_TRY(ps_kmeans_read_centroids(r, f->start_dim, &kk, &f->start));
 cleanup:
   return ps_h5r_close(&r, ps_err_agree(comm, err));
 }
@@ -282,17 +300,23 @@ static ps_err_t run_kmeans(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_kmeans_opts_t ko = o->kmeans;
   run_cb_ctx_t ctx = {comm, ko.n_init};
   char nr[48];
-  double *start = NULL;
   ko.on_run = on_kmeans_run;
   ko.cb_ctx = &ctx;
-  if (ko.init_from) {
-    PS_TRY(load_centroids(ko.init_from, ko.k, f->proj->n_cols, &start, comm));
-    ko.init_centroids = start;
+  if (f->start) {
+    if (f->start_dim != f->proj->n_cols)
+      err = ps_error_opt(PS_ERR_ARG, __FILE__, __LINE__, "kmeans.init_from",
+                         "%s: its centroids span %lld components, but this run keeps %lld",
+                         ko.init_from, (long long)f->start_dim, (long long)f->proj->n_cols);
+    PS_AGREE(comm);
+    ko.init_centroids = f->start;
     ctx.n_init = 1;
+    ps_log_progress(comm, "k-means k = %lld, from the centroids of %s, 1 run", (long long)ko.k,
+                    ko.init_from);
+  } else {
+    ps_log_progress(comm, "k-means k = %lld, init %s, %s, seed %llu", (long long)ko.k,
+                    ps_kmeans_init_name(ko.init), ps_plural_s(nr, ko.n_init, "run", "runs"),
+                    (unsigned long long)ko.seed);
   }
-  ps_log_progress(comm, "k-means k = %lld, init %s, %s, seed %llu", (long long)ko.k,
-                  ps_kmeans_init_name(ko.init), ps_plural_s(nr, ko.n_init, "run", "runs"),
-                  (unsigned long long)ko.seed);
   PS_TRY(ps_kmeans_fit(f->proj, &ko, comm, &f->km));
   f->times[PS_T_KMEANS] = MPI_Wtime() - t0;
   ps_log_progress(comm, "        seeding %.3f s, %lld Lloyd iterations %.3f s", f->km->seed_seconds,
@@ -305,7 +329,6 @@ static ps_err_t run_kmeans(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                     "identical points",
                     (long long)f->km->k);
 cleanup:
-  free(start);
   return err;
 }
 
@@ -314,7 +337,7 @@ cleanup:
 static ps_err_t run_profile(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   const int64_t k = f->km->k, d = f->pca->d;
-  PS_TRY(ps_profile_compute(f->t, f->t->x, f->sc, f->km->labels, f->km->distance, k, &o->profile,
+  PS_TRY(ps_profile_compute(f->t, f->t->x, NULL, f->km->labels, f->km->distance, k, &o->profile,
                             comm, &f->profile));
   f->reconstructed = malloc((size_t)(k * d) * sizeof(double));
   PS_CHECK_ALL(comm, f->reconstructed != NULL, PS_ERR_MEM, "out of memory");
@@ -375,6 +398,7 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
   if (!o->out.output && !o->out.csv && !o->out.report)
     ps_log_progress(comm, "note    no -o, --csv or --report: the results are shown, not saved");
   PS_TRY(ps_memcheck(o->input, o->out.max_memory_gib, comm));
+  PS_TRY(load_start(o, &f, comm));
   PS_TRY(run_read(o, &f, comm));
   PS_TRY(run_scale(o, &f, comm));
   PS_TRY(run_pca(o, &f, comm));
@@ -430,8 +454,7 @@ static ps_err_t predict_assign(const ps_options_t *o, predict_t *p, MPI_Comm com
   ps_err_t err = PS_OK;
   const int64_t nl = p->t->x->n_local, nl1 = nl > 0 ? nl : 1;
   double t0 = MPI_Wtime();
-  ps_scale_apply(p->m->scale, p->t->x);
-  err = ps_pca_project(p->m->pca, p->t->x, p->m->pca->n_kept, &p->proj);
+  err = ps_pca_project(p->m->pca, p->m->scale, p->t->x, p->m->pca->n_kept, &p->proj);
   p->labels = malloc((size_t)nl1 * sizeof *p->labels);
   p->distance = malloc((size_t)nl1 * sizeof *p->distance);
   p->sizes = calloc((size_t)p->m->k, sizeof *p->sizes);

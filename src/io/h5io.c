@@ -1430,6 +1430,9 @@ ps_err_t ps_h5r_read(ps_h5r_t *r, const char *path, ps_h5type_t type, size_t wid
     err = str_type(width, cset == H5T_CSET_ERROR ? H5T_CSET_UTF8 : cset, &mt);
   }
   PS_AGREE(r->comm);
+  /* An empty dataset (a [n][0] table) has nothing to read, and HDF5 refuses
+   * reads from its unallocated storage: the caller's checks name the shape. */
+  if (dims[0] == 0 || dims[1] == 0) goto cleanup;
   PS_TRY(xfer(did, type == PS_H5_STR ? mt : mem_type(type),
               elem_size(type, width) * (size_t)dims[1], 0, buf, off, n, r->comm, r->path, full));
 cleanup:

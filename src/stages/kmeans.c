@@ -23,23 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "popseg/kmeans_nearest.h"
 #include "popseg/reduce.h"
 #include "popseg/rng.h"
 #include "popseg/sig.h"
 
-/* Rows per BLAS block, and the cap on one block's score matrix (doubles). */
-#define KM_BLOCK_ROWS 256
-#define KM_BLOCK_CELLS ((int64_t)1 << 20)
-/* BLAS scores within this relative window of the best are re-decided exactly:
- * far wider than the rounding of the BLAS form, far narrower than real gaps. */
-#define KM_TIE_REL 1e-12
-/* Up to this many columns and centres the nearest centre comes from exact
- * distances to every centre (KM_LANES centres at a time, vectorised), which
- * beats tiny BLAS blocks and needs no tie window; beyond (measured: 64
- * centres of 16 columns) the BLAS3 form wins. */
-#define KM_DIRECT_DIM 32
-#define KM_DIRECT_K 32
-#define KM_LANES 8 /* lane_dist is written for 8 */
 /* Rows per Lloyd block: assigned, then summed while in cache. */
 #define KM_LLOYD_BLOCK 2048
 /* Weighted Lloyd iterations on the k-means|| candidates (at most). */
@@ -61,15 +49,6 @@ static int64_t uniform_index(uint64_t seed, uint64_t stream, uint64_t counter, i
 /* scikit-learn's greedy k-means++: 2 + floor(ln k) candidates per centre. */
 static int n_trials(int64_t k) {
   return 2 + (int)floor(log((double)k));
-}
-
-static double sqdist(const double *a, const double *b, int64_t dim) {
-  double s = 0.0;
-  for (int64_t d = 0; d < dim; d++) {
-    double t = a[d] - b[d];
-    s += t * t;
-  }
-  return s;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -101,6 +80,12 @@ const ps_opt_t ps_kmeans_options[] = {
      .def = "kmeans++",
      .choices = init_choices,
      .help = "seeding: greedy k-means++, k-means|| (Bahmani), or random rows"},
+    {.flag = "--kmeans-init-from",
+     .field = "init_from",
+     .kind = PS_OPT_STRING,
+     .offset = KO(init_from),
+     .metavar = "FILE.h5",
+     .help = "start every run from the centroids of this results file (seeding skipped, 1 run)"},
     {.flag = "--kmeans-n-init",
      .field = "n_init",
      .kind = PS_OPT_INT,
@@ -194,58 +179,6 @@ void ps_kmeans_destroy(ps_kmeans_t **km) {
 /* ------------------------------------------------------------------------ */
 /* Nearest centre */
 
-typedef struct {
-  int64_t rows, kmax, dim;
-  int64_t k;       /* centres prepared by nearest_prep */
-  int direct;      /* 1: exact distances to every centre, no BLAS */
-  double *xb;      /* [rows][dim] shifted block of rows (BLAS form) */
-  double *s;       /* [rows][kmax] dot products (BLAS form) */
-  double *cc;      /* [kmax][dim] shifted centres (BLAS form) */
-  double *cn;      /* [kmax] squared norms of cc (BLAS form) */
-  double *shift;   /* [dim] (BLAS form) */
-  double cnmax;    /* largest cn (BLAS form) */
-  const double *c; /* the centres [k][dim] given to nearest_prep */
-  double *ct;      /* [ceil(kmax / KM_LANES)][dim][KM_LANES] centres in lanes (direct) */
-} nearest_ws_t;
-
-static void ws_free(nearest_ws_t *w) {
-  free(w->xb);
-  free(w->s);
-  free(w->cc);
-  free(w->cn);
-  free(w->shift);
-  free(w->ct);
-  memset(w, 0, sizeof *w);
-}
-
-/* Workspace for up to kmax centres of dim columns; 0 when out of memory. */
-static int ws_alloc(nearest_ws_t *w, int64_t kmax, int64_t dim) {
-  memset(w, 0, sizeof *w);
-  if (kmax < 1) kmax = 1;
-  w->kmax = kmax;
-  w->dim = dim;
-  w->direct = dim <= KM_DIRECT_DIM && kmax <= KM_DIRECT_K;
-  if (w->direct) {
-    int64_t groups = (kmax + KM_LANES - 1) / KM_LANES;
-    w->ct = malloc((size_t)(groups * dim * KM_LANES) * sizeof(double));
-    return w->ct != NULL;
-  }
-  int64_t rows = KM_BLOCK_CELLS / kmax;
-  if (rows > KM_BLOCK_ROWS) rows = KM_BLOCK_ROWS;
-  if (rows < 1) rows = 1;
-  w->rows = rows;
-  w->xb = malloc((size_t)(rows * dim) * sizeof(double));
-  w->s = malloc((size_t)(rows * kmax) * sizeof(double));
-  w->cc = malloc((size_t)(kmax * dim) * sizeof(double));
-  w->cn = malloc((size_t)kmax * sizeof(double));
-  w->shift = malloc((size_t)dim * sizeof(double));
-  if (!w->xb || !w->s || !w->cc || !w->cn || !w->shift) {
-    ws_free(w);
-    return 0;
-  }
-  return 1;
-}
-
 /* Centres c[q][dim] (q < n) into lanes: ct[g][d][l] = c[g * KM_LANES + l][d],
  * rows of c stride apart; unused lanes hold 0 and are never read back. */
 static void to_lanes(const double *c, int64_t n, int64_t stride, int64_t dim, int64_t lanes,
@@ -259,37 +192,8 @@ static void to_lanes(const double *c, int64_t n, int64_t stride, int64_t dim, in
       }
 }
 
-/* Squared distances from xi to the KM_LANES centres of one lane group: each
- * lane sums over d in order, so a lane equals sqdist() bit for bit. */
-static inline void lane_dist(const double *xi, int64_t dim, const double *ctg, double *out) {
-  /* GCC vector extension, two lanes per operation, each lane the same scalar
-   * arithmetic (no contraction under -std=c11); four named accumulators so
-   * they stay in registers at -O2. */
-  typedef double v2d __attribute__((vector_size(16)));
-  v2d a0 = {0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0, c0, c1, c2, c3;
-  for (int64_t d = 0; d < dim; d++) {
-    const v2d xd = {xi[d], xi[d]};
-    const double *cd = ctg + d * KM_LANES;
-    memcpy(&c0, cd, sizeof c0);
-    memcpy(&c1, cd + 2, sizeof c1);
-    memcpy(&c2, cd + 4, sizeof c2);
-    memcpy(&c3, cd + 6, sizeof c3);
-    c0 = xd - c0;
-    c1 = xd - c1;
-    c2 = xd - c2;
-    c3 = xd - c3;
-    a0 += c0 * c0;
-    a1 += c1 * c1;
-    a2 += c2 * c2;
-    a3 += c3 * c3;
-  }
-  memcpy(out, &a0, sizeof a0);
-  memcpy(out + 2, &a1, sizeof a1);
-  memcpy(out + 4, &a2, sizeof a2);
-  memcpy(out + 6, &a3, sizeof a3);
-}
-
-/* lane_dist for groups of 4 lanes (the k-means++ candidates: 2 + ln k). */
+/* Squared distances from xi to 4 candidates in lanes (the k-means++ trials:
+ * 2 + ln k); each lane sums over d in order, as sqdist does. */
 static inline void lane_dist4(const double *xi, int64_t dim, const double *ctg, double *out) {
   typedef double v2d __attribute__((vector_size(16)));
   v2d a0 = {0.0, 0.0}, a1 = a0, c0, c1;
@@ -307,110 +211,11 @@ static inline void lane_dist4(const double *xi, int64_t dim, const double *ctg, 
   memcpy(out + 2, &a1, sizeof a1);
 }
 
-/* Prepare the k centres c [k][dim] (k <= w->kmax) for nearest_rows; c must
- * stay valid until the last nearest_rows call. */
-static void nearest_prep(const double *c, int64_t k, nearest_ws_t *w) {
-  const int64_t dim = w->dim;
-  w->k = k;
-  w->c = c;
-  if (w->direct) {
-    to_lanes(c, k, dim, dim, KM_LANES, w->ct);
-    return;
-  }
-  double *shift = w->shift, *cc = w->cc, *cn = w->cn;
-  for (int64_t d = 0; d < dim; d++) shift[d] = 0.0;
-  for (int64_t j = 0; j < k; j++)
-    for (int64_t d = 0; d < dim; d++) shift[d] += c[j * dim + d];
-  for (int64_t d = 0; d < dim; d++) shift[d] /= (double)k;
-  double cnmax = 0.0;
-  for (int64_t j = 0; j < k; j++) {
-    double t = 0.0;
-    for (int64_t d = 0; d < dim; d++) {
-      cc[j * dim + d] = c[j * dim + d] - shift[d];
-      t += cc[j * dim + d] * cc[j * dim + d];
-    }
-    cn[j] = t;
-    if (t > cnmax) cnmax = t;
-  }
-  w->cnmax = cnmax;
-}
-
-/* For each of the n rows of x [n][dim]: the nearest of the centres given to
- * nearest_prep (lab, may be NULL) and the exact squared distance to it (d2).
- * Small dim: exact distances to every centre. Otherwise BLAS3 scores pick the
- * winner and scores within the tie window are re-decided by the exact
- * distance. Ties go to the lowest index either way. */
-static void nearest_rows(const double *x, int64_t n, nearest_ws_t *w, int32_t *lab, double *d2) {
-  const int64_t dim = w->dim, k = w->k;
-  const double *c = w->c;
-  if (n <= 0) return;
-  if (w->direct) {
-    const int64_t groups = (k + KM_LANES - 1) / KM_LANES;
-    double dl[KM_LANES];
-    for (int64_t i = 0; i < n; i++) {
-      const double *xi = x + i * dim;
-      int64_t best = 0;
-      double bd = 0.0;
-      for (int64_t g = 0; g < groups; g++) {
-        lane_dist(xi, dim, w->ct + g * dim * KM_LANES, dl);
-        int64_t nl = k - g * KM_LANES < KM_LANES ? k - g * KM_LANES : KM_LANES;
-        if (g == 0) bd = dl[0];
-        for (int64_t l = 0; l < nl; l++) {
-          /* Branch-free; strict < keeps the lowest index on ties. */
-          int64_t m = -(int64_t)(dl[l] < bd);
-          best = (best & ~m) | ((g * KM_LANES + l) & m);
-          bd = dl[l] < bd ? dl[l] : bd;
-        }
-      }
-      if (lab) lab[i] = (int32_t)best;
-      d2[i] = bd;
-    }
-    return;
-  }
-  double *shift = w->shift, *cc = w->cc, *cn = w->cn, *xb = w->xb, *s = w->s;
-  const double cnmax = w->cnmax;
-  for (int64_t i0 = 0; i0 < n; i0 += w->rows) {
-    int64_t b = n - i0 < w->rows ? n - i0 : w->rows;
-    for (int64_t i = 0; i < b; i++)
-      for (int64_t d = 0; d < dim; d++) xb[i * dim + d] = x[(i0 + i) * dim + d] - shift[d];
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)k, (int)dim, 1.0, xb,
-                (int)dim, cc, (int)dim, 0.0, s, (int)k);
-    for (int64_t i = 0; i < b; i++) {
-      const double *si = s + i * k;
-      const double *xi = x + (i0 + i) * dim;
-      int64_t best = 0;
-      double bs = cn[0] - 2.0 * si[0];
-      for (int64_t j = 1; j < k; j++) {
-        double v = cn[j] - 2.0 * si[j];
-        if (v < bs) {
-          bs = v;
-          best = j;
-        }
-      }
-      double xn = 0.0;
-      for (int64_t d = 0; d < dim; d++) xn += xb[i * dim + d] * xb[i * dim + d];
-      double tau = KM_TIE_REL * (xn + cnmax);
-      double bd = sqdist(xi, c + best * dim, dim);
-      for (int64_t j = 0; j < k; j++) {
-        if (j == best || cn[j] - 2.0 * si[j] > bs + tau) continue;
-        double dj = sqdist(xi, c + j * dim, dim);
-        if (dj < bd || (dj == bd && j < best)) {
-          bd = dj;
-          best = j;
-        }
-      }
-      if (lab) lab[i0 + i] = (int32_t)best;
-      d2[i0 + i] = bd;
-    }
-  }
-}
-
-/* nearest_prep then nearest_rows on all n rows. */
-static void nearest(const double *x, int64_t n, int64_t dim, const double *c, int64_t k,
-                    nearest_ws_t *w, int32_t *lab, double *d2) {
-  (void)dim;
-  nearest_prep(c, k, w);
-  nearest_rows(x, n, w, lab, d2);
+/* Prepare then search: the nearest of k centres c for the n rows of x. */
+static void nearest(const double *x, int64_t n, const double *c, int64_t k, ps_km_nearest_t *w,
+                    int32_t *lab, double *d2) {
+  ps_km_nearest_prep(w, c, k);
+  ps_km_nearest_rows(w, x, n, lab, d2);
 }
 
 /* Exact distances to every centre, no workspace: the fallback when memory is
@@ -420,9 +225,9 @@ static void nearest_exact(const double *x, int64_t n, int64_t dim, const double 
   for (int64_t i = 0; i < n; i++) {
     const double *xi = x + i * dim;
     int64_t best = 0;
-    double bd = sqdist(xi, c, dim);
+    double bd = ps_km_sqdist(xi, c, dim);
     for (int64_t j = 1; j < k; j++) {
-      double dj = sqdist(xi, c + j * dim, dim);
+      double dj = ps_km_sqdist(xi, c + j * dim, dim);
       if (dj < bd) {
         bd = dj;
         best = j;
@@ -437,11 +242,11 @@ void ps_kmeans_assign(const double *centroids, int64_t k, const ps_matrix_t *x, 
                       double *distance) {
   if (!x || !centroids || !labels || x->n_local <= 0 || k < 1) return;
   const int64_t n = x->n_local, dim = x->n_cols;
-  nearest_ws_t w;
+  ps_km_nearest_t w;
   double *d2 = distance ? distance : malloc((size_t)n * sizeof *d2);
-  if (d2 && ws_alloc(&w, k, dim)) {
-    nearest(x->data, n, dim, centroids, k, &w, labels, d2);
-    ws_free(&w);
+  if (d2 && ps_km_nearest_alloc(&w, k, dim)) {
+    nearest(x->data, n, centroids, k, &w, labels, d2);
+    ps_km_nearest_free(&w);
   } else {
     nearest_exact(x->data, n, dim, centroids, k, labels, d2);
   }
@@ -462,7 +267,7 @@ typedef struct {
   int64_t n, nl, dim, k;
   int trials;
   int64_t *range;      /* [size][2] row_offset, n_local of every rank */
-  nearest_ws_t ws;     /* for k centres */
+  ps_km_nearest_t ws;  /* for k centres */
   double *packed;      /* [k*dim + k + 2] sums, counts, inertia, changed */
   double *cent, *cnew; /* [k][dim] */
   int32_t *lab;        /* [nl] current labels */
@@ -489,7 +294,7 @@ typedef struct {
 } fit_t;
 
 static void fit_free(fit_t *f) {
-  ws_free(&f->ws);
+  ps_km_nearest_free(&f->ws);
   free(f->range);
   free(f->packed);
   free(f->cent);
@@ -612,7 +417,7 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
   PS_TRY(fetch_row(f, uniform_index(seed, stream_of(ST_PP, run, 0), 0, f->n), f->cent));
   /* Each pass over the rows also sums the weights for the next round. */
   for (int64_t i = 0; i < nl; i++) {
-    w[i] = sqdist(x + i * dim, f->cent, dim);
+    w[i] = ps_km_sqdist(x + i * dim, f->cent, dim);
     local += w[i];
   }
 
@@ -677,7 +482,7 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
     memcpy(dst, f->cand + best * (dim + 1), (size_t)dim * sizeof *dst);
     local = 0.0;
     for (int64_t i = 0; i < nl; i++) {
-      double d = sqdist(x + i * dim, dst, dim);
+      double d = ps_km_sqdist(x + i * dim, dst, dim);
       double wi = d < w[i] ? d : w[i]; /* branch-free: rows overlap in flight */
       w[i] = wi;
       local += wi;
@@ -720,7 +525,7 @@ static void recluster(fit_t *f, int run, const double *cand, const double *wts, 
                              ps_rng_uniform(seed, stream_of(ST_PAR_RECLUSTER, run, 0), 0) * wsum);
   if (j0 < 0) j0 = 0;
   memcpy(f->cent, cand + j0 * dim, (size_t)dim * sizeof(double));
-  for (int64_t j = 0; j < m; j++) cl[j] = sqdist(cand + j * dim, f->cent, dim);
+  for (int64_t j = 0; j < m; j++) cl[j] = ps_km_sqdist(cand + j * dim, f->cent, dim);
 
   for (int64_t c = 1; c < k; c++) {
     const uint64_t st = stream_of(ST_PAR_RECLUSTER, run, c);
@@ -744,7 +549,7 @@ static void recluster(fit_t *f, int run, const double *cand, const double *wts, 
       const double *cj = cand + jt * dim;
       double pot = 0.0;
       for (int64_t j = 0; j < m; j++) {
-        double d = sqdist(cand + j * dim, cj, dim);
+        double d = ps_km_sqdist(cand + j * dim, cj, dim);
         pot += wts[j] * (d < cl[j] ? d : cl[j]);
       }
       if (pot < best_pot) {
@@ -754,7 +559,7 @@ static void recluster(fit_t *f, int run, const double *cand, const double *wts, 
     }
     memcpy(dst, cand + best_j * dim, (size_t)dim * sizeof(double));
     for (int64_t j = 0; j < m; j++) {
-      double d = sqdist(cand + j * dim, dst, dim);
+      double d = ps_km_sqdist(cand + j * dim, dst, dim);
       if (d < cl[j]) cl[j] = d;
     }
   }
@@ -776,9 +581,9 @@ static void refine_candidates(fit_t *f, const double *cand, const double *wts, i
     for (int64_t j = 0; j < m; j++) {
       const double *cj = cand + j * dim;
       int32_t best = 0;
-      double bd = sqdist(cj, f->cent, dim);
+      double bd = ps_km_sqdist(cj, f->cent, dim);
       for (int64_t c = 1; c < k; c++) {
-        double d = sqdist(cj, f->cent + c * dim, dim);
+        double d = ps_km_sqdist(cj, f->cent + c * dim, dim);
         if (d < bd) {
           bd = d;
           best = (int32_t)c;
@@ -808,11 +613,11 @@ typedef struct {
   double *sendbuf, *recvbuf;
   int64_t *allm; /* [size] candidates each rank picked this round */
   int *counts, *displs;
-  nearest_ws_t ws;
+  ps_km_nearest_t ws;
 } par_t;
 
 static void par_free(par_t *P) {
-  ws_free(&P->ws);
+  ps_km_nearest_free(&P->ws);
   free(P->cand);
   free(P->cidx);
   free(P->sendbuf);
@@ -828,10 +633,10 @@ static ps_err_t par_grow(fit_t *f, par_t *P, int64_t mloc, int64_t mnew) {
   const int64_t dim = f->dim;
   free(P->sendbuf);
   free(P->recvbuf);
-  ws_free(&P->ws);
+  ps_km_nearest_free(&P->ws);
   P->sendbuf = malloc((size_t)((mloc > 0 ? mloc : 1) * (dim + 1)) * sizeof *P->sendbuf);
   P->recvbuf = malloc((size_t)(mnew * (dim + 1)) * sizeof *P->recvbuf);
-  int ok = P->sendbuf && P->recvbuf && ws_alloc(&P->ws, mnew, dim);
+  int ok = P->sendbuf && P->recvbuf && ps_km_nearest_alloc(&P->ws, mnew, dim);
   if (ok && P->m + mnew > P->cap) {
     double *nc = realloc(P->cand, (size_t)((P->m + mnew) * dim) * sizeof *P->cand);
     if (nc) P->cand = nc;
@@ -890,7 +695,7 @@ static ps_err_t par_round(fit_t *f, int run, int r, par_t *P) {
     memcpy(P->cand + (P->m + q) * dim, P->recvbuf + q * (dim + 1), (size_t)dim * sizeof(double));
     P->cidx[P->m + q] = (int64_t)P->recvbuf[q * (dim + 1) + dim];
   }
-  nearest(x, nl, dim, P->cand + P->m * dim, mnew, &P->ws, NULL, tmp);
+  nearest(x, nl, P->cand + P->m * dim, mnew, &P->ws, NULL, tmp);
   P->m += mnew;
   P->phi = 0.0;
   for (int64_t i = 0; i < nl; i++) {
@@ -932,14 +737,14 @@ static ps_err_t par_reduce(fit_t *f, int run, par_t *P) {
   const int64_t dim = f->dim, k = f->k, m = P->m;
   double *wts = NULL, *cl = NULL, *rsums = NULL;
   int32_t *rlab = NULL;
-  ws_free(&P->ws);
+  ps_km_nearest_free(&P->ws);
   wts = malloc((size_t)m * sizeof *wts);
   cl = malloc((size_t)m * sizeof *cl);
   rsums = malloc((size_t)(k * (dim + 1)) * sizeof *rsums);
   rlab = malloc((size_t)m * sizeof *rlab);
-  int ok = wts && cl && rsums && rlab && ws_alloc(&P->ws, m, dim);
+  int ok = wts && cl && rsums && rlab && ps_km_nearest_alloc(&P->ws, m, dim);
   PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM, "out of memory in k-means||");
-  nearest(f->x->data, f->nl, dim, P->cand, m, &P->ws, f->lab_new, f->d2);
+  nearest(f->x->data, f->nl, P->cand, m, &P->ws, f->lab_new, f->d2);
   for (int64_t q = 0; q < m; q++) wts[q] = 0.0;
   for (int64_t i = 0; i < f->nl; i++) wts[f->lab_new[i]] += 1.0;
   PS_TRY(ps_reduce_sum(wts, m, f->comm));
@@ -976,7 +781,7 @@ static ps_err_t seed_parallel(fit_t *f, int run) {
   PS_TRY(fetch_row(f, P.cidx[0], P.cand));
   P.m = 1;
   for (int64_t i = 0; i < nl; i++) {
-    d2[i] = sqdist(x + i * dim, P.cand, dim);
+    d2[i] = ps_km_sqdist(x + i * dim, P.cand, dim);
     P.phi += d2[i];
   }
   PS_TRY(ps_reduce_sum(&P.phi, 1, f->comm));
@@ -1002,6 +807,11 @@ static ps_err_t relocate_empty(fit_t *f, double *sums, double *cnt) {
   int n_empty = 0;
   for (int64_t j = 0; j < k; j++)
     if (cnt[j] == 0) f->empty[n_empty++] = (int)j;
+  /* The iterations skip the distances; the (rare) relocation needs them. n_empty
+   * comes from the reduced counts, so every rank takes this branch or none. */
+  if (n_empty > 0)
+    for (int64_t i = 0; i < f->nl; i++)
+      f->d2[i] = ps_km_sqdist(f->x->data + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
   for (int e = 0; e < n_empty; e++) {
     const int j = f->empty[e];
     double v = -INFINITY;
@@ -1051,12 +861,13 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
   for (int64_t i = 0; i < nl; i++) f->lab[i] = -1;
   for (it = 0; it < f->o->max_iter; it++) {
     memset(f->packed, 0, (size_t)npack * sizeof(double));
-    double in = 0.0, changed = 0.0;
-    nearest_prep(f->cent, k, &f->ws);
-    /* Assign a block, then add it up while its rows are still in cache. */
+    double changed = 0.0;
+    ps_km_nearest_prep(&f->ws, f->cent, k);
+    /* Assign a block, then add it up while its rows are still in cache. The
+     * distances are not needed until the end (the inertia). */
     for (int64_t i0 = 0; i0 < nl; i0 += KM_LLOYD_BLOCK) {
       const int64_t i1 = nl - i0 < KM_LLOYD_BLOCK ? nl : i0 + KM_LLOYD_BLOCK;
-      nearest_rows(x + i0 * dim, i1 - i0, &f->ws, f->lab_new + i0, f->d2 + i0);
+      ps_km_nearest_rows(&f->ws, x + i0 * dim, i1 - i0, f->lab_new + i0, NULL);
       for (int64_t i = i0; i < i1; i++) {
         int32_t j = f->lab_new[i];
         if (j != f->lab[i]) changed += 1.0;
@@ -1065,10 +876,9 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
         double *sj = sums + (int64_t)j * dim;
         for (int64_t d = 0; d < dim; d++) sj[d] += xi[d];
         cnt[j] += 1.0;
-        in += f->d2[i];
       }
     }
-    extra[0] = in;
+    extra[0] = 0.0;
     extra[1] = changed;
     /* A pending SIGTERM/SIGINT rides along with the sums: every rank learns
      * of it in the same iteration and stops at once (within one iteration of
@@ -1087,7 +897,7 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
       } else {
         memcpy(nw, old, (size_t)dim * sizeof *nw);
       }
-      shift += sqdist(nw, old, dim);
+      shift += ps_km_sqdist(nw, old, dim);
     }
     double *t = f->cent;
     f->cent = f->cnew;
@@ -1108,10 +918,10 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
 
   /* Labels and distances that match the final centres. */
   if (!strict)
-    nearest(x, nl, dim, f->cent, k, &f->ws, f->lab, f->d2);
+    nearest(x, nl, f->cent, k, &f->ws, f->lab, f->d2);
   else
     for (int64_t i = 0; i < nl; i++)
-      f->d2[i] = sqdist(x + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
+      f->d2[i] = ps_km_sqdist(x + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
   memset(f->packed, 0, (size_t)(k + 1) * sizeof(double));
   for (int64_t i = 0; i < nl; i++) {
     f->packed[f->lab[i]] += 1.0;
@@ -1200,7 +1010,7 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->trials = n_trials(k);
   f->hcap = 2;
   while (f->hcap < 2 * k) f->hcap *= 2;
-  int ok = ws_alloc(&f->ws, k, dim);
+  int ok = ps_km_nearest_alloc(&f->ws, k, dim);
   f->packed = malloc((size_t)(k * dim + k + 3) * sizeof(double));
   f->cent = malloc((size_t)(k * dim) * sizeof(double));
   f->cnew = malloc((size_t)(k * dim) * sizeof(double));
@@ -1318,6 +1128,9 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
   km->few_distinct = f.few;
   km->seed = opts->seed;
   km->init = opts->init;
+  km->init_given = opts->init_centroids != NULL;
+  if (opts->init_centroids && opts->init_from)
+    snprintf(km->init_from, sizeof km->init_from, "%s", opts->init_from);
 cleanup:
   /* Every failure above is either agreed already or decided on data that is
    * identical on all ranks, so all ranks arrive here together. */
@@ -1366,7 +1179,8 @@ void ps_kmeans_describe(ps_h5w_t *w, const ps_kmeans_t *km, const double *recons
   ps_h5w_attr_i64(w, "kmeans", "iterations", km->iterations);
   ps_h5w_attr_i64(w, "kmeans", "converged", km->converged);
   ps_h5w_attr_u64(w, "kmeans", "seed", km->seed);
-  ps_h5w_attr_str(w, "kmeans", "init", ps_kmeans_init_name(km->init));
+  ps_h5w_attr_str(w, "kmeans", "init", km->init_given ? "given" : ps_kmeans_init_name(km->init));
+  if (km->init_from[0]) ps_h5w_attr_str(w, "kmeans", "init_from", km->init_from);
   ps_h5w_attr_i64(w, "kmeans", "n_init", km->n_runs);
   ps_h5w_attr_i64(w, "kmeans", "best_run", km->best_run);
   ps_h5w_attr_i64(w, "kmeans", "total_iterations", km->total_iterations);

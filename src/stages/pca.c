@@ -20,6 +20,7 @@
 
 #include "popseg/reduce.h"
 #include "popseg/scalapack.h"
+#include "popseg/stats.h"
 
 /* Rows per block when centring: enough for BLAS3 efficiency, bounded memory. */
 static int64_t block_rows(int64_t d) {
@@ -183,27 +184,6 @@ cleanup:
   return err;
 }
 
-/* Not collective. Accumulate this rank's centred statistics:
- * cov (upper triangle, row-major [d][d]) += sum (x - mean)(x - mean)^T and
- * dev[d] += sum (x - mean). scratch: [block_rows(d)][d]. */
-static void accumulate(const ps_matrix_t *x, const double *mean, double *scratch, double *cov,
-                       double *dev) {
-  int64_t d = x->n_cols, nb = block_rows(d);
-  for (int64_t i0 = 0; i0 < x->n_local; i0 += nb) {
-    int64_t m = x->n_local - i0 < nb ? x->n_local - i0 : nb;
-    for (int64_t i = 0; i < m; i++) {
-      const double *row = x->data + (i0 + i) * d;
-      double *c = scratch + i * d;
-      for (int64_t j = 0; j < d; j++) {
-        c[j] = row[j] - mean[j];
-        dev[j] += c[j];
-      }
-    }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, scratch, (int)d, 1.0,
-                cov, (int)d);
-  }
-}
-
 /* Not collective. LAPACK on the full symmetric matrix a[d][d] (overwritten):
  * w ascending, z[d][d] with ROW i = eigenvector of w[i]. */
 static ps_err_t lapack_syevd(double *a, int64_t d, double *w, double *z) {
@@ -233,36 +213,6 @@ int64_t ps_pca_sign_pivot(const double *v, int64_t d) {
 static void fix_sign(double *v, int64_t d) {
   if (d > 0 && v[ps_pca_sign_pivot(v, d)] < 0)
     for (int64_t j = 0; j < d; j++) v[j] = -v[j];
-}
-
-/* Collective. The covariance cov [d][d] (n - 1 divisor) of x about its mean,
- * which goes to pca->mean. red [d (d + 1) / 2 + d] and scratch
- * [block_rows(d)][d] are workspace; cov holds this rank's upper triangle
- * until the one reduction. */
-static ps_err_t covariance(const ps_matrix_t *x, ps_pca_t *pca, double *cov, double *red,
-                           double *scratch, MPI_Comm comm) {
-  ps_err_t err = PS_OK;
-  const int64_t n = x->n_global, d = x->n_cols, ntri = d * (d + 1) / 2;
-  for (int64_t i = 0; i < x->n_local; i++)
-    for (int64_t j = 0; j < d; j++) red[j] += x->data[i * d + j];
-  PS_TRY(ps_reduce_sum(red, d, comm));
-  for (int64_t j = 0; j < d; j++) pca->mean[j] = red[j] / (double)n;
-  memset(red, 0, (size_t)(ntri + d) * sizeof *red);
-  accumulate(x, pca->mean, scratch, cov, red + ntri);
-  for (int64_t i = 0, k = 0; i < d; i++)
-    for (int64_t j = i; j < d; j++) red[k++] = cov[i * d + j];
-  PS_TRY(ps_reduce_sum(red, ntri + d, comm));
-  /* S - c c^T / n is the cross-product about the exact mean when the computed
-   * mean is off by -c / n (c: global centred column sums). */
-  const double *cs = red + ntri;
-  for (int64_t i = 0, k = 0; i < d; i++)
-    for (int64_t j = i; j < d; j++, k++) {
-      double v = (red[k] - cs[i] * cs[j] / (double)n) / (double)(n - 1);
-      cov[i * d + j] = cov[j * d + i] = v;
-    }
-  for (int64_t j = 0; j < d; j++) pca->mean[j] += cs[j] / (double)n;
-cleanup:
-  return err;
 }
 
 /* Not collective; the same verdict on every rank (cov is the reduced
@@ -346,33 +296,45 @@ static void components(const double *w, const double *z, int64_t n, const ps_pca
   pca->n_kept = opts->keep > 0 ? opts->keep : kept;
 }
 
-ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm comm,
-                    ps_pca_t **out) {
+/* Not collective. The covariance and mean of the scaled features from the
+ * raw statistics: scaling is affine, so cov_s[i][j] = cov[i][j] f_i f_j and
+ * mean_s = (mean - offset) f (sc NULL: unscaled). */
+static void scaled_moments(const ps_stats_t *st, const ps_scale_t *sc, double *cov, double *mean) {
+  const int64_t d = st->d;
+  for (int64_t i = 0; i < d; i++) {
+    const double fi = sc ? sc->factor[i] : 1.0;
+    mean[i] = sc ? (st->mean[i] - sc->offset[i]) * fi : st->mean[i];
+    /* The statistics are in units (stats.h): the factor times the unit first,
+     * which stays representable when the raw covariance is not. */
+    for (int64_t j = 0; j < d; j++)
+      cov[i * d + j] = st->cov[i * d + j] * (fi * st->unit[i]) *
+                       ((sc ? sc->factor[j] : 1.0) * st->unit[j]);
+  }
+}
+
+ps_err_t ps_pca_fit_stats(const ps_stats_t *st, const ps_scale_t *sc, const ps_pca_opts_t *opts,
+                          MPI_Comm comm, ps_pca_t **out) {
   ps_err_t err = PS_OK;
   ps_pca_t *pca = NULL;
-  int64_t n = x->n_global, d = x->n_cols, p = 0;
-  double *cov = NULL;     /* [d][d] */
-  double *red = NULL;     /* [d (d + 1) / 2 + d]: packed upper triangle, then deviations */
-  double *scratch = NULL; /* [block_rows(d)][d] */
-  double *w = NULL;       /* [d] eigenvalues, ascending */
-  double *z = NULL;       /* [d][d] eigenvectors in rows */
+  int64_t n = st->n, d = st->d, p = 0;
+  double *cov = NULL; /* [d][d] */
+  double *w = NULL;   /* [d] eigenvalues, ascending */
+  double *z = NULL;   /* [d][d] eigenvectors in rows */
   *out = NULL;
   err = validate(n, d, opts, &p);
   if (err == PS_OK) {
     err = ps_pca_create(d, p, &pca);
-    cov = calloc((size_t)(d * d), sizeof *cov);
-    red = calloc((size_t)(d * (d + 1) / 2 + d), sizeof *red);
-    scratch = malloc((size_t)(block_rows(d) * d) * sizeof *scratch);
+    cov = malloc((size_t)(d * d) * sizeof *cov);
     w = calloc((size_t)d, sizeof *w);
     z = calloc((size_t)(d * d), sizeof *z);
-    if (err == PS_OK && (!cov || !red || !scratch || !w || !z))
+    if (err == PS_OK && (!cov || !w || !z || !st->cov))
       err =
-          ps_error(PS_ERR_MEM, __FILE__, __LINE__,
+          ps_error(st->cov ? PS_ERR_MEM : PS_ERR_INTERNAL, __FILE__, __LINE__,
                    "out of memory for the %lld x %lld PCA covariance", (long long)d, (long long)d);
   }
   PS_AGREE(comm);
   pca->n_samples = n;
-  PS_TRY(covariance(x, pca, cov, red, scratch, comm));
+  scaled_moments(st, sc, cov, pca->mean);
   err = check_covariance(cov, d, pca);
   PS_AGREE(comm);
   PS_TRY(solve(cov, d, p, opts, pca, w, z, comm));
@@ -382,14 +344,38 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
 cleanup:
   ps_pca_destroy(&pca);
   free(cov);
-  free(red);
-  free(scratch);
   free(w);
   free(z);
   return err;
 }
 
-ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_matrix_t *x, int64_t k, ps_matrix_t **out) {
+ps_err_t ps_pca_check(int64_t n, int64_t d, const ps_pca_opts_t *opts, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int64_t p = 0;
+  err = validate(n, d, opts, &p);
+  PS_AGREE(comm);
+cleanup:
+  return err;
+}
+
+ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm comm,
+                    ps_pca_t **out) {
+  ps_err_t err = PS_OK;
+  ps_stats_t *st = NULL;
+  int64_t p = 0;
+  *out = NULL;
+  /* The shape checks first, before any pass over the rows. */
+  err = validate(x->n_global, x->n_cols, opts, &p);
+  PS_AGREE(comm);
+  PS_TRY(ps_stats_compute(x, 1, comm, &st));
+  PS_TRY(ps_pca_fit_stats(st, NULL, opts, comm, out));
+cleanup:
+  ps_stats_destroy(&st);
+  return err;
+}
+
+ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x, int64_t k,
+                        ps_matrix_t **out) {
   ps_err_t err = PS_OK;
   ps_matrix_t *y = NULL;
   double *scratch = NULL;
@@ -408,7 +394,11 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_matrix_t *x, int64_t k, ps
     for (int64_t i = 0; i < m; i++) {
       const double *row = x->data + (i0 + i) * d;
       double *c = scratch + i * d;
-      for (int64_t j = 0; j < d; j++) c[j] = row[j] - pca->mean[j];
+      if (sc)
+        for (int64_t j = 0; j < d; j++)
+          c[j] = (row[j] - sc->offset[j]) * sc->factor[j] - pca->mean[j];
+      else
+        for (int64_t j = 0; j < d; j++) c[j] = row[j] - pca->mean[j];
     }
     /* y[i0:i0+m][k] = scratch[m][d] * components[k][d]^T */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0, scratch,

@@ -79,24 +79,6 @@ ps_err_t ps_scale_kind_parse(const char *s, ps_scale_kind_t *kind) {
   return PS_ERR_ARG;
 }
 
-/* Local column minima and maxima; a rank without rows contributes +inf / -inf,
- * the identities of min and max. buf: [2][d] = (min, max). */
-static void local_min_max(const ps_matrix_t *x, double *buf) {
-  int64_t d = x->n_cols;
-  double *mn = buf, *mx = buf + d;
-  for (int64_t j = 0; j < d; j++) {
-    mn[j] = INFINITY;
-    mx[j] = -INFINITY;
-  }
-  for (int64_t i = 0; i < x->n_local; i++) {
-    const double *row = x->data + i * d;
-    for (int64_t j = 0; j < d; j++) {
-      if (row[j] < mn[j]) mn[j] = row[j];
-      if (row[j] > mx[j]) mx[j] = row[j];
-    }
-  }
-}
-
 /* The verdict on a column's range, the same on every rank (mn, mx and n are
  * global). Finite input can still overflow: max - min for minmax; for
  * standard and none (whose unscaled values reach the PCA sums), n * max|x|
@@ -130,102 +112,78 @@ static ps_err_t check_range(ps_scale_kind_t kind, int64_t j, double mn, double m
   return PS_OK;
 }
 
-ps_err_t ps_scale_fit(const ps_matrix_t *x, const ps_scale_opts_t *opts, const char *names,
-                      size_t name_width, MPI_Comm comm, ps_scale_t **out) {
+/* Not collective, the same verdict on every rank (the statistics are). The
+ * range checks, then the parameters. */
+static ps_err_t from_stats(const ps_stats_t *st, ps_scale_kind_t kind, const char *names,
+                           size_t name_width, ps_scale_t *s) {
   ps_err_t err = PS_OK;
-  ps_scale_kind_t kind = opts->kind;
-  ps_scale_t *s = NULL;
-  double *buf = NULL; /* [2][d] scratch for the reductions */
-  int64_t d = x->n_cols, n = x->n_global;
-  *out = NULL;
-
-  /* n and d are global, so these checks give the same verdict on every rank;
-   * the agreement below prints the message once. */
-  if (n < 1)
-    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "scaling needs at least 1 row, got %lld",
-                   (long long)n);
-  else if ((err = ps_opt_validate(ps_scale_options, "scale", "scaling", opts)) == PS_OK)
-    err = ps_scale_create(kind, d, &s);
-  if (err == PS_OK) {
-    buf = malloc((size_t)(2 * d > 0 ? 2 * d : 1) * sizeof *buf);
-    if (!buf)
-      err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory for scaling %lld features",
-                     (long long)d);
-  }
-  PS_AGREE(comm);
-
-  /* Every kind needs min/max: to check the range (none included), and a
-   * column is constant exactly when max == min, which a computed variance
-   * cannot tell reliably (the mean rounds). */
-  local_min_max(x, buf);
-  PS_TRY(ps_reduce_min(buf, d, comm));
-  PS_TRY(ps_reduce_max(buf + d, d, comm));
-  for (int64_t j = 0; j < d && err == PS_OK; j++)
-    err = check_range(kind, j, buf[j], buf[d + j], n, names, name_width);
-  if (err == PS_OK && kind == PS_SCALE_NONE) {
+  const int64_t d = st->d, n = st->n;
+  for (int64_t j = 0; j < d; j++)
+    PS_TRY(check_range(kind, j, st->min[j], st->max[j], n, names, name_width));
+  if (kind == PS_SCALE_NONE) {
     /* Unscaled, PCA also sums the variances of all columns. */
     double total = 0.0;
     for (int64_t j = 0; j < d; j++)
-      total += (double)n * (buf[d + j] - buf[j]) * (buf[d + j] - buf[j]);
-    if (!isfinite(total))
-      err = ps_error_opt(PS_ERR_NUMERIC, __FILE__, __LINE__, "scale.kind",
-                         "scaling 'none': the %lld features' total variance over %lld rows "
-                         "overflows a double; use minmax or standard scaling",
-                         (long long)d, (long long)n);
+      total += (double)n * (st->max[j] - st->min[j]) * (st->max[j] - st->min[j]);
+    PS_CHECK_OPT(isfinite(total), PS_ERR_NUMERIC, "scale.kind",
+                 "scaling 'none': the %lld features' total variance over %lld rows overflows a "
+                 "double; use minmax or standard scaling",
+                 (long long)d, (long long)n);
+    return PS_OK;
   }
-  PS_AGREE(comm); /* prints the message once; the verdict is the same everywhere */
-  if (kind == PS_SCALE_NONE) goto done;
+  /* A column is constant exactly when max == min, which a computed variance
+   * cannot tell reliably (the mean rounds). */
   for (int64_t j = 0; j < d; j++) {
-    double mn = buf[j], mx = buf[d + j];
-    if (mx == mn) {
-      s->factor[j] = 0.0;
-      if (s->n_constant++ == 0) s->first_constant = j;
-    }
+    const double mn = st->min[j], mx = st->max[j];
+    int constant = mx == mn;
     if (kind == PS_SCALE_MINMAX) {
       s->offset[j] = mn;
-      if (mx != mn) s->factor[j] = 1.0 / (mx - mn);
-    }
-  }
-  if (kind == PS_SCALE_MINMAX) goto done;
-
-  /* standard: pass 1, the mean. */
-  memset(buf, 0, (size_t)d * sizeof *buf);
-  for (int64_t i = 0; i < x->n_local; i++) {
-    const double *row = x->data + i * d;
-    for (int64_t j = 0; j < d; j++) buf[j] += row[j];
-  }
-  PS_TRY(ps_reduce_sum(buf, d, comm));
-  for (int64_t j = 0; j < d; j++) s->offset[j] = buf[j] / (double)n;
-
-  /* Pass 2: centred sums of squares and of deviations; the latter corrects
-   * for the rounding of the mean (corrected two-pass algorithm). */
-  memset(buf, 0, (size_t)(2 * d) * sizeof *buf);
-  for (int64_t i = 0; i < x->n_local; i++) {
-    const double *row = x->data + i * d;
-    for (int64_t j = 0; j < d; j++) {
-      double c = row[j] - s->offset[j];
-      buf[j] += c * c;
-      buf[d + j] += c;
-    }
-  }
-  PS_TRY(ps_reduce_sum(buf, 2 * d, comm));
-  for (int64_t j = 0; j < d; j++) {
-    if (s->factor[j] == 0.0) continue; /* constant */
-    double var = (buf[j] - buf[d + j] * buf[d + j] / (double)n) / (double)n;
-    if (var > 0.0) {
-      s->factor[j] = 1.0 / sqrt(var);
+      s->factor[j] = constant ? 0.0 : 1.0 / (mx - mn);
     } else {
-      s->factor[j] = 0.0;
-      if (s->n_constant++ == 0 || j < s->first_constant) s->first_constant = j;
+      s->offset[j] = st->mean[j];
+      constant = constant || !(st->var[j] > 0.0);
+      s->factor[j] = constant ? 0.0 : 1.0 / (sqrt(st->var[j]) * st->unit[j]);
     }
+    if (constant && s->n_constant++ == 0) s->first_constant = j;
   }
+cleanup:
+  return err;
+}
 
-done:
+ps_err_t ps_scale_from_stats(const ps_stats_t *st, const ps_scale_opts_t *opts, const char *names,
+                             size_t name_width, MPI_Comm comm, ps_scale_t **out) {
+  ps_err_t err = PS_OK;
+  ps_scale_t *s = NULL;
+  *out = NULL;
+  /* n and d are global, so these checks give the same verdict on every rank;
+   * the agreement below prints the message once. */
+  if (st->n < 1)
+    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "scaling needs at least 1 row, got %lld",
+                   (long long)st->n);
+  else if ((err = ps_opt_validate(ps_scale_options, "scale", "scaling", opts)) == PS_OK)
+    err = ps_scale_create(opts->kind, st->d, &s);
+  if (err == PS_OK) err = from_stats(st, opts->kind, names, name_width, s);
+  PS_AGREE(comm);
   *out = s;
   s = NULL;
 cleanup:
-  free(buf);
   ps_scale_destroy(&s);
+  return err;
+}
+
+ps_err_t ps_scale_fit(const ps_matrix_t *x, const ps_scale_opts_t *opts, const char *names,
+                      size_t name_width, MPI_Comm comm, ps_scale_t **out) {
+  ps_err_t err = PS_OK;
+  ps_stats_t *st = NULL;
+  *out = NULL;
+  if (x->n_global < 1)
+    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__, "scaling needs at least 1 row, got %lld",
+                   (long long)x->n_global);
+  PS_AGREE(comm);
+  PS_TRY(ps_stats_compute(x, 0, comm, &st));
+  PS_TRY(ps_scale_from_stats(st, opts, names, name_width, comm, out));
+cleanup:
+  ps_stats_destroy(&st);
   return err;
 }
 

@@ -40,6 +40,12 @@ Xh = X.copy(); Xh[:, 2] = sign * 1.5e308 * (0.5 + X[:, 2] / 2)
 table(os.path.join(d, "huge.h5"), Xh)
 Xw = X.copy(); Xw[:, 0] = sign * 1e160 * (0.5 + X[:, 0] / 2)
 table(os.path.join(d, "wide.h5"), Xw)
+# The same column at unit and at tiny magnitude (squares underflow): minmax
+# scaling makes all three the same table, up to rounding.
+Xr = X.copy(); Xr[:, 0] = sign * (0.5 + X[:, 0] / 2)
+table(os.path.join(d, "wide_ref.h5"), Xr)
+Xt = X.copy(); Xt[:, 0] = sign * 1e-300 * (0.5 + X[:, 0] / 2)
+table(os.path.join(d, "small.h5"), Xt)
 # Each column fine alone, the total variance of 400 unscaled ones overflows.
 table(os.path.join(d, "manywide.h5"), np.where(rng.random((40, 400)) < 0.5, -1.0, 1.0) * 1e153)
 # A range too small to divide by (subnormal): 1 / (max - min) is inf.

@@ -347,7 +347,9 @@ def check_results(path, n, seed, np_, predictions):
         check_attrs(path, f["kmeans"], {"inertia": ("f64", 123.25), "iterations": ("i64", 17),
                                         "converged": ("i64", 1), "seed": ("u64", R_SEED),
                                         "init": ("str", "kmeans++"), "n_init": ("i64", 2),
-                                        "best_run": ("i64", 0)})
+                                        "best_run": ("i64", 0), "total_iterations": ("i64", 0),
+                                        "time_seed_s": ("f64", 0.0),
+                                        "time_lloyd_s": ("f64", 0.0)})
 
 
 def check_same(paths):

@@ -11,8 +11,9 @@
 #include "check.h"
 #include "popseg/cli.h"
 
-static const ps_command_t cmds[] = {PS_CMD_IMPORT, PS_CMD_INFO, PS_CMD_RUN, PS_CMD_PREDICT};
-#define N_CMDS 4
+static const ps_command_t cmds[] = {PS_CMD_IMPORT, PS_CMD_INFO, PS_CMD_RUN, PS_CMD_PREDICT,
+                                    PS_CMD_SYNTH};
+#define N_CMDS 5
 
 /* Positional arguments a command needs (never opened: parsing only). */
 static int positional(ps_command_t c, const char **argv) {
@@ -25,6 +26,8 @@ static int positional(ps_command_t c, const char **argv) {
     argv[0] = "model.h5";
     argv[1] = "new.csv";
     return 2;
+  case PS_CMD_SYNTH:
+    return 0;
   default:
     argv[0] = "in.csv";
     return 1;
@@ -81,7 +84,7 @@ static int bad_value(const ps_opt_t *row, char *buf, size_t cap) {
 }
 
 static ps_err_t parse(ps_command_t c, const ps_opt_t *row, const char *value, ps_options_t *o) {
-  const char *argv[8] = {"popseg", ps_cli_command_name(c)};
+  const char *argv[12] = {"popseg", ps_cli_command_name(c)};
   int argc = 2;
   argc += positional(c, argv + argc);
   argv[argc++] = row->flag;
@@ -91,11 +94,31 @@ static ps_err_t parse(ps_command_t c, const ps_opt_t *row, const char *value, ps
     argv[argc++] = "-o";
     argv[argc++] = "p.h5";
   }
+  /* synth insists on -o and --rows */
+  if (c == PS_CMD_SYNTH && strcmp(row->flag, "--output")) {
+    argv[argc++] = "-o";
+    argv[argc++] = "s.h5";
+  }
+  if (c == PS_CMD_SYNTH && strcmp(row->flag, "--rows")) {
+    argv[argc++] = "--rows";
+    argv[argc++] = "10";
+  }
   ps_error_clear();
   return ps_cli_parse(argc, (char **)argv, o);
 }
 
 static ps_options_t g_opts;
+
+/* Another table's row with the same flag that this command takes (--seed is
+ * both k-means' and synth's). */
+static int other_row_applies(const ps_opt_t *row, unsigned cmd) {
+  int ng = 0;
+  const ps_opt_group_t *groups = ps_cli_groups(&ng);
+  for (int g = 0; g < ng; g++)
+    for (const ps_opt_t *r = groups[g].opts; r->flag; r++)
+      if (r != row && !strcmp(r->flag, row->flag) && ps_opt_applies(&groups[g], r, cmd)) return 1;
+  return 0;
+}
 
 static void check_row(const ps_opt_group_t *g, const ps_opt_t *row, ps_sb_t *help) {
   char good[64], bad[64];
@@ -119,7 +142,7 @@ static void check_row(const ps_opt_group_t *g, const ps_opt_t *row, ps_sb_t *hel
                 "%s %s %s is refused naming the flag and the range (%s)", ps_cli_command_name(c),
                 row->flag, bad, ps_error_message());
       }
-    } else {
+    } else if (!other_row_applies(row, PS_CMDBIT(c))) {
       T_CHECK(e == PS_ERR_ARG && strstr(ps_error_message(), "does not apply"),
               "%s %s is refused: does not apply (%s)", ps_cli_command_name(c), row->flag,
               ps_error_message());

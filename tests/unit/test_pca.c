@@ -238,7 +238,7 @@ static void run_case(const pca_case_t *pc, const solver_cfg_t *cfg, int check_sc
 
   /* Projections onto every fitted component. */
   double rownorm = info[2] > 0 ? info[2] : 1.0;
-  ok = ps_pca_project(pca, x, p, &y) == PS_OK;
+  ok = ps_pca_project(pca, NULL, x, p, &y) == PS_OK;
   if (!T_CHECK(ok, "%s: ps_pca_project", tag)) goto done;
   ok = y->n_local == x->n_local && y->n_cols == p && y->row_offset == x->row_offset;
   worst = 0.0;
@@ -350,7 +350,7 @@ static void hand_orthogonal(const solver_cfg_t *cfg) {
             "hand 4x2 (%s): components +e1, +e2 (sign convention)", cfg->label);
     T_CHECK(pca->n_kept == 1, "hand 4x2 (%s): --pca-variance 0.8 reached exactly keeps 1",
             cfg->label);
-    ok = ps_pca_project(pca, x, 2, &y) == PS_OK;
+    ok = ps_pca_project(pca, NULL, x, 2, &y) == PS_OK;
     for (int64_t i = 0; ok && i < x->n_local; i++) {
       int64_t g = x->row_offset + i;
       ok &= fabs(y->data[2 * i] - 2 * h1[g]) < 1e-14 && fabs(y->data[2 * i + 1] - h2[g]) < 1e-14;
@@ -392,7 +392,7 @@ static void hand_two_rows(const solver_cfg_t *cfg) {
          fabs(c[3] + 1 / s5) < 1e-14 && pca->n_kept == 1 && fabs(pca->mean[0] - 1) < 1e-15 &&
          fabs(pca->mean[1] - 2) < 1e-15;
     T_CHECK(ok, "hand 2 rows (%s): eigenvalues 10, 0; components (1,2)/v5, (2,-1)/v5", cfg->label);
-    ok = ps_pca_project(pca, x, 1, &y) == PS_OK && y->n_local == x->n_local;
+    ok = ps_pca_project(pca, NULL, x, 1, &y) == PS_OK && y->n_local == x->n_local;
     for (int64_t i = 0; ok && i < x->n_local; i++)
       ok &= fabs(y->data[i] - (x->row_offset + i == 0 ? -s5 : s5)) < 1e-14;
     T_CHECK(ok, "hand 2 rows (%s): projections -v5, +v5", cfg->label);
@@ -463,8 +463,8 @@ static void bad_options(void) {
   ps_matrix_t *y = NULL;
   ps_pca_opts_default(&o);
   ok = ps_pca_fit(x, &o, MPI_COMM_WORLD, &pca) == PS_OK;
-  ok = ok && ps_pca_project(pca, x, 3, &y) == PS_ERR_ARG && y == NULL &&
-       ps_pca_project(pca, x, 0, &y) == PS_ERR_ARG;
+  ok = ok && ps_pca_project(pca, NULL, x, 3, &y) == PS_ERR_ARG && y == NULL &&
+       ps_pca_project(pca, NULL, x, 0, &y) == PS_ERR_ARG;
   T_CHECK(ok, "ps_pca_project refuses k = 0 and k > p");
   ps_error_clear();
   ps_pca_destroy(&pca);

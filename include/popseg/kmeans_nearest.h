@@ -1,0 +1,47 @@
+/* kmeans_nearest.h - the nearest of k centres for every row: the inner loop
+ * of k-means (part of the k-means stage; not collective).
+ *
+ * Every label is the exact argmin of the squared Euclidean distance computed
+ * as sqdist() does (a sum over the columns in order), ties to the lowest
+ * centre index. It is found fast with the dot form ||c||^2 / 2 - x.c in
+ * coordinates shifted by the centres' mean (SIMD lanes over centres for small
+ * k and dimension, AVX2 + FMA when the processor has them; BLAS3 blocks
+ * otherwise); every score within a relative 1e-12 window of the best, far
+ * wider than that form's rounding, is re-decided by the exact distance. So
+ * both forms, every instruction set and every rank count give the same labels.
+ */
+#ifndef POPSEG_KMEANS_NEAREST_H
+#define POPSEG_KMEANS_NEAREST_H
+
+#include <stdint.h>
+
+typedef struct {
+  int64_t kmax, dim, k;
+  int lanes;       /* 1: the SIMD lanes form; 0: BLAS3 blocks */
+  int64_t kpad;    /* lanes form: k rounded up to a multiple of 4 */
+  int64_t rows;    /* BLAS form: rows per block */
+  double *shift;   /* [dim] mean of the centres */
+  double *cn;      /* [kmax or kpad] 0.5 ||c - shift||^2 (lanes: padding +inf) */
+  double *cc;      /* BLAS: [kmax][dim] shifted centres; lanes: [dim][kpad] transposed */
+  double *xb;      /* BLAS: [rows][dim] shifted rows */
+  double *s;       /* BLAS: [rows][kmax] dot products */
+  double cnmax;    /* the largest cn */
+  const double *c; /* the centres [k][dim] given to prep */
+} ps_km_nearest_t;
+
+/* Workspace for up to kmax centres of dim columns; 0 when out of memory. */
+int ps_km_nearest_alloc(ps_km_nearest_t *w, int64_t kmax, int64_t dim);
+void ps_km_nearest_free(ps_km_nearest_t *w);
+/* Prepare k <= kmax centres c [k][dim]; c must stay valid while rows are searched. */
+void ps_km_nearest_prep(ps_km_nearest_t *w, const double *c, int64_t k);
+/* For each of the n rows of x [n][dim]: the nearest prepared centre into lab
+ * (may be NULL) and, if d2 is not NULL, the exact squared distance to it. */
+void ps_km_nearest_rows(const ps_km_nearest_t *w, const double *x, int64_t n, int32_t *lab,
+                        double *d2);
+/* The exact squared distance (the sum over d in order). */
+double ps_km_sqdist(const double *a, const double *b, int64_t dim);
+/* Whether the AVX2 + FMA kernel runs on this processor (for the record);
+ * POPSEG_KMEANS_PORTABLE=1 in the environment forces the portable one. */
+int ps_km_nearest_simd(void);
+
+#endif

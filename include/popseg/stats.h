@@ -1,0 +1,45 @@
+/* stats.h - one pass over the rows for everything scaling and PCA need: the
+ * minimum, maximum, mean and covariance of every feature, in original units.
+ *
+ * The scaled covariance follows from the raw one and the scaling (it is
+ * affine): cov_s[i][j] = cov[i][j] f_i f_j. So the table is read once for the
+ * statistics and once for the projection, and never rewritten in place. Sums
+ * are taken of x - s, s a sample row (the first row of the table), which
+ * keeps them small for data with large means (the shift of "shifted data"
+ * variance algorithms); the centred cross-products follow as
+ * S2 - S1 S1^T / n.
+ *
+ * Columns of extreme magnitude (a range above 2^400, whose squares overflow,
+ * or below 2^-400, whose squares underflow) are summed in units of a power of
+ * two near their range: a second pass, only for such tables. The variance and
+ * covariance are then stored in those units (var[j] unit[j]^2 is the
+ * variance), so that a scaled covariance, cov[i][j] (f_i unit_i)(f_j unit_j),
+ * stays representable when the raw one is not.
+ */
+#ifndef POPSEG_STATS_H
+#define POPSEG_STATS_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "popseg/error.h"
+#include "popseg/matrix.h"
+
+typedef struct ps_stats {
+  int64_t n, d;
+  double *min, *max; /* [d] */
+  double *mean;      /* [d] */
+  double *var;       /* [d] population variance (n divisor), in unit^2 */
+  double *cov;       /* [d][d] covariance (n - 1 divisor) in unit_i unit_j, full; NULL unless
+                        asked for */
+  double *unit;      /* [d] powers of two: 1 unless a column's range is beyond 2^+-400 */
+} ps_stats_t;
+
+/* Collective. The statistics of the rows of x over all ranks (ranks may hold
+ * none; n >= 1). with_cov: also the covariance (one dsyrk per block of rows;
+ * otherwise only the diagonal). Every rank gets the same values. *out:
+ * ps_stats_destroy. */
+ps_err_t ps_stats_compute(const ps_matrix_t *x, int with_cov, MPI_Comm comm, ps_stats_t **out);
+void ps_stats_destroy(ps_stats_t **s);
+
+#endif

@@ -1,0 +1,197 @@
+/* stats.c - min, max, mean, variance and covariance in one pass (stats.h).
+ *
+ * Each rank walks its rows in blocks: the block minus the shift row s goes to
+ * a scratch buffer (column sums, minima and maxima on the way), then one
+ * dsyrk adds its cross-products. One reduction combines the shifted sums and
+ * cross-products of every rank, one min and one max reduction the extremes.
+ */
+#include "popseg/stats.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "popseg/reduce.h"
+
+/* Rows per block: enough for BLAS3 efficiency, about 16 MB of scratch. */
+static int64_t block_rows(int64_t d) {
+  int64_t b = ((int64_t)1 << 21) / (d > 0 ? d : 1);
+  if (b > 4096) b = 4096;
+  if (b < 16) b = 16;
+  return b;
+}
+
+void ps_stats_destroy(ps_stats_t **s) {
+  if (!s || !*s) return;
+  free((*s)->min);
+  free((*s)->max);
+  free((*s)->mean);
+  free((*s)->var);
+  free((*s)->cov);
+  free((*s)->unit);
+  free(*s);
+  *s = NULL;
+}
+
+static ps_err_t stats_create(int64_t d, int with_cov, ps_stats_t **out) {
+  ps_err_t err = PS_OK;
+  ps_stats_t *s = calloc(1, sizeof *s);
+  size_t dd = (size_t)(d > 0 ? d : 1);
+  *out = NULL;
+  PS_CHECK_ALLOC(s);
+  s->d = d;
+  s->min = malloc(dd * sizeof(double));
+  s->max = malloc(dd * sizeof(double));
+  s->mean = calloc(dd, sizeof(double));
+  s->var = calloc(dd, sizeof(double));
+  s->unit = malloc(dd * sizeof(double));
+  if (with_cov) s->cov = calloc(dd * dd, sizeof(double));
+  PS_CHECK(s->min && s->max && s->mean && s->var && s->unit && (!with_cov || s->cov), PS_ERR_MEM,
+           "out of memory for the statistics of %lld features", (long long)d);
+  *out = s;
+  s = NULL;
+cleanup:
+  ps_stats_destroy(&s);
+  return err;
+}
+
+/* Collective. The first row of the table (global row 0) on every rank. */
+static ps_err_t shift_row(const ps_matrix_t *x, double *shift, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int rank, owner, mine;
+  MPI_Comm_rank(comm, &rank);
+  mine = x->row_offset == 0 && x->n_local > 0 ? rank : -1;
+  PS_CALL_MPI(MPI_Allreduce(&mine, &owner, 1, MPI_INT, MPI_MAX, comm));
+  if (owner == rank) memcpy(shift, x->data, (size_t)x->n_cols * sizeof *shift);
+  PS_TRY(ps_bcast_double(shift, x->n_cols, owner < 0 ? 0 : owner, comm));
+cleanup:
+  return err;
+}
+
+/* Not collective. This rank's extremes into s->min/max, shifted column sums
+ * (in units: times inv_unit) into red[0..d) and cross-products: with_cov, the upper triangle of the
+ * [d][d] cp; else the squares into red[d..2d). scratch: [block_rows][d]. */
+static void accumulate(const ps_matrix_t *x, const double *shift, const double *inv_unit,
+                       int with_cov, ps_stats_t *s, double *red, double *cp, double *scratch) {
+  const int64_t d = x->n_cols, nb = block_rows(d);
+  for (int64_t j = 0; j < d; j++) {
+    s->min[j] = INFINITY;
+    s->max[j] = -INFINITY;
+  }
+  for (int64_t i0 = 0; i0 < x->n_local; i0 += nb) {
+    const int64_t m = x->n_local - i0 < nb ? x->n_local - i0 : nb;
+    for (int64_t i = 0; i < m; i++) {
+      const double *row = x->data + (i0 + i) * d;
+      double *y = scratch + i * d;
+      for (int64_t j = 0; j < d; j++) {
+        s->min[j] = row[j] < s->min[j] ? row[j] : s->min[j];
+        s->max[j] = row[j] > s->max[j] ? row[j] : s->max[j];
+        /* Scaled first: the difference of two huge values could overflow. */
+        y[j] = row[j] * inv_unit[j] - shift[j] * inv_unit[j];
+        red[j] += y[j];
+      }
+      if (!with_cov)
+        for (int64_t j = 0; j < d; j++) red[d + j] += y[j] * y[j];
+    }
+    if (with_cov)
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, scratch, (int)d, 1.0,
+                  cp, (int)d);
+  }
+}
+
+/* Not collective, the same on every rank: moments from the reduced sums. */
+static void finish(ps_stats_t *s, const double *shift, const double *red, int with_cov) {
+  const int64_t d = s->d, n = s->n;
+  const double *s1 = red, *s2 = red + d;
+  for (int64_t j = 0; j < d; j++) s->mean[j] = shift[j] + s1[j] / (double)n * s->unit[j];
+  if (!with_cov) {
+    for (int64_t j = 0; j < d; j++) {
+      double c = s2[j] - s1[j] * s1[j] / (double)n;
+      s->var[j] = c > 0.0 ? c / (double)n : 0.0;
+    }
+    return;
+  }
+  for (int64_t i = 0, q = 0; i < d; i++)
+    for (int64_t j = i; j < d; j++, q++) {
+      double c = s2[q] - s1[i] * s1[j] / (double)n;
+      double v = n > 1 ? c / (double)(n - 1) : 0.0;
+      s->cov[i * d + j] = s->cov[j * d + i] = v;
+      if (i == j) s->var[i] = c > 0.0 ? c / (double)n : 0.0;
+    }
+}
+
+/* Not collective, the same verdict on every rank (reduced values): whether
+ * a column needs units, and which (a power of two at its range). */
+static int choose_units(ps_stats_t *s, const double *red, int64_t nred) {
+  const double hi = ldexp(1.0, 400), lo = ldexp(1.0, -400);
+  int need = 0;
+  for (int64_t q = 0; q < nred; q++) need |= !isfinite(red[q]);
+  for (int64_t j = 0; j < s->d; j++) {
+    const double r = s->max[j] - s->min[j];
+    int e = 0;
+    s->unit[j] = 1.0;
+    /* max - min itself overflows for a range beyond DBL_MAX: halve first. */
+    const double half = s->max[j] / 2 - s->min[j] / 2;
+    if (half > 0 && (!isfinite(r) || r > hi || r < lo)) {
+      frexp(half, &e);
+      s->unit[j] = ldexp(1.0, e + 1);
+      need = 1;
+    }
+  }
+  return need;
+}
+
+/* Collective. One pass: this rank's sums, then their reductions. */
+static ps_err_t pass(const ps_matrix_t *x, const double *shift, int with_cov, ps_stats_t *s,
+                     double *red, int64_t nred, double *cp, double *scratch, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  const int64_t d = x->n_cols;
+  double *inv = malloc((size_t)(d > 0 ? d : 1) * sizeof *inv);
+  PS_CHECK_ALL(comm, inv != NULL, PS_ERR_MEM, "out of memory for the statistics of %lld features",
+               (long long)d);
+  for (int64_t j = 0; j < d; j++) inv[j] = 1.0 / s->unit[j];
+  memset(red, 0, (size_t)nred * sizeof *red);
+  if (cp) memset(cp, 0, (size_t)(d * d) * sizeof *cp);
+  accumulate(x, shift, inv, with_cov, s, red, cp, scratch);
+  if (with_cov)
+    for (int64_t i = 0, q = d; i < d; i++)
+      for (int64_t j = i; j < d; j++) red[q++] = cp[i * d + j];
+  PS_TRY(ps_reduce_sum(red, nred, comm));
+  PS_TRY(ps_reduce_min(s->min, d, comm));
+  PS_TRY(ps_reduce_max(s->max, d, comm));
+cleanup:
+  free(inv);
+  return err;
+}
+
+ps_err_t ps_stats_compute(const ps_matrix_t *x, int with_cov, MPI_Comm comm, ps_stats_t **out) {
+  ps_err_t err = PS_OK;
+  ps_stats_t *s = NULL;
+  const int64_t d = x->n_cols, ntri = d * (d + 1) / 2, nred = d + (with_cov ? ntri : d);
+  double *shift = NULL, *red = NULL, *cp = NULL, *scratch = NULL;
+  *out = NULL;
+  err = stats_create(d, with_cov, &s);
+  shift = malloc((size_t)(d > 0 ? d : 1) * sizeof *shift);
+  red = calloc((size_t)nred, sizeof *red);
+  scratch = malloc((size_t)(block_rows(d) * (d > 0 ? d : 1)) * sizeof *scratch);
+  if (with_cov) cp = calloc((size_t)(d * d > 0 ? d * d : 1), sizeof *cp);
+  PS_CHECK_ALL(comm, s && shift && red && scratch && (!with_cov || cp), PS_ERR_MEM,
+               "out of memory for the statistics of %lld features", (long long)d);
+  s->n = x->n_global;
+  for (int64_t j = 0; j < d; j++) s->unit[j] = 1.0;
+  PS_TRY(shift_row(x, shift, comm));
+  PS_TRY(pass(x, shift, with_cov, s, red, nred, cp, scratch, comm));
+  /* Extreme magnitudes: again, in units (the same decision on every rank). */
+  if (choose_units(s, red, nred)) PS_TRY(pass(x, shift, with_cov, s, red, nred, cp, scratch, comm));
+  finish(s, shift, red, with_cov);
+  *out = s;
+  s = NULL;
+cleanup:
+  ps_stats_destroy(&s);
+  free(shift);
+  free(red);
+  free(cp);
+  free(scratch);
+  return err;
+}
