@@ -22,7 +22,9 @@ typedef struct {
   char *feature_names;        /* [d][fname_width] UTF-8, NUL-padded (all ranks) */
   size_t fname_width;         /* bytes per feature name, >= 1 */
   char input[4096];           /* the file actually read (a CSV, or an HDF5 table) */
-  char input_sha256[65];      /* hex sha256 of that file ("" if not computed) */
+  char input_sha256[65];      /* hex sha256 of that file ("" if not computed, or not yet:
+                                 ps_table_wait_hash) */
+  struct ps_sha256_job *hash_job; /* rank 0: input_sha256 still being computed, or NULL */
   char source[4096];          /* the original source: the CSV an HDF5 table was imported from */
   char source_sha256[65];     /* hex sha256 of the source ("" if unknown) */
   int64_t n_read;             /* data rows in the source before dropping */
@@ -35,6 +37,11 @@ typedef struct {
 ps_err_t ps_table_create(int64_t n_local, int64_t d, int64_t row_offset, int64_t n_global,
                          size_t name_width, size_t fname_width, ps_table_t **out);
 void ps_table_destroy(ps_table_t **t);
+
+/* Collective. An HDF5 table's input_sha256 is computed by a thread on rank 0
+ * while the stages run; this waits for it and gives it to every rank (a
+ * no-op when it is there already). Call before anything uses input_sha256. */
+ps_err_t ps_table_wait_hash(ps_table_t *t, MPI_Comm comm);
 
 /* Pointers to row i's name / feature j's name (not NUL-terminated if full width;
  * widths include a NUL so they always are). */

@@ -13,7 +13,9 @@ int main(int argc, char **argv) {
   ps_options_t opts;
   ps_err_t err;
   int rank;
-  MPI_Init(&argc, &argv);
+  int provided = 0;
+  /* FUNNELED: only this thread calls MPI; rank 0's input-hash thread never does. */
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   /* MPI errors come back as return codes (PS_ERR_MPI, exit status 7) on every
    * communicator derived from this one, instead of killing the job unexplained. */
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);

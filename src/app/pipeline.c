@@ -160,6 +160,7 @@ ps_err_t ps_pipeline_info(const ps_options_t *o, MPI_Comm comm) {
   setup(o, comm);
   PS_TRY(read_input(o, o->input, comm, &t));
   PS_TRY(ps_table_summarize(t, comm, &s));
+  PS_TRY(ps_table_wait_hash(t, comm));
   if (rank == 0) {
     ps_report_info(t, &s, &text);
     fputs(ps_sb_str(&text), stdout);
@@ -355,6 +356,8 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &rank);
   double t0 = MPI_Wtime();
+  /* The outputs record the input's hash (rank 0's thread may still be on it). */
+  PS_TRY(ps_table_wait_hash(f->t, comm));
   if (o->out.csv)
     PS_TRY(ps_segments_write(o->out.csv, o->out.force, f->t, f->km->labels, f->km->distance,
                              f->proj->data, f->pca->n_kept, comm));
@@ -479,6 +482,7 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
   int size, rank;
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &rank);
+  PS_TRY(ps_table_wait_hash(p->t, comm));
   double t0 = MPI_Wtime();
   if (o->out.csv)
     PS_TRY(ps_segments_write(o->out.csv, o->out.force, p->t, p->labels, p->distance, p->proj->data,

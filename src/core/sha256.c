@@ -6,6 +6,9 @@
 #include "popseg/sha256.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,27 +208,113 @@ void ps_sha256_hex(const void *data, size_t len, char hex[65]) {
   sha256_final(&s, hex);
 }
 
-ps_err_t ps_sha256_file(const char *path, char hex[65]) {
-  ps_err_t err = PS_OK;
+/* Not collective, no error module (threads call it): 0, or an errno with
+ * what failed ("open", "read"). stop: checked between blocks (may be NULL). */
+static int hash_file(const char *path, char hex[65], const atomic_int *stop, const char **what) {
   FILE *f = NULL;
   unsigned char *buf = NULL;
   const size_t chunk = (size_t)1 << 20;
+  int rc = 0;
   sha256_t s;
   hex[0] = '\0';
+  *what = "open";
   f = fopen(path, "rb");
-  PS_CHECK(f != NULL, PS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  if (!f) return errno ? errno : EIO;
   buf = malloc(chunk);
-  PS_CHECK_ALLOC(buf);
+  if (!buf) {
+    fclose(f);
+    *what = "allocate a buffer for";
+    return ENOMEM;
+  }
   sha256_init(&s);
   for (;;) {
+    if (stop && atomic_load(stop)) {
+      rc = ECANCELED;
+      break;
+    }
     size_t n = fread(buf, 1, chunk, f);
     sha256_update(&s, buf, n);
     if (n < chunk) break;
   }
-  PS_CHECK(!ferror(f), PS_ERR_IO, "%s: read error: %s", path, strerror(errno));
-  sha256_final(&s, hex);
-cleanup:
-  if (f) fclose(f);
+  if (rc == 0 && ferror(f)) {
+    rc = errno ? errno : EIO;
+    *what = "read";
+  }
+  if (rc == 0) sha256_final(&s, hex);
+  fclose(f);
   free(buf);
+  return rc;
+}
+
+struct ps_sha256_job {
+  pthread_t thread;
+  char path[4096];
+  char hex[65];
+  const char *what;
+  int rc;
+  atomic_int stop;
+};
+
+static void *job_main(void *arg) {
+  ps_sha256_job_t *j = arg;
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the main thread's */
+  j->rc = hash_file(j->path, j->hex, &j->stop, &j->what);
+  return NULL;
+}
+
+ps_err_t ps_sha256_job_start(const char *path, ps_sha256_job_t **job) {
+  ps_err_t err = PS_OK;
+  ps_sha256_job_t *j = calloc(1, sizeof *j);
+  *job = NULL;
+  PS_CHECK_ALLOC(j);
+  PS_CHECK(strlen(path) < sizeof j->path, PS_ERR_ARG, "%s: path too long", path);
+  snprintf(j->path, sizeof j->path, "%s", path);
+  atomic_init(&j->stop, 0);
+  /* No thread (resource limits): finish hashes in the caller instead. */
+  if (pthread_create(&j->thread, NULL, job_main, j) != 0) j->rc = -1;
+  *job = j;
+  j = NULL;
+cleanup:
+  free(j);
   return err;
 }
+
+ps_err_t ps_sha256_job_finish(ps_sha256_job_t **job, char hex[65]) {
+  ps_err_t err = PS_OK;
+  ps_sha256_job_t *j = *job;
+  if (!j) return PS_OK;
+  if (j->rc == -1)
+    j->rc = hash_file(j->path, j->hex, NULL, &j->what);
+  else
+    pthread_join(j->thread, NULL);
+  PS_CHECK(j->rc == 0, PS_ERR_IO, "%s: cannot %s it for its sha256: %s", j->path, j->what,
+           strerror(j->rc));
+  memcpy(hex, j->hex, 65);
+cleanup:
+  free(j);
+  *job = NULL;
+  return err;
+}
+
+void ps_sha256_job_cancel(ps_sha256_job_t **job) {
+  ps_sha256_job_t *j = *job;
+  if (!j) return;
+  if (j->rc != -1) {
+    atomic_store(&j->stop, 1);
+    pthread_join(j->thread, NULL);
+  }
+  free(j);
+  *job = NULL;
+}
+
+ps_err_t ps_sha256_file(const char *path, char hex[65]) {
+  ps_err_t err = PS_OK;
+  const char *what = "";
+  int rc = hash_file(path, hex, NULL, &what);
+  PS_CHECK(rc == 0, PS_ERR_IO, "%s: cannot %s: %s", path, what, strerror(rc));
+cleanup:
+  return err;
+}
+

@@ -1,6 +1,8 @@
 /* table.c - the distributed table container, scatter from one rank, checks. */
 #include "popseg/table.h"
 
+#include "popseg/sha256.h"
+
 #include "popseg/names.h"
 #include "popseg/reduce.h"
 #include "popseg/utf8.h"
@@ -37,12 +39,25 @@ cleanup:
 
 void ps_table_destroy(ps_table_t **t) {
   if (!t || !*t) return;
+  ps_sha256_job_cancel(&(*t)->hash_job);
   ps_matrix_destroy(&(*t)->x);
   free((*t)->ids);
   free((*t)->names);
   free((*t)->feature_names);
   free(*t);
   *t = NULL;
+}
+
+ps_err_t ps_table_wait_hash(ps_table_t *t, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int pending = t->hash_job != NULL, any = 0;
+  PS_CALL_MPI(MPI_Allreduce(&pending, &any, 1, MPI_INT, MPI_MAX, comm));
+  if (!any) return PS_OK;
+  err = ps_sha256_job_finish(&t->hash_job, t->input_sha256);
+  PS_AGREE(comm);
+  PS_CALL_MPI(MPI_Bcast(t->input_sha256, (int)sizeof t->input_sha256, MPI_CHAR, 0, comm));
+cleanup:
+  return err;
 }
 
 /* Scatterv in rounds of rows so that no count or displacement exceeds INT_MAX:

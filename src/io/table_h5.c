@@ -176,6 +176,7 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   ps_h5r_t *r = NULL;
   ps_table_t *t = NULL;
   char *names = NULL, *fnames = NULL;
+  ps_sha256_job_t *job = NULL;
   int rank, size, has_ids = 0, has_names = 0;
   int64_t n = 0, d = 0, off = 0, cnt = 0;
   size_t name_w = 0, fname_w = 0;
@@ -184,6 +185,10 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   *out = NULL;
   PS_TRY(ps_h5r_open(path, comm, &r));
   PS_TRY(table_shape(r, &n, &d, &has_ids, &has_names));
+  /* Rank 0 hashes the file in a thread while the ranks read it (and run the
+   * stages after): ps_table_wait_hash collects it. */
+  if (rank == 0) err = ps_sha256_job_start(path, &job);
+  PS_AGREE(comm);
   ps_block_range(n, size, rank, &off, &cnt);
   err = ps_table_create(cnt, d, off, n, 1, 1, &t);
   PS_AGREE(comm);
@@ -205,11 +210,11 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   err = default_rows(t, has_ids, has_names, path);
   PS_AGREE(comm);
   snprintf(t->input, sizeof t->input, "%s", path);
-  /* The hash of the file actually read; rank 0 reads it once more. */
-  if (rank == 0) err = ps_sha256_file(path, t->input_sha256);
-  PS_AGREE(comm);
-  PS_CALL_MPI(MPI_Bcast(t->input_sha256, (int)sizeof t->input_sha256, MPI_CHAR, 0, comm));
+  /* The hash of the file actually read, by rank 0's thread (started above). */
+  t->hash_job = job;
+  job = NULL;
 cleanup:
+  ps_sha256_job_cancel(&job);
   free(names);
   free(fnames);
   err = ps_h5r_close(&r, err);

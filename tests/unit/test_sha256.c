@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "popseg/rng.h"
@@ -53,6 +54,37 @@ int main(int argc, char **argv) {
   T_CHECK(same, "accelerated = portable digest on %d buffers (0..299 bytes, 3 MiB) [%s]", cases,
           ps_sha256_accelerated() ? "SHA extensions used"
                                   : "no SHA extensions here: portable twice");
+  /* The background job gives the file's digest, reports a missing file at
+   * finish, and can be cancelled part-way. */
+  {
+    char path[] = "/tmp/popseg-sha-XXXXXX", a[65] = "", b[65] = "", c[65] = "x";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    size_t big = (size_t)48 << 20;
+    unsigned char *data = malloc(big);
+    int ok = f && data;
+    for (size_t i = 0; ok && i < big; i++) data[i] = (unsigned char)(i * 2654435761u >> 24);
+    ok = ok && fwrite(data, 1, big, f) == big;
+    if (f) fclose(f);
+    ps_sha256_job_t *job = NULL;
+    ok = ok && ps_sha256_file(path, a) == PS_OK;
+    ok = ok && ps_sha256_job_start(path, &job) == PS_OK && ps_sha256_job_finish(&job, b) == PS_OK;
+    ps_sha256_hex(data ? data : (unsigned char *)"", data ? big : 0, c);
+    T_CHECK(ok && strcmp(a, b) == 0 && strcmp(a, c) == 0 && !job,
+            "a background job's digest = the file's = the buffer's (48 MiB)");
+    ps_error_clear();
+    ok = ps_sha256_job_start("/nonexistent/popseg-sha", &job) == PS_OK;
+    ps_err_t e = ps_sha256_job_finish(&job, b);
+    T_CHECK(ok && e == PS_ERR_IO && strstr(ps_error_message(), "/nonexistent/popseg-sha: cannot open"),
+            "a job on a missing file fails at finish, naming it: %s", ps_error_message());
+    ps_error_clear();
+    ok = ps_sha256_job_start(path, &job) == PS_OK;
+    ps_sha256_job_cancel(&job);
+    T_CHECK(ok && !job, "a job can be cancelled (joined, freed)");
+    ps_sha256_job_cancel(&job); /* NULL: no-op */
+    unlink(path);
+    free(data);
+  }
   free(buf);
   MPI_Finalize();
   return T_FINISH();
