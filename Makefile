@@ -165,9 +165,14 @@ test-slurm: all
 	@sh scripts/deps.sh slurm
 	@POPSEG_BIN=$(BINDIR) sh tests/slurm/run.sh
 
+# The benchmark also builds popseg with plain floating-point sums
+# (-DPS_SUMS_FLOAT, include/popseg/reduce.h) to measure what the exact sums
+# cost; that binary stays in build/float and is never installed.
 bench: all
 	@sh scripts/deps.sh test
-	@POPSEG_BIN=$(BINDIR) PYTHON=$(PYTHON) sh bench/run.sh
+	@$(MAKE) --no-print-directory BUILD=build/float BINDIR=build/float/bin \
+	  CFLAGS="$(CFLAGS) -DPS_SUMS_FLOAT" build/float/bin/popseg
+	@POPSEG_BIN=$(BINDIR) POPSEG_BIN_FLOAT=build/float/bin PYTHON=$(PYTHON) sh bench/run.sh
 
 install: $(BINDIR)/popseg
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -26,6 +26,13 @@ typedef enum {
 } ps_kmeans_init_t;
 
 const char *ps_kmeans_init_name(ps_kmeans_init_t i);
+
+/* How a Lloyd iteration finds each row's centre: every distance (lloyd), or
+ * Hamerly's bounds, which skip the rows whose centre provably did not change
+ * (hamerly). Both give the same labels, centroids and iterations bit for
+ * bit: the bounds are kept with a safety margin far above rounding. */
+typedef enum { PS_KM_HAMERLY = 0, PS_KM_LLOYD = 1 } ps_kmeans_algorithm_t;
+const char *ps_kmeans_algorithm_name(ps_kmeans_algorithm_t a);
 /* "kmeans++" | "kmeans-parallel" | "random" (also "k-means++", "kmeans||",
  * "k-means||"). Not collective. An unknown name returns PS_ERR_ARG without
  * recording a message: the caller words the complaint. */
@@ -37,6 +44,7 @@ typedef void (*ps_kmeans_run_cb)(void *ctx, int run, int iterations, double iner
 typedef struct {
   int64_t k;                    /* clusters, 1 <= k <= n (default 8) */
   ps_kmeans_init_t init;        /* default kmeans++ */
+  ps_kmeans_algorithm_t algorithm; /* default hamerly */
   int n_init;                   /* restarts, >= 1 (default 10); forced to 1 with init_centroids */
   int max_iter;                 /* >= 1 (default 300) */
   double tol;                   /* >= 0 (default 1e-4), relative to mean feature variance */
@@ -78,6 +86,9 @@ typedef struct {
   double *run_inertia;         /* [n_runs] */
   int *run_iterations;         /* [n_runs] */
   int64_t n_empty_relocations; /* empty clusters re-seeded, all runs */
+  ps_kmeans_algorithm_t algorithm;
+  int64_t distances;           /* row-centre distances computed in Lloyd iterations, all runs */
+  int64_t distances_lloyd;     /* what plain Lloyd computes: k per row per iteration */
   int few_distinct;            /* 1 if fewer distinct points than k were seen (seeding ran
                                   out of distinct rows, or an empty cluster found every
                                   row sitting on its centre); some centres then coincide */

@@ -38,6 +38,16 @@ void ps_km_nearest_prep(ps_km_nearest_t *w, const double *c, int64_t k);
  * (may be NULL) and, if d2 is not NULL, the exact squared distance to it. */
 void ps_km_nearest_rows(const ps_km_nearest_t *w, const double *x, int64_t n, int32_t *lab,
                         double *d2);
+/* As ps_km_nearest_rows for the rows idx[0..n) of x (idx NULL: rows 0..n-1),
+ * and bounds from the scores (each may be NULL): ub2 [n] an upper bound on
+ * each row's squared distance to its own centre, lb2 [n] a lower bound on the
+ * distance to every other (+inf for k = 1). The pruned k-means keeps its
+ * bounds with them. */
+void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int64_t *idx,
+                           int64_t n, int32_t *lab, double *d2, double *ub2, double *lb2);
+/* The squared distance summed in four interleaved parts: not the exact
+ * order (a few ulps off), for bounds only. */
+double ps_km_sqdist_fast(const double *a, const double *b, int64_t dim);
 /* The exact squared distance (the sum over d in order). */
 double ps_km_sqdist(const double *a, const double *b, int64_t dim);
 /* Whether the AVX2 + FMA kernel runs on this processor (for the record);

@@ -20,8 +20,11 @@ typedef struct {
   double *data;       /* [n_local][n_cols], owned */
 } ps_matrix_t;
 
-/* Balanced block: rank gets rows [*offset, *offset + *count), sizes differ by
- * at most one row, earlier ranks get the extra rows. Not collective. */
+/* The row distribution: rank gets rows [*offset, *offset + *count), in whole
+ * blocks of PS_ROW_BLOCK rows (reduce.h) so that no block of the
+ * reproducible sums is split between ranks; the block counts differ by at
+ * most one (earlier ranks get the extra blocks; the last, short block is the
+ * last rank's with rows). Ranks beyond the blocks get none. Not collective. */
 void ps_block_range(int64_t n, int size, int rank, int64_t *offset, int64_t *count);
 
 /* Allocate a zeroed matrix. Not collective. Free with ps_matrix_destroy. */

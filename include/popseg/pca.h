@@ -76,6 +76,17 @@ ps_err_t ps_pca_fit(const ps_matrix_t *x, const ps_pca_opts_t *opts, MPI_Comm co
 #define PS_PCA_MAX_FEATURES 32000
 int64_t ps_pca_sign_pivot(const double *v, int64_t d);
 
+/* Eigenvalues closer than this (relative to the largest) are one degenerate
+ * eigenspace, whose basis a solver may return in any rotation. */
+#define PS_PCA_DEGENERATE_RTOL 1e-9
+/* Not collective. Replace the m orthonormal rows of v [m][d] (a basis of a
+ * degenerate eigenspace) by the canonical basis of their span: pivoted
+ * Gram-Schmidt on the columns of the projector V^T V (each time the
+ * coordinate axis with the largest remaining projection, the lowest index
+ * among near-equals), signs by ps_pca_sign_pivot. Any basis of the same
+ * space gives the same rows, up to rounding. scratch: [m (2 d + 1)]. */
+void ps_pca_canonical_basis(double *v, int64_t m, int64_t d, double *scratch);
+
 /* Collective. ps_pca_fit's checks of opts against the shape n x d alone,
  * before any pass over the rows (a table too wide to solve is refused before
  * its covariance is summed). Agreed across comm. */

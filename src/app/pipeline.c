@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "popseg/features.h"
 #include "popseg/h5io.h"
@@ -174,6 +175,16 @@ cleanup:
 }
 
 /* ------------------------------------------------------------------ run */
+
+/* --verbose: each rank's peak resident memory so far, after a stage (for
+ * sizing jobs: what a rank needs is about its slice of the table plus this
+ * overhead). Not collective. */
+static void log_memory(const char *stage, MPI_Comm comm) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0)
+    ps_log_verbose(comm, "memory  after %s: peak resident %.0f MiB", stage,
+                   (double)ru.ru_maxrss / 1024.0);
+}
 
 /* What a fit builds, stage by stage. */
 typedef struct {
@@ -403,11 +414,17 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
   PS_TRY(ps_memcheck(o->input, o->out.max_memory_gib, comm));
   PS_TRY(load_start(o, &f, comm));
   PS_TRY(run_read(o, &f, comm));
+  log_memory("read", comm);
   PS_TRY(run_scale(o, &f, comm));
+  log_memory("scale", comm);
   PS_TRY(run_pca(o, &f, comm));
+  log_memory("pca", comm);
   PS_TRY(run_kmeans(o, &f, comm));
+  log_memory("k-means", comm);
   PS_TRY(run_profile(o, &f, comm));
+  log_memory("profile", comm);
   PS_TRY(run_write(o, &f, comm));
+  log_memory("write", comm);
 cleanup:
   err = ps_outfile_commit(err, comm);
   fit_free(&f);

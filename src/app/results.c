@@ -1,6 +1,7 @@
 /* results.c - a results or predictions file: each stage describes its own
  * group, this module adds the root attributes and writes the whole. */
 #include "popseg/results.h"
+#include "popseg/reduce.h"
 
 #include <string.h>
 
@@ -40,6 +41,8 @@ static void describe_root(ps_h5w_t *w, const ps_results_t *r) {
   const ps_table_t *t = r->table;
   ps_h5w_attr_str(w, "", "popseg_file", r->scale ? "results" : "predictions");
   ps_h5w_attr_str(w, "", "popseg_version", POPSEG_VERSION);
+  /* "exact" (reduce.h); "float" only from make bench's measuring build. */
+  ps_h5w_attr_str(w, "", "sums", PS_SUMS_MODE);
   ps_h5w_attr_str(w, "", "command_line", r->command_line);
   ps_h5w_attr_i64(w, "", "n_ranks", r->n_ranks);
   for (int i = 0; i < PS_T_COUNT; i++) ps_h5w_attr_f64(w, "", time_attr[i], r->times[i]);

@@ -1,12 +1,17 @@
 /* matrix.c - row-block distribution and the matrix container. */
 #include "popseg/matrix.h"
 
+#include "popseg/reduce.h"
+
 #include <stdlib.h>
 
 void ps_block_range(int64_t n, int size, int rank, int64_t *offset, int64_t *count) {
-  int64_t base = n / size, extra = n % size;
-  *count = base + (rank < extra ? 1 : 0);
-  *offset = (int64_t)rank * base + (rank < extra ? rank : extra);
+  const int64_t nb = (n + PS_ROW_BLOCK - 1) / PS_ROW_BLOCK, base = nb / size, extra = nb % size;
+  const int64_t b0 = (int64_t)rank * base + (rank < extra ? rank : extra);
+  const int64_t b1 = b0 + base + (rank < extra ? 1 : 0);
+  const int64_t r0 = b0 * PS_ROW_BLOCK, r1 = b1 * PS_ROW_BLOCK < n ? b1 * PS_ROW_BLOCK : n;
+  *offset = r0 < n ? r0 : n;
+  *count = r1 > *offset ? r1 - *offset : 0;
 }
 
 ps_err_t ps_matrix_create(int64_t n_local, int64_t n_cols, int64_t row_offset, int64_t n_global,

@@ -654,24 +654,43 @@ cleanup:
 
 /* Make every string in buf [count][*width] NUL-terminated: files from other
  * writers may fill a fixed-length string completely; then widen all by one.
+ * Otherwise narrow all to the longest one's length plus its NUL.
  * collective: agree on the widening across comm (distributed names). */
 static ps_err_t terminate_strings(char **buf, size_t *width, int64_t count, int collective,
                                   MPI_Comm comm) {
   ps_err_t err = PS_OK;
-  int64_t full = 0;
+  int64_t full = 0, used = 1;
   size_t w = *width;
   char *wide = NULL;
   for (int64_t i = 0; i < count && !full; i++)
     if ((*buf)[(size_t)i * w + w - 1] != '\0') full = 1;
   if (collective) PS_TRY(ps_reduce_max_i64(&full, 1, comm));
-  if (!full) return PS_OK;
-  wide = calloc((size_t)(count > 0 ? count : 1), w + 1);
-  PS_CHECK_ALLOC(wide);
-  for (int64_t i = 0; i < count; i++) memcpy(wide + (size_t)i * (w + 1), *buf + (size_t)i * w, w);
-  free(*buf);
-  *buf = wide;
-  wide = NULL;
-  *width = w + 1;
+  if (full) {
+    wide = calloc((size_t)(count > 0 ? count : 1), w + 1);
+    PS_CHECK_ALLOC(wide);
+    for (int64_t i = 0; i < count; i++) memcpy(wide + (size_t)i * (w + 1), *buf + (size_t)i * w, w);
+    free(*buf);
+    *buf = wide;
+    wide = NULL;
+    *width = w + 1;
+    return PS_OK;
+  }
+  /* Narrow to the longest string (with its NUL) over all ranks: names are
+   * held for every row, and files often declare a generous width. */
+  for (int64_t i = 0; i < count; i++) {
+    const size_t l = strnlen(*buf + (size_t)i * w, w) + 1;
+    if ((int64_t)l > used) used = (int64_t)l;
+  }
+  if (collective) PS_TRY(ps_reduce_max_i64(&used, 1, comm));
+  if ((size_t)used < w) {
+    const size_t nw = (size_t)used;
+    /* Forward in place: row i moves down from i w to i nw (nw < w). */
+    for (int64_t i = 1; i < count; i++)
+      memmove(*buf + (size_t)i * nw, *buf + (size_t)i * w, nw);
+    char *shrunk = realloc(*buf, (size_t)(count > 0 ? count : 1) * nw);
+    if (shrunk) *buf = shrunk;
+    *width = nw;
+  }
 cleanup:
   free(wide);
   return err;

@@ -317,12 +317,27 @@ ps_err_t ps_table_summarize(const ps_table_t *t, MPI_Comm comm, ps_table_summary
       double v = t->x->data[i * d + j];
       if (v < s->min[j]) s->min[j] = v;
       if (v > s->max[j]) s->max[j] = v;
-      s->mean[j] += v;
     }
   pack_rows(t, PS_SUMMARY_ROWS, s->n_cols, rows, rec);
   PS_TRY(ps_reduce_min(s->min, d, comm));
   PS_TRY(ps_reduce_max(s->max, d, comm));
-  PS_TRY(ps_reduce_sum(s->mean, d, comm));
+  {
+    /* The sums exactly, by blocks (reduce.h): the same at any rank count. */
+    ps_xsum_t *acc = calloc((size_t)(d > 0 ? d : 1), sizeof *acc);
+    double *part = calloc((size_t)(d > 0 ? d : 1), sizeof *part);
+    int32_t touched[1];
+    err = acc && part ? PS_OK : ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
+    err = ps_err_agree(comm, err);
+    if (err == PS_OK) {
+      ps_xsum_group_blocks(t->x->data, t->x->row_offset, t->x->n_local, d, NULL, 1, acc, part,
+                           touched);
+      err = ps_xsum_reduce(acc, d, NULL, 0, comm);
+      if (err == PS_OK) ps_xsum_values(acc, d, s->mean);
+    }
+    free(part);
+    free(acc);
+    PS_TRY(err);
+  }
   for (int64_t j = 0; j < d; j++) s->mean[j] = s->n ? s->mean[j] / (double)s->n : NAN;
   PS_CALL_MPI(MPI_Allgather(rows, (int)(PS_SUMMARY_ROWS * rec), MPI_BYTE, all,
                             (int)(PS_SUMMARY_ROWS * rec), MPI_BYTE, comm));

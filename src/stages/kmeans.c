@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +29,23 @@
 #include "popseg/rng.h"
 #include "popseg/sig.h"
 
-/* Rows per Lloyd block: assigned, then summed while in cache. */
-#define KM_LLOYD_BLOCK 2048
+/* Rows gathered for a full nearest-centre search in a pruned iteration. */
+#define KM_BATCH 256
+/* Relocations of empty clusters remembered per iteration (k at most this many
+ * empty at once is far beyond what happens; more are still correct, see
+ * relocate_empty). */
+#define KM_MAX_RELOC 64
+/* Bound safety: an upper bound is inflated, a lower one deflated, by far more
+ * than the rounding of the distances (a few ulps), and a row is skipped only
+ * when its bounds separate its centre from the others by a relative margin:
+ * then the exact distances order the same way, and the label is Lloyd's. */
+#define KM_UP (1.0 + 1e-13)
+#define KM_DOWN (1.0 - 1e-13)
+/* The bounds are kept as floats (half the memory traffic of a pruned
+ * iteration): rounded outward, by a factor far above a float's rounding. */
+static inline float bound_up(double v) { return (float)(v * (1.0 + 0x1p-20)); }
+static inline float bound_down(double v) { return v > 0 ? (float)(v * (1.0 - 0x1p-20)) : 0.0f; }
+#define KM_MARGIN (1.0 - 1e-11)
 /* Weighted Lloyd iterations on the k-means|| candidates (at most). */
 #define KM_REFINE_ITER 30
 
@@ -53,6 +69,9 @@ static int n_trials(int64_t k) {
 
 /* ------------------------------------------------------------------------ */
 /* Names and options */
+
+static const ps_opt_choice_t algorithm_choices[] = {
+    {"hamerly", PS_KM_HAMERLY}, {"lloyd", PS_KM_LLOYD}, {NULL, 0}};
 
 static const ps_opt_choice_t init_choices[] = {{"kmeans++", PS_KM_INIT_KMEANSPP},
                                                {"kmeans-parallel", PS_KM_INIT_PARALLEL},
@@ -80,6 +99,14 @@ const ps_opt_t ps_kmeans_options[] = {
      .def = "kmeans++",
      .choices = init_choices,
      .help = "seeding: greedy k-means++, k-means|| (Bahmani), or random rows"},
+    {.flag = "--kmeans-algorithm",
+     .field = "algorithm",
+     .kind = PS_OPT_CHOICE,
+     .offset = KO(algorithm),
+     .def = "hamerly",
+     .choices = algorithm_choices,
+     .help = "a Lloyd iteration computes every distance, or skips rows by Hamerly's bounds (same "
+             "results)"},
     {.flag = "--kmeans-init-from",
      .field = "init_from",
      .kind = PS_OPT_STRING,
@@ -149,6 +176,10 @@ const char *ps_kmeans_init_name(ps_kmeans_init_t i) {
 }
 
 /* Returns PS_ERR_ARG without recording a message: the caller words the complaint. */
+const char *ps_kmeans_algorithm_name(ps_kmeans_algorithm_t a) {
+  return ps_opt_choice_name(ps_opt_find_field(ps_kmeans_options, "algorithm"), (int)a);
+}
+
 ps_err_t ps_kmeans_init_parse(const char *s, ps_kmeans_init_t *out) {
   for (const ps_opt_choice_t *c = init_choices; s && out && c->name; c++)
     if (!strcmp(s, c->name)) {
@@ -268,7 +299,6 @@ typedef struct {
   int trials;
   int64_t *range;      /* [size][2] row_offset, n_local of every rank */
   ps_km_nearest_t ws;  /* for k centres */
-  double *packed;      /* [k*dim + k + 2] sums, counts, inertia, changed */
   double *cent, *cnew; /* [k][dim] */
   int32_t *lab;        /* [nl] current labels */
   int32_t *lab_new;    /* [nl] scratch */
@@ -288,6 +318,24 @@ typedef struct {
   int64_t *hset;       /* [hcap] open-addressing set of global rows */
   int64_t hcap;
   double *rowbuf; /* [dim + 1] */
+  /* Lloyd's sums, kept exactly and updated by the rows that change cluster
+   * (reduce.h): the same bits however the rows are split or visited. */
+  ps_xsum_t *acc;    /* [k][dim] this rank's sums of each cluster's rows */
+  int64_t *cnt_l;    /* [k] this rank's cluster sizes */
+  int64_t *red;      /* [k + 2] reduced with the sums: counts, changed, signal */
+  ps_xsum_t *gacc;   /* [k][dim] the global sums */
+  double *part;      /* [k][dim] block partials, zero between uses */
+  int32_t *touched;  /* [k] */
+  double *half;      /* [k] half the distance from each centre to the nearest other */
+  double *drift;     /* [k] how far each centre moved */
+  int64_t *bidx;     /* [KM_BATCH] rows whose every distance is computed */
+  int32_t *blab;     /* [KM_BATCH] */
+  double *bd2, *blb; /* [KM_BATCH] */
+  int64_t reloc_row[KM_MAX_RELOC]; /* local rows moved to an empty cluster, this iteration */
+  int32_t reloc_old[KM_MAX_RELOC]; /* their clusters before */
+  int n_reloc;
+  int64_t dist_done, dist_lloyd; /* distances computed, and what plain Lloyd computes */
+  float *ubf, *lbf; /* [nl] Hamerly's bounds (Euclidean), in f->w's memory during Lloyd */
   double tol_abs;
   int few;
   int64_t relocs;
@@ -296,7 +344,6 @@ typedef struct {
 static void fit_free(fit_t *f) {
   ps_km_nearest_free(&f->ws);
   free(f->range);
-  free(f->packed);
   free(f->cent);
   free(f->cnew);
   free(f->lab);
@@ -316,6 +363,18 @@ static void fit_free(fit_t *f) {
   free(f->pick);
   free(f->hset);
   free(f->rowbuf);
+  free(f->acc);
+  free(f->cnt_l);
+  free(f->red);
+  free(f->gacc);
+  free(f->part);
+  free(f->touched);
+  free(f->half);
+  free(f->drift);
+  free(f->bidx);
+  free(f->blab);
+  free(f->bd2);
+  free(f->blb);
 }
 
 static int owner_of(const fit_t *f, int64_t g) {
@@ -371,124 +430,174 @@ static int64_t pick_weighted(const double *w, const double *wscale, int64_t n, d
   return last;
 }
 
-/* pick_weighted (wscale NULL) for the m targets u[q], in one scan: out[q] is
- * what pick_weighted(w, NULL, n, start, u[q]) returns. order: [m] scratch. */
-static void pick_weighted_many(const double *w, int64_t n, double start, const double *u, int m,
-                               int *order, int64_t *out) {
-  if (m <= 0) return;
-  /* Targets by ascending u (insertion sort: m is 2 + ln k). */
-  for (int q = 0; q < m; q++) {
-    int p = q;
-    while (p > 0 && u[order[p - 1]] > u[q]) {
-      order[p] = order[p - 1];
-      p--;
-    }
-    order[p] = q;
-  }
-  double cum = start;
-  int64_t last = -1;
-  int q = 0;
-  for (int64_t i = 0; i < n && q < m; i++) {
-    double v = w[i];
-    if (v > 0) {
-      cum += v;
-      last = i;
-      while (q < m && cum > u[order[q]]) out[order[q++]] = i;
-    }
-  }
-  for (; q < m; q++) out[order[q]] = last;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Seeding */
 
-/* k-means++ with exact D^2 sampling across ranks (greedy trials). */
+/* Collective. The sum of v [nl] over all ranks: block partials added
+ * exactly (reduce.h), the same bits at any rank count. */
+static ps_err_t exact_total(fit_t *f, const double *v, double *out) {
+  ps_err_t err = PS_OK;
+  ps_xsum_t a;
+  ps_xsum_clear(&a, 1);
+  ps_xsum_add_blocks(v, f->x->row_offset, f->nl, &a);
+  PS_TRY(ps_xsum_reduce(&a, 1, NULL, 0, f->comm));
+  *out = ps_xsum_value(&a);
+cleanup:
+  return err;
+}
+
+/* Collective. The exact sum of w [nl] over all ranks (block partials,
+ * reduce.h), and this rank's exact prefix: the sum over the ranks before it.
+ * part [nblocks_local]: the block partials, kept for the pick. */
+static ps_err_t weight_sums(fit_t *f, const double *w, double *part, ps_xsum_t *prefix,
+                            double *total) {
+  ps_err_t err = PS_OK;
+  ps_xsum_t acc[2];
+  int64_t i0, i1, b = 0;
+  ps_xsum_clear(acc, 2);
+  for (int64_t from = 0; ps_row_blocks(f->x->row_offset, f->nl, from, &i0, &i1); from = i1, b++) {
+    double s = 0.0;
+    for (int64_t i = i0; i < i1; i++) s += w[i];
+    part[b] = s;
+    ps_xsum_add(&acc[0], s);
+  }
+  ps_xsum_normalize(acc, 1);
+  /* acc[1]: the ranks before this one (exact too: reduce.h). */
+  PS_TRY(ps_xsum_exscan(&acc[0], &acc[1], 1, f->comm));
+  *prefix = acc[1];
+  PS_TRY(ps_xsum_reduce(&acc[0], 1, NULL, 0, f->comm));
+  *total = ps_xsum_value(&acc[0]);
+cleanup:
+  return err;
+}
+
+/* Not collective. The row picked by the target u in [0, total): the first
+ * row whose running weight passes u, where the running weight at a row is
+ * the exact sum of the blocks before its block (rounded once) plus the sum of
+ * its block's rows up to it, in row order. That depends on the block alone,
+ * not on which rank holds it, so every rank count picks the same row.
+ * prefix: this rank's exact prefix; part: its block partials. Returns the
+ * local row, or -1 if u is beyond this rank's blocks (the caller then takes
+ * its last positive-weight row, for a u that rounding leaves past the end). */
+static int64_t pick_row(const fit_t *f, const double *w, const double *part,
+                        const ps_xsum_t *prefix, double u) {
+  ps_xsum_t F = *prefix;
+  int64_t i0, i1, b = 0;
+  for (int64_t from = 0; ps_row_blocks(f->x->row_offset, f->nl, from, &i0, &i1); from = i1, b++) {
+    const double start = ps_xsum_value(&F);
+    ps_xsum_add(&F, part[b]);
+    if (!(ps_xsum_value(&F) > u) || start > u) continue;
+    double c = 0.0;
+    int64_t last = -1;
+    for (int64_t i = i0; i < i1; i++) {
+      if (!(w[i] > 0)) continue;
+      c += w[i];
+      last = i;
+      if (start + c > u) return i;
+    }
+    return last; /* rounding: the block's rows sum a hair below its exact total */
+  }
+  return -1;
+}
+
+/* k-means++ with D^2 sampling across ranks (greedy trials, as scikit-learn):
+ * the weights' totals, the picks and the trials' potentials use exact block
+ * sums (reduce.h), so every rank count picks the same rows. */
 static ps_err_t seed_kmeanspp(fit_t *f, int run) {
   ps_err_t err = PS_OK;
   const int64_t dim = f->dim, nl = f->nl, k = f->k;
   const double *x = f->x->data;
   const uint64_t seed = f->o->seed;
   const int T = f->trials;
-  double *w = f->w;
-
-  const int64_t groups = (T + 3) / 4;
-  double local = 0.0, dl[4];
+  double *w = f->w, dl[4];
+  const int64_t groups = (T + 3) / 4, nblk = nl / PS_ROW_BLOCK + 2;
+  double *part = malloc((size_t)nblk * sizeof *part);
+  ps_xsum_t *potx = malloc((size_t)T * sizeof *potx);
+  PS_CHECK_ALL(f->comm, part && potx, PS_ERR_MEM, "out of memory in k-means++ seeding");
 
   PS_TRY(fetch_row(f, uniform_index(seed, stream_of(ST_PP, run, 0), 0, f->n), f->cent));
-  /* Each pass over the rows also sums the weights for the next round. */
-  for (int64_t i = 0; i < nl; i++) {
-    w[i] = ps_km_sqdist(x + i * dim, f->cent, dim);
-    local += w[i];
-  }
+  for (int64_t i = 0; i < nl; i++) w[i] = ps_km_sqdist(x + i * dim, f->cent, dim);
 
   for (int64_t c = 1; c < k; c++) {
     const uint64_t st = stream_of(ST_PP, run, c);
     double *dst = f->cent + c * dim;
-    double total, prefix;
-    total = local;
-    PS_TRY(ps_reduce_sum(&total, 1, f->comm));
+    double total = 0.0, mine_hi;
+    ps_xsum_t prefix, upto;
+    PS_TRY(weight_sums(f, w, part, &prefix, &total));
     if (!(total > 0)) {
       /* Every row sits on a chosen centre: fewer distinct rows than k. */
       f->few = 1;
       PS_TRY(fetch_row(f, uniform_index(seed, st, (uint64_t)T, f->n), dst));
       continue;
     }
-    PS_TRY(ps_reduce_exscan_sum(local, &prefix, f->comm));
-    /* The owner of a draw is the last rank with weight whose prefix <= u. */
+    /* This rank owns the targets in [its prefix, its prefix + its weight);
+     * a target rounding leaves at or past the total goes to the last rank
+     * with weight (the highest claimant). */
+    upto = prefix;
+    {
+      int64_t i0, i1, b = 0;
+      for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1, b++)
+        ps_xsum_add(&upto, part[b]);
+    }
+    const double lo = ps_xsum_value(&prefix);
+    mine_hi = ps_xsum_value(&upto);
     for (int t = 0; t < T; t++) {
       f->uu[t] = ps_rng_uniform(seed, st, (uint64_t)t) * total;
-      f->claim[t] = (local > 0 && f->uu[t] >= prefix) ? f->rank : -1;
+      f->claim[t] = (mine_hi > lo && f->uu[t] >= lo && (f->uu[t] < mine_hi || mine_hi >= total))
+                        ? f->rank
+                        : -1;
     }
     PS_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, f->claim, T, MPI_INT, MPI_MAX, f->comm));
-    {
-      /* This rank's draws, found in one scan of the weights. */
-      int mine = 0;
-      for (int t = 0; t < T; t++)
-        if (f->claim[t] == f->rank) f->umine[mine++] = f->uu[t];
-      pick_weighted_many(w, nl, prefix, f->umine, mine, f->order, f->picked);
-    }
-    for (int t = 0, mine = 0; t < T; t++) {
+    for (int t = 0; t < T; t++) {
       double *ct = f->cand + t * (dim + 1);
       PS_CHECK(f->claim[t] >= 0, PS_ERR_INTERNAL, "k-means++: no rank owns draw %d", t);
       if (f->claim[t] == f->rank) {
-        int64_t i = f->picked[mine++];
+        int64_t i = pick_row(f, w, part, &prefix, f->uu[t]);
+        if (i < 0) /* beyond the last block's rounding: the last weighted row */
+          for (int64_t q = nl - 1; q >= 0 && i < 0; q--)
+            if (w[q] > 0) i = q;
         memcpy(ct, x + i * dim, (size_t)dim * sizeof *ct);
         ct[dim] = (double)(f->x->row_offset + i);
       }
       PS_TRY(ps_bcast_double(ct, dim + 1, f->claim[t], f->comm));
     }
     /* Potential of each candidate: one pass with the candidates in lanes,
-     * one reduction for all trials. */
+     * block partials added exactly, one reduction for all trials. */
     to_lanes(f->cand, T, dim + 1, dim, 4, f->candt);
+    ps_xsum_clear(potx, T);
     for (int64_t g = 0; g < groups; g++) {
-      /* Lanes past T are computed and dropped; each sum runs over i in order. */
+      /* Lanes past T are computed and dropped; each sum runs over a block's
+       * rows in order. */
       const double *ctg = f->candt + g * dim * 4;
-      double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
-      for (int64_t i = 0; i < nl; i++) {
-        const double wi = w[i];
-        lane_dist4(x + i * dim, dim, ctg, dl);
-        p0 += dl[0] < wi ? dl[0] : wi;
-        p1 += dl[1] < wi ? dl[1] : wi;
-        p2 += dl[2] < wi ? dl[2] : wi;
-        p3 += dl[3] < wi ? dl[3] : wi;
+      int64_t i0, i1;
+      for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1) {
+        double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
+        for (int64_t i = i0; i < i1; i++) {
+          const double wi = w[i];
+          lane_dist4(x + i * dim, dim, ctg, dl);
+          p0 += dl[0] < wi ? dl[0] : wi;
+          p1 += dl[1] < wi ? dl[1] : wi;
+          p2 += dl[2] < wi ? dl[2] : wi;
+          p3 += dl[3] < wi ? dl[3] : wi;
+        }
+        const double p[4] = {p0, p1, p2, p3};
+        for (int64_t l = 0; l < 4 && g * 4 + l < T; l++) ps_xsum_add(&potx[g * 4 + l], p[l]);
       }
-      const double p[4] = {p0, p1, p2, p3};
-      for (int64_t l = 0; l < 4 && g * 4 + l < T; l++) f->pot[g * 4 + l] = p[l];
     }
-    PS_TRY(ps_reduce_sum(f->pot, T, f->comm));
+    PS_TRY(ps_xsum_reduce(potx, T, NULL, 0, f->comm));
+    ps_xsum_values(potx, T, f->pot);
     int best = 0;
     for (int t = 1; t < T; t++)
       if (f->pot[t] < f->pot[best]) best = t;
     memcpy(dst, f->cand + best * (dim + 1), (size_t)dim * sizeof *dst);
-    local = 0.0;
     for (int64_t i = 0; i < nl; i++) {
       double d = ps_km_sqdist(x + i * dim, dst, dim);
-      double wi = d < w[i] ? d : w[i]; /* branch-free: rows overlap in flight */
-      w[i] = wi;
-      local += wi;
+      w[i] = d < w[i] ? d : w[i]; /* branch-free: rows overlap in flight */
     }
   }
 cleanup:
+  free(part);
+  free(potx);
   return err;
 }
 
@@ -697,12 +806,9 @@ static ps_err_t par_round(fit_t *f, int run, int r, par_t *P) {
   }
   nearest(x, nl, P->cand + P->m * dim, mnew, &P->ws, NULL, tmp);
   P->m += mnew;
-  P->phi = 0.0;
-  for (int64_t i = 0; i < nl; i++) {
+  for (int64_t i = 0; i < nl; i++)
     if (tmp[i] < d2[i]) d2[i] = tmp[i];
-    P->phi += d2[i];
-  }
-  PS_TRY(ps_reduce_sum(&P->phi, 1, f->comm));
+  PS_TRY(exact_total(f, d2, &P->phi));
 cleanup:
   return err;
 }
@@ -745,6 +851,7 @@ static ps_err_t par_reduce(fit_t *f, int run, par_t *P) {
   int ok = wts && cl && rsums && rlab && ps_km_nearest_alloc(&P->ws, m, dim);
   PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM, "out of memory in k-means||");
   nearest(f->x->data, f->nl, P->cand, m, &P->ws, f->lab_new, f->d2);
+  /* Counts: integers, exact in any order. */
   for (int64_t q = 0; q < m; q++) wts[q] = 0.0;
   for (int64_t i = 0; i < f->nl; i++) wts[f->lab_new[i]] += 1.0;
   PS_TRY(ps_reduce_sum(wts, m, f->comm));
@@ -780,11 +887,8 @@ static ps_err_t seed_parallel(fit_t *f, int run) {
   P.cidx[0] = uniform_index(f->o->seed, stream_of(ST_PAR_FIRST, run, 0), 0, f->n);
   PS_TRY(fetch_row(f, P.cidx[0], P.cand));
   P.m = 1;
-  for (int64_t i = 0; i < nl; i++) {
-    d2[i] = ps_km_sqdist(x + i * dim, P.cand, dim);
-    P.phi += d2[i];
-  }
-  PS_TRY(ps_reduce_sum(&P.phi, 1, f->comm));
+  for (int64_t i = 0; i < nl; i++) d2[i] = ps_km_sqdist(x + i * dim, P.cand, dim);
+  PS_TRY(exact_total(f, d2, &P.phi));
   for (int r = 1; r <= f->o->parallel_rounds && P.phi > 0; r++) PS_TRY(par_round(f, run, r, &P));
   if (P.m <= f->k)
     PS_TRY(par_topup(f, run, &P));
@@ -799,28 +903,35 @@ cleanup:
 /* Lloyd */
 
 /* Move each empty cluster to the row farthest from its own centre (the next
- * farthest for the next empty cluster), like scikit-learn: the row's weight
- * moves from its old cluster's sums to the empty one. */
-static ps_err_t relocate_empty(fit_t *f, double *sums, double *cnt) {
+ * farthest for the next empty cluster), like scikit-learn. The row leaves its
+ * cluster's sums exactly: in the global sums (gacc, cnt: every rank applies
+ * the same change, the row is broadcast) and in its owner's sums, label and
+ * bounds. The choice uses reduced values and ties go to the lowest global
+ * row, so every rank count relocates the same rows. */
+static ps_err_t relocate_empty(fit_t *f, int64_t *cnt) {
   ps_err_t err = PS_OK;
   const int64_t dim = f->dim, k = f->k;
+  const double *x = f->x->data;
   int n_empty = 0;
+  f->n_reloc = 0;
   for (int64_t j = 0; j < k; j++)
     if (cnt[j] == 0) f->empty[n_empty++] = (int)j;
-  /* The iterations skip the distances; the (rare) relocation needs them. n_empty
-   * comes from the reduced counts, so every rank takes this branch or none. */
-  if (n_empty > 0)
-    for (int64_t i = 0; i < f->nl; i++)
-      f->d2[i] = ps_km_sqdist(f->x->data + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
+  /* n_empty comes from the reduced counts, so every rank takes this branch
+   * or none; the bounds cannot stand in for distances here. */
+  if (n_empty == 0) return PS_OK;
+  for (int64_t i = 0; i < f->nl; i++) f->lab_new[i] = 0; /* 1: moved already */
   for (int e = 0; e < n_empty; e++) {
     const int j = f->empty[e];
     double v = -INFINITY;
     int64_t bi = -1;
-    for (int64_t i = 0; i < f->nl; i++)
-      if (f->d2[i] > v) {
-        v = f->d2[i];
+    for (int64_t i = 0; i < f->nl; i++) {
+      if (f->lab_new[i]) continue;
+      double di = ps_km_sqdist(x + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
+      if (di > v) {
+        v = di;
         bi = i;
       }
+    }
     int owner;
     PS_TRY(ps_reduce_maxloc(&v, &owner, f->comm));
     if (!(v > 0)) {
@@ -830,80 +941,226 @@ static ps_err_t relocate_empty(fit_t *f, double *sums, double *cnt) {
       break;
     }
     if (owner == f->rank) {
-      memcpy(f->rowbuf, f->x->data + bi * dim, (size_t)dim * sizeof(double));
-      f->rowbuf[dim] = (double)f->lab[bi];
-      f->d2[bi] = -INFINITY; /* used */
+      const int32_t old = f->lab[bi];
+      memcpy(f->rowbuf, x + bi * dim, (size_t)dim * sizeof(double));
+      f->rowbuf[dim] = (double)old;
+      for (int64_t d = 0; d < dim; d++) {
+        ps_xsum_add(&f->acc[(int64_t)old * dim + d], -x[bi * dim + d]);
+        ps_xsum_add(&f->acc[(int64_t)j * dim + d], x[bi * dim + d]);
+      }
+      f->cnt_l[old]--;
+      f->cnt_l[j]++;
+      f->lab[bi] = (int32_t)j;
+      f->lab_new[bi] = 1;
+      f->ubf[bi] = 0.0f; /* upper bound: it is the new centre */
+      f->lbf[bi] = 0.0f; /* lower bound: unknown */
+      if (f->n_reloc < KM_MAX_RELOC) {
+        f->reloc_row[f->n_reloc] = bi;
+        f->reloc_old[f->n_reloc++] = old;
+      }
     }
     PS_TRY(ps_bcast_double(f->rowbuf, dim + 1, owner, f->comm));
-    int64_t old = (int64_t)f->rowbuf[dim];
+    const int64_t old = (int64_t)f->rowbuf[dim];
     for (int64_t d = 0; d < dim; d++) {
-      sums[old * dim + d] -= f->rowbuf[d];
-      sums[(int64_t)j * dim + d] = f->rowbuf[d];
+      ps_xsum_add(&f->gacc[old * dim + d], -f->rowbuf[d]);
+      ps_xsum_clear(&f->gacc[(int64_t)j * dim + d], 1);
+      ps_xsum_add(&f->gacc[(int64_t)j * dim + d], f->rowbuf[d]);
     }
-    cnt[old] -= 1.0;
-    cnt[j] = 1.0;
+    cnt[old] -= 1;
+    cnt[j] = 1;
     f->relocs++;
   }
 cleanup:
   return err;
 }
 
-/* One Lloyd run from f->cent. Leaves the final centres in f->cent, labels in
- * f->lab, squared distances in f->d2 and global sizes in f->sizes. */
-static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
-  ps_err_t err = PS_OK;
+/* Not collective. Row i now belongs to cluster j (was lab[i]): the exact sums
+ * follow it. */
+static inline void move_row(fit_t *f, int64_t i, int32_t j) {
+  const int64_t dim = f->dim;
+  const int32_t old = f->lab[i];
+  const double *xi = f->x->data + i * dim;
+  ps_xsum_t *ao = f->acc + (int64_t)old * dim, *an = f->acc + (int64_t)j * dim;
+  for (int64_t d = 0; d < dim; d++) {
+    ps_xsum_add(ao + d, -xi[d]);
+    ps_xsum_add(an + d, xi[d]);
+  }
+  f->cnt_l[old]--;
+  f->cnt_l[j]++;
+  f->lab[i] = j;
+}
+
+/* Not collective. The full search for the gathered rows: labels, bounds
+ * from the scores; rows that change cluster move their sums. Returns how
+ * many changed. */
+static int64_t flush_batch(fit_t *f, int64_t nb) {
+  int64_t changed = 0;
+  ps_km_nearest_rows_lb(&f->ws, f->x->data, f->bidx, nb, f->blab, NULL, f->bd2, f->blb);
+  for (int64_t b = 0; b < nb; b++) {
+    const int64_t i = f->bidx[b];
+    f->ubf[i] = bound_up(sqrt(f->bd2[b]));
+    f->lbf[i] = bound_down(sqrt(f->blb[b]));
+    if (f->blab[b] != f->lab[i]) {
+      move_row(f, i, f->blab[b]);
+      changed++;
+    }
+  }
+  f->dist_done += nb * f->k;
+  return changed;
+}
+
+/* Not collective. Half the distance from each centre to its nearest other
+ * (a row nearer its centre than that is nearest it), deflated. */
+static void half_gaps(fit_t *f) {
+  const int64_t dim = f->dim, k = f->k;
+  for (int64_t j = 0; j < k; j++) {
+    double m = INFINITY;
+    for (int64_t q = 0; q < k; q++)
+      if (q != j) {
+        double dq = ps_km_sqdist_fast(f->cent + j * dim, f->cent + q * dim, dim);
+        if (dq < m) m = dq;
+      }
+    f->half[j] = 0.5 * sqrt(m) * KM_DOWN;
+  }
+}
+
+/* Not collective. One assignment of every local row to the centres f->cent
+ * (prepared in f->ws). With prune (Hamerly), the bounds (f->d2 upper, f->w
+ * lower, Euclidean) first follow the centres' moves (drift: a row's own
+ * centre is at most its drift farther, every other at most the largest other
+ * drift, dmax or dmax2 for centre jmax, closer), then a row whose bounds prove
+ * its centre is still the nearest is skipped, then one whose distance to it
+ * does, and the others are searched in full. Returns the rows that changed
+ * cluster. */
+static int64_t assign(fit_t *f, int prune, int64_t jmax, double dmax, double dmax2) {
   const int64_t dim = f->dim, nl = f->nl, k = f->k;
   const double *x = f->x->data;
-  double *sums = f->packed, *cnt = f->packed + k * dim, *extra = cnt + k;
-  const int64_t npack = k * dim + k + 3;
-  int strict = 0, stopped = 0, it;
-
-  for (int64_t i = 0; i < nl; i++) f->lab[i] = -1;
-  for (it = 0; it < f->o->max_iter; it++) {
-    memset(f->packed, 0, (size_t)npack * sizeof(double));
-    double changed = 0.0;
-    ps_km_nearest_prep(&f->ws, f->cent, k);
-    /* Assign a block, then add it up while its rows are still in cache. The
-     * distances are not needed until the end (the inertia). */
-    for (int64_t i0 = 0; i0 < nl; i0 += KM_LLOYD_BLOCK) {
-      const int64_t i1 = nl - i0 < KM_LLOYD_BLOCK ? nl : i0 + KM_LLOYD_BLOCK;
-      ps_km_nearest_rows(&f->ws, x + i0 * dim, i1 - i0, f->lab_new + i0, NULL);
-      for (int64_t i = i0; i < i1; i++) {
-        int32_t j = f->lab_new[i];
-        if (j != f->lab[i]) changed += 1.0;
-        f->lab[i] = j;
-        const double *xi = x + i * dim;
-        double *sj = sums + (int64_t)j * dim;
-        for (int64_t d = 0; d < dim; d++) sj[d] += xi[d];
-        cnt[j] += 1.0;
-      }
+  int64_t changed = 0, nb = 0;
+  f->dist_lloyd += nl * k;
+  if (!prune) {
+    /* Plain Lloyd: every row, straight from x, a block at a time. */
+    for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
+      const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
+      ps_km_nearest_rows(&f->ws, x + i0 * dim, m, f->blab, NULL);
+      for (int64_t b = 0; b < m; b++)
+        if (f->blab[b] != f->lab[i0 + b]) {
+          move_row(f, i0 + b, f->blab[b]);
+          changed++;
+        }
     }
-    extra[0] = 0.0;
-    extra[1] = changed;
-    /* A pending SIGTERM/SIGINT rides along with the sums: every rank learns
-     * of it in the same iteration and stops at once (within one iteration of
-     * the signal), with no extra message. */
-    extra[2] = ps_signal_pending() ? 1.0 : 0.0;
-    PS_TRY(ps_reduce_sum(f->packed, npack, f->comm));
-    if (extra[2] > 0) PS_AGREE(f->comm);
-    PS_TRY(relocate_empty(f, sums, cnt));
+    f->dist_done += nl * k;
+      return changed;
+  }
+  half_gaps(f);
+  float *ub = f->ubf, *lb = f->lbf;
+  /* A row passes or fails the test at random, so the loop does not branch
+   * on it: the failing rows' indices are compacted, then searched in
+   * batches (the kernel fetches them ahead). Tightening the upper bound
+   * first, Hamerly's second test, costs about one full search when k and the
+   * dimension are small: not done. */
+  for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
+    const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
+    nb = 0;
+    for (int64_t i = i0; i < i0 + m; i++) {
+      const int32_t a = f->lab[i];
+      const double u = (double)ub[i] + f->drift[a];
+      const double l = (double)lb[i] - (a == jmax ? dmax2 : dmax);
+      const double bound = (f->half[a] > l ? f->half[a] : l) * KM_MARGIN;
+      ub[i] = bound_up(u);
+      lb[i] = bound_down(l);
+      f->bidx[nb] = i;
+      nb += !((double)ub[i] < bound);
+      /* Fetch the latest failing row now, a block ahead of its search
+       * (branch-free: a passing row re-fetches the previous one). */
+      const double *pf = x + f->bidx[nb > 0 ? nb - 1 : 0] * dim;
+      __builtin_prefetch(pf);
+      __builtin_prefetch(pf + dim - 1);
+    }
+    if (nb) changed += flush_batch(f, nb);
+  }
+  return changed;
+}
+
+/* One Lloyd run from f->cent. Leaves the final centres in f->cent, labels in
+ * f->lab, squared distances in f->d2 and global sizes in f->sizes. The sums
+ * are exact (ps_xsum) and follow the rows that change cluster; every value a
+ * decision below reads (counts, changed rows, centre shift) is reduced or
+ * computed from reduced values, so every rank decides the same, whatever the
+ * rank count. With pruning (Hamerly) the labels are those of the full search. */
+static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, nl = f->nl, k = f->k, nsum = k * dim;
+  const double *x = f->x->data;
+  const int prune = f->o->algorithm == PS_KM_HAMERLY;
+  int64_t *cnt = f->red, *extra = cnt + k;
+  int strict = 0, stopped = 0, it = 0;
+  int64_t changed, jmax = -1;
+  double dmax = 0.0, dmax2 = 0.0;
+
+  /* The first assignment searches every row and starts the sums from scratch
+   * (block partials, exactly: reduce.h). */
+  ps_km_nearest_prep(&f->ws, f->cent, k);
+  f->ubf = (float *)f->w;
+  f->lbf = f->ubf + (nl > 0 ? nl : 1);
+  for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
+    const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
+    ps_km_nearest_rows_lb(&f->ws, x + i0 * dim, NULL, m, f->lab + i0, NULL,
+                          prune ? f->bd2 : NULL, prune ? f->blb : NULL);
+    if (prune)
+      for (int64_t b = 0; b < m; b++) {
+        f->ubf[i0 + b] = bound_up(sqrt(f->bd2[b]));
+        f->lbf[i0 + b] = bound_down(sqrt(f->blb[b]));
+      }
+  }
+  f->dist_done += nl * k;
+  f->dist_lloyd += nl * k;
+  ps_xsum_clear(f->acc, nsum);
+  ps_xsum_group_blocks(x, f->x->row_offset, nl, dim, f->lab, k, f->acc, f->part, f->touched);
+  memset(f->cnt_l, 0, (size_t)k * sizeof *f->cnt_l);
+  for (int64_t i = 0; i < nl; i++) f->cnt_l[f->lab[i]]++;
+  changed = nl; /* from no labels at all */
+  f->n_reloc = 0;
+
+  for (;;) {
+    /* One reduction: the exact sums, the sizes, the changed rows, and a
+     * pending SIGTERM/SIGINT, which every rank so learns of in the same
+     * iteration (and stops at once) with no extra message. */
+    memcpy(cnt, f->cnt_l, (size_t)k * sizeof *cnt);
+    extra[0] = changed;
+    extra[1] = ps_signal_pending() ? 1 : 0;
+    PS_TRY(ps_xsum_reduce_to(f->acc, f->gacc, nsum, f->red, k + 2, f->comm));
+    if (extra[1] > 0) PS_AGREE(f->comm);
+    const int64_t changed_all = extra[0];
+    PS_TRY(relocate_empty(f, cnt));
 
     double shift = 0.0;
+    dmax = dmax2 = 0.0;
+    jmax = -1;
     for (int64_t j = 0; j < k; j++) {
       const double *old = f->cent + j * dim;
       double *nw = f->cnew + j * dim;
       if (cnt[j] > 0) {
-        for (int64_t d = 0; d < dim; d++) nw[d] = sums[j * dim + d] / cnt[j];
+        for (int64_t d = 0; d < dim; d++)
+          nw[d] = ps_xsum_value(&f->gacc[j * dim + d]) / (double)cnt[j];
       } else {
         memcpy(nw, old, (size_t)dim * sizeof *nw);
       }
-      shift += ps_km_sqdist(nw, old, dim);
+      const double s2 = ps_km_sqdist(nw, old, dim);
+      shift += s2;
+      f->drift[j] = sqrt(s2) * KM_UP;
+      if (f->drift[j] > dmax) {
+        dmax2 = dmax;
+        dmax = f->drift[j];
+        jmax = j;
+      } else if (f->drift[j] > dmax2) {
+        dmax2 = f->drift[j];
+      }
     }
     double *t = f->cent;
     f->cent = f->cnew;
     f->cnew = t;
-
-    if (extra[1] == 0) {
+    it++;
+    if (changed_all == 0) {
       strict = 1;
       stopped = 1;
       break;
@@ -912,50 +1169,79 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
       stopped = 1;
       break;
     }
+    if (it >= f->o->max_iter) break;
+    ps_km_nearest_prep(&f->ws, f->cent, k);
+    /* The relocated rows: scikit-learn compares labels with those before the
+     * relocation, so a row that stays where it was moved counts as changed. */
+    int32_t reloc_new[KM_MAX_RELOC];
+    for (int r = 0; r < f->n_reloc; r++) reloc_new[r] = f->lab[f->reloc_row[r]];
+    changed = assign(f, prune, jmax, dmax, dmax2);
+    for (int r = 0; r < f->n_reloc; r++) {
+      const int32_t now = f->lab[f->reloc_row[r]];
+      changed += (now != f->reloc_old[r]) - (now != reloc_new[r]);
+    }
   }
-  *iters = stopped ? it + 1 : f->o->max_iter;
+  *iters = it;
   *converged = stopped;
 
-  /* Labels and distances that match the final centres. */
-  if (!strict)
-    nearest(x, nl, f->cent, k, &f->ws, f->lab, f->d2);
-  else
-    for (int64_t i = 0; i < nl; i++)
-      f->d2[i] = ps_km_sqdist(x + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
-  memset(f->packed, 0, (size_t)(k + 1) * sizeof(double));
-  for (int64_t i = 0; i < nl; i++) {
-    f->packed[f->lab[i]] += 1.0;
-    f->packed[k] += f->d2[i];
+  /* Labels that match the final centres (unless no label changed), then the
+   * exact squared distances, the sizes and the inertia (exact block sums). */
+  if (!strict) {
+    ps_km_nearest_prep(&f->ws, f->cent, k);
+    assign(f, prune, jmax, dmax, dmax2);
   }
-  PS_TRY(ps_reduce_sum(f->packed, k + 1, f->comm));
-  for (int64_t j = 0; j < k; j++) f->sizes[j] = (int64_t)f->packed[j];
-  *inertia = f->packed[k];
+  for (int64_t i = 0; i < nl; i++)
+    f->d2[i] = ps_km_sqdist(x + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
+  {
+    ps_xsum_t in;
+    ps_xsum_clear(&in, 1);
+    ps_xsum_add_blocks(f->d2, f->x->row_offset, nl, &in);
+    memcpy(cnt, f->cnt_l, (size_t)k * sizeof *cnt);
+    PS_TRY(ps_xsum_reduce(&in, 1, cnt, k, f->comm));
+    for (int64_t j = 0; j < k; j++) f->sizes[j] = cnt[j];
+    *inertia = ps_xsum_value(&in);
+  }
 cleanup:
   return err;
 }
 
-/* tol * mean of the per-feature (population) variances, two-pass. */
+/* tol * mean of the per-feature (population) variances, two-pass, with
+ * exact block sums (reduce.h): the same threshold at any rank count. */
 static ps_err_t tolerance(fit_t *f, double *out) {
   ps_err_t err = PS_OK;
   const int64_t dim = f->dim, nl = f->nl;
   const double *x = f->x->data;
   double *mean = f->cent, *ss = f->cnew; /* both hold >= dim doubles */
+  ps_xsum_t *acc = calloc((size_t)dim, sizeof *acc);
+  double *part = calloc((size_t)dim, sizeof *part);
+  int32_t touched[1];
   *out = 0.0;
-  for (int64_t d = 0; d < dim; d++) mean[d] = ss[d] = 0.0;
-  for (int64_t i = 0; i < nl; i++)
-    for (int64_t d = 0; d < dim; d++) mean[d] += x[i * dim + d];
-  PS_TRY(ps_reduce_sum(mean, dim, f->comm));
+  PS_CHECK_ALL(f->comm, acc && part, PS_ERR_MEM, "out of memory in k-means");
+  ps_xsum_group_blocks(x, f->x->row_offset, nl, dim, NULL, 1, acc, part, touched);
+  PS_TRY(ps_xsum_reduce(acc, dim, NULL, 0, f->comm));
+  ps_xsum_values(acc, dim, mean);
   for (int64_t d = 0; d < dim; d++) mean[d] /= (double)f->n;
-  for (int64_t i = 0; i < nl; i++)
-    for (int64_t d = 0; d < dim; d++) {
-      double t = x[i * dim + d] - mean[d];
-      ss[d] += t * t;
+  ps_xsum_clear(acc, dim);
+  {
+    int64_t i0, i1;
+    for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1) {
+      for (int64_t i = i0; i < i1; i++)
+        for (int64_t d = 0; d < dim; d++) {
+          double t = x[i * dim + d] - mean[d];
+          part[d] += t * t;
+        }
+      ps_xsum_add_n(acc, part, dim);
+      memset(part, 0, (size_t)dim * sizeof *part);
     }
-  PS_TRY(ps_reduce_sum(ss, dim, f->comm));
+  }
+  PS_TRY(ps_xsum_reduce(acc, dim, NULL, 0, f->comm));
+  ps_xsum_values(acc, dim, ss);
   double v = 0.0;
   for (int64_t d = 0; d < dim; d++) v += ss[d] / (double)f->n;
   *out = f->o->tol == 0 ? 0.0 : f->o->tol * v / (double)dim;
 cleanup:
+  free(acc);
+  free(part);
   return err;
 }
 
@@ -1011,7 +1297,6 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->hcap = 2;
   while (f->hcap < 2 * k) f->hcap *= 2;
   int ok = ps_km_nearest_alloc(&f->ws, k, dim);
-  f->packed = malloc((size_t)(k * dim + k + 3) * sizeof(double));
   f->cent = malloc((size_t)(k * dim) * sizeof(double));
   f->cnew = malloc((size_t)(k * dim) * sizeof(double));
   f->lab = malloc((size_t)nl1 * sizeof(int32_t));
@@ -1031,6 +1316,18 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->pick = malloc((size_t)k * sizeof(int64_t));
   f->hset = malloc((size_t)f->hcap * sizeof(int64_t));
   f->rowbuf = malloc((size_t)(dim + 1) * sizeof(double));
+  f->acc = malloc((size_t)(k * dim) * sizeof *f->acc);
+  f->cnt_l = malloc((size_t)k * sizeof *f->cnt_l);
+  f->red = malloc((size_t)(k + 2) * sizeof *f->red);
+  f->gacc = malloc((size_t)(k * dim) * sizeof *f->gacc);
+  f->part = calloc((size_t)(k * dim), sizeof *f->part);
+  f->touched = malloc((size_t)k * sizeof *f->touched);
+  f->half = malloc((size_t)k * sizeof *f->half);
+  f->drift = malloc((size_t)k * sizeof *f->drift);
+  f->bidx = malloc(KM_BATCH * sizeof *f->bidx);
+  f->blab = malloc(KM_BATCH * sizeof *f->blab);
+  f->bd2 = malloc(KM_BATCH * sizeof *f->bd2);
+  f->blb = malloc(KM_BATCH * sizeof *f->blb);
   km = *kmp = calloc(1, sizeof *km);
   if (km) {
     km->centroids = malloc((size_t)(k * dim) * sizeof(double));
@@ -1040,9 +1337,11 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
     km->run_inertia = malloc((size_t)n_runs * sizeof(double));
     km->run_iterations = malloc((size_t)n_runs * sizeof(int));
   }
-  ok = ok && f->packed && f->cent && f->cnew && f->lab && f->lab_new && f->d2 && f->w && f->cand &&
+  ok = ok && f->cent && f->cnew && f->lab && f->lab_new && f->d2 && f->w && f->cand &&
        f->candt && f->pot && f->uu && f->claim && f->umine && f->order && f->picked && f->empty &&
-       f->sizes && f->pick && f->hset && f->rowbuf && km && km->centroids && km->labels &&
+       f->sizes && f->pick && f->hset && f->rowbuf && f->acc && f->cnt_l && f->red && f->gacc && f->part &&
+       f->touched && f->half && f->drift && f->bidx && f->blab && f->bd2 && f->blb &&
+       km && km->centroids && km->labels &&
        km->distance && km->sizes && km->run_inertia && km->run_iterations;
   PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM,
                "out of memory for k-means (k = %lld, %lld local rows x %lld columns)", (long long)k,
@@ -1125,6 +1424,13 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
     PS_AGREE(comm);
   }
   km->n_empty_relocations = f.relocs;
+  km->algorithm = opts->algorithm;
+  {
+    int64_t dist[2] = {f.dist_done, f.dist_lloyd};
+    PS_TRY(ps_reduce_sum_i64(dist, 2, comm));
+    km->distances = dist[0];
+    km->distances_lloyd = dist[1];
+  }
   km->few_distinct = f.few;
   km->seed = opts->seed;
   km->init = opts->init;
@@ -1184,6 +1490,9 @@ void ps_kmeans_describe(ps_h5w_t *w, const ps_kmeans_t *km, const double *recons
   ps_h5w_attr_i64(w, "kmeans", "n_init", km->n_runs);
   ps_h5w_attr_i64(w, "kmeans", "best_run", km->best_run);
   ps_h5w_attr_i64(w, "kmeans", "total_iterations", km->total_iterations);
+  ps_h5w_attr_str(w, "kmeans", "algorithm", ps_kmeans_algorithm_name(km->algorithm));
+  ps_h5w_attr_i64(w, "kmeans", "distances", km->distances);
+  ps_h5w_attr_i64(w, "kmeans", "distances_lloyd", km->distances_lloyd);
   ps_h5w_attr_f64(w, "kmeans", "time_seed_s", km->seed_seconds);
   ps_h5w_attr_f64(w, "kmeans", "time_lloyd_s", km->lloyd_seconds);
 }

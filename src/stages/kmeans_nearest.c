@@ -29,6 +29,26 @@
 #define BLAS_CELLS ((int64_t)1 << 20)
 #define TIE_REL 1e-12
 
+static int simd_level(void);
+
+double ps_km_sqdist_fast(const double *a, const double *b, int64_t dim) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  int64_t d = 0;
+  for (; d + 4 <= dim; d += 4) {
+    const double t0 = a[d] - b[d], t1 = a[d + 1] - b[d + 1], t2 = a[d + 2] - b[d + 2],
+                 t3 = a[d + 3] - b[d + 3];
+    s0 += t0 * t0;
+    s1 += t1 * t1;
+    s2 += t2 * t2;
+    s3 += t3 * t3;
+  }
+  for (; d < dim; d++) {
+    const double t = a[d] - b[d];
+    s0 += t * t;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
 double ps_km_sqdist(const double *a, const double *b, int64_t dim) {
   double s = 0.0;
   for (int64_t d = 0; d < dim; d++) {
@@ -55,7 +75,8 @@ int ps_km_nearest_alloc(ps_km_nearest_t *w, int64_t kmax, int64_t dim) {
   w->lanes = dim <= LANES_DIM && kmax <= LANES_K;
   w->shift = malloc((size_t)(dim > 0 ? dim : 1) * sizeof(double));
   if (w->lanes) {
-    w->kpad = (kmax + 3) / 4 * 4;
+    /* Whole SIMD registers of centres: 8 lanes with AVX-512, else 4. */
+    w->kpad = simd_level() == 2 ? (kmax + 7) / 8 * 8 : (kmax + 3) / 4 * 4;
     w->cn = malloc((size_t)w->kpad * sizeof(double));
     w->cc = malloc((size_t)(w->kpad * (dim > 0 ? dim : 1)) * sizeof(double));
   } else {
@@ -120,10 +141,15 @@ static int64_t exact_among(const double *xi, const double *c, int64_t dim, uint6
   return best;
 }
 
-/* One row's label from its k scores s (lanes past k ignored) and the row's
- * shifted squared norm. */
-static inline void decide(const ps_km_nearest_t *w, const double *xi, uint64_t bits, int32_t *lab,
-                          double *d2) {
+/* One row's label from its candidate bits (scores within the tie window)
+ * and, if asked for, bounds on its squared distances: ub2 on the distance to
+ * its own centre, lb2 on the distance to every other. sc [k] the scores, xn
+ * the shifted squared norm, err the window: a score is (d2 - xn) / 2 up to a
+ * rounding far below err, so 2 (s_j - err) + xn <= d2_j <= 2 (s_j + err) + xn. */
+__attribute__((always_inline)) static inline void decide(const ps_km_nearest_t *w, const double *xi,
+                                                         uint64_t bits, int32_t *lab,
+                          double *d2, const double *sc, double xn, double err, double *ub2,
+                          double *lb2) {
   double bd = 0.0;
   int64_t best;
   if (bits && !(bits & (bits - 1))) {
@@ -134,17 +160,27 @@ static inline void decide(const ps_km_nearest_t *w, const double *xi, uint64_t b
   }
   *lab = (int32_t)best;
   if (d2) *d2 = bd;
+  if (ub2) *ub2 = 2.0 * (sc[best] + err) + xn;
+  if (lb2) {
+    double m = INFINITY;
+    for (int64_t j = 0; j < w->k; j++) {
+      const double v = j == best ? INFINITY : sc[j]; /* branch-free */
+      m = v < m ? v : m;
+    }
+    double b = 2.0 * (m - err) + xn;
+    *lb2 = b > 0 ? b : 0.0; /* k = 1: +inf, no other centre */
+  }
 }
 
 /* The lanes form, portable C (the compiler vectorises the j loops). */
-static void lanes_portable(const ps_km_nearest_t *w, const double *x, int64_t n, int32_t *lab,
-                           double *d2) {
+static void lanes_portable(const ps_km_nearest_t *w, const double *x, const int64_t *idx,
+                           int64_t n, int32_t *lab, double *d2, double *ub2, double *lb2) {
   const int64_t dim = w->dim, kpad = w->kpad, k = w->k;
   const uint64_t live = k >= 64 ? ~0ULL : (1ULL << k) - 1;
   double s[LANES_K + 4];
   int32_t scratch;
   for (int64_t i = 0; i < n; i++) {
-    const double *xi = x + i * dim;
+    const double *xi = x + (idx ? idx[i] : i) * dim;
     double xn = 0.0;
     for (int64_t j = 0; j < kpad; j++) s[j] = w->cn[j];
     for (int64_t d = 0; d < dim; d++) {
@@ -154,10 +190,11 @@ static void lanes_portable(const ps_km_nearest_t *w, const double *x, int64_t n,
     }
     double bs = s[0];
     for (int64_t j = 1; j < k; j++) bs = s[j] < bs ? s[j] : bs;
-    const double thr = bs + TIE_REL * (0.5 * xn + w->cnmax);
+    const double err = TIE_REL * (0.5 * xn + w->cnmax), thr = bs + err;
     uint64_t bits = 0;
     for (int64_t j = 0; j < k; j++) bits |= (uint64_t)(s[j] <= thr) << j;
-    decide(w, xi, bits & live, lab ? lab + i : &scratch, d2 ? d2 + i : NULL);
+    decide(w, xi, bits & live, lab ? lab + i : &scratch, d2 ? d2 + i : NULL, s, xn, err,
+           ub2 ? ub2 + i : NULL, lb2 ? lb2 + i : NULL);
   }
 }
 
@@ -168,15 +205,20 @@ static void lanes_portable(const ps_km_nearest_t *w, const double *x, int64_t n,
  * a row live in G registers. G is a constant at every call (inlined), so the
  * group loops unroll. */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
-lanes_avx2(const ps_km_nearest_t *w, const double *x, int64_t n, int32_t *lab, double *d2,
-           const int G) {
+lanes_avx2(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n, int32_t *lab,
+           double *d2, double *ub2, double *lb2, const int G) {
   const int64_t dim = w->dim, kpad = w->kpad, k = w->k;
   const uint64_t live = k >= 64 ? ~0ULL : (1ULL << k) - 1;
   __m256d cn[LANES_K / 4];
   int32_t scratch;
   for (int g = 0; g < G; g++) cn[g] = _mm256_loadu_pd(w->cn + 4 * g);
   for (int64_t i = 0; i < n; i++) {
-    const double *xi = x + i * dim;
+    const double *xi = x + (idx ? idx[i] : i) * dim;
+    if (idx && i + 32 < n) {
+      /* Scattered rows: fetch ahead (the hardware prefetcher does not). */
+      __builtin_prefetch(x + idx[i + 32] * dim);
+      __builtin_prefetch(x + idx[i + 32] * dim + dim - 1);
+    }
     __m256d s[LANES_K / 4];
     double xn = 0.0;
     for (int g = 0; g < G; g++) s[g] = cn[g];
@@ -190,69 +232,201 @@ lanes_avx2(const ps_km_nearest_t *w, const double *x, int64_t n, int32_t *lab, d
     for (int g = 1; g < G; g++) m = _mm256_min_pd(m, s[g]);
     __m128d h = _mm_min_pd(_mm256_castpd256_pd128(m), _mm256_extractf128_pd(m, 1));
     h = _mm_min_sd(h, _mm_unpackhi_pd(h, h));
-    const __m256d thr = _mm256_set1_pd(_mm_cvtsd_f64(h) + TIE_REL * (0.5 * xn + w->cnmax));
+    const double err = TIE_REL * (0.5 * xn + w->cnmax);
+    const __m256d thr = _mm256_set1_pd(_mm_cvtsd_f64(h) + err);
     uint64_t bits = 0;
     for (int g = 0; g < G; g++)
       bits |= (uint64_t)_mm256_movemask_pd(_mm256_cmp_pd(s[g], thr, _CMP_LE_OQ)) << (4 * g);
-    decide(w, xi, bits & live, lab ? lab + i : &scratch, d2 ? d2 + i : NULL);
+    bits &= live;
+    decide(w, xi, bits, lab ? lab + i : &scratch, d2 ? d2 + i : NULL, NULL, xn, err, NULL, NULL);
+    /* Bounds from the best score h, in registers: the second smallest score
+     * (the best lane masked) for the others; with several candidates (a
+     * near tie) h itself bounds both, as every score is >= h and the chosen
+     * one <= h + err. */
+    const double hb = _mm_cvtsd_f64(h);
+    if (ub2) ub2[i] = 2.0 * (hb + 2.0 * err) + xn;
+    if (lb2) {
+      double sec = hb;
+      if (!(bits & (bits - 1))) {
+        const __m256d hv = _mm256_set1_pd(hb), inf = _mm256_set1_pd(INFINITY);
+        __m256d m2 = _mm256_blendv_pd(s[0], inf, _mm256_cmp_pd(s[0], hv, _CMP_EQ_OQ));
+        for (int g = 1; g < G; g++)
+          m2 = _mm256_min_pd(m2, _mm256_blendv_pd(s[g], inf, _mm256_cmp_pd(s[g], hv, _CMP_EQ_OQ)));
+        __m128d q = _mm_min_pd(_mm256_castpd256_pd128(m2), _mm256_extractf128_pd(m2, 1));
+        q = _mm_min_sd(q, _mm_unpackhi_pd(q, q));
+        sec = _mm_cvtsd_f64(q);
+      }
+      const double b = 2.0 * (sec - err) + xn;
+      lb2[i] = b > 0 ? b : 0.0;
+    }
   }
 }
 
 __attribute__((target("avx2,fma"))) static void
-lanes_avx2_any(const ps_km_nearest_t *w, const double *x, int64_t n, int32_t *lab, double *d2) {
+lanes_avx2_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+               int32_t *lab, double *d2, double *ub2, double *lb2) {
   switch (w->kpad / 4) {
   case 1:
-    lanes_avx2(w, x, n, lab, d2, 1);
+    lanes_avx2(w, x, idx, n, lab, d2, ub2, lb2, 1);
     break;
   case 2:
-    lanes_avx2(w, x, n, lab, d2, 2);
+    lanes_avx2(w, x, idx, n, lab, d2, ub2, lb2, 2);
     break;
   case 3:
-    lanes_avx2(w, x, n, lab, d2, 3);
+    lanes_avx2(w, x, idx, n, lab, d2, ub2, lb2, 3);
     break;
   case 4:
-    lanes_avx2(w, x, n, lab, d2, 4);
+    lanes_avx2(w, x, idx, n, lab, d2, ub2, lb2, 4);
     break;
   case 5:
-    lanes_avx2(w, x, n, lab, d2, 5);
+    lanes_avx2(w, x, idx, n, lab, d2, ub2, lb2, 5);
     break;
   case 6:
-    lanes_avx2(w, x, n, lab, d2, 6);
+    lanes_avx2(w, x, idx, n, lab, d2, ub2, lb2, 6);
     break;
   case 7:
-    lanes_avx2(w, x, n, lab, d2, 7);
+    lanes_avx2(w, x, idx, n, lab, d2, ub2, lb2, 7);
     break;
   default:
-    lanes_avx2(w, x, n, lab, d2, 8);
+    lanes_avx2(w, x, idx, n, lab, d2, ub2, lb2, 8);
     break;
   }
 }
 
-int ps_km_nearest_simd(void) {
+/* The lanes form with AVX-512 for G groups of eight centres. Two sets of
+ * accumulators (even and odd columns) break the chain of dependent FMAs
+ * that bounds a row's latency; the scores only rank the centres (the exact
+ * decision of near ties is the same as everywhere), so the order of their
+ * sums does not matter. */
+__attribute__((target("avx512f,avx512dq,fma"), always_inline)) static inline void
+lanes_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+             int32_t *lab, double *d2, double *ub2, double *lb2, const int G) {
+  const int64_t dim = w->dim, kpad = w->kpad, k = w->k;
+  const uint64_t live = k >= 64 ? ~0ULL : (1ULL << k) - 1;
+  __m512d cn[LANES_K / 8];
+  int32_t scratch;
+  for (int g = 0; g < G; g++) cn[g] = _mm512_loadu_pd(w->cn + 8 * g);
+  for (int64_t i = 0; i < n; i++) {
+    const double *xi = x + (idx ? idx[i] : i) * dim;
+    if (idx && i + 32 < n) {
+      __builtin_prefetch(x + idx[i + 32] * dim);
+      __builtin_prefetch(x + idx[i + 32] * dim + dim - 1);
+    }
+    __m512d s0[LANES_K / 8], s1[LANES_K / 8];
+    double xn0 = 0.0, xn1 = 0.0;
+    for (int g = 0; g < G; g++) {
+      s0[g] = cn[g];
+      s1[g] = _mm512_setzero_pd();
+    }
+    int64_t d = 0;
+    for (; d + 2 <= dim; d += 2) {
+      const double xa = xi[d] - w->shift[d], xb = xi[d + 1] - w->shift[d + 1];
+      const double *ca = w->cc + d * kpad, *cb = ca + kpad;
+      const __m512d ba = _mm512_set1_pd(xa), bb = _mm512_set1_pd(xb);
+      xn0 += xa * xa;
+      xn1 += xb * xb;
+      for (int g = 0; g < G; g++) {
+        s0[g] = _mm512_fnmadd_pd(ba, _mm512_loadu_pd(ca + 8 * g), s0[g]);
+        s1[g] = _mm512_fnmadd_pd(bb, _mm512_loadu_pd(cb + 8 * g), s1[g]);
+      }
+    }
+    if (d < dim) {
+      const double xa = xi[d] - w->shift[d], *ca = w->cc + d * kpad;
+      const __m512d ba = _mm512_set1_pd(xa);
+      xn0 += xa * xa;
+      for (int g = 0; g < G; g++) s0[g] = _mm512_fnmadd_pd(ba, _mm512_loadu_pd(ca + 8 * g), s0[g]);
+    }
+    const double xn = xn0 + xn1;
+    __m512d sg[LANES_K / 8];
+    for (int g = 0; g < G; g++) sg[g] = _mm512_add_pd(s0[g], s1[g]);
+    __m512d m = sg[0];
+    for (int g = 1; g < G; g++) m = _mm512_min_pd(m, sg[g]);
+    const double hb = _mm512_reduce_min_pd(m);
+    const double err = TIE_REL * (0.5 * xn + w->cnmax);
+    const __m512d thr = _mm512_set1_pd(hb + err);
+    uint64_t bits = 0;
+    for (int g = 0; g < G; g++)
+      bits |= (uint64_t)_mm512_cmp_pd_mask(sg[g], thr, _CMP_LE_OQ) << (8 * g);
+    bits &= live;
+    decide(w, xi, bits, lab ? lab + i : &scratch, d2 ? d2 + i : NULL, NULL, xn, err, NULL, NULL);
+    if (ub2) ub2[i] = 2.0 * (hb + 2.0 * err) + xn;
+    if (lb2) {
+      double sec = hb;
+      if (!(bits & (bits - 1))) {
+        const __m512d hv = _mm512_set1_pd(hb), inf = _mm512_set1_pd(INFINITY);
+        __m512d m2 = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(sg[0], hv, _CMP_EQ_OQ), sg[0], inf);
+        for (int g = 1; g < G; g++)
+          m2 = _mm512_min_pd(m2, _mm512_mask_blend_pd(_mm512_cmp_pd_mask(sg[g], hv, _CMP_EQ_OQ),
+                                                      sg[g], inf));
+        sec = _mm512_reduce_min_pd(m2);
+      }
+      const double b = 2.0 * (sec - err) + xn;
+      lb2[i] = b > 0 ? b : 0.0;
+    }
+  }
+}
+
+__attribute__((target("avx512f,avx512dq,fma"))) static void
+lanes_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+                 int32_t *lab, double *d2, double *ub2, double *lb2) {
+  switch ((w->kpad + 7) / 8) {
+  case 1:
+    lanes_avx512(w, x, idx, n, lab, d2, ub2, lb2, 1);
+    break;
+  case 2:
+    lanes_avx512(w, x, idx, n, lab, d2, ub2, lb2, 2);
+    break;
+  case 3:
+    lanes_avx512(w, x, idx, n, lab, d2, ub2, lb2, 3);
+    break;
+  default:
+    lanes_avx512(w, x, idx, n, lab, d2, ub2, lb2, 4);
+    break;
+  }
+}
+
+/* 2: AVX-512, 1: AVX2 + FMA, 0: portable. */
+static int simd_level(void) {
   static int known = -1;
   if (known < 0) {
     const char *e = getenv("POPSEG_KMEANS_PORTABLE");
+    const char *no512 = getenv("POPSEG_KMEANS_NO_AVX512");
     __builtin_cpu_init();
-    known = !(e && *e && strcmp(e, "0")) && __builtin_cpu_supports("avx2") &&
-            __builtin_cpu_supports("fma");
+    if (e && *e && strcmp(e, "0"))
+      known = 0;
+    else if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+             !(no512 && *no512 && strcmp(no512, "0")))
+      known = 2;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      known = 1;
+    else
+      known = 0;
   }
   return known;
 }
+
+int ps_km_nearest_simd(void) {
+  return simd_level();
+}
 #else
+static int simd_level(void) {
+  return 0;
+}
 int ps_km_nearest_simd(void) {
   return 0;
 }
 #endif
 
 /* The BLAS form: a block of rows' scores from one dgemm. */
-static void blas_rows(const ps_km_nearest_t *w, const double *x, int64_t n, int32_t *lab,
-                      double *d2) {
+static void blas_rows(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+                      int32_t *lab, double *d2, double *ub2, double *lb2) {
   const int64_t dim = w->dim, k = w->k;
   int32_t scratch;
   for (int64_t i0 = 0; i0 < n; i0 += w->rows) {
     const int64_t b = n - i0 < w->rows ? n - i0 : w->rows;
     for (int64_t i = 0; i < b; i++)
-      for (int64_t d = 0; d < dim; d++) w->xb[i * dim + d] = x[(i0 + i) * dim + d] - w->shift[d];
+      for (int64_t d = 0; d < dim; d++)
+        w->xb[i * dim + d] = x[(idx ? idx[i0 + i] : i0 + i) * dim + d] - w->shift[d];
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)k, (int)dim, 1.0, w->xb,
                 (int)dim, w->cc, (int)dim, 0.0, w->s, (int)k);
     for (int64_t i = 0; i < b; i++) {
@@ -260,14 +434,14 @@ static void blas_rows(const ps_km_nearest_t *w, const double *x, int64_t n, int3
       double bs = INFINITY, xn = 0.0;
       for (int64_t j = 0; j < k; j++) bs = w->cn[j] - si[j] < bs ? w->cn[j] - si[j] : bs;
       for (int64_t d = 0; d < dim; d++) xn += xs[d] * xs[d];
-      const double thr = bs + TIE_REL * (0.5 * xn + w->cnmax);
+      const double err = TIE_REL * (0.5 * xn + w->cnmax), thr = bs + err;
       /* Candidates in ascending order; more than 64 of them are rare enough
        * for the exact loop over all. */
-      double bd = 0.0;
+      double bd = 0.0, m2 = INFINITY;
       int64_t best = -1;
       for (int64_t j = 0; j < k; j++) {
         if (w->cn[j] - si[j] > thr) continue;
-        double dj = ps_km_sqdist(x + (i0 + i) * dim, w->c + j * dim, dim);
+        double dj = ps_km_sqdist(x + (idx ? idx[i0 + i] : i0 + i) * dim, w->c + j * dim, dim);
         if (best < 0 || dj < bd) {
           best = j;
           bd = dj;
@@ -275,22 +449,40 @@ static void blas_rows(const ps_km_nearest_t *w, const double *x, int64_t n, int3
       }
       (lab ? lab : &scratch)[lab ? i0 + i : 0] = (int32_t)best;
       if (d2) d2[i0 + i] = bd;
+      if (ub2) ub2[i0 + i] = 2.0 * (w->cn[best] - si[best] + err) + xn;
+      if (lb2) {
+        for (int64_t j = 0; j < k; j++)
+          if (j != best && w->cn[j] - si[j] < m2) m2 = w->cn[j] - si[j];
+        double b = 2.0 * (m2 - err) + xn;
+        lb2[i0 + i] = b > 0 ? b : 0.0;
+      }
     }
   }
 }
 
 void ps_km_nearest_rows(const ps_km_nearest_t *w, const double *x, int64_t n, int32_t *lab,
                         double *d2) {
+  ps_km_nearest_rows_lb(w, x, NULL, n, lab, d2, NULL, NULL);
+}
+
+void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int64_t *idx,
+                           int64_t n, int32_t *lab, double *d2, double *ub2, double *lb2) {
   if (n <= 0) return;
   if (!w->lanes) {
-    blas_rows(w, x, n, lab, d2);
+    blas_rows(w, x, idx, n, lab, d2, ub2, lb2);
     return;
   }
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (ps_km_nearest_simd()) {
-    lanes_avx2_any(w, x, n, lab, d2);
+  /* The padding lanes of AVX-512 groups: kpad is a multiple of 4, the
+   * AVX-512 form reads multiples of 8 (the workspace has room, see alloc). */
+  if (simd_level() == 2) {
+    lanes_avx512_any(w, x, idx, n, lab, d2, ub2, lb2);
+    return;
+  }
+  if (simd_level() == 1) {
+    lanes_avx2_any(w, x, idx, n, lab, d2, ub2, lb2);
     return;
   }
 #endif
-  lanes_portable(w, x, n, lab, d2);
+  lanes_portable(w, x, idx, n, lab, d2, ub2, lb2);
 }

@@ -22,14 +22,6 @@
 #include "popseg/scalapack.h"
 #include "popseg/stats.h"
 
-/* Rows per block when centring: enough for BLAS3 efficiency, bounded memory. */
-static int64_t block_rows(int64_t d) {
-  int64_t b = ((int64_t)1 << 21) / (d > 0 ? d : 1); /* ~16 MB of doubles */
-  if (b > 4096) b = 4096;
-  if (b < 16) b = 16;
-  return b;
-}
-
 static const ps_opt_choice_t solver_choices[] = {
     {"auto", PS_PCA_AUTO}, {"lapack", PS_PCA_LAPACK}, {"scalapack", PS_PCA_SCALAPACK}, {NULL, 0}};
 
@@ -215,6 +207,44 @@ static void fix_sign(double *v, int64_t d) {
     for (int64_t j = 0; j < d; j++) v[j] = -v[j];
 }
 
+void ps_pca_canonical_basis(double *v, int64_t m, int64_t d, double *scratch) {
+  /* In the coordinates of the span: row j of A [d][m] is (v_0[j], .., v_{m-1}[j]),
+   * so P e_j = V^T a_j and |P e_j| = |a_j|. The output rows go to out [m][d]. */
+  double *a = scratch, *q = scratch + d * m, *out = q + m;
+  if (m < 2 || d < 1) return;
+  for (int64_t j = 0; j < d; j++)
+    for (int64_t r = 0; r < m; r++) a[j * m + r] = v[r * d + j];
+  for (int64_t r = 0; r < m; r++) {
+    /* The axis with the largest remaining projection (near-ties: the lowest). */
+    int64_t best = 0;
+    double bn = -1.0;
+    for (int64_t j = 0; j < d; j++) {
+      double s = 0.0;
+      for (int64_t t = 0; t < m; t++) s += a[j * m + t] * a[j * m + t];
+      if (s > bn * (1.0 + 1e-9)) {
+        bn = s;
+        best = j;
+      }
+    }
+    const double nb = sqrt(bn > 0 ? bn : 0.0);
+    for (int64_t t = 0; t < m; t++) q[t] = nb > 0 ? a[best * m + t] / nb : 0.0;
+    double *o = out + r * d;
+    for (int64_t i = 0; i < d; i++) {
+      double s = 0.0;
+      for (int64_t t = 0; t < m; t++) s += q[t] * v[t * d + i];
+      o[i] = s;
+    }
+    fix_sign(o, d);
+    /* Remove the chosen direction from every axis's projection. */
+    for (int64_t j = 0; j < d; j++) {
+      double dot = 0.0;
+      for (int64_t t = 0; t < m; t++) dot += a[j * m + t] * q[t];
+      for (int64_t t = 0; t < m; t++) a[j * m + t] -= dot * q[t];
+    }
+  }
+  memcpy(v, out, (size_t)(m * d) * sizeof *v);
+}
+
 /* Not collective; the same verdict on every rank (cov is the reduced
  * matrix). Off-diagonal entries are bounded by the diagonal ones
  * (Cauchy-Schwarz), so a finite total means a finite matrix up to rounding;
@@ -294,6 +324,22 @@ static void components(const double *w, const double *z, int64_t n, const ps_pca
   /* Fewer components fitted than the target needs: keep all of them. */
   if (kept == 0) kept = p;
   pca->n_kept = opts->keep > 0 ? opts->keep : kept;
+  /* Degenerate eigenvalues: their eigenvectors are any rotation of one
+   * space; give them its canonical basis, so that the components do not
+   * depend on the solver's choice (or on the grid shape). */
+  const double tol = PS_PCA_DEGENERATE_RTOL * (p > 0 ? pca->explained_variance[0] : 0.0);
+  double *scratch = NULL;
+  for (int64_t i = 0; i < p;) {
+    int64_t j = i + 1;
+    while (j < p && pca->explained_variance[j - 1] - pca->explained_variance[j] <= tol) j++;
+    if (j - i >= 2) {
+      free(scratch);
+      scratch = malloc((size_t)((j - i) * (2 * d + 1)) * sizeof *scratch);
+      if (scratch) ps_pca_canonical_basis(pca->components + i * d, j - i, d, scratch);
+    }
+    i = j;
+  }
+  free(scratch);
 }
 
 /* Not collective. The covariance and mean of the scaled features from the
@@ -379,7 +425,7 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matr
   ps_err_t err = PS_OK;
   ps_matrix_t *y = NULL;
   double *scratch = NULL;
-  int64_t d = pca->d, nb = block_rows(d);
+  int64_t d = pca->d, nb = PS_ROW_BLOCK, i0, i1;
   *out = NULL;
   PS_CHECK(x->n_cols == d, PS_ERR_ARG, "PCA projection: the data have %lld features, the PCA %lld",
            (long long)x->n_cols, (long long)d);
@@ -389,8 +435,12 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matr
   PS_TRY(ps_matrix_create(x->n_local, k, x->row_offset, x->n_global, &y));
   scratch = malloc((size_t)(nb * d) * sizeof *scratch);
   PS_CHECK(scratch != NULL, PS_ERR_MEM, "out of memory for the PCA projection");
-  for (int64_t i0 = 0; i0 < x->n_local; i0 += nb) {
-    int64_t m = x->n_local - i0 < nb ? x->n_local - i0 : nb;
+  /* One dgemm per fixed block of global rows (reduce.h): OpenBLAS picks its
+   * kernel, and so the rounding of a row, by the call's shape (small-matrix
+   * kernels on some processors), so the calls must not move with the rank
+   * count for the projection to be the same bits at any rank count. */
+  for (int64_t from = 0; ps_row_blocks(x->row_offset, x->n_local, from, &i0, &i1); from = i1) {
+    const int64_t m = i1 - i0;
     for (int64_t i = 0; i < m; i++) {
       const double *row = x->data + (i0 + i) * d;
       double *c = scratch + i * d;

@@ -75,36 +75,52 @@ cleanup:
 }
 
 /* Collective. Sizes, means (in x's units) and the sums of squared deviations
- * from the overall mean: two reductions. sq: [d] scratch for the deviations. */
+ * from the overall mean: block partials added exactly (reduce.h), so the
+ * same bits at any rank count; two reductions. sq: [d] scratch. */
 static ps_err_t moments(const ps_matrix_t *x, const int32_t *labels, ps_profile_t *p, double *sq,
                         MPI_Comm comm) {
   ps_err_t err = PS_OK;
-  const int64_t d = p->d, k = p->k;
-  for (int64_t i = 0; i < x->n_local; i++) {
-    const double *xi = x->data + i * d;
-    double *s = p->mean + (int64_t)labels[i] * d;
-    for (int64_t j = 0; j < d; j++) s[j] += xi[j];
-    p->size[labels[i]]++;
-  }
-  PS_TRY(ps_reduce_sum(p->mean, k * d, comm));
-  PS_TRY(ps_reduce_sum_i64(p->size, k, comm));
-  for (int64_t c = 0; c < k; c++)
-    for (int64_t j = 0; j < d; j++) p->overall_mean[j] += p->mean[c * d + j];
+  const int64_t d = p->d, k = p->k, nl = x->n_local;
+  ps_xsum_t *acc = calloc((size_t)((k + 1) * d), sizeof *acc);
+  double *part = calloc((size_t)((k > 0 ? k : 1) * d), sizeof *part), *dev = NULL;
+  int32_t *touched = malloc((size_t)(k > 0 ? k : 1) * sizeof *touched);
+  PS_CHECK_ALL(comm, acc && part && touched, PS_ERR_MEM,
+               "out of memory for the segment profiles (k = %lld)", (long long)k);
+  /* acc [k][d]: the segments' sums; acc[k][d]: the overall sums. */
+  ps_xsum_group_blocks(x->data, x->row_offset, nl, d, labels, k, acc, part, touched);
+  ps_xsum_group_blocks(x->data, x->row_offset, nl, d, NULL, 1, acc + k * d, part, touched);
+  for (int64_t i = 0; i < nl; i++) p->size[labels[i]]++;
+  PS_TRY(ps_xsum_reduce(acc, (k + 1) * d, p->size, k, comm));
+  ps_xsum_values(acc, k * d, p->mean);
+  ps_xsum_values(acc + k * d, d, p->overall_mean);
   for (int64_t j = 0; j < d; j++) p->overall_mean[j] /= (double)p->n;
   for (int64_t c = 0; c < k; c++)
     for (int64_t j = 0; j < d; j++)
       p->mean[c * d + j] =
           p->size[c] > 0 ? p->mean[c * d + j] / (double)p->size[c] : p->overall_mean[j];
-  memset(sq, 0, (size_t)d * sizeof *sq);
-  for (int64_t i = 0; i < x->n_local; i++) {
-    const double *xi = x->data + i * d;
-    for (int64_t j = 0; j < d; j++) {
-      double t = xi[j] - p->overall_mean[j];
-      sq[j] += t * t;
+  /* The squared deviations, a block of rows at a time through dev. */
+  dev = malloc((size_t)(PS_ROW_BLOCK * d) * sizeof *dev);
+  PS_CHECK_ALL(comm, dev != NULL, PS_ERR_MEM, "out of memory for the segment profiles");
+  ps_xsum_clear(acc, d);
+  {
+    int64_t i0, i1;
+    for (int64_t from = 0; ps_row_blocks(x->row_offset, nl, from, &i0, &i1); from = i1) {
+      for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = 0; j < d; j++) {
+          double t = x->data[i * d + j] - p->overall_mean[j];
+          dev[(i - i0) * d + j] = t * t;
+        }
+      /* One block: its sums in row order go to acc exactly. */
+      ps_xsum_group_blocks(dev, i0 + x->row_offset, i1 - i0, d, NULL, 1, acc, part, touched);
     }
   }
-  PS_TRY(ps_reduce_sum(sq, d, comm));
+  PS_TRY(ps_xsum_reduce(acc, d, NULL, 0, comm));
+  ps_xsum_values(acc, d, sq);
 cleanup:
+  free(acc);
+  free(part);
+  free(touched);
+  free(dev);
   return err;
 }
 

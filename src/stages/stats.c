@@ -1,9 +1,11 @@
 /* stats.c - min, max, mean, variance and covariance in one pass (stats.h).
  *
- * Each rank walks its rows in blocks: the block minus the shift row s goes to
- * a scratch buffer (column sums, minima and maxima on the way), then one
- * dsyrk adds its cross-products. One reduction combines the shifted sums and
- * cross-products of every rank, one min and one max reduction the extremes.
+ * Each rank walks its rows in the fixed blocks of global rows (reduce.h):
+ * the block minus the shift row s goes to a scratch buffer (column sums,
+ * minima and maxima on the way), then one dsyrk gives its cross-products;
+ * the block's sums go exactly into accumulators. One reduction combines the
+ * accumulators of every rank, one min and one max reduction the extremes:
+ * the same bits whatever the rank count.
  */
 #include "popseg/stats.h"
 
@@ -14,13 +16,10 @@
 
 #include "popseg/reduce.h"
 
-/* Rows per block: enough for BLAS3 efficiency, about 16 MB of scratch. */
-static int64_t block_rows(int64_t d) {
-  int64_t b = ((int64_t)1 << 21) / (d > 0 ? d : 1);
-  if (b > 4096) b = 4096;
-  if (b < 16) b = 16;
-  return b;
-}
+/* Up to this many features the sums are exact, so bit-reproducible (reduce.h):
+ * d (d + 3) / 2 accumulators of 576 bytes, 75 MB at 512. Wider tables sum
+ * blocks in doubles (the same to rounding at any rank count). */
+#define STATS_EXACT_MAX_D 512
 
 void ps_stats_destroy(ps_stats_t **s) {
   if (!s || !*s) return;
@@ -69,18 +68,24 @@ cleanup:
   return err;
 }
 
-/* Not collective. This rank's extremes into s->min/max, shifted column sums
- * (in units: times inv_unit) into red[0..d) and cross-products: with_cov, the upper triangle of the
- * [d][d] cp; else the squares into red[d..2d). scratch: [block_rows][d]. */
+/* Not collective. This rank's extremes into s->min/max, and for each block
+ * of global rows (ps_row_blocks) its sums in row order of y = (x - shift) /
+ * unit: the column sums part[0..d), then with_cov the upper triangle of the
+ * cross-products (one dsyrk per block), else the squares. Each block's part
+ * is added exactly to acc (or, acc NULL, in doubles to red).
+ * scratch: [PS_ROW_BLOCK][d], part: [nred], cp: [d][d] (with_cov). */
 static void accumulate(const ps_matrix_t *x, const double *shift, const double *inv_unit,
-                       int with_cov, ps_stats_t *s, double *red, double *cp, double *scratch) {
-  const int64_t d = x->n_cols, nb = block_rows(d);
+                       int with_cov, ps_stats_t *s, ps_xsum_t *acc, double *red, int64_t nred,
+                       double *part, double *cp, double *scratch) {
+  const int64_t d = x->n_cols;
+  int64_t i0, i1, nblocks = 0;
   for (int64_t j = 0; j < d; j++) {
     s->min[j] = INFINITY;
     s->max[j] = -INFINITY;
   }
-  for (int64_t i0 = 0; i0 < x->n_local; i0 += nb) {
-    const int64_t m = x->n_local - i0 < nb ? x->n_local - i0 : nb;
+  for (int64_t from = 0; ps_row_blocks(x->row_offset, x->n_local, from, &i0, &i1); from = i1) {
+    const int64_t m = i1 - i0;
+    memset(part, 0, (size_t)nred * sizeof *part);
     for (int64_t i = 0; i < m; i++) {
       const double *row = x->data + (i0 + i) * d;
       double *y = scratch + i * d;
@@ -89,14 +94,23 @@ static void accumulate(const ps_matrix_t *x, const double *shift, const double *
         s->max[j] = row[j] > s->max[j] ? row[j] : s->max[j];
         /* Scaled first: the difference of two huge values could overflow. */
         y[j] = row[j] * inv_unit[j] - shift[j] * inv_unit[j];
-        red[j] += y[j];
+        part[j] += y[j];
       }
       if (!with_cov)
-        for (int64_t j = 0; j < d; j++) red[d + j] += y[j] * y[j];
+        for (int64_t j = 0; j < d; j++) part[d + j] += y[j] * y[j];
     }
-    if (with_cov)
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, scratch, (int)d, 1.0,
+    if (with_cov) {
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, scratch, (int)d, 0.0,
                   cp, (int)d);
+      for (int64_t i = 0, q = d; i < d; i++)
+        for (int64_t j = i; j < d; j++) part[q++] = cp[i * d + j];
+    }
+    if (acc) {
+      ps_xsum_add_n(acc, part, nred);
+      if (++nblocks % (PS_XSUM_MAX_ADDS / 2) == 0) ps_xsum_normalize(acc, nred);
+    } else {
+      for (int64_t q = 0; q < nred; q++) red[q] += part[q];
+    }
   }
 }
 
@@ -142,26 +156,33 @@ static int choose_units(ps_stats_t *s, const double *red, int64_t nred) {
   return need;
 }
 
-/* Collective. One pass: this rank's sums, then their reductions. */
+/* Collective. One pass: this rank's sums, then their reductions (exact up
+ * to STATS_EXACT_MAX_D features: the same bits at any rank count). */
 static ps_err_t pass(const ps_matrix_t *x, const double *shift, int with_cov, ps_stats_t *s,
                      double *red, int64_t nred, double *cp, double *scratch, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   const int64_t d = x->n_cols;
+  const int exact = d <= STATS_EXACT_MAX_D;
   double *inv = malloc((size_t)(d > 0 ? d : 1) * sizeof *inv);
-  PS_CHECK_ALL(comm, inv != NULL, PS_ERR_MEM, "out of memory for the statistics of %lld features",
-               (long long)d);
+  double *part = malloc((size_t)nred * sizeof *part);
+  ps_xsum_t *acc = exact ? calloc((size_t)nred, sizeof *acc) : NULL;
+  PS_CHECK_ALL(comm, inv && part && (!exact || acc), PS_ERR_MEM,
+               "out of memory for the statistics of %lld features", (long long)d);
   for (int64_t j = 0; j < d; j++) inv[j] = 1.0 / s->unit[j];
   memset(red, 0, (size_t)nred * sizeof *red);
-  if (cp) memset(cp, 0, (size_t)(d * d) * sizeof *cp);
-  accumulate(x, shift, inv, with_cov, s, red, cp, scratch);
-  if (with_cov)
-    for (int64_t i = 0, q = d; i < d; i++)
-      for (int64_t j = i; j < d; j++) red[q++] = cp[i * d + j];
-  PS_TRY(ps_reduce_sum(red, nred, comm));
+  accumulate(x, shift, inv, with_cov, s, acc, red, nred, part, cp, scratch);
+  if (exact) {
+    PS_TRY(ps_xsum_reduce(acc, nred, NULL, 0, comm));
+    ps_xsum_values(acc, nred, red);
+  } else {
+    PS_TRY(ps_reduce_sum(red, nred, comm));
+  }
   PS_TRY(ps_reduce_min(s->min, d, comm));
   PS_TRY(ps_reduce_max(s->max, d, comm));
 cleanup:
   free(inv);
+  free(part);
+  free(acc);
   return err;
 }
 
@@ -174,8 +195,8 @@ ps_err_t ps_stats_compute(const ps_matrix_t *x, int with_cov, MPI_Comm comm, ps_
   err = stats_create(d, with_cov, &s);
   shift = malloc((size_t)(d > 0 ? d : 1) * sizeof *shift);
   red = calloc((size_t)nred, sizeof *red);
-  scratch = malloc((size_t)(block_rows(d) * (d > 0 ? d : 1)) * sizeof *scratch);
-  if (with_cov) cp = calloc((size_t)(d * d > 0 ? d * d : 1), sizeof *cp);
+  scratch = malloc((size_t)(PS_ROW_BLOCK * (d > 0 ? d : 1)) * sizeof *scratch);
+  if (with_cov) cp = malloc((size_t)(d * d > 0 ? d * d : 1) * sizeof *cp);
   PS_CHECK_ALL(comm, s && shift && red && scratch && (!with_cov || cp), PS_ERR_MEM,
                "out of memory for the statistics of %lld features", (long long)d);
   s->n = x->n_global;

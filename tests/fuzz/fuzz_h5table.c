@@ -822,11 +822,19 @@ static void check_table(const plan_t *pl, const ps_table_t *t, const char *path)
   for (int s = 0; s < 2; s++) {
     const dset_t *ds = sd[s];
     if (!ds->created || ds->kind != K_STR || ds->pad != 0 || !ds->data_known) continue;
+    /* The reader widens a full width by one (room for the NUL) or narrows it
+     * to the longest string and its NUL. */
     int full = 0;
-    for (size_t e = 0; e < ds->n_elem; e++) full |= ds->mem[e * ds->width + ds->width - 1] != 0;
+    size_t used = 1;
+    for (size_t e = 0; e < ds->n_elem; e++) {
+      const char *el = (const char *)ds->mem + e * ds->width;
+      const size_t l = strnlen(el, ds->width) + 1;
+      full |= el[ds->width - 1] != 0;
+      if (l > used) used = l;
+    }
     size_t w = s == 0 ? t->name_width : t->fname_width;
-    if (w != ds->width + (size_t)full)
-      broken("a string width is not the file's (+1 if full)", NULL);
+    if (w != (full ? ds->width + 1 : used))
+      broken("a string width is not the file's + 1 (full) or the longest string's + 1", NULL);
     for (size_t e = 0; e < ds->n_elem; e++) {
       const char *got = s == 0 ? ps_table_name(t, (int64_t)e) : ps_table_fname(t, (int64_t)e);
       if (strcmp(got, ds->strs[e])) broken("a name differs from the file's", got);
@@ -916,6 +924,10 @@ static int run_one(const uint8_t *data, size_t size, int must_take) {
   describe("read: %s%s\n", err == PS_OK ? "taken" : "refused: ", ps_error_message());
   if (err == PS_OK) {
     if (!t) broken("success without a table", NULL);
+    /* The input's sha256 comes from a thread started by the reader; the
+     * pipeline collects it before writing, so does this harness. */
+    if (ps_table_wait_hash(t, MPI_COMM_SELF) != PS_OK)
+      broken("the input's sha256 failed", ps_error_message());
     check_table(pl, t, path);
     int want = valid_table(t);
     ps_error_clear();

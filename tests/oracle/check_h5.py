@@ -296,7 +296,8 @@ DIM_NAMES = {"n": "row", "d": "feature", "p": "component", "K": "component", "k"
 def root_attrs(n, np_, extra):
     a = {"popseg_file": ("str", "predictions" if "model" in extra else "results"),
          "input": ("str", ""), "input_sha256": ("str", ""),
-         "popseg_version": ("str", popseg_version()), "command_line": ("str", R_CMD),
+         "popseg_version": ("str", popseg_version()), "sums": ("str", "exact"),
+         "command_line": ("str", R_CMD),
          "n_ranks": ("i64", np_), "time_read_s": ("f64", 0.5), "time_scale_s": ("f64", 0.25),
          "time_pca_s": ("f64", 1.5), "time_kmeans_s": ("f64", 2.0),
          "time_write_s": ("f64", 0.125), "source": ("str", T_SOURCE),
@@ -349,7 +350,9 @@ def check_results(path, n, seed, np_, predictions):
                                         "init": ("str", "kmeans++"), "n_init": ("i64", 2),
                                         "best_run": ("i64", 0), "total_iterations": ("i64", 0),
                                         "time_seed_s": ("f64", 0.0),
-                                        "time_lloyd_s": ("f64", 0.0)})
+                                        "time_lloyd_s": ("f64", 0.0),
+                                        "algorithm": ("str", "hamerly"), "distances": ("i64", 0),
+                                        "distances_lloyd": ("i64", 0)})
 
 
 def check_same(paths):

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "popseg/reduce.h"
 #include "popseg/cli.h"
 #include "popseg/csv.h"
 #include "popseg/segments.h"
@@ -795,7 +796,8 @@ static void test_writer(void) {
   /* A formatting failure on the last rank only: every rank returns the error
    * (a hang here is caught by the runner's timeout), nothing is left behind. */
   snprintf(path2, sizeof path2, "%s/seg_fail.csv", g_tmp);
-  e = write_case_on(path2, 23, 2, 1, g_size - 1);
+  /* Rows in whole blocks of PS_ROW_BLOCK: enough that the last rank has some. */
+  e = write_case_on(path2, (int64_t)PS_ROW_BLOCK * (g_size - 1) + 23, 2, 1, g_size - 1);
   T_CHECK(e == PS_ERR_INTERNAL && no_tmp_left() && access(path2, F_OK) != 0,
           "segments: a failure on rank %d only is reported on every rank, no file left",
           g_size - 1);

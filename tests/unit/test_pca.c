@@ -617,6 +617,63 @@ static void sign_pivot(void) {
   T_CHECK(ps_pca_sign_pivot(z, 2) == 0, "sign pivot: an all-zero vector pivots on index 0");
 }
 
+/* The canonical basis of a degenerate eigenspace: two rotations of one
+ * 3-dimensional subspace of R^6 give the same rows (to 1e-12), orthonormal,
+ * spanning the same space. */
+static void canonical_basis(void) {
+  enum { M = 3, D = 6 };
+  double v[M][D] = {{1, 2, 0, -1, 3, 1}, {0, 1, 1, 2, -1, 0}, {2, -1, 1, 0, 0, 1}};
+  double w[M][D], scratch[M * (2 * D + 1)];
+  /* Gram-Schmidt: an orthonormal basis. */
+  for (int r = 0; r < M; r++) {
+    for (int q = 0; q < r; q++) {
+      double dot = 0;
+      for (int i = 0; i < D; i++) dot += v[r][i] * v[q][i];
+      for (int i = 0; i < D; i++) v[r][i] -= dot * v[q][i];
+    }
+    double nn = 0;
+    for (int i = 0; i < D; i++) nn += v[r][i] * v[r][i];
+    for (int i = 0; i < D; i++) v[r][i] /= sqrt(nn);
+  }
+  /* Another basis of the same span: a rotation in the (0,1) and (1,2) planes
+   * and a sign flip. */
+  const double c1 = cos(0.7), s1 = sin(0.7), c2 = cos(-1.9), s2 = sin(-1.9);
+  for (int i = 0; i < D; i++) {
+    double a = c1 * v[0][i] - s1 * v[1][i], b = s1 * v[0][i] + c1 * v[1][i];
+    double b2 = c2 * b - s2 * v[2][i], c = s2 * b + c2 * v[2][i];
+    w[0][i] = -a;
+    w[1][i] = c;
+    w[2][i] = b2;
+  }
+  double proj_before[D][D];
+  for (int i = 0; i < D; i++)
+    for (int j = 0; j < D; j++) {
+      proj_before[i][j] = 0;
+      for (int r = 0; r < M; r++) proj_before[i][j] += v[r][i] * v[r][j];
+    }
+  ps_pca_canonical_basis(&v[0][0], M, D, scratch);
+  ps_pca_canonical_basis(&w[0][0], M, D, scratch);
+  double diff = 0, orth = 0, proj = 0;
+  for (int r = 0; r < M; r++)
+    for (int i = 0; i < D; i++) diff = fmax(diff, fabs(v[r][i] - w[r][i]));
+  for (int r = 0; r < M; r++)
+    for (int q = 0; q < M; q++) {
+      double dot = 0;
+      for (int i = 0; i < D; i++) dot += v[r][i] * v[q][i];
+      orth = fmax(orth, fabs(dot - (r == q)));
+    }
+  for (int i = 0; i < D; i++)
+    for (int j = 0; j < D; j++) {
+      double pij = 0;
+      for (int r = 0; r < M; r++) pij += v[r][i] * v[r][j];
+      proj = fmax(proj, fabs(pij - proj_before[i][j]));
+    }
+  T_CHECK(diff < 1e-12 && orth < 1e-12 && proj < 1e-12,
+          "degenerate eigenspace: two bases give one canonical basis (diff %.1e), orthonormal "
+          "(%.1e), same span (%.1e)",
+          diff, orth, proj);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   ps_error_set_namer(ps_cli_flag_of); /* messages name the flags, as in popseg */
@@ -644,6 +701,7 @@ int main(int argc, char **argv) {
     };
     names();
     sign_pivot();
+    canonical_basis();
     scalapack_direct();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
       for (int c = 0; c < 4; c++) run_case(&cases[i], &g_cfgs[c], c == 0);

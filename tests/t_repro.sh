@@ -1,0 +1,40 @@
+#!/bin/sh
+# Reproducible: the same results file, byte for byte (timings, rank count and
+# command line aside), at 1, 2, 3, 4, 5 and 7 ranks, on the census and on a
+# 1,000,003-row synthetic table, with minmax and standard scaling and with
+# k-means|| seeding; and the exact sums against Python's exact arithmetic.
+. tests/lib.sh
+CSV=data/acs2015_county_data.csv
+$PYTHON tests/oracle/check_xsum.py "$POPSEG_BIN/tests/test_xsum" 1 2 3 4 || T_FAILED=1
+for np in 1 3; do run_c_test $np "$POPSEG_BIN/tests/test_xsum"; done
+
+runs() { # LABEL INPUT OPTIONS...: one run per rank count, then the comparison
+  label=$1; in=$2; shift 2
+  files=""
+  for np in 1 2 3 4 5 7; do
+    out="$TMPD/$label-np$np.h5"
+    if ! mpi $np "$POPSEG" run "$in" -o "$out" --quiet "$@" 2>"$TMPD/err"; then
+      fail "$label [np=$np]: $(tail -n 1 "$TMPD/err")"
+    fi
+    files="$files $out"
+  done
+  # shellcheck disable=SC2086
+  $PYTHON tests/e2e/identical_results.py "$label" $files || T_FAILED=1
+}
+runs census-minmax $CSV
+runs census-standard $CSV --scale standard
+runs census-kmeans-parallel $CSV --kmeans-init kmeans-parallel
+runs census-lloyd-scalapack $CSV --kmeans-algorithm lloyd --pca-solver scalapack
+mpi 2 "$POPSEG" synth --rows 1000003 -o "$TMPD/synth.h5" --seed 3 --quiet || fail "synth 1,000,003 rows"
+runs synth-minmax "$TMPD/synth.h5" --kmeans-n-init 2
+runs synth-standard-parallel "$TMPD/synth.h5" --kmeans-n-init 2 --scale standard --kmeans-init kmeans-parallel
+# Pruned and plain Lloyd give the same file (but for the algorithm and its count).
+mpi 2 "$POPSEG" run $CSV -o "$TMPD/lloyd.h5" --quiet --kmeans-algorithm lloyd 2>/dev/null
+check "hamerly and lloyd: the same labels, centroids, inertia and iterations" "$PYTHON" -c "
+import h5py
+a = h5py.File('$TMPD/census-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/lloyd.h5', 'r')
+for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean'):
+    assert a[k][()].tobytes() == b[k][()].tobytes(), k
+assert a['kmeans'].attrs['distances'] < b['kmeans'].attrs['distances'] == b['kmeans'].attrs['distances_lloyd']
+"
+finish
