@@ -4,6 +4,7 @@
  * popseg info FILE.h5
  * popseg run IN(.h5|.csv) [-o results.h5] [--csv F] [--report F] [stage options]
  * popseg predict MODEL.h5 NEW(.h5|.csv) -o predictions.h5 [--csv F] [--report F]
+ * popseg sweep IN(.h5|.csv) --k A..B [-o sweep.h5] [--csv F] [--report F]
  *
  * Each stage declares its options in its own table (ps_import_options,
  * ps_scale_options, ps_pca_options, ps_kmeans_options, ps_profile_options;
@@ -20,10 +21,12 @@
 #include "popseg/csv.h"
 #include "popseg/error.h"
 #include "popseg/kmeans.h"
+#include "popseg/model.h"
 #include "popseg/opt.h"
 #include "popseg/pca.h"
 #include "popseg/profile.h"
 #include "popseg/scale.h"
+#include "popseg/sweep.h"
 #include "popseg/synth.h"
 
 typedef enum {
@@ -33,6 +36,7 @@ typedef enum {
   PS_CMD_RUN,
   PS_CMD_PREDICT,
   PS_CMD_SYNTH,
+  PS_CMD_SWEEP,
   PS_CMD_HELP,
   PS_CMD_VERSION
 } ps_command_t;
@@ -65,6 +69,8 @@ typedef struct {
   ps_kmeans_opts_t kmeans;
   ps_profile_opts_t profile;
   ps_synth_opts_t synth;
+  ps_sweep_opts_t sweep;
+  ps_model_opts_t modelsel; /* predict: which model of the file */
   const ps_opt_t *given[PS_MAX_GIVEN]; /* the rows set on the command line */
   int n_given;
   char notes[4][200]; /* options given that cannot take effect, said once at the start */
@@ -80,6 +86,8 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *opts);
 int ps_cli_given(const ps_options_t *opts, const char *flag);
 /* The flag that sets a stage field ("kmeans.k" -> "--k"); NULL if none. */
 const char *ps_cli_flag_of(const char *key);
+/* The same for a command (bit); 0: the first table's. */
+const char *ps_cli_flag_of_cmd(const char *key, unsigned cmdbit);
 /* Help text: the commands (PS_CMD_NONE) or one command's options, with an
  * example and the exit statuses. The caller frees *out with ps_sb_free. */
 void ps_cli_help(ps_command_t command, ps_sb_t *out);

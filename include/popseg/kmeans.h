@@ -42,10 +42,12 @@ ps_err_t ps_kmeans_init_parse(const char *s, ps_kmeans_init_t *out);
 typedef void (*ps_kmeans_run_cb)(void *ctx, int run, int iterations, double inertia, int converged);
 
 typedef struct {
-  int64_t k;                    /* clusters, 1 <= k <= n (default 8) */
+  int64_t k;                    /* clusters, 1 <= k <= n (default 8); 0 (auto) only on the
+                                   command line, resolved by a sweep */
   ps_kmeans_init_t init;        /* default kmeans++ */
   ps_kmeans_algorithm_t algorithm; /* default hamerly */
-  int n_init;                   /* restarts, >= 1 (default 10); forced to 1 with init_centroids */
+  int n_init;                   /* restarts, >= 1, or 0: auto (ps_kmeans_n_init_for; the
+                                   default); forced to 1 with init_centroids */
   int max_iter;                 /* >= 1 (default 300) */
   double tol;                   /* >= 0 (default 1e-4), relative to mean feature variance */
   uint64_t seed;                /* default 0 */
@@ -60,6 +62,9 @@ typedef struct {
 
 /* The k-means options (--k, --kmeans-*, --seed): defaults, ranges, help. */
 extern const ps_opt_t ps_kmeans_options[];
+/* The restarts a fit makes: n_init, or for n_init = 0 (auto) 1e7 / (n k)
+ * clamped to [10, 100]: more restarts where they are cheap. */
+int ps_kmeans_n_init_for(int64_t n, int64_t k, int n_init);
 /* Zero the struct, then the defaults of ps_kmeans_options. */
 void ps_kmeans_opts_default(ps_kmeans_opts_t *o);
 
@@ -126,6 +131,10 @@ void ps_kmeans_describe(ps_h5w_t *w, const ps_kmeans_t *km, const double *recons
 void ps_kmeans_describe_assignment(ps_h5w_t *w, const int32_t *labels, const double *distance);
 /* Collective. The centroids [k][K] of an open results file (malloc'ed). */
 ps_err_t ps_kmeans_read_centroids(ps_h5r_t *r, int64_t dim, int64_t *k, double **centroids);
+/* The same from another group holding centroids and labels ("sweep/k5"). */
+ps_err_t ps_kmeans_read_centroids_at(ps_h5r_t *r, const char *group, int64_t dim, int64_t *k,
+                                     double **centroids);
+ps_err_t ps_kmeans_read_labels_at(ps_h5r_t *r, const char *group, int64_t n, int32_t *labels);
 /* Collective. All n labels of an open results file into labels [n]. */
 ps_err_t ps_kmeans_read_labels(ps_h5r_t *r, int64_t n, int32_t *labels);
 

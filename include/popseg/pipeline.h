@@ -1,4 +1,4 @@
-/* pipeline.h - the commands: import, info, run, predict.
+/* pipeline.h - the commands: import, info, run, predict, sweep, synth.
  *
  * Each command is collective over comm, agrees on errors after every stage
  * and returns the same code on every rank.
@@ -16,5 +16,6 @@ ps_err_t ps_pipeline_info(const ps_options_t *o, MPI_Comm comm);
 ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm);
 ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm);
 ps_err_t ps_pipeline_synth(const ps_options_t *o, MPI_Comm comm);
+ps_err_t ps_pipeline_sweep(const ps_options_t *o, MPI_Comm comm);
 
 #endif

@@ -109,7 +109,9 @@ ps_err_t ps_reduce_sum_exact(const double *v, int64_t n, double *out, MPI_Comm c
 /* Rows of the global table are summed in blocks of PS_ROW_BLOCK global rows
  * (the last one shorter); the rows are distributed in whole blocks
  * (ps_block_range), so a block is never split between ranks. */
+#ifndef PS_ROW_BLOCK
 #define PS_ROW_BLOCK 512
+#endif
 /* Not collective. The local rows [*i0, *i1) of the next block of global rows
  * after local row `from` (from = 0 first): 0 when no rows are left. Works for
  * any distribution; the block boundaries are global. */

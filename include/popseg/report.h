@@ -17,6 +17,7 @@
 #include "popseg/profile.h"
 #include "popseg/scale.h"
 #include "popseg/strbuf.h"
+#include "popseg/sweep.h"
 #include "popseg/table.h"
 
 /* Wall seconds per stage, as recorded in the results file. */
@@ -50,6 +51,13 @@ typedef struct {
 } ps_report_predict_t;
 
 void ps_report_predict(const ps_report_predict_t *r, ps_sb_t *md, ps_sb_t *summary);
+
+/* `popseg sweep` (and run --k auto): the metrics per k, the suggested k and
+ * why, into md and summary (either may be NULL); the CSV table, one line per
+ * k: k,inertia,msd,iterations,silhouette,silhouette_sq,calinski_harabasz,
+ * davies_bouldin,ari. Not collective. */
+void ps_report_sweep(const ps_sweep_t *s, int64_t n_rows, ps_sb_t *md, ps_sb_t *summary);
+void ps_report_sweep_csv(const ps_sweep_t *s, ps_sb_t *csv);
 
 /* `popseg info`: shape, sources, the first rows and per-column statistics. */
 void ps_report_info(const ps_table_t *t, const ps_table_summary_t *s, ps_sb_t *out);

@@ -13,6 +13,7 @@
 #include "popseg/kmeans.h"
 #include "popseg/pca.h"
 #include "popseg/profile.h"
+#include "popseg/sweep.h"
 #include "popseg/report.h"
 #include "popseg/scale.h"
 #include "popseg/table.h"
@@ -27,6 +28,7 @@ typedef struct {
   const double *distance;        /* predictions: [n_local] */
   const double *centroids_reconstructed; /* [k][d] or NULL */
   const ps_profile_t *profile;           /* NULL: no /profile */
+  const ps_sweep_t *sweep;               /* NULL: no /sweep (run without --k auto) */
   const char *command_line;
   const char *model_path; /* predictions: the model file used */
   int n_ranks;

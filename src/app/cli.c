@@ -18,7 +18,8 @@
 #define IMPORT PS_CMDBIT(PS_CMD_IMPORT)
 #define INFO PS_CMDBIT(PS_CMD_INFO)
 #define SYNTH PS_CMDBIT(PS_CMD_SYNTH)
-#define ALL (RUN | PREDICT | IMPORT | INFO | SYNTH)
+#define SWEEP PS_CMDBIT(PS_CMD_SWEEP)
+#define ALL (RUN | PREDICT | IMPORT | INFO | SYNTH | SWEEP)
 
 #define OO(f) offsetof(ps_output_opts_t, f)
 const ps_opt_t ps_output_options[] = {
@@ -28,27 +29,28 @@ const ps_opt_t ps_output_options[] = {
      .kind = PS_OPT_STRING,
      .offset = OO(output),
      .metavar = "FILE.h5",
-     .commands = RUN | PREDICT | SYNTH,
-     .help = "the results (run), predictions (predict) or table (synth) file"},
+     .commands = RUN | PREDICT | SYNTH | SWEEP,
+     .help = "the results (run, sweep), predictions (predict) or table (synth) file"},
     {.flag = "--csv",
      .field = "csv",
      .kind = PS_OPT_STRING,
      .offset = OO(csv),
      .metavar = "FILE.csv",
-     .commands = RUN | PREDICT,
-     .help = "one line per row: id,name,segment,distance,pc1..pcK"},
+     .commands = RUN | PREDICT | SWEEP,
+     .help = "one line per row: id,name,segment,distance,pc1..pcK (sweep: one line per k, "
+             "the metrics)"},
     {.flag = "--report",
      .field = "report",
      .kind = PS_OPT_STRING,
      .offset = OO(report),
      .metavar = "FILE.md",
-     .commands = RUN | PREDICT,
+     .commands = RUN | PREDICT | SWEEP,
      .help = "the Markdown report (a summary also goes to stdout)"},
     {.flag = "--force",
      .field = "force",
      .kind = PS_OPT_FLAG,
      .offset = OO(force),
-     .commands = IMPORT | RUN | PREDICT | SYNTH,
+     .commands = IMPORT | RUN | PREDICT | SYNTH | SWEEP,
      .help = "overwrite existing output files"},
     {.flag = "--quiet",
      .field = "quiet",
@@ -76,7 +78,7 @@ const ps_opt_t ps_output_options[] = {
      .max = 1e9,
      .flags = PS_OPT_MIN_OPEN,
      .metavar = "GIB",
-     .commands = RUN | PREDICT,
+     .commands = RUN | PREDICT | SWEEP,
      .help = "memory per rank to plan for (default: what the node or the job's cgroup allows)"},
     {0}};
 #undef OO
@@ -84,10 +86,17 @@ const ps_opt_t ps_output_options[] = {
 static const ps_opt_group_t groups[] = {
     {"output", "output", ps_output_options, offsetof(ps_options_t, out), ALL},
     {"import", "input (CSV)", ps_import_options, offsetof(ps_options_t, import), ALL},
-    {"scale", "scaling", ps_scale_options, offsetof(ps_options_t, scale), RUN},
-    {"pca", "PCA", ps_pca_options, offsetof(ps_options_t, pca), RUN},
+    {"scale", "scaling", ps_scale_options, offsetof(ps_options_t, scale), RUN | SWEEP},
+    {"pca", "PCA", ps_pca_options, offsetof(ps_options_t, pca), RUN | SWEEP},
+    {"sweep", "k range", ps_sweep_k_options, offsetof(ps_options_t, sweep), SWEEP},
     {"kmeans", "k-means", ps_kmeans_options, offsetof(ps_options_t, kmeans), RUN},
-    {"profile", "segment profiles", ps_profile_options, offsetof(ps_options_t, profile), RUN},
+    /* sweep takes every k-means option but --k (the first row: the range above). */
+    {"kmeans", "k-means", ps_kmeans_options + 1, offsetof(ps_options_t, kmeans), SWEEP},
+    {"sweep", "choosing k", ps_sweep_range_options, offsetof(ps_options_t, sweep), RUN},
+    {"sweep", "choosing k", ps_sweep_options, offsetof(ps_options_t, sweep), RUN | SWEEP},
+    {"profile", "segment profiles", ps_profile_options, offsetof(ps_options_t, profile),
+     RUN | SWEEP},
+    {"model", "model", ps_model_options, offsetof(ps_options_t, modelsel), PREDICT},
     {"synth", "synthetic table", ps_synth_options, offsetof(ps_options_t, synth), SYNTH},
 };
 #define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
@@ -118,6 +127,14 @@ static const command_t commands[] = {
      "Apply the model in a results file (scaling, PCA, centroids) to new rows.",
      "mpirun -np 4 popseg predict results.h5 data/acs2017_county_data.csv -o pred2017.h5 \\\n"
      "      --rename CountyId=CensusId --rename VotingAgeCitizen=Citizen"},
+    {PS_CMD_SWEEP, "sweep", "sweep IN(.h5|.csv) [--k A..B] [-o sweep.h5] [--csv F] [--report F] [options]",
+     1,
+     "k-means for every k in a range on one scaling and PCA, with the silhouette, "
+     "Calinski-Harabasz, Davies-Bouldin and stability (adjusted Rand index of two seeds) of "
+     "each; suggests " PS_SWEEP_RULE ". The results file holds every k and the model of the "
+     "suggested one.",
+     "mpirun -np 4 popseg sweep data/acs2015_county_data.csv --k 2..16 -o sweep.h5 \\\n"
+     "      --csv sweep.csv --report sweep.md"},
     {PS_CMD_SYNTH, "synth", "synth --rows N -o big.h5 [options]", 0,
      "Write a census-like synthetic table of N rows (the 34 census features, a mixture of "
      "overlapping segments), every rank its block, the same file whatever the rank count.",
@@ -153,18 +170,26 @@ const char *ps_cli_command_name(ps_command_t c) {
   return "";
 }
 
-const char *ps_cli_flag_of(const char *key) {
-  const char *dot = key ? strchr(key, '.') : NULL;
+/* The command being parsed (or run): a field may have a different flag per
+ * command (sweep.k_range: --k for sweep, --k-range for run). */
+static unsigned g_cmdbit;
+
+const char *ps_cli_flag_of_cmd(const char *key, unsigned cmdbit) {
+  const char *dot = key ? strchr(key, '.') : NULL, *first = NULL;
   if (!dot) return NULL;
   for (int g = 0; g < N_GROUPS; g++) {
     if (strlen(groups[g].stage) != (size_t)(dot - key) ||
         strncmp(groups[g].stage, key, (size_t)(dot - key)) != 0)
       continue;
     const ps_opt_t *row = ps_opt_find_field(groups[g].opts, dot + 1);
-    if (row) return row->flag;
+    if (!row) continue;
+    if (!cmdbit || ps_opt_applies(&groups[g], row, cmdbit)) return row->flag;
+    if (!first) first = row->flag;
   }
-  return NULL;
+  return first;
 }
+
+const char *ps_cli_flag_of(const char *key) { return ps_cli_flag_of_cmd(key, g_cmdbit); }
 
 int ps_cli_given(const ps_options_t *o, const char *flag) {
   for (int i = 0; i < o->n_given; i++)
@@ -340,6 +365,8 @@ static void notes(const command_t *c, ps_options_t *o) {
   if (ps_cli_given(o, "--pca-auto-threshold") && o->pca.solver != PS_PCA_AUTO)
     note(o, "--pca-auto-threshold has no effect with --pca-solver %s",
          ps_pca_solver_name(o->pca.solver));
+  if (ps_cli_given(o, "--k-range") && o->kmeans.k != 0)
+    note(o, "--k-range has no effect without --k auto");
   if (ps_cli_given(o, "--force") && c->cmd == PS_CMD_RUN && !o->out.output && !o->out.csv &&
       !o->out.report)
     note(o, "--force has no effect: no output file is named");
@@ -351,6 +378,12 @@ static void cross_checks(const command_t *c, ps_options_t *o, problems_t *pb) {
     problem(pb, "predict needs -o predictions.h5 (or --csv FILE)");
   if (c->cmd == PS_CMD_SYNTH && !o->out.output) problem(pb, "synth needs -o FILE.h5");
   if (c->cmd == PS_CMD_SYNTH && !ps_cli_given(o, "--rows")) problem(pb, "synth needs --rows N");
+  if (c->cmd == PS_CMD_SWEEP && o->kmeans.init_from)
+    problem(pb, "--kmeans-init-from does not apply to sweep: every k is seeded (a file gives one "
+                "k's centroids)");
+  if (c->cmd == PS_CMD_RUN && o->kmeans.k == 0 && o->kmeans.init_from)
+    problem(pb, "--k auto and --kmeans-init-from contradict each other: a sweep seeds every k, "
+                "the file gives one k's centroids");
   if (o->pca.keep > 0 && o->pca.n_components > 0 && o->pca.keep > o->pca.n_components)
     problem(pb, "--pca-keep %lld is larger than --pca-components %lld", (long long)o->pca.keep,
             (long long)o->pca.n_components);
@@ -370,7 +403,7 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
   keep_command_line(argc, argv, o);
   if (argc < 2)
     return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
-                    "no command given (import, info, run, predict, synth)");
+                    "no command given (import, info, run, predict, sweep, synth)");
   const char *cmd = argv[1];
   if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
     o->command = PS_CMD_HELP;
@@ -385,8 +418,9 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
   const command_t *c = find_command(cmd);
   if (!c)
     return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
-                    "unknown command '%s' (import, info, run, predict, synth)", cmd);
+                    "unknown command '%s' (import, info, run, predict, sweep, synth)", cmd);
   o->command = c->cmd;
+  g_cmdbit = PS_CMDBIT(c->cmd);
   for (int i = 2; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

@@ -40,6 +40,9 @@ int main(int argc, char **argv) {
     case PS_CMD_SYNTH:
       err = ps_pipeline_synth(&opts, MPI_COMM_WORLD);
       break;
+    case PS_CMD_SWEEP:
+      err = ps_pipeline_sweep(&opts, MPI_COMM_WORLD);
+      break;
     case PS_CMD_VERSION:
       if (rank == 0) printf("popseg %s\n", POPSEG_VERSION);
       break;

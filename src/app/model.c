@@ -2,6 +2,8 @@
  * feature names, then each stage's group through the stage's own reader. */
 #include "popseg/model.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,21 +35,60 @@ cleanup:
   return ps_err_agree(ps_h5r_comm(r), err);
 }
 
+#define MO(f) offsetof(ps_model_opts_t, f)
+const ps_opt_t ps_model_options[] = {
+    {.flag = "--model-k",
+     .field = "k",
+     .kind = PS_OPT_I64,
+     .offset = MO(k),
+     .min = 0,
+     .max = 1000,
+     .def = "0",
+     .metavar = "K",
+     .help = "apply the centroids of k = K of a sweep's results file (/sweep/k<K>; 0: the file's "
+             "model, /kmeans)"},
+    {0}};
+#undef MO
+
+/* The group holding the centroids and fit labels: /kmeans, or a sweep's k. */
+static ps_err_t model_group(ps_h5r_t *r, int64_t k, char *group, size_t cap) {
+  ps_err_t err = PS_OK;
+  if (k <= 0) {
+    snprintf(group, cap, "kmeans");
+    return PS_OK;
+  }
+  snprintf(group, cap, "sweep/k%lld", (long long)k);
+  char path[96];
+  snprintf(path, sizeof path, "%s/centroids", group);
+  PS_CHECK_OPT(ps_h5r_has(r, path), PS_ERR_ARG, "model.k",
+               "%s: has no /%s: --model-k needs a results file of popseg sweep (or run --k auto) "
+               "whose k range holds %lld",
+               ps_h5r_path(r), group, (long long)k);
+cleanup:
+  return ps_err_agree(ps_h5r_comm(r), err);
+}
+
 ps_err_t ps_model_read(const char *path, MPI_Comm comm, ps_model_t **out) {
+  return ps_model_read_k(path, 0, comm, out);
+}
+
+ps_err_t ps_model_read_k(const char *path, int64_t k, MPI_Comm comm, ps_model_t **out) {
   ps_err_t err = PS_OK;
   ps_h5r_t *r = NULL;
   ps_model_t *m = NULL;
   int64_t d = 0;
+  char group[64];
   *out = NULL;
   PS_TRY(ps_h5r_open(path, comm, &r));
   PS_TRY(not_predictions(r));
+  PS_TRY(model_group(r, k, group, sizeof group));
   m = calloc(1, sizeof *m);
   PS_CHECK_ALL(comm, m, PS_ERR_MEM, "out of memory");
   PS_TRY(ps_table_read_feature_names(r, &d, &m->feature_names, &m->fname_width));
   PS_CHECK_ALL(comm, d >= 1, PS_ERR_FORMAT, "%s: /feature_names: the model has no features", path);
   PS_TRY(ps_scale_read(r, d, &m->scale));
   PS_TRY(ps_pca_read(r, d, &m->pca));
-  PS_TRY(ps_kmeans_read_centroids(r, m->pca->n_kept, &m->k, &m->centroids));
+  PS_TRY(ps_kmeans_read_centroids_at(r, group, m->pca->n_kept, &m->k, &m->centroids));
 cleanup:
   err = ps_h5r_close(&r, err);
   if (err == PS_OK) {
@@ -60,14 +101,21 @@ cleanup:
 
 ps_err_t ps_model_read_fit_labels(const char *path, MPI_Comm comm, int64_t *n, int64_t **ids,
                                   int32_t **labels) {
+  return ps_model_read_fit_labels_k(path, 0, comm, n, ids, labels);
+}
+
+ps_err_t ps_model_read_fit_labels_k(const char *path, int64_t k, MPI_Comm comm, int64_t *n,
+                                    int64_t **ids, int32_t **labels) {
   ps_err_t err = PS_OK;
   ps_h5r_t *r = NULL;
   int64_t dims[1] = {0};
   static const char *const s_rows[1] = {"rows"};
+  char group[64];
   *n = 0;
   *ids = NULL;
   *labels = NULL;
   PS_TRY(ps_h5r_open(path, comm, &r));
+  PS_TRY(model_group(r, k, group, sizeof group));
   PS_TRY(ps_h5r_shape(r, "rows/id", PS_H5_I64, 1, NULL, s_rows, dims, NULL));
   *ids = malloc((size_t)(dims[0] > 0 ? dims[0] : 1) * sizeof **ids);
   *labels = malloc((size_t)(dims[0] > 0 ? dims[0] : 1) * sizeof **labels);
@@ -76,7 +124,7 @@ ps_err_t ps_model_read_fit_labels(const char *path, MPI_Comm comm, int64_t *n, i
                "labels",
                path, (long long)dims[0]);
   PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, 0, dims[0], *ids));
-  PS_TRY(ps_kmeans_read_labels(r, dims[0], *labels));
+  PS_TRY(ps_kmeans_read_labels_at(r, group, dims[0], *labels));
   *n = dims[0];
 cleanup:
   err = ps_h5r_close(&r, err);
@@ -99,13 +147,14 @@ static int cmp_id(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-ps_err_t ps_model_compare(const char *model_path, const ps_table_t *t, const int32_t *labels,
-                          MPI_Comm comm, int64_t *matched, int64_t *changed) {
+ps_err_t ps_model_compare(const char *model_path, int64_t model_k, const ps_table_t *t,
+                          const int32_t *labels, MPI_Comm comm, int64_t *matched,
+                          int64_t *changed) {
   ps_err_t err = PS_OK;
   int64_t n = 0, *ids = NULL, cnt[2] = {0, 0};
   int32_t *fl = NULL;
   id_label_t *pairs = NULL;
-  PS_TRY(ps_model_read_fit_labels(model_path, comm, &n, &ids, &fl));
+  PS_TRY(ps_model_read_fit_labels_k(model_path, model_k, comm, &n, &ids, &fl));
   pairs = malloc((size_t)(n > 0 ? n : 1) * sizeof *pairs);
   PS_CHECK_ALL(comm, pairs, PS_ERR_MEM, "out of memory");
   for (int64_t i = 0; i < n; i++) {

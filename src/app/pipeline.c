@@ -25,6 +25,7 @@
 #include "popseg/results.h"
 #include "popseg/segments.h"
 #include "popseg/stats.h"
+#include "popseg/sweep.h"
 #include "popseg/synth.h"
 #include "popseg/textfile.h"
 
@@ -195,6 +196,8 @@ typedef struct {
   ps_matrix_t *proj;
   ps_kmeans_t *km;
   ps_profile_t *profile;
+  ps_sweep_t *sweep;     /* sweep, or run --k auto; NULL otherwise */
+  int km_borrowed;       /* km is the sweep's fit of the suggested k (the sweep owns it) */
   double *reconstructed; /* [k][d] */
   double *start;         /* [k][start_dim] --kmeans-init-from's centroids, or NULL */
   int64_t start_dim;
@@ -206,6 +209,8 @@ static void fit_free(fit_t *f) {
   free(f->start);
   free(f->reconstructed);
   ps_profile_destroy(&f->profile);
+  if (f->km_borrowed) f->km = NULL;
+  ps_sweep_destroy(&f->sweep);
   ps_kmeans_destroy(&f->km);
   ps_matrix_destroy(&f->proj);
   ps_pca_destroy(&f->pca);
@@ -344,6 +349,41 @@ cleanup:
   return err;
 }
 
+static void on_sweep_k(void *ctx, int64_t k, const ps_kmeans_t *km, const ps_metrics_t *m,
+                       double ari, double seconds) {
+  MPI_Comm comm = *(MPI_Comm *)ctx;
+  ps_log_progress(comm,
+                  "  k = %-3lld inertia %.10g, silhouette %.4f%s, Calinski-Harabasz %.1f, "
+                  "Davies-Bouldin %.4f, ARI %.3f (%.3f s)",
+                  (long long)k, km->inertia, m->silhouette,
+                  m->sample_rows ? " (sample)" : "", m->calinski_harabasz, m->davies_bouldin, ari,
+                  seconds);
+}
+
+/* Collective. k-means over the k range on the one projection; the suggested
+ * k's fit becomes the fit (sweep, and run --k auto). */
+static ps_err_t run_sweep(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  double t0 = MPI_Wtime();
+  ps_kmeans_opts_t ko = o->kmeans;
+  MPI_Comm c = comm;
+  const int64_t lo = o->sweep.k_range[0], hi = o->sweep.k_range[1];
+  const int runs = ps_kmeans_n_init_for(f->proj->n_global, lo, ko.n_init);
+  ps_log_progress(comm, "sweep   k = %lld..%lld, init %s, %d runs per k (and %d from seed %llu "
+                  "for stability), seed %llu",
+                  (long long)lo, (long long)hi, ps_kmeans_init_name(ko.init), runs, runs,
+                  (unsigned long long)ko.seed + 1, (unsigned long long)ko.seed);
+  PS_TRY(ps_sweep_run(f->proj, &o->sweep, &ko, on_sweep_k, &c, comm, &f->sweep));
+  /* The sweep keeps the fit (its /sweep/k<K> group is written too). */
+  f->km = f->sweep->fits[f->sweep->suggested];
+  f->km_borrowed = 1;
+  f->times[PS_T_KMEANS] = MPI_Wtime() - t0;
+  ps_log_progress(comm, "sweep   suggested k = %lld (%s) (%.3f s)", (long long)f->km->k,
+                  PS_SWEEP_RULE, f->times[PS_T_KMEANS]);
+cleanup:
+  return err;
+}
+
 /* The segments in original units: the profiles, and the centroids mapped
  * back through the kept components (kept for the record). */
 static ps_err_t run_profile(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
@@ -369,9 +409,18 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   double t0 = MPI_Wtime();
   /* The outputs record the input's hash (rank 0's thread may still be on it). */
   PS_TRY(ps_table_wait_hash(f->t, comm));
-  if (o->out.csv)
+  if (o->out.csv && o->command == PS_CMD_SWEEP) {
+    ps_sb_t csv = {0};
+    if (rank == 0) ps_report_sweep_csv(f->sweep, &csv);
+    err = rank == 0 && csv.oom ? ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory") : PS_OK;
+    PS_AGREE(comm);
+    err = ps_textfile_write(o->out.csv, o->out.force, csv.s, csv.len, comm);
+    ps_sb_free(&csv);
+    PS_AGREE(comm);
+  } else if (o->out.csv) {
     PS_TRY(ps_segments_write(o->out.csv, o->out.force, f->t, f->km->labels, f->km->distance,
                              f->proj->data, f->pca->n_kept, comm));
+  }
   f->times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (o->out.output) {
     ps_results_t r = {.table = f->t,
@@ -381,6 +430,7 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                       .km = f->km,
                       .centroids_reconstructed = f->reconstructed,
                       .profile = f->profile,
+                      .sweep = f->sweep,
                       .command_line = o->command_line,
                       .n_ranks = size};
     memcpy(r.times, f->times, sizeof f->times);
@@ -390,6 +440,7 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   if (rank == 0) {
     ps_report_fit_t rf = {f->t, f->sc, f->pca, f->km, f->profile, f->times, size, f->keep_reason};
     ps_report_fit(&rf, o->out.report ? &md : NULL, &summary);
+    if (f->sweep) ps_report_sweep(f->sweep, f->t->x->n_global, o->out.report ? &md : NULL, &summary);
   }
   PS_CHECK_ALL(comm, !md.oom && !summary.oom, PS_ERR_MEM, "out of memory for the report");
   if (o->out.report) PS_TRY(ps_textfile_write(o->out.report, o->out.force, md.s, md.len, comm));
@@ -419,12 +470,38 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
   log_memory("scale", comm);
   PS_TRY(run_pca(o, &f, comm));
   log_memory("pca", comm);
-  PS_TRY(run_kmeans(o, &f, comm));
+  if (o->kmeans.k == 0)
+    PS_TRY(run_sweep(o, &f, comm));
+  else
+    PS_TRY(run_kmeans(o, &f, comm));
   log_memory("k-means", comm);
   PS_TRY(run_profile(o, &f, comm));
   log_memory("profile", comm);
   PS_TRY(run_write(o, &f, comm));
   log_memory("write", comm);
+cleanup:
+  err = ps_outfile_commit(err, comm);
+  fit_free(&f);
+  return err;
+}
+
+/* `popseg sweep`: run's stages with the sweep in place of one k-means. */
+ps_err_t ps_pipeline_sweep(const ps_options_t *o, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  fit_t f;
+  memset(&f, 0, sizeof f);
+  setup(o, comm);
+  ps_outfile_defer(1);
+  PS_TRY(check_outputs(o, comm));
+  if (!o->out.output && !o->out.csv && !o->out.report)
+    ps_log_progress(comm, "note    no -o, --csv or --report: the results are shown, not saved");
+  PS_TRY(ps_memcheck(o->input, o->out.max_memory_gib, comm));
+  PS_TRY(run_read(o, &f, comm));
+  PS_TRY(run_scale(o, &f, comm));
+  PS_TRY(run_pca(o, &f, comm));
+  PS_TRY(run_sweep(o, &f, comm));
+  PS_TRY(run_profile(o, &f, comm));
+  PS_TRY(run_write(o, &f, comm));
 cleanup:
   err = ps_outfile_commit(err, comm);
   fit_free(&f);
@@ -450,7 +527,7 @@ static ps_err_t predict_read(const ps_options_t *o, predict_t *p, MPI_Comm comm)
   int size;
   MPI_Comm_size(comm, &size);
   double t0 = MPI_Wtime();
-  PS_TRY(ps_model_read(o->model, comm, &p->m));
+  PS_TRY(ps_model_read_k(o->model, o->modelsel.k, comm, &p->m));
   PS_TRY(ps_memcheck(o->input, o->out.max_memory_gib, comm));
   PS_TRY(read_input(o, o->input, comm, &p->t));
   PS_TRY(ps_features_match(p->t, p->m->feature_names, p->m->fname_width, p->m->pca->d, o->input,
@@ -482,7 +559,8 @@ static ps_err_t predict_assign(const ps_options_t *o, predict_t *p, MPI_Comm com
   ps_kmeans_assign(p->m->centroids, p->m->k, p->proj, p->labels, p->distance);
   PS_TRY(ps_kmeans_sizes(p->labels, nl, p->m->k, comm, p->sizes));
   p->times[PS_T_KMEANS] = MPI_Wtime() - t0;
-  PS_TRY(ps_model_compare(o->model, p->t, p->labels, comm, &p->matched, &p->changed));
+  PS_TRY(ps_model_compare(o->model, o->modelsel.k, p->t, p->labels, comm, &p->matched,
+                          &p->changed));
   ps_log_progress(comm,
                   "predict %lld rows labelled (%.3f s); %lld matched the fit by id, %lld changed "
                   "segment",

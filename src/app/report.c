@@ -255,3 +255,47 @@ void ps_report_info(const ps_table_t *t, const ps_table_summary_t *s, ps_sb_t *o
     ps_sb_printf(out, "%-24s %14.6g %14.6g %14.6g\n", ps_table_fname(t, j), s->min[j], s->mean[j],
                  s->max[j]);
 }
+
+/* ------------------------------------------------------------------ sweep */
+
+void ps_report_sweep_csv(const ps_sweep_t *s, ps_sb_t *csv) {
+  ps_sb_puts(csv, "k,inertia,msd,iterations,silhouette,silhouette_sq,calinski_harabasz,"
+                  "davies_bouldin,ari\n");
+  for (int64_t i = 0; i < s->m; i++)
+    ps_sb_printf(csv, "%lld,%.17g,%.17g,%d,%.17g,%.17g,%.17g,%.17g,%.17g\n", (long long)s->k[i],
+                 s->inertia[i], s->msd[i], (int)s->iterations[i], s->silhouette[i],
+                 s->silhouette_sq[i], s->calinski_harabasz[i], s->davies_bouldin[i], s->ari[i]);
+}
+
+void ps_report_sweep(const ps_sweep_t *s, int64_t n_rows, ps_sb_t *md, ps_sb_t *summary) {
+  const int64_t best = s->k[s->suggested];
+  const int sampled = s->silhouette_rows[0] < n_rows;
+  if (md) {
+    ps_sb_printf(md, "## Choosing k\n\n");
+    ps_sb_printf(md,
+                 "k-means for k = %lld..%lld on the same scaling and PCA, best of %d%s%.0d "
+                 "restarts per k (seed %llu). Suggested: **k = %lld**, by the rule: %s.\n\n",
+                 (long long)s->k[0], (long long)s->k[s->m - 1], s->n_init,
+                 s->n_init_max != s->n_init ? " to " : "", s->n_init_max != s->n_init ? s->n_init_max : 0,
+                 (unsigned long long)s->seed, (long long)best, PS_SWEEP_RULE);
+    ps_sb_printf(md, "The silhouette is over %s. Higher is better for the silhouette (-1..1) and "
+                     "Calinski-Harabasz, lower for Davies-Bouldin; the adjusted Rand index (ARI) "
+                     "compares the best fits from seeds %llu and %llu (1: the same partition).\n\n",
+                 sampled ? "a reproducible uniform sample of rows (--sample)" : "all rows",
+                 (unsigned long long)s->seed, (unsigned long long)s->seed + 1);
+    ps_sb_puts(md, "| k | inertia | mean sq. distance | iterations | silhouette | silhouette "
+                   "(sq.) | Calinski-Harabasz | Davies-Bouldin | ARI | |\n"
+                   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for (int64_t i = 0; i < s->m; i++)
+      ps_sb_printf(md, "| %lld | %.6g | %.6g | %d | %.4f | %.4f | %.1f | %.4f | %.3f | %s |\n",
+                   (long long)s->k[i], s->inertia[i], s->msd[i], (int)s->iterations[i],
+                   s->silhouette[i], s->silhouette_sq[i], s->calinski_harabasz[i],
+                   s->davies_bouldin[i], s->ari[i], i == s->suggested ? "**suggested**" : "");
+    ps_sb_puts(md, "\n");
+  }
+  if (summary) {
+    ps_sb_printf(summary, "sweep   k = %lld..%lld: suggested k = %lld (silhouette %.4f; %s)\n",
+                 (long long)s->k[0], (long long)s->k[s->m - 1], (long long)best,
+                 s->silhouette[s->suggested], PS_SWEEP_RULE);
+  }
+}

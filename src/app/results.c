@@ -74,6 +74,10 @@ ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MP
   else
     ps_kmeans_describe_assignment(w, r->labels, r->distance);
   if (r->profile) ps_profile_describe(w, r->profile);
+  if (r->sweep) {
+    ps_sweep_describe(w, r->sweep);
+    ps_h5w_attr_i64(w, "", "suggested_k", r->sweep->k[r->sweep->suggested]);
+  }
   describe_root(w, r);
   err = ps_h5w_write(w, path, force, comm);
 cleanup:

@@ -753,7 +753,15 @@ static size_t elem_size(ps_h5type_t t, size_t width) {
 
 /* ================================================================ writer */
 
-enum { MAX_DIMS = 24, MAX_SETS = 64, MAX_ATTRS = 96, MAX_GROUPS = 24, NAME_LEN = 96 };
+/* Room for a sweep of PS_SWEEP_MAX_K values of k (a group, a dimension, four
+ * datasets and an attribute each) besides a results file's own. */
+enum {
+  MAX_DIMS = 24 + 100,
+  MAX_SETS = 64 + 4 * 100,
+  MAX_ATTRS = 96 + 100,
+  MAX_GROUPS = 24 + 100,
+  NAME_LEN = 96
+};
 
 typedef struct {
   char name[NAME_LEN]; /* "row", or "pca/component" inside a group */

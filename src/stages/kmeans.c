@@ -89,16 +89,19 @@ const ps_opt_t ps_kmeans_options[] = {
      .offset = KO(k),
      .min = 1,
      .max = 2147483647,
+     .flags = PS_OPT_AUTO,
+     .auto_value = 0,
      .def = "8",
      .metavar = "K",
-     .help = "segments"},
+     .help = "segments; auto: sweep --k-range and keep the suggested k (see popseg sweep)"},
     {.flag = "--kmeans-init",
      .field = "init",
      .kind = PS_OPT_CHOICE,
      .offset = KO(init),
      .def = "kmeans++",
      .choices = init_choices,
-     .help = "seeding: greedy k-means++, k-means|| (Bahmani), or random rows"},
+     .help = "seeding: greedy k-means++, k-means|| (Bahmani), or random rows; k-means++ at any "
+             "n: k-means|| matched its inertia on synth data but seeded slower (bench/results.md)"},
     {.flag = "--kmeans-algorithm",
      .field = "algorithm",
      .kind = PS_OPT_CHOICE,
@@ -119,9 +122,12 @@ const ps_opt_t ps_kmeans_options[] = {
      .offset = KO(n_init),
      .min = 1,
      .max = 100000,
-     .def = "10",
+     .flags = PS_OPT_AUTO,
+     .auto_value = 0,
+     .def = "auto",
      .metavar = "R",
-     .help = "restarts; the best inertia is kept"},
+     .help = "restarts; the best inertia is kept. auto: 1e7 / (rows k) restarts, at least 10 "
+             "and at most 100 (restarts are cheap on small tables: 100 on the census)"},
     {.flag = "--kmeans-max-iter",
      .field = "max_iter",
      .kind = PS_OPT_INT,
@@ -187,6 +193,12 @@ ps_err_t ps_kmeans_init_parse(const char *s, ps_kmeans_init_t *out) {
       return PS_OK;
     }
   return PS_ERR_ARG;
+}
+
+int ps_kmeans_n_init_for(int64_t n, int64_t k, int n_init) {
+  if (n_init > 0) return n_init;
+  const double r = 1e7 / ((double)(n > 0 ? n : 1) * (double)(k > 0 ? k : 1));
+  return r >= 100 ? 100 : r <= 10 ? 10 : (int)r;
 }
 
 void ps_kmeans_opts_default(ps_kmeans_opts_t *o) {
@@ -326,6 +338,9 @@ typedef struct {
   ps_xsum_t *gacc;   /* [k][dim] the global sums */
   double *part;      /* [k][dim] block partials, zero between uses */
   int32_t *touched;  /* [k] */
+  int32_t *mv_list;  /* [k] clusters with a pending partial of moved rows (move_row) */
+  int mv_n;
+  int64_t mv_block;  /* the global block of the pending partials, -1: none */
   double *half;      /* [k] half the distance from each centre to the nearest other */
   double *drift;     /* [k] how far each centre moved */
   int64_t *bidx;     /* [KM_BATCH] rows whose every distance is computed */
@@ -369,6 +384,7 @@ static void fit_free(fit_t *f) {
   free(f->gacc);
   free(f->part);
   free(f->touched);
+  free(f->mv_list);
   free(f->half);
   free(f->drift);
   free(f->bidx);
@@ -974,17 +990,41 @@ cleanup:
   return err;
 }
 
-/* Not collective. Row i now belongs to cluster j (was lab[i]): the exact sums
- * follow it. */
-static inline void move_row(fit_t *f, int64_t i, int32_t j) {
+/* Not collective. The pending moves of one global block (move_row) into the
+ * exact sums: each touched cluster's partial, once. */
+static void flush_moves(fit_t *f) {
   const int64_t dim = f->dim;
+  for (int t = 0; t < f->mv_n; t++) {
+    const int32_t c = f->mv_list[t];
+    ps_xsum_add_n(f->acc + (int64_t)c * dim, f->part + (int64_t)c * dim, dim);
+    memset(f->part + (int64_t)c * dim, 0, (size_t)dim * sizeof *f->part);
+    f->touched[c] = 0;
+  }
+  f->mv_n = 0;
+  f->mv_block = -1;
+}
+
+/* Not collective. Row i now belongs to cluster j (was lab[i]): the sums
+ * follow it. The rows that move within one fixed block of global rows are
+ * summed in row order into per-cluster partials (the same rows move, in the
+ * same order, whatever the rank count or the algorithm), and each partial is
+ * added exactly when the block is done: exact adds per touched cluster and
+ * block, not per moved row. */
+static inline void move_row(fit_t *f, int64_t i, int32_t j) {
+  const int64_t dim = f->dim, g = (f->x->row_offset + i) / PS_ROW_BLOCK;
   const int32_t old = f->lab[i];
   const double *xi = f->x->data + i * dim;
-  ps_xsum_t *ao = f->acc + (int64_t)old * dim, *an = f->acc + (int64_t)j * dim;
-  for (int64_t d = 0; d < dim; d++) {
-    ps_xsum_add(ao + d, -xi[d]);
-    ps_xsum_add(an + d, xi[d]);
+  if (g != f->mv_block) {
+    flush_moves(f);
+    f->mv_block = g;
   }
+  double *po = f->part + (int64_t)old * dim, *pn = f->part + (int64_t)j * dim;
+  for (int64_t d = 0; d < dim; d++) {
+    po[d] -= xi[d];
+    pn[d] += xi[d];
+  }
+  if (!f->touched[old]) f->touched[old] = 1, f->mv_list[f->mv_n++] = old;
+  if (!f->touched[j]) f->touched[j] = 1, f->mv_list[f->mv_n++] = j;
   f->cnt_l[old]--;
   f->cnt_l[j]++;
   f->lab[i] = j;
@@ -1049,7 +1089,8 @@ static int64_t assign(fit_t *f, int prune, int64_t jmax, double dmax, double dma
         }
     }
     f->dist_done += nl * k;
-      return changed;
+    flush_moves(f);
+    return changed;
   }
   half_gaps(f);
   float *ub = f->ubf, *lb = f->lbf;
@@ -1078,6 +1119,7 @@ static int64_t assign(fit_t *f, int prune, int64_t jmax, double dmax, double dma
     }
     if (nb) changed += flush_batch(f, nb);
   }
+  flush_moves(f);
   return changed;
 }
 
@@ -1255,6 +1297,8 @@ static ps_err_t validate(const ps_kmeans_opts_t *o, int64_t n, int64_t dim) {
   PS_CHECK(n > 0, PS_ERR_ARG, "k-means: no rows to cluster (0 rows on all ranks)");
   PS_CHECK(dim > 0, PS_ERR_ARG, "k-means: the rows have no columns");
   PS_TRY(ps_opt_validate(ps_kmeans_options, "kmeans", "k-means", o));
+  PS_CHECK_OPT(o->k >= 1, PS_ERR_ARG, "kmeans.k",
+               "k-means: k = auto is chosen by a sweep before the fit, not by the fit");
   PS_CHECK_OPT(o->k <= n, PS_ERR_ARG, "kmeans.k",
                "k-means: k = %lld is more than the %lld rows to cluster", (long long)o->k,
                (long long)n);
@@ -1321,7 +1365,9 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->red = malloc((size_t)(k + 2) * sizeof *f->red);
   f->gacc = malloc((size_t)(k * dim) * sizeof *f->gacc);
   f->part = calloc((size_t)(k * dim), sizeof *f->part);
-  f->touched = malloc((size_t)k * sizeof *f->touched);
+  f->touched = calloc((size_t)k, sizeof *f->touched);
+  f->mv_list = malloc((size_t)k * sizeof *f->mv_list);
+  f->mv_block = -1;
   f->half = malloc((size_t)k * sizeof *f->half);
   f->drift = malloc((size_t)k * sizeof *f->drift);
   f->bidx = malloc(KM_BATCH * sizeof *f->bidx);
@@ -1339,7 +1385,7 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   }
   ok = ok && f->cent && f->cnew && f->lab && f->lab_new && f->d2 && f->w && f->cand &&
        f->candt && f->pot && f->uu && f->claim && f->umine && f->order && f->picked && f->empty &&
-       f->sizes && f->pick && f->hset && f->rowbuf && f->acc && f->cnt_l && f->red && f->gacc && f->part &&
+       f->sizes && f->pick && f->hset && f->rowbuf && f->acc && f->cnt_l && f->red && f->gacc && f->part && f->mv_list &&
        f->touched && f->half && f->drift && f->bidx && f->blab && f->bd2 && f->blb &&
        km && km->centroids && km->labels &&
        km->distance && km->sizes && km->run_inertia && km->run_iterations;
@@ -1417,7 +1463,8 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
   f.k = opts->k;
   PS_TRY(locate_rows(&f));
   PS_TRY(validate(opts, f.n, f.dim));
-  PS_TRY(fit_alloc(&f, opts->init_centroids ? 1 : opts->n_init, &km));
+  PS_TRY(fit_alloc(&f, opts->init_centroids ? 1 : ps_kmeans_n_init_for(f.n, f.k, opts->n_init),
+                   &km));
   PS_TRY(tolerance(&f, &f.tol_abs));
   for (int run = 0; run < km->n_runs; run++) {
     PS_TRY(one_run(&f, run, km));
@@ -1497,18 +1544,20 @@ void ps_kmeans_describe(ps_h5w_t *w, const ps_kmeans_t *km, const double *recons
   ps_h5w_attr_f64(w, "kmeans", "time_lloyd_s", km->lloyd_seconds);
 }
 
-ps_err_t ps_kmeans_read_centroids(ps_h5r_t *r, int64_t dim, int64_t *k, double **centroids) {
+ps_err_t ps_kmeans_read_centroids_at(ps_h5r_t *r, const char *group, int64_t dim, int64_t *k,
+                                     double **centroids) {
   ps_err_t err = PS_OK;
   static const char *const s_k[2] = {"k", NULL};
   int64_t dims[2], want[2] = {-1, dim};
+  char path[128];
+  snprintf(path, sizeof path, "%s/centroids", group);
   *centroids = NULL;
-  PS_TRY(ps_h5r_shape(r, "kmeans/centroids", PS_H5_F64, 2, want, s_k, dims, NULL));
+  PS_TRY(ps_h5r_shape(r, path, PS_H5_F64, 2, want, s_k, dims, NULL));
   *k = dims[0];
-  PS_CHECK(*k >= 1, PS_ERR_FORMAT, "%s: /kmeans/centroids: the model has no clusters",
-           ps_h5r_path(r));
+  PS_CHECK(*k >= 1, PS_ERR_FORMAT, "%s: /%s: the model has no clusters", ps_h5r_path(r), path);
   *centroids = malloc((size_t)(*k * dim) * sizeof(double));
   PS_CHECK_ALL(ps_h5r_comm(r), *centroids, PS_ERR_MEM, "out of memory");
-  PS_TRY(ps_h5r_read(r, "kmeans/centroids", PS_H5_F64, 0, 0, *k, *centroids));
+  PS_TRY(ps_h5r_read(r, path, PS_H5_F64, 0, 0, *k, *centroids));
 cleanup:
   if (err != PS_OK) {
     free(*centroids);
@@ -1517,12 +1566,22 @@ cleanup:
   return err;
 }
 
-ps_err_t ps_kmeans_read_labels(ps_h5r_t *r, int64_t n, int32_t *labels) {
+ps_err_t ps_kmeans_read_centroids(ps_h5r_t *r, int64_t dim, int64_t *k, double **centroids) {
+  return ps_kmeans_read_centroids_at(r, "kmeans", dim, k, centroids);
+}
+
+ps_err_t ps_kmeans_read_labels_at(ps_h5r_t *r, const char *group, int64_t n, int32_t *labels) {
   ps_err_t err = PS_OK;
   static const char *const s_rows[1] = {"rows"};
   int64_t dims[1], want[1] = {n};
-  PS_TRY(ps_h5r_shape(r, "kmeans/labels", PS_H5_I32, 1, want, s_rows, dims, NULL));
-  PS_TRY(ps_h5r_read(r, "kmeans/labels", PS_H5_I32, 0, 0, n, labels));
+  char path[128];
+  snprintf(path, sizeof path, "%s/labels", group);
+  PS_TRY(ps_h5r_shape(r, path, PS_H5_I32, 1, want, s_rows, dims, NULL));
+  PS_TRY(ps_h5r_read(r, path, PS_H5_I32, 0, 0, n, labels));
 cleanup:
   return err;
+}
+
+ps_err_t ps_kmeans_read_labels(ps_h5r_t *r, int64_t n, int32_t *labels) {
+  return ps_kmeans_read_labels_at(r, "kmeans", n, labels);
 }

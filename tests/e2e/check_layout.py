@@ -73,14 +73,48 @@ def dims_of(ds):
                  for i in range(ds.ndim))
 
 
+def parse_kinds(readme, kind, f):
+    """KIND or KIND+KIND...: the union of the tables; a path with k<K> stands
+    for every k of the file's /sweep/k; a row whose text starts with "only
+    when" may be absent. Returns (sets, attrs, optional) or (None, None, None)."""
+    sets, attrs, optional = {}, {}, set()
+    ks = [int(k) for k in f["sweep/k"][()]] if "sweep/k" in f else []
+    for kd in kind.split("+"):
+        s, a = parse(readme, kd)
+        if s is None:
+            return None, None, None
+        opt = parse_optional(readme, kd)
+        for name, v in s.items():
+            for n in ([name.replace("k<K>", "k%d" % k) for k in ks] if "k<K>" in name else [name]):
+                sets[n] = v
+                if name in opt:
+                    optional.add(n)
+        for name, v in a.items():
+            for n in ([name.replace("k<K>", "k%d" % k) for k in ks] if "k<K>" in name else [name]):
+                attrs[n] = attrs.get(n, set()) | v
+    return sets, attrs, optional
+
+
+def parse_optional(readme, kind):
+    text = open(readme, encoding="utf-8").read()
+    m = re.search(r"<!-- layout: %s -->\n(.*?)<!-- /layout -->" % kind, text, re.S)
+    out = set()
+    for line in m.group(1).splitlines():
+        cols = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cols) >= 4 and cols[0].startswith("`") and cols[3].startswith("only when"):
+            out.add(cols[0].split("`")[1].lstrip("/"))
+    return out
+
+
 def check_file(readme, kind, path):
-    sets, attrs = parse(readme, kind)
-    if sets is None:
-        check(False, "README has a layout table for %s" % kind)
-        return
     with h5py.File(path, "r") as f:
+        sets, attrs, optional = parse_kinds(readme, kind, f)
+        if sets is None:
+            check(False, "README has a layout table for %s" % kind)
+            return
         objs = objects(f)
         got_sets = {n for n, o in objs.items() if isinstance(o, h5py.Dataset)}
+        sets = {n: v for n, v in sets.items() if n not in optional or n in got_sets}
         check(got_sets == set(sets), "%s: datasets are README's (only in file: %s; only in README: %s)"
               % (kind, sorted(got_sets - set(sets)), sorted(set(sets) - got_sets)))
         bad = []

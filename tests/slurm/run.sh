@@ -82,6 +82,8 @@ for k in 4 5 6; do
   mpirun_np2 run data/acs2015_county_data.csv -o "$REF/k$k.h5" --k "$k" --seed 0 --quiet \
     >"$REF/k$k.out" 2>&1 || fail "reference: mpirun -np 2 popseg run --k $k failed: $(tail -n 3 "$REF/k$k.out" | tr '\n' ' ')"
 done
+mpirun_np2 sweep data/acs2015_county_data.csv --k 3..5 --seed 0 -o "$REF/sweep.h5" --quiet \
+  >"$REF/sweep.out" 2>&1 || fail "reference: mpirun -np 2 popseg sweep failed: $(tail -n 3 "$REF/sweep.out" | tr '\n' ' ')"
 if mpirun_np2 predict "$REF/census.h5" data/acs2017_county_data.csv -o "$REF/pred.h5" \
     --rename CountyId=CensusId --rename VotingAgeCitizen=Citizen >"$REF/pred.out" 2>&1; then
   pass "reference: mpirun -np 2 popseg predict (census 2017)"
@@ -161,10 +163,12 @@ pred=""
 # A failing run: popseg's exit status must become the job's.
 bad=$(INPUT=$W/no-such-input.csv RESULTS_DIR=$W/bad submit -n 2 --job-name=popseg-bad \
   jobs/segment.sbatch)
-ids="$seg2 $seg4 $sweep $elbow $pred $bad"
+# One MPI job that sweeps k = 3..5 (popseg sweep).
+swmpi=$(K_RANGE=3..5 submit -n 2 jobs/sweep-mpi.sbatch)
+ids="$seg2 $seg4 $sweep $elbow $pred $bad $swmpi"
 if [ -n "$seg2" ] && [ -n "$seg4" ] && [ -n "$sweep" ] && [ -n "$elbow" ] && [ -n "$pred" ] &&
-  [ -n "$bad" ]; then
-  pass "sbatch accepted 6 submissions (segment -n 2/-n 4, sweep 4-6, elbow, predict, a failing run)"
+  [ -n "$bad" ] && [ -n "$swmpi" ]; then
+  pass "sbatch accepted 7 submissions (segment -n 2/-n 4, sweep 4-6, elbow, predict, a failing run, sweep-mpi)"
 else
   fail "sbatch failed: ids '$ids': $(tr '\n' ' ' <"$W/sbatch.err" | head -c 400)"
   finish
@@ -225,6 +229,20 @@ EOF
 else
   fail "elbow.py: $(echo "$msg" | tail -n 1)"
 fi
+
+# --- sweep-mpi: popseg sweep as one MPI job -------------------------------------
+check_job "sweep-mpi -n 2 (k = 3..5)" "$swmpi"
+d=$SUB/results/$swmpi
+check_status "sweep-mpi" "$d/exit_status"
+if [ -s "$d/sweep.h5" ] && [ -s "$d/sweep.csv" ] && [ -s "$d/report.md" ] &&
+   [ "$(wc -l <"$d/sweep.csv")" -eq 4 ]; then
+  pass "sweep-mpi: sweep.h5, sweep.csv (one line per k), report.md in results/<job id>/"
+else
+  fail "sweep-mpi: outputs missing or short in $d: $(ls "$d" 2>&1 | tr '\n' ' ')"
+fi
+same "sweep-mpi: metrics, every k's labels and the model equal mpirun -np 2 popseg sweep" \
+  "$d/sweep.h5" "$REF/sweep.h5" /sweep/k /sweep/inertia /sweep/silhouette /sweep/ari \
+  /sweep/k3/labels /sweep/k4/labels /sweep/k5/labels /kmeans/labels /kmeans/centroids
 
 # --- predict -------------------------------------------------------------------
 check_job "predict (afterok:segment)" "$pred"

@@ -211,10 +211,14 @@ static void unit_checks(void) {
 
   /* Defaults and names */
   ps_kmeans_opts_default(&o);
-  T_CHECK(o.k == 8 && o.init == PS_KM_INIT_KMEANSPP && o.n_init == 10 && o.max_iter == 300 &&
+  T_CHECK(o.k == 8 && o.init == PS_KM_INIT_KMEANSPP && o.n_init == 0 && o.max_iter == 300 &&
               o.tol == 1e-4 && o.seed == 0 && o.parallel_rounds == 5 && o.oversample == 2.0 &&
               o.init_centroids == NULL && o.on_run == NULL,
-          "defaults k=8 kmeans++ n_init=10 max_iter=300 tol=1e-4 rounds=5 oversample=2");
+          "defaults k=8 kmeans++ n_init=auto max_iter=300 tol=1e-4 rounds=5 oversample=2");
+  /* auto restarts: 1e7 / (n k) within [10, 100]; a given count is kept. */
+  T_CHECK(ps_kmeans_n_init_for(3218, 8, 0) == 100 && ps_kmeans_n_init_for(4000000, 8, 0) == 10 &&
+              ps_kmeans_n_init_for(50000, 8, 0) == 25 && ps_kmeans_n_init_for(3218, 8, 3) == 3,
+          "n_init auto: 100 on the census, 10 on 4M rows, 25 on 50,000 rows (k = 8)");
   int names_ok = 1;
   for (int i = 0; i < 3; i++) {
     names_ok &= ps_kmeans_init_parse(ps_kmeans_init_name((ps_kmeans_init_t)i), &it) == PS_OK &&
@@ -232,8 +236,8 @@ static void unit_checks(void) {
   o.k = 31;
   check_bad(x, &o, "--k", "k>n");
   ps_kmeans_opts_default(&o);
-  o.n_init = 0;
-  check_bad(x, &o, "--kmeans-n-init", "n_init=0");
+  o.n_init = -1;
+  check_bad(x, &o, "--kmeans-n-init", "n_init=-1");
   ps_kmeans_opts_default(&o);
   o.max_iter = 0;
   check_bad(x, &o, "--kmeans-max-iter", "max_iter=0");

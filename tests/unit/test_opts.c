@@ -111,12 +111,21 @@ static ps_options_t g_opts;
 
 /* Another table's row with the same flag that this command takes (--seed is
  * both k-means' and synth's). */
-static int other_row_applies(const ps_opt_t *row, unsigned cmd) {
+static int other_row_applies(const ps_opt_group_t *self, const ps_opt_t *row, unsigned cmd) {
   int ng = 0;
   const ps_opt_group_t *groups = ps_cli_groups(&ng);
   for (int g = 0; g < ng; g++)
     for (const ps_opt_t *r = groups[g].opts; r->flag; r++)
-      if (r != row && !strcmp(r->flag, row->flag) && ps_opt_applies(&groups[g], r, cmd)) return 1;
+      if ((r != row || &groups[g] != self) && !strcmp(r->flag, row->flag) &&
+          ps_opt_applies(&groups[g], r, cmd))
+        return 1;
+  return 0;
+}
+
+/* The lowest command bit of a group (the messages' flag is per command). */
+static unsigned first_cmd(const ps_opt_group_t *g) {
+  for (int i = 0; i < 32; i++)
+    if (g->commands & (1u << i)) return 1u << i;
   return 0;
 }
 
@@ -142,7 +151,7 @@ static void check_row(const ps_opt_group_t *g, const ps_opt_t *row, ps_sb_t *hel
                 "%s %s %s is refused naming the flag and the range (%s)", ps_cli_command_name(c),
                 row->flag, bad, ps_error_message());
       }
-    } else if (!other_row_applies(row, PS_CMDBIT(c))) {
+    } else if (!other_row_applies(g, row, PS_CMDBIT(c))) {
       T_CHECK(e == PS_ERR_ARG && strstr(ps_error_message(), "does not apply"),
               "%s %s is refused: does not apply (%s)", ps_cli_command_name(c), row->flag,
               ps_error_message());
@@ -150,7 +159,7 @@ static void check_row(const ps_opt_group_t *g, const ps_opt_t *row, ps_sb_t *hel
   }
   char key[128];
   snprintf(key, sizeof key, "%s.%s", g->stage, row->field);
-  const char *flag = ps_cli_flag_of(key);
+  const char *flag = ps_cli_flag_of_cmd(key, first_cmd(g));
   T_CHECK(flag && !strcmp(flag, row->flag), "field %s is named %s in messages", key, row->flag);
   T_CHECK(row->help && row->help[0] && strlen(row->help) < 200, "%s has a help line", row->flag);
 }
