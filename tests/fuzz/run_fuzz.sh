@@ -27,6 +27,8 @@ sh "$here/make_corpus.sh" "$dir/seeds" || exit 2
 summary=$dir/summary.txt
 : >"$summary"
 status=0
+n_ok=0
+n_bad=0
 # The functions each target is about (the rest of what it links is shown per file).
 focus() {
   case $1 in
@@ -70,6 +72,7 @@ for t in "$@"; do
   if [ ! -x "$bin" ]; then
     echo "fuzz_$t: $bin is missing (make fuzz-build)" | tee -a "$summary"
     status=1
+    n_bad=$((n_bad + 1))
     continue
   fi
   # Per target: the longest input, a dictionary; the HDF5 reader prints one
@@ -103,7 +106,7 @@ for t in "$@"; do
   cov=$(printf '%s\n' "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
   ft=$(printf '%s\n' "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
   corp=$(printf '%s\n' "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
-  if [ "$rc" -eq 0 ]; then verdict="ok"; else verdict="FAILED (exit $rc)"; fi
+  if [ "$rc" -eq 0 ]; then verdict="ok"; n_ok=$((n_ok + 1)); else verdict="FAILED (exit $rc)"; n_bad=$((n_bad + 1)); fi
   line=$(printf 'fuzz_%-11s %4s s  %10s execs (%s/s)  cov: %s of %s edges  ft: %s  corpus: %s  %s' \
     "$t" "$took" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${total:-?}" "${ft:-?}" "${corp:-?}" \
     "$verdict")
@@ -119,4 +122,6 @@ for t in "$@"; do
   fi
 done
 echo "fuzz summary: $summary"
+# One count per target: ran its time without a crash, a leak or a hang.
+echo "$n_ok passed, $n_bad failed"
 exit $status
