@@ -453,7 +453,9 @@ cleanup:
   return err;
 }
 
-ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
+/* run and sweep: read, scale, PCA, then one k-means (run) or the sweep
+ * (sweep, run --k auto), the profiles, the outputs. */
+static ps_err_t fit_pipeline(const ps_options_t *o, int sweep, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   fit_t f;
   memset(&f, 0, sizeof f);
@@ -463,14 +465,14 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
   if (!o->out.output && !o->out.csv && !o->out.report)
     ps_log_progress(comm, "note    no -o, --csv or --report: the results are shown, not saved");
   PS_TRY(ps_memcheck(o->input, o->out.max_memory_gib, comm));
-  PS_TRY(load_start(o, &f, comm));
+  if (!sweep) PS_TRY(load_start(o, &f, comm));
   PS_TRY(run_read(o, &f, comm));
   log_memory("read", comm);
   PS_TRY(run_scale(o, &f, comm));
   log_memory("scale", comm);
   PS_TRY(run_pca(o, &f, comm));
   log_memory("pca", comm);
-  if (o->kmeans.k == 0)
+  if (sweep)
     PS_TRY(run_sweep(o, &f, comm));
   else
     PS_TRY(run_kmeans(o, &f, comm));
@@ -485,27 +487,13 @@ cleanup:
   return err;
 }
 
+ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm) {
+  return fit_pipeline(o, o->kmeans.k == 0, comm);
+}
+
 /* `popseg sweep`: run's stages with the sweep in place of one k-means. */
 ps_err_t ps_pipeline_sweep(const ps_options_t *o, MPI_Comm comm) {
-  ps_err_t err = PS_OK;
-  fit_t f;
-  memset(&f, 0, sizeof f);
-  setup(o, comm);
-  ps_outfile_defer(1);
-  PS_TRY(check_outputs(o, comm));
-  if (!o->out.output && !o->out.csv && !o->out.report)
-    ps_log_progress(comm, "note    no -o, --csv or --report: the results are shown, not saved");
-  PS_TRY(ps_memcheck(o->input, o->out.max_memory_gib, comm));
-  PS_TRY(run_read(o, &f, comm));
-  PS_TRY(run_scale(o, &f, comm));
-  PS_TRY(run_pca(o, &f, comm));
-  PS_TRY(run_sweep(o, &f, comm));
-  PS_TRY(run_profile(o, &f, comm));
-  PS_TRY(run_write(o, &f, comm));
-cleanup:
-  err = ps_outfile_commit(err, comm);
-  fit_free(&f);
-  return err;
+  return fit_pipeline(o, 1, comm);
 }
 
 /* -------------------------------------------------------------- predict */

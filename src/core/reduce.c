@@ -191,19 +191,9 @@ cleanup:
   return err;
 }
 
-ps_err_t ps_xsum_exscan(ps_xsum_t *a, ps_xsum_t *prefix, int64_t n, MPI_Comm comm) {
-  ps_err_t err = PS_OK;
-  int rank;
-  MPI_Comm_rank(comm, &rank);
-  /* Normalized digits: the integer prefix sum fits as the full sum does. */
-  ps_xsum_normalize(a, n);
-  PS_CALL_MPI(MPI_Exscan(a, prefix, (int)(n * PS_XSUM_LIMBS), MPI_INT64_T, MPI_SUM, comm));
-  if (rank == 0) ps_xsum_clear(prefix, n);
-  ps_xsum_normalize(prefix, n);
-cleanup:
-  return err;
-}
-
+/* An accumulator's MPI shape: its integer limbs (or, below, one double). */
+#define XSUM_MPI_COUNT PS_XSUM_LIMBS
+#define XSUM_MPI_TYPE MPI_INT64_T
 #else
 void ps_xsum_normalize(ps_xsum_t *a, int64_t n) {
   (void)a;
@@ -233,17 +223,23 @@ cleanup:
   return err;
 }
 
+
+#define XSUM_MPI_COUNT 1
+#define XSUM_MPI_TYPE MPI_DOUBLE
+#endif
+
 ps_err_t ps_xsum_exscan(ps_xsum_t *a, ps_xsum_t *prefix, int64_t n, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   int rank;
   MPI_Comm_rank(comm, &rank);
-  PS_CALL_MPI(MPI_Exscan(a, prefix, (int)n, MPI_DOUBLE, MPI_SUM, comm));
+  /* Normalized digits: the integer prefix sum fits as the full sum does. */
+  ps_xsum_normalize(a, n);
+  PS_CALL_MPI(MPI_Exscan(a, prefix, (int)(n * XSUM_MPI_COUNT), XSUM_MPI_TYPE, MPI_SUM, comm));
   if (rank == 0) ps_xsum_clear(prefix, n);
+  ps_xsum_normalize(prefix, n);
 cleanup:
   return err;
 }
-
-#endif
 
 ps_err_t ps_xsum_reduce_to(ps_xsum_t *a, ps_xsum_t *out, int64_t n, int64_t *extra,
                            int64_t n_extra, MPI_Comm comm) {
