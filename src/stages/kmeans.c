@@ -43,8 +43,12 @@
 #define KM_DOWN (1.0 - 1e-13)
 /* The bounds are kept as floats (half the memory traffic of a pruned
  * iteration): rounded outward, by a factor far above a float's rounding. */
-static inline float bound_up(double v) { return (float)(v * (1.0 + 0x1p-20)); }
-static inline float bound_down(double v) { return v > 0 ? (float)(v * (1.0 - 0x1p-20)) : 0.0f; }
+static inline float bound_up(double v) {
+  return (float)(v * (1.0 + 0x1p-20));
+}
+static inline float bound_down(double v) {
+  return v > 0 ? (float)(v * (1.0 - 0x1p-20)) : 0.0f;
+}
 #define KM_MARGIN (1.0 - 1e-11)
 /* Weighted Lloyd iterations on the k-means|| candidates (at most). */
 #define KM_REFINE_ITER 30
@@ -321,9 +325,6 @@ typedef struct {
   double *pot;         /* [trials] */
   double *uu;          /* [trials] */
   int *claim;          /* [trials] */
-  double *umine;       /* [trials] this rank's draws */
-  int *order;          /* [trials] */
-  int64_t *picked;     /* [trials] rows picked for umine */
   int *empty;          /* [k] */
   int64_t *sizes;      /* [k] */
   int64_t *pick;       /* [k] */
@@ -332,20 +333,20 @@ typedef struct {
   double *rowbuf; /* [dim + 1] */
   /* Lloyd's sums, kept exactly and updated by the rows that change cluster
    * (reduce.h): the same bits however the rows are split or visited. */
-  ps_xsum_t *acc;    /* [k][dim] this rank's sums of each cluster's rows */
-  int64_t *cnt_l;    /* [k] this rank's cluster sizes */
-  int64_t *red;      /* [k + 2] reduced with the sums: counts, changed, signal */
-  ps_xsum_t *gacc;   /* [k][dim] the global sums */
-  double *part;      /* [k][dim] block partials, zero between uses */
-  int32_t *touched;  /* [k] */
-  int32_t *mv_list;  /* [k] clusters with a pending partial of moved rows (move_row) */
+  ps_xsum_t *acc;   /* [k][dim] this rank's sums of each cluster's rows */
+  int64_t *cnt_l;   /* [k] this rank's cluster sizes */
+  int64_t *red;     /* [k + 2] reduced with the sums: counts, changed, signal */
+  ps_xsum_t *gacc;  /* [k][dim] the global sums */
+  double *part;     /* [k][dim] block partials, zero between uses */
+  int32_t *touched; /* [k] */
+  int32_t *mv_list; /* [k] clusters with a pending partial of moved rows (move_row) */
   int mv_n;
-  int64_t mv_block;  /* the global block of the pending partials, -1: none */
-  double *half;      /* [k] half the distance from each centre to the nearest other */
-  double *drift;     /* [k] how far each centre moved */
-  int64_t *bidx;     /* [KM_BATCH] rows whose every distance is computed */
-  int32_t *blab;     /* [KM_BATCH] */
-  double *bd2, *blb; /* [KM_BATCH] */
+  int64_t mv_block;                /* the global block of the pending partials, -1: none */
+  double *half;                    /* [k] half the distance from each centre to the nearest other */
+  double *drift;                   /* [k] how far each centre moved */
+  int64_t *bidx;                   /* [KM_BATCH] rows whose every distance is computed */
+  int32_t *blab;                   /* [KM_BATCH] */
+  double *bd2, *blb;               /* [KM_BATCH] */
   int64_t reloc_row[KM_MAX_RELOC]; /* local rows moved to an empty cluster, this iteration */
   int32_t reloc_old[KM_MAX_RELOC]; /* their clusters before */
   int n_reloc;
@@ -370,9 +371,6 @@ static void fit_free(fit_t *f) {
   free(f->pot);
   free(f->uu);
   free(f->claim);
-  free(f->umine);
-  free(f->order);
-  free(f->picked);
   free(f->empty);
   free(f->sizes);
   free(f->pick);
@@ -1146,8 +1144,8 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
   f->lbf = f->ubf + (nl > 0 ? nl : 1);
   for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
     const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
-    ps_km_nearest_rows_lb(&f->ws, x + i0 * dim, NULL, m, f->lab + i0, NULL,
-                          prune ? f->bd2 : NULL, prune ? f->blb : NULL);
+    ps_km_nearest_rows_lb(&f->ws, x + i0 * dim, NULL, m, f->lab + i0, NULL, prune ? f->bd2 : NULL,
+                          prune ? f->blb : NULL);
     if (prune)
       for (int64_t b = 0; b < m; b++) {
         f->ubf[i0 + b] = bound_up(sqrt(f->bd2[b]));
@@ -1352,9 +1350,6 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->pot = malloc((size_t)f->trials * sizeof(double));
   f->uu = malloc((size_t)f->trials * sizeof(double));
   f->claim = malloc((size_t)f->trials * sizeof(int));
-  f->umine = malloc((size_t)f->trials * sizeof(double));
-  f->order = malloc((size_t)f->trials * sizeof(int));
-  f->picked = malloc((size_t)f->trials * sizeof(int64_t));
   f->empty = malloc((size_t)k * sizeof(int));
   f->sizes = malloc((size_t)k * sizeof(int64_t));
   f->pick = malloc((size_t)k * sizeof(int64_t));
@@ -1383,11 +1378,10 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
     km->run_inertia = malloc((size_t)n_runs * sizeof(double));
     km->run_iterations = malloc((size_t)n_runs * sizeof(int));
   }
-  ok = ok && f->cent && f->cnew && f->lab && f->lab_new && f->d2 && f->w && f->cand &&
-       f->candt && f->pot && f->uu && f->claim && f->umine && f->order && f->picked && f->empty &&
-       f->sizes && f->pick && f->hset && f->rowbuf && f->acc && f->cnt_l && f->red && f->gacc && f->part && f->mv_list &&
-       f->touched && f->half && f->drift && f->bidx && f->blab && f->bd2 && f->blb &&
-       km && km->centroids && km->labels &&
+  ok = ok && f->cent && f->cnew && f->lab && f->lab_new && f->d2 && f->w && f->cand && f->candt &&
+       f->pot && f->uu && f->claim && f->empty && f->sizes && f->pick && f->hset && f->rowbuf &&
+       f->acc && f->cnt_l && f->red && f->gacc && f->part && f->mv_list && f->touched && f->half &&
+       f->drift && f->bidx && f->blab && f->bd2 && f->blb && km && km->centroids && km->labels &&
        km->distance && km->sizes && km->run_inertia && km->run_iterations;
   PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM,
                "out of memory for k-means (k = %lld, %lld local rows x %lld columns)", (long long)k,
@@ -1463,8 +1457,8 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
   f.k = opts->k;
   PS_TRY(locate_rows(&f));
   PS_TRY(validate(opts, f.n, f.dim));
-  PS_TRY(fit_alloc(&f, opts->init_centroids ? 1 : ps_kmeans_n_init_for(f.n, f.k, opts->n_init),
-                   &km));
+  PS_TRY(
+      fit_alloc(&f, opts->init_centroids ? 1 : ps_kmeans_n_init_for(f.n, f.k, opts->n_init), &km));
   PS_TRY(tolerance(&f, &f.tol_abs));
   for (int run = 0; run < km->n_runs; run++) {
     PS_TRY(one_run(&f, run, km));
