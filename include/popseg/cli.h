@@ -70,7 +70,7 @@ typedef struct {
   ps_profile_opts_t profile;
   ps_synth_opts_t synth;
   ps_sweep_opts_t sweep;
-  ps_model_opts_t modelsel; /* predict: which model of the file */
+  ps_model_opts_t modelsel;            /* predict: which model of the file */
   const ps_opt_t *given[PS_MAX_GIVEN]; /* the rows set on the command line */
   int n_given;
   char notes[4][200]; /* options given that cannot take effect, said once at the start */

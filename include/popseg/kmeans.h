@@ -42,21 +42,21 @@ ps_err_t ps_kmeans_init_parse(const char *s, ps_kmeans_init_t *out);
 typedef void (*ps_kmeans_run_cb)(void *ctx, int run, int iterations, double inertia, int converged);
 
 typedef struct {
-  int64_t k;                    /* clusters, 1 <= k <= n (default 8); 0 (auto) only on the
-                                   command line, resolved by a sweep */
-  ps_kmeans_init_t init;        /* default kmeans++ */
+  int64_t k;                       /* clusters, 1 <= k <= n (default 8); 0 (auto) only on the
+                                      command line, resolved by a sweep */
+  ps_kmeans_init_t init;           /* default kmeans++ */
   ps_kmeans_algorithm_t algorithm; /* default hamerly */
-  int n_init;                   /* restarts, >= 1, or 0: auto (ps_kmeans_n_init_for; the
-                                   default); forced to 1 with init_centroids */
-  int max_iter;                 /* >= 1 (default 300) */
-  double tol;                   /* >= 0 (default 1e-4), relative to mean feature variance */
-  uint64_t seed;                /* default 0 */
-  int parallel_rounds;          /* k-means|| rounds (default 5) */
-  double oversample;            /* k-means|| l = oversample * k (default 2) */
-  const double *init_centroids; /* optional [k][dim] start (all ranks), overrides init */
-  const char *init_from;        /* the command line's: a results file whose centroids the
-                                   caller loads into init_centroids (the stage reads no file) */
-  ps_kmeans_run_cb on_run;      /* optional progress callback */
+  int n_init;                      /* restarts, >= 1, or 0: auto (ps_kmeans_n_init_for; the
+                                      default); forced to 1 with init_centroids */
+  int max_iter;                    /* >= 1 (default 300) */
+  double tol;                      /* >= 0 (default 1e-4), relative to mean feature variance */
+  uint64_t seed;                   /* default 0 */
+  int parallel_rounds;             /* k-means|| rounds (default 5) */
+  double oversample;               /* k-means|| l = oversample * k (default 2) */
+  const double *init_centroids;    /* optional [k][dim] start (all ranks), overrides init */
+  const char *init_from;           /* the command line's: a results file whose centroids the
+                                      caller loads into init_centroids (the stage reads no file) */
+  ps_kmeans_run_cb on_run;         /* optional progress callback */
   void *cb_ctx;
 } ps_kmeans_opts_t;
 
@@ -83,20 +83,20 @@ typedef struct {
   int n_runs;
   uint64_t seed; /* the options' seed and seeding, for the record */
   ps_kmeans_init_t init;
-  char init_from[512]; /* the options' init_from ("" if none): init_centroids' origin */
-  int init_given;      /* 1 if the run started from init_centroids (written as init "given") */
-  double seed_seconds;         /* wall time seeding, all runs */
-  double lloyd_seconds;        /* wall time in Lloyd iterations, all runs */
-  int64_t total_iterations;    /* Lloyd iterations, all runs */
-  double *run_inertia;         /* [n_runs] */
-  int *run_iterations;         /* [n_runs] */
+  char init_from[512];      /* the options' init_from ("" if none): init_centroids' origin */
+  int init_given;           /* 1 if the run started from init_centroids (written as init "given") */
+  double seed_seconds;      /* wall time seeding, all runs */
+  double lloyd_seconds;     /* wall time in Lloyd iterations, all runs */
+  int64_t total_iterations; /* Lloyd iterations, all runs */
+  double *run_inertia;      /* [n_runs] */
+  int *run_iterations;      /* [n_runs] */
   int64_t n_empty_relocations; /* empty clusters re-seeded, all runs */
   ps_kmeans_algorithm_t algorithm;
-  int64_t distances;           /* row-centre distances computed in Lloyd iterations, all runs */
-  int64_t distances_lloyd;     /* what plain Lloyd computes: k per row per iteration */
-  int few_distinct;            /* 1 if fewer distinct points than k were seen (seeding ran
-                                  out of distinct rows, or an empty cluster found every
-                                  row sitting on its centre); some centres then coincide */
+  int64_t distances;       /* row-centre distances computed in Lloyd iterations, all runs */
+  int64_t distances_lloyd; /* what plain Lloyd computes: k per row per iteration */
+  int few_distinct;        /* 1 if fewer distinct points than k were seen (seeding ran
+                              out of distinct rows, or an empty cluster found every
+                              row sitting on its centre); some centres then coincide */
 } ps_kmeans_t;
 
 void ps_kmeans_destroy(ps_kmeans_t **km);

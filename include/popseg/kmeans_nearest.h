@@ -43,8 +43,8 @@ void ps_km_nearest_rows(const ps_km_nearest_t *w, const double *x, int64_t n, in
  * each row's squared distance to its own centre, lb2 [n] a lower bound on the
  * distance to every other (+inf for k = 1). The pruned k-means keeps its
  * bounds with them. */
-void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int64_t *idx,
-                           int64_t n, int32_t *lab, double *d2, double *ub2, double *lb2);
+void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+                           int32_t *lab, double *d2, double *ub2, double *lb2);
 /* The squared distance summed in four interleaved parts: not the exact
  * order (a few ulps off), for bounds only. */
 double ps_km_sqdist_fast(const double *a, const double *b, int64_t dim);

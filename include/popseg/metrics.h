@@ -47,7 +47,7 @@ void ps_metrics_free(ps_metrics_t *m);
 
 /* The adjusted Rand index of two labelings of the same rows ([n_local] each,
  * labels in [0, ka) and [0, kb)); 1 for identical partitions. */
-ps_err_t ps_metrics_ari(const int32_t *a, int64_t ka, const int32_t *b, int64_t kb,
-                        int64_t n_local, MPI_Comm comm, double *ari);
+ps_err_t ps_metrics_ari(const int32_t *a, int64_t ka, const int32_t *b, int64_t kb, int64_t n_local,
+                        MPI_Comm comm, double *ari);
 
 #endif

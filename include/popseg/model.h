@@ -44,7 +44,6 @@ void ps_model_destroy(ps_model_t **m);
  * an id that is in the fit stored in model_path, and how many of those
  * changed segment. */
 ps_err_t ps_model_compare(const char *model_path, int64_t model_k, const ps_table_t *t,
-                          const int32_t *labels, MPI_Comm comm, int64_t *matched,
-                          int64_t *changed);
+                          const int32_t *labels, MPI_Comm comm, int64_t *matched, int64_t *changed);
 
 #endif

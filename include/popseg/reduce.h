@@ -75,7 +75,9 @@ static inline void ps_xsum_add(ps_xsum_t *a, double v) {
   a->limb[q + 2] += ((int64_t)(uint32_t)(w >> 64) ^ s) - s;
 }
 #else
-static inline void ps_xsum_add(ps_xsum_t *a, double v) { a->f += v; }
+static inline void ps_xsum_add(ps_xsum_t *a, double v) {
+  a->f += v;
+}
 #endif
 /* Not collective. a[j] += v[j] for j < n. */
 void ps_xsum_add_n(ps_xsum_t *a, const double *v, int64_t n);
@@ -94,8 +96,8 @@ ps_err_t ps_xsum_reduce(ps_xsum_t *a, int64_t n, int64_t *extra, int64_t n_extra
 /* Collective. out[0..n) = the sum over all ranks of a[0..n) (a is left
  * normalized; out must not overlap it) and extra[0..n_extra) the integer
  * sums, in one reduction. */
-ps_err_t ps_xsum_reduce_to(ps_xsum_t *a, ps_xsum_t *out, int64_t n, int64_t *extra,
-                           int64_t n_extra, MPI_Comm comm);
+ps_err_t ps_xsum_reduce_to(ps_xsum_t *a, ps_xsum_t *out, int64_t n, int64_t *extra, int64_t n_extra,
+                           MPI_Comm comm);
 /* Collective. prefix[0..n) = the exact sum of a[0..n) over the ranks before
  * this one (zero on rank 0). */
 ps_err_t ps_xsum_exscan(ps_xsum_t *a, ps_xsum_t *prefix, int64_t n, MPI_Comm comm);

@@ -37,29 +37,29 @@ void ps_sweep_opts_default(ps_sweep_opts_t *o);
 
 /* The rule, as --help and the report state it. */
 #define PS_SWEEP_RULE                                                                              \
-  "the k with the largest silhouette (exact up to --silhouette-max rows, else on a sample); a "   \
+  "the k with the largest silhouette (exact up to --silhouette-max rows, else on a sample); a "    \
   "tie within 1e-9 goes to the smaller k"
 
 typedef void (*ps_sweep_cb)(void *ctx, int64_t k, const ps_kmeans_t *km, const ps_metrics_t *m,
                             double ari, double seconds);
 
 typedef struct {
-  int64_t m;               /* number of k */
-  int64_t *k;              /* [m] */
-  double *inertia;         /* [m] best k-means inertia */
-  double *msd;             /* [m] inertia / n */
-  int32_t *iterations;     /* [m] Lloyd iterations of the best run */
-  double *silhouette;      /* [m] */
-  double *silhouette_sq;   /* [m] */
+  int64_t m;                                  /* number of k */
+  int64_t *k;                                 /* [m] */
+  double *inertia;                            /* [m] best k-means inertia */
+  double *msd;                                /* [m] inertia / n */
+  int32_t *iterations;                        /* [m] Lloyd iterations of the best run */
+  double *silhouette;                         /* [m] */
+  double *silhouette_sq;                      /* [m] */
   double *calinski_harabasz, *davies_bouldin; /* [m] */
-  double *ari;             /* [m] NaN without stability */
-  int64_t *silhouette_rows; /* [m] rows the silhouette is over */
-  double *seconds;         /* [m] wall time of k's fits and metrics */
-  int64_t *sample_rows;    /* [silhouette_rows[0]] the sample's global rows, or NULL */
+  double *ari;                                /* [m] NaN without stability */
+  int64_t *silhouette_rows;                   /* [m] rows the silhouette is over */
+  double *seconds;                            /* [m] wall time of k's fits and metrics */
+  int64_t *sample_rows; /* [silhouette_rows[0]] the sample's global rows, or NULL */
   int64_t n_sample;
-  ps_kmeans_t **fits;      /* [m] the best fit of each k (local labels) */
-  int64_t suggested;       /* index into k of the suggested k */
-  int n_init, n_init_max;  /* restarts per k: the fewest and the most (auto: k-dependent) */
+  ps_kmeans_t **fits;     /* [m] the best fit of each k (local labels) */
+  int64_t suggested;      /* index into k of the suggested k */
+  int n_init, n_init_max; /* restarts per k: the fewest and the most (auto: k-dependent) */
   uint64_t seed;
 } ps_sweep_t;
 

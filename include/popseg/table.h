@@ -15,22 +15,22 @@
 #include "popseg/matrix.h"
 
 typedef struct {
-  ps_matrix_t *x;             /* [n_local][d] features */
-  int64_t *ids;               /* [n_local] row ids */
-  char *names;                /* [n_local][name_width] UTF-8, NUL-padded */
-  size_t name_width;          /* bytes per name, >= 1 (same on all ranks) */
-  char *feature_names;        /* [d][fname_width] UTF-8, NUL-padded (all ranks) */
-  size_t fname_width;         /* bytes per feature name, >= 1 */
-  char input[4096];           /* the file actually read (a CSV, or an HDF5 table) */
-  char input_sha256[65];      /* hex sha256 of that file ("" if not computed, or not yet:
-                                 ps_table_wait_hash) */
+  ps_matrix_t *x;                 /* [n_local][d] features */
+  int64_t *ids;                   /* [n_local] row ids */
+  char *names;                    /* [n_local][name_width] UTF-8, NUL-padded */
+  size_t name_width;              /* bytes per name, >= 1 (same on all ranks) */
+  char *feature_names;            /* [d][fname_width] UTF-8, NUL-padded (all ranks) */
+  size_t fname_width;             /* bytes per feature name, >= 1 */
+  char input[4096];               /* the file actually read (a CSV, or an HDF5 table) */
+  char input_sha256[65];          /* hex sha256 of that file ("" if not computed, or not yet:
+                                     ps_table_wait_hash) */
   struct ps_sha256_job *hash_job; /* rank 0: input_sha256 still being computed, or NULL */
-  char source[4096];          /* the original source: the CSV an HDF5 table was imported from */
-  char source_sha256[65];     /* hex sha256 of the source ("" if unknown) */
-  int64_t n_read;             /* data rows in the source before dropping */
-  int64_t n_dropped;          /* rows dropped for missing values */
-  char dropped_examples[512]; /* first few dropped row names, comma separated */
-  char note[256];             /* what the reader assumed ("" if nothing), for the user */
+  char source[4096];              /* the original source: the CSV an HDF5 table was imported from */
+  char source_sha256[65];         /* hex sha256 of the source ("" if unknown) */
+  int64_t n_read;                 /* data rows in the source before dropping */
+  int64_t n_dropped;              /* rows dropped for missing values */
+  char dropped_examples[512];     /* first few dropped row names, comma separated */
+  char note[256];                 /* what the reader assumed ("" if nothing), for the user */
 } ps_table_t;
 
 /* Allocate a table with zeroed buffers. Not collective. */

@@ -127,8 +127,8 @@ static const command_t commands[] = {
      "Apply the model in a results file (scaling, PCA, centroids) to new rows.",
      "mpirun -np 4 popseg predict results.h5 data/acs2017_county_data.csv -o pred2017.h5 \\\n"
      "      --rename CountyId=CensusId --rename VotingAgeCitizen=Citizen"},
-    {PS_CMD_SWEEP, "sweep", "sweep IN(.h5|.csv) [--k A..B] [-o sweep.h5] [--csv F] [--report F] [options]",
-     1,
+    {PS_CMD_SWEEP, "sweep",
+     "sweep IN(.h5|.csv) [--k A..B] [-o sweep.h5] [--csv F] [--report F] [options]", 1,
      "k-means for every k in a range on one scaling and PCA, with the silhouette, "
      "Calinski-Harabasz, Davies-Bouldin and stability (adjusted Rand index of two seeds) of "
      "each; suggests " PS_SWEEP_RULE ". The results file holds every k and the model of the "
@@ -189,7 +189,9 @@ const char *ps_cli_flag_of_cmd(const char *key, unsigned cmdbit) {
   return first;
 }
 
-const char *ps_cli_flag_of(const char *key) { return ps_cli_flag_of_cmd(key, g_cmdbit); }
+const char *ps_cli_flag_of(const char *key) {
+  return ps_cli_flag_of_cmd(key, g_cmdbit);
+}
 
 int ps_cli_given(const ps_options_t *o, const char *flag) {
   for (int i = 0; i < o->n_given; i++)

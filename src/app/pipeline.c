@@ -355,9 +355,8 @@ static void on_sweep_k(void *ctx, int64_t k, const ps_kmeans_t *km, const ps_met
   ps_log_progress(comm,
                   "  k = %-3lld inertia %.10g, silhouette %.4f%s, Calinski-Harabasz %.1f, "
                   "Davies-Bouldin %.4f, ARI %.3f (%.3f s)",
-                  (long long)k, km->inertia, m->silhouette,
-                  m->sample_rows ? " (sample)" : "", m->calinski_harabasz, m->davies_bouldin, ari,
-                  seconds);
+                  (long long)k, km->inertia, m->silhouette, m->sample_rows ? " (sample)" : "",
+                  m->calinski_harabasz, m->davies_bouldin, ari, seconds);
 }
 
 /* Collective. k-means over the k range on the one projection; the suggested
@@ -369,7 +368,8 @@ static ps_err_t run_sweep(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   MPI_Comm c = comm;
   const int64_t lo = o->sweep.k_range[0], hi = o->sweep.k_range[1];
   const int runs = ps_kmeans_n_init_for(f->proj->n_global, lo, ko.n_init);
-  ps_log_progress(comm, "sweep   k = %lld..%lld, init %s, %d runs per k (and %d from seed %llu "
+  ps_log_progress(comm,
+                  "sweep   k = %lld..%lld, init %s, %d runs per k (and %d from seed %llu "
                   "for stability), seed %llu",
                   (long long)lo, (long long)hi, ps_kmeans_init_name(ko.init), runs, runs,
                   (unsigned long long)ko.seed + 1, (unsigned long long)ko.seed);
@@ -440,7 +440,8 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   if (rank == 0) {
     ps_report_fit_t rf = {f->t, f->sc, f->pca, f->km, f->profile, f->times, size, f->keep_reason};
     ps_report_fit(&rf, o->out.report ? &md : NULL, &summary);
-    if (f->sweep) ps_report_sweep(f->sweep, f->t->x->n_global, o->out.report ? &md : NULL, &summary);
+    if (f->sweep)
+      ps_report_sweep(f->sweep, f->t->x->n_global, o->out.report ? &md : NULL, &summary);
   }
   PS_CHECK_ALL(comm, !md.oom && !summary.oom, PS_ERR_MEM, "out of memory for the report");
   if (o->out.report) PS_TRY(ps_textfile_write(o->out.report, o->out.force, md.s, md.len, comm));
@@ -547,8 +548,8 @@ static ps_err_t predict_assign(const ps_options_t *o, predict_t *p, MPI_Comm com
   ps_kmeans_assign(p->m->centroids, p->m->k, p->proj, p->labels, p->distance);
   PS_TRY(ps_kmeans_sizes(p->labels, nl, p->m->k, comm, p->sizes));
   p->times[PS_T_KMEANS] = MPI_Wtime() - t0;
-  PS_TRY(ps_model_compare(o->model, o->modelsel.k, p->t, p->labels, comm, &p->matched,
-                          &p->changed));
+  PS_TRY(
+      ps_model_compare(o->model, o->modelsel.k, p->t, p->labels, comm, &p->matched, &p->changed));
   ps_log_progress(comm,
                   "predict %lld rows labelled (%.3f s); %lld matched the fit by id, %lld changed "
                   "segment",

@@ -276,11 +276,13 @@ void ps_report_sweep(const ps_sweep_t *s, int64_t n_rows, ps_sb_t *md, ps_sb_t *
                  "k-means for k = %lld..%lld on the same scaling and PCA, best of %d%s%.0d "
                  "restarts per k (seed %llu). Suggested: **k = %lld**, by the rule: %s.\n\n",
                  (long long)s->k[0], (long long)s->k[s->m - 1], s->n_init,
-                 s->n_init_max != s->n_init ? " to " : "", s->n_init_max != s->n_init ? s->n_init_max : 0,
-                 (unsigned long long)s->seed, (long long)best, PS_SWEEP_RULE);
-    ps_sb_printf(md, "The silhouette is over %s. Higher is better for the silhouette (-1..1) and "
-                     "Calinski-Harabasz, lower for Davies-Bouldin; the adjusted Rand index (ARI) "
-                     "compares the best fits from seeds %llu and %llu (1: the same partition).\n\n",
+                 s->n_init_max != s->n_init ? " to " : "",
+                 s->n_init_max != s->n_init ? s->n_init_max : 0, (unsigned long long)s->seed,
+                 (long long)best, PS_SWEEP_RULE);
+    ps_sb_printf(md,
+                 "The silhouette is over %s. Higher is better for the silhouette (-1..1) and "
+                 "Calinski-Harabasz, lower for Davies-Bouldin; the adjusted Rand index (ARI) "
+                 "compares the best fits from seeds %llu and %llu (1: the same partition).\n\n",
                  sampled ? "a reproducible uniform sample of rows (--sample)" : "all rows",
                  (unsigned long long)s->seed, (unsigned long long)s->seed + 1);
     ps_sb_puts(md, "| k | inertia | mean sq. distance | iterations | silhouette | silhouette "

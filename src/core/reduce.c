@@ -78,7 +78,9 @@ cleanup:
 
 /* ------------------------------------------------------------ exact sums */
 
-void ps_xsum_clear(ps_xsum_t *a, int64_t n) { memset(a, 0, (size_t)n * sizeof *a); }
+void ps_xsum_clear(ps_xsum_t *a, int64_t n) {
+  memset(a, 0, (size_t)n * sizeof *a);
+}
 
 void ps_xsum_add_n(ps_xsum_t *a, const double *v, int64_t n) {
   for (int64_t j = 0; j < n; j++) ps_xsum_add(a + j, v[j]);
@@ -200,7 +202,9 @@ void ps_xsum_normalize(ps_xsum_t *a, int64_t n) {
   (void)n;
 }
 
-double ps_xsum_value(const ps_xsum_t *a) { return a->f; }
+double ps_xsum_value(const ps_xsum_t *a) {
+  return a->f;
+}
 
 void ps_xsum_values(const ps_xsum_t *a, int64_t n, double *out) {
   for (int64_t j = 0; j < n; j++) out[j] = a[j].f;
@@ -223,7 +227,6 @@ cleanup:
   return err;
 }
 
-
 #define XSUM_MPI_COUNT 1
 #define XSUM_MPI_TYPE MPI_DOUBLE
 #endif
@@ -241,8 +244,8 @@ cleanup:
   return err;
 }
 
-ps_err_t ps_xsum_reduce_to(ps_xsum_t *a, ps_xsum_t *out, int64_t n, int64_t *extra,
-                           int64_t n_extra, MPI_Comm comm) {
+ps_err_t ps_xsum_reduce_to(ps_xsum_t *a, ps_xsum_t *out, int64_t n, int64_t *extra, int64_t n_extra,
+                           MPI_Comm comm) {
   ps_xsum_normalize(a, n);
   memcpy(out, a, (size_t)n * sizeof *out);
   return ps_xsum_reduce(out, n, extra, n_extra, comm);

@@ -317,4 +317,3 @@ ps_err_t ps_sha256_file(const char *path, char hex[65]) {
 cleanup:
   return err;
 }
-

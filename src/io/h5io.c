@@ -685,8 +685,7 @@ static ps_err_t terminate_strings(char **buf, size_t *width, int64_t count, int 
   if ((size_t)used < w) {
     const size_t nw = (size_t)used;
     /* Forward in place: row i moves down from i w to i nw (nw < w). */
-    for (int64_t i = 1; i < count; i++)
-      memmove(*buf + (size_t)i * nw, *buf + (size_t)i * w, nw);
+    for (int64_t i = 1; i < count; i++) memmove(*buf + (size_t)i * nw, *buf + (size_t)i * w, nw);
     char *shrunk = realloc(*buf, (size_t)(count > 0 ? count : 1) * nw);
     if (shrunk) *buf = shrunk;
     *width = nw;

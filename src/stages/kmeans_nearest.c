@@ -147,9 +147,9 @@ static int64_t exact_among(const double *xi, const double *c, int64_t dim, uint6
  * the shifted squared norm, err the window: a score is (d2 - xn) / 2 up to a
  * rounding far below err, so 2 (s_j - err) + xn <= d2_j <= 2 (s_j + err) + xn. */
 __attribute__((always_inline)) static inline void decide(const ps_km_nearest_t *w, const double *xi,
-                                                         uint64_t bits, int32_t *lab,
-                          double *d2, const double *sc, double xn, double err, double *ub2,
-                          double *lb2) {
+                                                         uint64_t bits, int32_t *lab, double *d2,
+                                                         const double *sc, double xn, double err,
+                                                         double *ub2, double *lb2) {
   double bd = 0.0;
   int64_t best;
   if (bits && !(bits & (bits - 1))) {
@@ -173,8 +173,8 @@ __attribute__((always_inline)) static inline void decide(const ps_km_nearest_t *
 }
 
 /* The lanes form, portable C (the compiler vectorises the j loops). */
-static void lanes_portable(const ps_km_nearest_t *w, const double *x, const int64_t *idx,
-                           int64_t n, int32_t *lab, double *d2, double *ub2, double *lb2) {
+static void lanes_portable(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+                           int32_t *lab, double *d2, double *ub2, double *lb2) {
   const int64_t dim = w->dim, kpad = w->kpad, k = w->k;
   const uint64_t live = k >= 64 ? ~0ULL : (1ULL << k) - 1;
   double s[LANES_K + 4];
@@ -262,9 +262,10 @@ lanes_avx2(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_
   }
 }
 
-__attribute__((target("avx2,fma"))) static void
-lanes_avx2_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
-               int32_t *lab, double *d2, double *ub2, double *lb2) {
+__attribute__((target("avx2,fma"))) static void lanes_avx2_any(const ps_km_nearest_t *w,
+                                                               const double *x, const int64_t *idx,
+                                                               int64_t n, int32_t *lab, double *d2,
+                                                               double *ub2, double *lb2) {
   switch (w->kpad / 4) {
   case 1:
     lanes_avx2(w, x, idx, n, lab, d2, ub2, lb2, 1);
@@ -299,8 +300,8 @@ lanes_avx2_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, in
  * decision of near ties is the same as everywhere), so the order of their
  * sums does not matter. */
 __attribute__((target("avx512f,avx512dq,fma"), always_inline)) static inline void
-lanes_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
-             int32_t *lab, double *d2, double *ub2, double *lb2, const int G) {
+lanes_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n, int32_t *lab,
+             double *d2, double *ub2, double *lb2, const int G) {
   const int64_t dim = w->dim, kpad = w->kpad, k = w->k;
   const uint64_t live = k >= 64 ? ~0ULL : (1ULL << k) - 1;
   __m512d cn[LANES_K / 8];
@@ -356,8 +357,8 @@ lanes_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int6
         const __m512d hv = _mm512_set1_pd(hb), inf = _mm512_set1_pd(INFINITY);
         __m512d m2 = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(sg[0], hv, _CMP_EQ_OQ), sg[0], inf);
         for (int g = 1; g < G; g++)
-          m2 = _mm512_min_pd(m2, _mm512_mask_blend_pd(_mm512_cmp_pd_mask(sg[g], hv, _CMP_EQ_OQ),
-                                                      sg[g], inf));
+          m2 = _mm512_min_pd(
+              m2, _mm512_mask_blend_pd(_mm512_cmp_pd_mask(sg[g], hv, _CMP_EQ_OQ), sg[g], inf));
         sec = _mm512_reduce_min_pd(m2);
       }
       const double b = 2.0 * (sec - err) + xn;
@@ -465,8 +466,8 @@ void ps_km_nearest_rows(const ps_km_nearest_t *w, const double *x, int64_t n, in
   ps_km_nearest_rows_lb(w, x, NULL, n, lab, d2, NULL, NULL);
 }
 
-void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int64_t *idx,
-                           int64_t n, int32_t *lab, double *d2, double *ub2, double *lb2) {
+void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+                           int32_t *lab, double *d2, double *ub2, double *lb2) {
   if (n <= 0) return;
   if (!w->lanes) {
     blas_rows(w, x, idx, n, lab, d2, ub2, lb2);

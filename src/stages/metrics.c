@@ -213,8 +213,10 @@ ps_err_t ps_metrics_compute(const ps_matrix_t *z, const int32_t *labels, int64_t
                "out of memory for the clustering metrics");
   int64_t bad = -1;
   for (int64_t i = 0; i < nl && bad < 0; i++) {
-    if (labels[i] < 0 || labels[i] >= k) bad = i;
-    else cnt[labels[i]]++;
+    if (labels[i] < 0 || labels[i] >= k)
+      bad = i;
+    else
+      cnt[labels[i]]++;
   }
   PS_CHECK_ALL(comm, bad < 0, PS_ERR_INTERNAL, "metrics: row %lld has label %d, outside [0, %lld)",
                (long long)(off + bad), bad < 0 ? 0 : (int)labels[bad], (long long)k);
@@ -226,7 +228,8 @@ ps_err_t ps_metrics_compute(const ps_matrix_t *z, const int32_t *labels, int64_t
   ps_xsum_values(acc, (k + 1) * dim, mu);
   gm = mu + k * dim;
   for (int64_t j = 0; j < k; j++)
-    for (int64_t t = 0; t < dim; t++) mu[j * dim + t] = cnt[j] ? mu[j * dim + t] / (double)cnt[j] : 0;
+    for (int64_t t = 0; t < dim; t++)
+      mu[j * dim + t] = cnt[j] ? mu[j * dim + t] / (double)cnt[j] : 0;
   for (int64_t t = 0; t < dim; t++) gm[t] /= (double)n;
 
   /* Pass 2: per cluster, the squared distances to its mean (V) and the
@@ -339,8 +342,8 @@ cleanup:
   return err;
 }
 
-ps_err_t ps_metrics_ari(const int32_t *a, int64_t ka, const int32_t *b, int64_t kb,
-                        int64_t n_local, MPI_Comm comm, double *ari) {
+ps_err_t ps_metrics_ari(const int32_t *a, int64_t ka, const int32_t *b, int64_t kb, int64_t n_local,
+                        MPI_Comm comm, double *ari) {
   ps_err_t err = PS_OK;
   int64_t *ct = calloc((size_t)(ka * kb), sizeof *ct);
   PS_CHECK_ALL(comm, ct != NULL, PS_ERR_MEM, "out of memory for the adjusted Rand index");

@@ -353,8 +353,8 @@ static void scaled_moments(const ps_stats_t *st, const ps_scale_t *sc, double *c
     /* The statistics are in units (stats.h): the factor times the unit first,
      * which stays representable when the raw covariance is not. */
     for (int64_t j = 0; j < d; j++)
-      cov[i * d + j] = st->cov[i * d + j] * (fi * st->unit[i]) *
-                       ((sc ? sc->factor[j] : 1.0) * st->unit[j]);
+      cov[i * d + j] =
+          st->cov[i * d + j] * (fi * st->unit[i]) * ((sc ? sc->factor[j] : 1.0) * st->unit[j]);
   }
 }
 

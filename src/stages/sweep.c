@@ -9,17 +9,16 @@
 
 #define SO(f) offsetof(ps_sweep_opts_t, f)
 /* `popseg sweep --k A..B` (the command's own spelling of the range). */
-const ps_opt_t ps_sweep_k_options[] = {
-    {.flag = "--k",
-     .field = "k_range",
-     .kind = PS_OPT_RANGE,
-     .offset = SO(k_range),
-     .min = 2,
-     .max = 1000,
-     .def = "2..16",
-     .metavar = "A..B",
-     .help = "the values of k to fit, A..B"},
-    {0}};
+const ps_opt_t ps_sweep_k_options[] = {{.flag = "--k",
+                                        .field = "k_range",
+                                        .kind = PS_OPT_RANGE,
+                                        .offset = SO(k_range),
+                                        .min = 2,
+                                        .max = 1000,
+                                        .def = "2..16",
+                                        .metavar = "A..B",
+                                        .help = "the values of k to fit, A..B"},
+                                       {0}};
 /* `popseg run --k auto --k-range A..B`. */
 const ps_opt_t ps_sweep_range_options[] = {
     {.flag = "--k-range",
@@ -115,9 +114,9 @@ ps_err_t ps_sweep_run(const ps_matrix_t *z, const ps_sweep_opts_t *o, const ps_k
   s->seconds = malloc((size_t)m * sizeof(double));
   s->fits = calloc((size_t)m, sizeof *s->fits);
   PS_CHECK_ALL(comm,
-               s->k && s->inertia && s->msd && s->iterations && s->silhouette &&
-                   s->silhouette_sq && s->calinski_harabasz && s->davies_bouldin && s->ari &&
-                   s->silhouette_rows && s->seconds && s->fits,
+               s->k && s->inertia && s->msd && s->iterations && s->silhouette && s->silhouette_sq &&
+                   s->calinski_harabasz && s->davies_bouldin && s->ari && s->silhouette_rows &&
+                   s->seconds && s->fits,
                PS_ERR_MEM, "out of memory for the sweep");
   /* auto restarts depend on k: the fewest (largest k) and the most. */
   s->n_init = ps_kmeans_n_init_for(z->n_global, hi, ko->n_init);

@@ -75,7 +75,8 @@ int main(int argc, char **argv) {
     ps_error_clear();
     ok = ps_sha256_job_start("/nonexistent/popseg-sha", &job) == PS_OK;
     ps_err_t e = ps_sha256_job_finish(&job, b);
-    T_CHECK(ok && e == PS_ERR_IO && strstr(ps_error_message(), "/nonexistent/popseg-sha: cannot open"),
+    T_CHECK(ok && e == PS_ERR_IO &&
+                strstr(ps_error_message(), "/nonexistent/popseg-sha: cannot open"),
             "a job on a missing file fails at finish, naming it: %s", ps_error_message());
     ps_error_clear();
     ok = ps_sha256_job_start(path, &job) == PS_OK;
