@@ -24,6 +24,7 @@
 #include "popseg/model.h"
 #include "popseg/opt.h"
 #include "popseg/pca.h"
+#include "popseg/prep.h"
 #include "popseg/profile.h"
 #include "popseg/scale.h"
 #include "popseg/sweep.h"
@@ -64,6 +65,7 @@ typedef struct {
   const char *model;     /* predict: the results file holding the model */
   ps_output_opts_t out;
   ps_import_opts_t import;
+  ps_prep_opts_t prep;
   ps_scale_opts_t scale;
   ps_pca_opts_t pca;
   ps_kmeans_opts_t kmeans;

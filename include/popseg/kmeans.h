@@ -56,6 +56,9 @@ typedef struct {
   const double *init_centroids;    /* optional [k][dim] start (all ranks), overrides init */
   const char *init_from;           /* the command line's: a results file whose centroids the
                                       caller loads into init_centroids (the stage reads no file) */
+  const double *weights;           /* optional [n_local] row weights (>= 0, positive total):
+                                      minimise sum w ||z - c||^2 (weighted centroids, D^2
+                                      sampling by w D^2, weighted inertia; empty = no weight) */
   ps_kmeans_run_cb on_run;         /* optional progress callback */
   void *cb_ctx;
 } ps_kmeans_opts_t;
@@ -75,7 +78,8 @@ typedef struct {
   int32_t *labels;   /* [n_local] */
   double *distance;  /* [n_local] Euclidean distance to own centroid */
   int64_t *sizes;    /* [k] global cluster sizes */
-  double inertia;    /* sum of squared distances, global */
+  double *weight_sizes; /* [k] the weight in each cluster (NULL unweighted) */
+  double inertia;    /* sum of (weighted) squared distances, global */
   int iterations;    /* of the best run */
   int converged;     /* of the best run: 1 if a stopping rule fired (no label
                         change, or centre shift <= tol), even at max_iter */

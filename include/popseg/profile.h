@@ -34,7 +34,14 @@ typedef struct {
   double *mean;             /* [k][d] mean of each feature over the segment's rows, original
                                units (an empty segment gets the overall mean) */
   double *overall_mean;     /* [d] mean over all rows, original units */
-  double *overall_sd;       /* [d] standard deviation over all rows (n - 1), original units */
+  double *overall_sd;       /* [d] standard deviation over all rows (n - 1; weighted: the
+                               weighted population sd), original units */
+  double *overall_min, *overall_max; /* [d] over all rows, original units */
+  double *weight;           /* [k] the weight of each segment (its rows when unweighted) */
+  double *index;            /* [k][d] 100 x mean / overall_mean (NaN: overall mean 0) */
+  double wsum;              /* the total weight (n unweighted) */
+  int weighted;
+  char mean_kind[300];      /* "rows" or "weighted by COLUMN": what the means average over */
   int64_t *example_row;     /* [k][E] global row index of the examples, nearest first; -1 if
                                the segment has fewer than E rows */
   int64_t *example_id;      /* [k][E] their ids */
@@ -44,11 +51,14 @@ typedef struct {
 } ps_profile_t;
 
 /* Collective. Profile the segments of the rows of x ([n_local][d], the same
- * row block as t and labels/distance [n_local]). undo (may be NULL) maps x
+ * row block as t and labels/distance [n_local]); weights [n_local] (NULL:
+ * every row 1) make the means, spread and index weighted, weights_name the
+ * column's for the record. undo (may be NULL) maps x
  * back to original units (x holds scaled values in place); names and ids come
  * from t; opts NULL means the defaults. Every rank gets the whole profile.
  * *out: ps_profile_destroy. */
 ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
+                            const double *weights, const char *weights_name,
                             const int32_t *labels, const double *distance, int64_t k,
                             const ps_profile_opts_t *opts, MPI_Comm comm, ps_profile_t **out);
 void ps_profile_destroy(ps_profile_t **p);

@@ -12,6 +12,7 @@
 #include "popseg/error.h"
 #include "popseg/kmeans.h"
 #include "popseg/pca.h"
+#include "popseg/prep.h"
 #include "popseg/profile.h"
 #include "popseg/sweep.h"
 #include "popseg/report.h"
@@ -29,6 +30,8 @@ typedef struct {
   const double *centroids_reconstructed; /* [k][d] or NULL */
   const ps_profile_t *profile;           /* NULL: no /profile */
   const ps_sweep_t *sweep;               /* NULL: no /sweep (run without --k auto) */
+  const ps_prep_t *prep;                 /* a fit: the steps before scaling (/prep) */
+  const double *weights;                 /* [n_local] /rows/weight, or NULL */
   const char *command_line;
   const char *model_path; /* predictions: the model file used */
   int n_ranks;

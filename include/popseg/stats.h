@@ -33,6 +33,9 @@ typedef struct ps_stats {
   double *cov;       /* [d][d] covariance (n - 1 divisor) in unit_i unit_j, full; NULL unless
                         asked for */
   double *unit;      /* [d] powers of two: 1 unless a column's range is beyond 2^+-400 */
+  int weighted;      /* row weights were given: mean, var and cov are weighted */
+  double wsum;       /* the total weight (n unweighted) */
+  double denom;      /* the covariance's divisor: n - 1, or weighted the total weight */
 } ps_stats_t;
 
 /* Collective. The statistics of the rows of x over all ranks (ranks may hold
@@ -40,6 +43,12 @@ typedef struct ps_stats {
  * otherwise only the diagonal). Every rank gets the same values. *out:
  * ps_stats_destroy. */
 ps_err_t ps_stats_compute(const ps_matrix_t *x, int with_cov, MPI_Comm comm, ps_stats_t **out);
+/* The same with row weights w [n_local] (finite, >= 0, a positive total;
+ * NULL: unweighted): min and max over every row, the weighted mean, the
+ * weighted population variance and the covariance sum w (x - mu)(x - mu)^T /
+ * sum w. */
+ps_err_t ps_stats_compute_w(const ps_matrix_t *x, const double *w, int with_cov, MPI_Comm comm,
+                            ps_stats_t **out);
 void ps_stats_destroy(ps_stats_t **s);
 
 #endif

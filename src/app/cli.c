@@ -86,6 +86,8 @@ const ps_opt_t ps_output_options[] = {
 static const ps_opt_group_t groups[] = {
     {"output", "output", ps_output_options, offsetof(ps_options_t, out), ALL},
     {"import", "input (CSV)", ps_import_options, offsetof(ps_options_t, import), ALL},
+    {"prep", "features (geodemographics)", ps_prep_options, offsetof(ps_options_t, prep),
+     RUN | SWEEP},
     {"scale", "scaling", ps_scale_options, offsetof(ps_options_t, scale), RUN | SWEEP},
     {"pca", "PCA", ps_pca_options, offsetof(ps_options_t, pca), RUN | SWEEP},
     {"sweep", "k range", ps_sweep_k_options, offsetof(ps_options_t, sweep), SWEEP},

@@ -19,6 +19,7 @@
 #include "popseg/model.h"
 #include "popseg/outfile.h"
 #include "popseg/paths.h"
+#include "popseg/prep.h"
 #include "popseg/profile.h"
 #include "popseg/reduce.h"
 #include "popseg/report.h"
@@ -189,7 +190,11 @@ static void log_memory(const char *stage, MPI_Comm comm) {
 
 /* What a fit builds, stage by stage. */
 typedef struct {
-  ps_table_t *t;  /* the rows, in original units throughout */
+  ps_table_t *t;  /* the rows: the features after --share and --exclude-columns, and after
+                     --transform when one is asked for */
+  ps_prep_t prep; /* the steps before scaling (the model's first) */
+  double *weights; /* [n_local] --weights, or NULL */
+  ps_matrix_t *raw; /* with --transform: the features before it (the profile's units) */
   ps_stats_t *st; /* their statistics (one pass), for scaling and PCA */
   ps_scale_t *sc;
   ps_pca_t *pca;
@@ -217,6 +222,20 @@ static void fit_free(fit_t *f) {
   ps_scale_destroy(&f->sc);
   ps_stats_destroy(&f->st);
   ps_table_destroy(&f->t);
+  ps_matrix_destroy(&f->raw);
+  free(f->weights);
+}
+
+/* What the features steps did, for the log. */
+static void log_prep(const ps_prep_t *p, int64_t d0, int64_t d, MPI_Comm comm) {
+  if (p->share[0]) ps_log_progress(comm, "prep    shares: %s", p->share);
+  if (p->weights[0]) ps_log_progress(comm, "prep    rows weighted by %s", p->weights);
+  if (d0 != d)
+    ps_log_progress(comm, "prep    %lld of %lld columns excluded (%s); %lld features",
+                    (long long)(d0 - d), (long long)d0, p->exclude, (long long)d);
+  if (p->transform != PS_TRANSFORM_NONE)
+    ps_log_progress(comm, "prep    %s of %s", ps_transform_name(p->transform),
+                    p->transform_columns);
 }
 
 static ps_err_t run_read(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
@@ -228,6 +247,13 @@ static ps_err_t run_read(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                "%s: 1 row: PCA and k-means need at least 2 rows", o->input);
   f->times[PS_T_READ] = MPI_Wtime() - t0;
   log_read(f->t, o->input, f->times[PS_T_READ], comm);
+  ps_prep_from_opts(&o->prep, &f->prep);
+  if (ps_prep_any(&f->prep)) {
+    const int64_t d0 = f->t->x->n_cols;
+    PS_TRY(ps_prep_apply(&f->prep, f->t, 0, comm, &f->weights, &f->raw));
+    PS_TRY(ps_table_check_finite(f->t, comm));
+    log_prep(&f->prep, d0, f->t->x->n_cols, comm);
+  }
   ps_log_verbose(comm, "rows %lld..%lld", (long long)f->t->x->row_offset,
                  (long long)(f->t->x->row_offset + f->t->x->n_local - 1));
 cleanup:
@@ -241,7 +267,7 @@ static ps_err_t run_scale(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
    * rewritten (the projection scales them on the way). PCA's shape checks
    * come first: a table too wide to solve is refused before the pass. */
   PS_TRY(ps_pca_check(f->t->x->n_global, f->t->x->n_cols, &o->pca, comm));
-  PS_TRY(ps_stats_compute(f->t->x, 1, comm, &f->st));
+  PS_TRY(ps_stats_compute_w(f->t->x, f->weights, 1, comm, &f->st));
   PS_TRY(
       ps_scale_from_stats(f->st, &o->scale, f->t->feature_names, f->t->fname_width, comm, &f->sc));
   f->times[PS_T_SCALE] = MPI_Wtime() - t0;
@@ -315,10 +341,11 @@ static ps_err_t run_kmeans(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   double t0 = MPI_Wtime();
   ps_kmeans_opts_t ko = o->kmeans;
-  run_cb_ctx_t ctx = {comm, ko.n_init};
+  run_cb_ctx_t ctx = {comm, ps_kmeans_n_init_for(f->proj->n_global, ko.k, ko.n_init)};
   char nr[48];
   ko.on_run = on_kmeans_run;
   ko.cb_ctx = &ctx;
+  ko.weights = f->weights;
   if (f->start) {
     if (f->start_dim != f->proj->n_cols)
       err = ps_error_opt(PS_ERR_ARG, __FILE__, __LINE__, "kmeans.init_from",
@@ -331,7 +358,7 @@ static ps_err_t run_kmeans(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                     ko.init_from);
   } else {
     ps_log_progress(comm, "k-means k = %lld, init %s, %s, seed %llu", (long long)ko.k,
-                    ps_kmeans_init_name(ko.init), ps_plural_s(nr, ko.n_init, "run", "runs"),
+                    ps_kmeans_init_name(ko.init), ps_plural_s(nr, ctx.n_init, "run", "runs"),
                     (unsigned long long)ko.seed);
   }
   PS_TRY(ps_kmeans_fit(f->proj, &ko, comm, &f->km));
@@ -366,6 +393,7 @@ static ps_err_t run_sweep(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   double t0 = MPI_Wtime();
   ps_kmeans_opts_t ko = o->kmeans;
   MPI_Comm c = comm;
+  ko.weights = f->weights;
   const int64_t lo = o->sweep.k_range[0], hi = o->sweep.k_range[1];
   const int runs = ps_kmeans_n_init_for(f->proj->n_global, lo, ko.n_init);
   ps_log_progress(comm,
@@ -389,12 +417,13 @@ cleanup:
 static ps_err_t run_profile(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   const int64_t k = f->km->k, d = f->pca->d;
-  PS_TRY(ps_profile_compute(f->t, f->t->x, NULL, f->km->labels, f->km->distance, k, &o->profile,
-                            comm, &f->profile));
+  PS_TRY(ps_profile_compute(f->t, f->raw ? f->raw : f->t->x, NULL, f->weights, f->prep.weights,
+                            f->km->labels, f->km->distance, k, &o->profile, comm, &f->profile));
   f->reconstructed = malloc((size_t)(k * d) * sizeof(double));
   PS_CHECK_ALL(comm, f->reconstructed != NULL, PS_ERR_MEM, "out of memory");
   ps_pca_inverse(f->pca, f->km->centroids, k, f->pca->n_kept, f->reconstructed);
   ps_scale_inverse(f->sc, f->reconstructed, k);
+  ps_prep_inverse(&f->prep, f->t->feature_names, f->t->fname_width, d, f->reconstructed, k);
 cleanup:
   return err;
 }
@@ -431,6 +460,8 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                       .centroids_reconstructed = f->reconstructed,
                       .profile = f->profile,
                       .sweep = f->sweep,
+                      .prep = &f->prep,
+                      .weights = f->weights,
                       .command_line = o->command_line,
                       .n_ranks = size};
     memcpy(r.times, f->times, sizeof f->times);

@@ -3,6 +3,7 @@
 #include "popseg/results.h"
 #include "popseg/reduce.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "popseg/h5io.h"
@@ -62,10 +63,19 @@ static void describe_root(ps_h5w_t *w, const ps_results_t *r) {
 ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   ps_h5w_t *w = NULL;
+  int32_t *tr = NULL;
   err = check_pieces(r, path);
   if (err == PS_OK) err = ps_h5w_create(&w);
   PS_AGREE(comm);
   ps_table_describe_rows(w, r->table, r->scale != NULL);
+  if (r->prep) {
+    tr = malloc((size_t)(r->table->x->n_cols > 0 ? r->table->x->n_cols : 1) * sizeof *tr);
+    PS_CHECK_ALL(comm, tr != NULL, PS_ERR_MEM, "out of memory");
+    ps_prep_describe(w, r->prep, tr, r->table);
+  }
+  if (r->weights)
+    ps_h5w_data(w, "rows/weight", PS_H5_F64, 0, "row", r->weights,
+                "the weight of each row (--weights)");
   if (r->scale) ps_scale_describe(w, r->scale);
   if (r->pca) ps_pca_describe(w, r->pca);
   ps_pca_describe_projection(w, r->projection->n_cols, r->projection);
@@ -82,5 +92,6 @@ ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MP
   err = ps_h5w_write(w, path, force, comm);
 cleanup:
   ps_h5w_destroy(&w);
+  free(tr);
   return err;
 }

@@ -217,6 +217,7 @@ void ps_kmeans_destroy(ps_kmeans_t **km) {
   free(p->labels);
   free(p->distance);
   free(p->sizes);
+  free(p->weight_sizes);
   free(p->run_inertia);
   free(p->run_iterations);
   free(p);
@@ -355,6 +356,12 @@ typedef struct {
   double tol_abs;
   int few;
   int64_t relocs;
+  /* Row weights (opts->weights): the sums carry a weight slot per cluster
+   * after the k * dim coordinates, so nsum = k * dim (+ k weighted). */
+  const double *wt; /* [nl] or NULL */
+  double *wtmp;     /* [nl] weighted: scratch for weight x value */
+  double *wsizes;   /* [k] weighted: the weight in each cluster (last run) */
+  int64_t nsum;
 } fit_t;
 
 static void fit_free(fit_t *f) {
@@ -389,6 +396,8 @@ static void fit_free(fit_t *f) {
   free(f->blab);
   free(f->bd2);
   free(f->blb);
+  free(f->wtmp);
+  free(f->wsizes);
 }
 
 static int owner_of(const fit_t *f, int64_t g) {
@@ -460,6 +469,14 @@ cleanup:
   return err;
 }
 
+/* Collective. The potential: the exact sum of d2 [nl], weighted by the
+ * row weights when there are any. */
+static ps_err_t potential(fit_t *f, const double *d2, double *out) {
+  if (!f->wt) return exact_total(f, d2, out);
+  for (int64_t i = 0; i < f->nl; i++) f->wtmp[i] = f->wt[i] * d2[i];
+  return exact_total(f, f->wtmp, out);
+}
+
 /* Collective. The exact sum of w [nl] over all ranks (block partials,
  * reduce.h), and this rank's exact prefix: the sum over the ranks before it.
  * part [nblocks_local]: the block partials, kept for the pick. */
@@ -514,6 +531,51 @@ static int64_t pick_row(const fit_t *f, const double *w, const double *part,
   return -1;
 }
 
+/* Collective. T rows drawn with probability proportional to v [nl] (>= 0)
+ * into f->cand [T][dim + 1] (row, global index) on every rank; *total: the
+ * exact sum of v (0: nothing drawn). Each rank owns the targets in [its
+ * prefix, its prefix + its weight); a target rounding leaves at or past the
+ * total goes to the last rank with weight (the highest claimant).
+ * part [nblocks_local] is scratch. */
+static ps_err_t draw(fit_t *f, const double *v, uint64_t st, int T, double *part,
+                     double *total) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, nl = f->nl;
+  const double *x = f->x->data;
+  ps_xsum_t prefix, upto;
+  PS_TRY(weight_sums(f, v, part, &prefix, total));
+  if (!(*total > 0)) goto cleanup;
+  upto = prefix;
+  {
+    int64_t i0, i1, b = 0;
+    for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1, b++)
+      ps_xsum_add(&upto, part[b]);
+  }
+  const double lo = ps_xsum_value(&prefix), mine_hi = ps_xsum_value(&upto);
+  for (int t = 0; t < T; t++) {
+    f->uu[t] = ps_rng_uniform(f->o->seed, st, (uint64_t)t) * *total;
+    f->claim[t] = (mine_hi > lo && f->uu[t] >= lo && (f->uu[t] < mine_hi || mine_hi >= *total))
+                      ? f->rank
+                      : -1;
+  }
+  PS_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, f->claim, T, MPI_INT, MPI_MAX, f->comm));
+  for (int t = 0; t < T; t++) {
+    double *ct = f->cand + t * (dim + 1);
+    PS_CHECK(f->claim[t] >= 0, PS_ERR_INTERNAL, "k-means++: no rank owns draw %d", t);
+    if (f->claim[t] == f->rank) {
+      int64_t i = pick_row(f, v, part, &prefix, f->uu[t]);
+      if (i < 0) /* beyond the last block's rounding: the last weighted row */
+        for (int64_t q = nl - 1; q >= 0 && i < 0; q--)
+          if (v[q] > 0) i = q;
+      memcpy(ct, x + i * dim, (size_t)dim * sizeof *ct);
+      ct[dim] = (double)(f->x->row_offset + i);
+    }
+    PS_TRY(ps_bcast_double(ct, dim + 1, f->claim[t], f->comm));
+  }
+cleanup:
+  return err;
+}
+
 /* k-means++ with D^2 sampling across ranks (greedy trials, as scikit-learn):
  * the weights' totals, the picks and the trials' potentials use exact block
  * sums (reduce.h), so every rank count picks the same rows. */
@@ -523,57 +585,37 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
   const double *x = f->x->data;
   const uint64_t seed = f->o->seed;
   const int T = f->trials;
-  double *w = f->w, dl[4];
+  double *w = f->w, dl[4], total0 = 0.0;
   const int64_t groups = (T + 3) / 4, nblk = nl / PS_ROW_BLOCK + 2;
   double *part = malloc((size_t)nblk * sizeof *part);
   ps_xsum_t *potx = malloc((size_t)T * sizeof *potx);
   PS_CHECK_ALL(f->comm, part && potx, PS_ERR_MEM, "out of memory in k-means++ seeding");
 
-  PS_TRY(fetch_row(f, uniform_index(seed, stream_of(ST_PP, run, 0), 0, f->n), f->cent));
+  if (f->wt) {
+    /* Weighted: the first centre is drawn by weight too (one trial). */
+    PS_TRY(draw(f, f->wt, stream_of(ST_PP, run, 0), 1, part, &total0));
+    memcpy(f->cent, f->cand, (size_t)dim * sizeof *f->cent);
+  } else {
+    PS_TRY(fetch_row(f, uniform_index(seed, stream_of(ST_PP, run, 0), 0, f->n), f->cent));
+  }
   for (int64_t i = 0; i < nl; i++) w[i] = ps_km_sqdist(x + i * dim, f->cent, dim);
 
   for (int64_t c = 1; c < k; c++) {
     const uint64_t st = stream_of(ST_PP, run, c);
     double *dst = f->cent + c * dim;
-    double total = 0.0, mine_hi;
-    ps_xsum_t prefix, upto;
-    PS_TRY(weight_sums(f, w, part, &prefix, &total));
+    double total = 0.0;
+    /* D^2 sampling, by weight x D^2 when weighted. */
+    const double *v = w;
+    if (f->wt) {
+      for (int64_t i = 0; i < nl; i++) f->wtmp[i] = f->wt[i] * w[i];
+      v = f->wtmp;
+    }
+    PS_TRY(draw(f, v, st, T, part, &total));
     if (!(total > 0)) {
       /* Every row sits on a chosen centre: fewer distinct rows than k. */
       f->few = 1;
       PS_TRY(fetch_row(f, uniform_index(seed, st, (uint64_t)T, f->n), dst));
       continue;
-    }
-    /* This rank owns the targets in [its prefix, its prefix + its weight);
-     * a target rounding leaves at or past the total goes to the last rank
-     * with weight (the highest claimant). */
-    upto = prefix;
-    {
-      int64_t i0, i1, b = 0;
-      for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1, b++)
-        ps_xsum_add(&upto, part[b]);
-    }
-    const double lo = ps_xsum_value(&prefix);
-    mine_hi = ps_xsum_value(&upto);
-    for (int t = 0; t < T; t++) {
-      f->uu[t] = ps_rng_uniform(seed, st, (uint64_t)t) * total;
-      f->claim[t] = (mine_hi > lo && f->uu[t] >= lo && (f->uu[t] < mine_hi || mine_hi >= total))
-                        ? f->rank
-                        : -1;
-    }
-    PS_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, f->claim, T, MPI_INT, MPI_MAX, f->comm));
-    for (int t = 0; t < T; t++) {
-      double *ct = f->cand + t * (dim + 1);
-      PS_CHECK(f->claim[t] >= 0, PS_ERR_INTERNAL, "k-means++: no rank owns draw %d", t);
-      if (f->claim[t] == f->rank) {
-        int64_t i = pick_row(f, w, part, &prefix, f->uu[t]);
-        if (i < 0) /* beyond the last block's rounding: the last weighted row */
-          for (int64_t q = nl - 1; q >= 0 && i < 0; q--)
-            if (w[q] > 0) i = q;
-        memcpy(ct, x + i * dim, (size_t)dim * sizeof *ct);
-        ct[dim] = (double)(f->x->row_offset + i);
-      }
-      PS_TRY(ps_bcast_double(ct, dim + 1, f->claim[t], f->comm));
     }
     /* Potential of each candidate: one pass with the candidates in lanes,
      * block partials added exactly, one reduction for all trials. */
@@ -586,14 +628,24 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
       int64_t i0, i1;
       for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1) {
         double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
-        for (int64_t i = i0; i < i1; i++) {
-          const double wi = w[i];
-          lane_dist4(x + i * dim, dim, ctg, dl);
-          p0 += dl[0] < wi ? dl[0] : wi;
-          p1 += dl[1] < wi ? dl[1] : wi;
-          p2 += dl[2] < wi ? dl[2] : wi;
-          p3 += dl[3] < wi ? dl[3] : wi;
-        }
+        if (f->wt)
+          for (int64_t i = i0; i < i1; i++) {
+            const double wi = w[i], si = f->wt[i];
+            lane_dist4(x + i * dim, dim, ctg, dl);
+            p0 += si * (dl[0] < wi ? dl[0] : wi);
+            p1 += si * (dl[1] < wi ? dl[1] : wi);
+            p2 += si * (dl[2] < wi ? dl[2] : wi);
+            p3 += si * (dl[3] < wi ? dl[3] : wi);
+          }
+        else
+          for (int64_t i = i0; i < i1; i++) {
+            const double wi = w[i];
+            lane_dist4(x + i * dim, dim, ctg, dl);
+            p0 += dl[0] < wi ? dl[0] : wi;
+            p1 += dl[1] < wi ? dl[1] : wi;
+            p2 += dl[2] < wi ? dl[2] : wi;
+            p3 += dl[3] < wi ? dl[3] : wi;
+          }
         const double p[4] = {p0, p1, p2, p3};
         for (int64_t l = 0; l < 4 && g * 4 + l < T; l++) ps_xsum_add(&potx[g * 4 + l], p[l]);
       }
@@ -785,7 +837,7 @@ static ps_err_t par_round(fit_t *f, int run, int r, par_t *P) {
   const uint64_t st = stream_of(ST_PAR_ROUND, run, r);
   int64_t mloc = 0, mnew = 0;
   for (int64_t i = 0; i < nl; i++) {
-    double p = l * d2[i] / P->phi;
+    double p = l * (f->wt ? f->wt[i] * d2[i] : d2[i]) / P->phi;
     int s =
         p >= 1.0 || (p > 0 && ps_rng_uniform(f->o->seed, st, (uint64_t)(f->x->row_offset + i)) < p);
     sel[i] = s;
@@ -822,7 +874,7 @@ static ps_err_t par_round(fit_t *f, int run, int r, par_t *P) {
   P->m += mnew;
   for (int64_t i = 0; i < nl; i++)
     if (tmp[i] < d2[i]) d2[i] = tmp[i];
-  PS_TRY(exact_total(f, d2, &P->phi));
+  PS_TRY(potential(f, d2, &P->phi));
 cleanup:
   return err;
 }
@@ -865,10 +917,22 @@ static ps_err_t par_reduce(fit_t *f, int run, par_t *P) {
   int ok = wts && cl && rsums && rlab && ps_km_nearest_alloc(&P->ws, m, dim);
   PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM, "out of memory in k-means||");
   nearest(f->x->data, f->nl, P->cand, m, &P->ws, f->lab_new, f->d2);
-  /* Counts: integers, exact in any order. */
-  for (int64_t q = 0; q < m; q++) wts[q] = 0.0;
-  for (int64_t i = 0; i < f->nl; i++) wts[f->lab_new[i]] += 1.0;
-  PS_TRY(ps_reduce_sum(wts, m, f->comm));
+  if (f->wt) {
+    /* The weight nearest each candidate, summed exactly (any order). */
+    ps_xsum_t *wx = malloc((size_t)m * sizeof *wx);
+    PS_CHECK_ALL(f->comm, wx, PS_ERR_MEM, "out of memory in k-means||");
+    ps_xsum_clear(wx, m);
+    for (int64_t i = 0; i < f->nl; i++) ps_xsum_add(&wx[f->lab_new[i]], f->wt[i]);
+    err = ps_xsum_reduce(wx, m, NULL, 0, f->comm);
+    if (err == PS_OK) ps_xsum_values(wx, m, wts);
+    free(wx);
+    PS_TRY(err);
+  } else {
+    /* Counts: integers, exact in any order. */
+    for (int64_t q = 0; q < m; q++) wts[q] = 0.0;
+    for (int64_t i = 0; i < f->nl; i++) wts[f->lab_new[i]] += 1.0;
+    PS_TRY(ps_reduce_sum(wts, m, f->comm));
+  }
   recluster(f, run, P->cand, wts, m, cl, !(P->phi > 0));
   refine_candidates(f, P->cand, wts, m, rsums, rlab);
   /* Every rank computed the same; rank 0's copy makes it certain. */
@@ -902,7 +966,7 @@ static ps_err_t seed_parallel(fit_t *f, int run) {
   PS_TRY(fetch_row(f, P.cidx[0], P.cand));
   P.m = 1;
   for (int64_t i = 0; i < nl; i++) d2[i] = ps_km_sqdist(x + i * dim, P.cand, dim);
-  PS_TRY(exact_total(f, d2, &P.phi));
+  PS_TRY(potential(f, d2, &P.phi));
   for (int r = 1; r <= f->o->parallel_rounds && P.phi > 0; r++) PS_TRY(par_round(f, run, r, &P));
   if (P.m <= f->k)
     PS_TRY(par_topup(f, run, &P));
@@ -928,8 +992,10 @@ static ps_err_t relocate_empty(fit_t *f, int64_t *cnt) {
   const double *x = f->x->data;
   int n_empty = 0;
   f->n_reloc = 0;
+  /* Empty: no rows, or weighted no weight (as scikit-learn's). */
   for (int64_t j = 0; j < k; j++)
-    if (cnt[j] == 0) f->empty[n_empty++] = (int)j;
+    if (f->wt ? !(ps_xsum_value(&f->gacc[k * dim + j]) > 0) : cnt[j] == 0)
+      f->empty[n_empty++] = (int)j;
   /* n_empty comes from the reduced counts, so every rank takes this branch
    * or none; the bounds cannot stand in for distances here. */
   if (n_empty == 0) return PS_OK;
@@ -956,11 +1022,17 @@ static ps_err_t relocate_empty(fit_t *f, int64_t *cnt) {
     }
     if (owner == f->rank) {
       const int32_t old = f->lab[bi];
+      const double wb = f->wt ? f->wt[bi] : 1.0;
       memcpy(f->rowbuf, x + bi * dim, (size_t)dim * sizeof(double));
       f->rowbuf[dim] = (double)old;
+      f->rowbuf[dim + 1] = wb;
       for (int64_t d = 0; d < dim; d++) {
-        ps_xsum_add(&f->acc[(int64_t)old * dim + d], -x[bi * dim + d]);
-        ps_xsum_add(&f->acc[(int64_t)j * dim + d], x[bi * dim + d]);
+        ps_xsum_add(&f->acc[(int64_t)old * dim + d], -wb * x[bi * dim + d]);
+        ps_xsum_add(&f->acc[(int64_t)j * dim + d], wb * x[bi * dim + d]);
+      }
+      if (f->wt) {
+        ps_xsum_add(&f->acc[k * dim + old], -wb);
+        ps_xsum_add(&f->acc[k * dim + j], wb);
       }
       f->cnt_l[old]--;
       f->cnt_l[j]++;
@@ -973,15 +1045,21 @@ static ps_err_t relocate_empty(fit_t *f, int64_t *cnt) {
         f->reloc_old[f->n_reloc++] = old;
       }
     }
-    PS_TRY(ps_bcast_double(f->rowbuf, dim + 1, owner, f->comm));
+    PS_TRY(ps_bcast_double(f->rowbuf, dim + 2, owner, f->comm));
     const int64_t old = (int64_t)f->rowbuf[dim];
+    const double wb = f->rowbuf[dim + 1]; /* 1 unweighted: x 1 is exact */
     for (int64_t d = 0; d < dim; d++) {
-      ps_xsum_add(&f->gacc[old * dim + d], -f->rowbuf[d]);
+      ps_xsum_add(&f->gacc[old * dim + d], -wb * f->rowbuf[d]);
       ps_xsum_clear(&f->gacc[(int64_t)j * dim + d], 1);
-      ps_xsum_add(&f->gacc[(int64_t)j * dim + d], f->rowbuf[d]);
+      ps_xsum_add(&f->gacc[(int64_t)j * dim + d], wb * f->rowbuf[d]);
+    }
+    if (f->wt) {
+      ps_xsum_add(&f->gacc[k * dim + old], -wb);
+      ps_xsum_clear(&f->gacc[k * dim + j], 1);
+      ps_xsum_add(&f->gacc[k * dim + j], wb);
     }
     cnt[old] -= 1;
-    cnt[j] = 1;
+    cnt[j] += 1; /* weighted, an empty cluster may hold rows of weight 0 */
     f->relocs++;
   }
 cleanup:
@@ -992,10 +1070,15 @@ cleanup:
  * exact sums: each touched cluster's partial, once. */
 static void flush_moves(fit_t *f) {
   const int64_t dim = f->dim;
+  const int64_t wslot = f->k * dim;
   for (int t = 0; t < f->mv_n; t++) {
     const int32_t c = f->mv_list[t];
     ps_xsum_add_n(f->acc + (int64_t)c * dim, f->part + (int64_t)c * dim, dim);
     memset(f->part + (int64_t)c * dim, 0, (size_t)dim * sizeof *f->part);
+    if (f->wt) {
+      ps_xsum_add(&f->acc[wslot + c], f->part[wslot + c]);
+      f->part[wslot + c] = 0.0;
+    }
     f->touched[c] = 0;
   }
   f->mv_n = 0;
@@ -1017,9 +1100,19 @@ static inline void move_row(fit_t *f, int64_t i, int32_t j) {
     f->mv_block = g;
   }
   double *po = f->part + (int64_t)old * dim, *pn = f->part + (int64_t)j * dim;
-  for (int64_t d = 0; d < dim; d++) {
-    po[d] -= xi[d];
-    pn[d] += xi[d];
+  if (f->wt) {
+    const double wi = f->wt[i];
+    for (int64_t d = 0; d < dim; d++) {
+      po[d] -= wi * xi[d];
+      pn[d] += wi * xi[d];
+    }
+    f->part[f->k * dim + old] -= wi;
+    f->part[f->k * dim + j] += wi;
+  } else {
+    for (int64_t d = 0; d < dim; d++) {
+      po[d] -= xi[d];
+      pn[d] += xi[d];
+    }
   }
   if (!f->touched[old]) f->touched[old] = 1, f->mv_list[f->mv_n++] = old;
   if (!f->touched[j]) f->touched[j] = 1, f->mv_list[f->mv_n++] = j;
@@ -1129,7 +1222,7 @@ static int64_t assign(fit_t *f, int prune, int64_t jmax, double dmax, double dma
  * rank count. With pruning (Hamerly) the labels are those of the full search. */
 static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
   ps_err_t err = PS_OK;
-  const int64_t dim = f->dim, nl = f->nl, k = f->k, nsum = k * dim;
+  const int64_t dim = f->dim, nl = f->nl, k = f->k, nsum = f->nsum;
   const double *x = f->x->data;
   const int prune = f->o->algorithm == PS_KM_HAMERLY;
   int64_t *cnt = f->red, *extra = cnt + k;
@@ -1155,7 +1248,26 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
   f->dist_done += nl * k;
   f->dist_lloyd += nl * k;
   ps_xsum_clear(f->acc, nsum);
-  ps_xsum_group_blocks(x, f->x->row_offset, nl, dim, f->lab, k, f->acc, f->part, f->touched);
+  if (f->wt) {
+    /* Weighted: each block's rows summed in row order per cluster, as the
+     * moves are (move_row), then added exactly. */
+    for (int64_t i = 0; i < nl; i++) {
+      const int64_t g = (f->x->row_offset + i) / PS_ROW_BLOCK;
+      const int32_t c = f->lab[i];
+      const double wi = f->wt[i];
+      double *pc = f->part + (int64_t)c * dim;
+      if (g != f->mv_block) {
+        flush_moves(f);
+        f->mv_block = g;
+      }
+      for (int64_t d = 0; d < dim; d++) pc[d] += wi * x[i * dim + d];
+      f->part[k * dim + c] += wi;
+      if (!f->touched[c]) f->touched[c] = 1, f->mv_list[f->mv_n++] = c;
+    }
+    flush_moves(f);
+  } else {
+    ps_xsum_group_blocks(x, f->x->row_offset, nl, dim, f->lab, k, f->acc, f->part, f->touched);
+  }
   memset(f->cnt_l, 0, (size_t)k * sizeof *f->cnt_l);
   for (int64_t i = 0; i < nl; i++) f->cnt_l[f->lab[i]]++;
   changed = nl; /* from no labels at all */
@@ -1179,9 +1291,9 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
     for (int64_t j = 0; j < k; j++) {
       const double *old = f->cent + j * dim;
       double *nw = f->cnew + j * dim;
-      if (cnt[j] > 0) {
-        for (int64_t d = 0; d < dim; d++)
-          nw[d] = ps_xsum_value(&f->gacc[j * dim + d]) / (double)cnt[j];
+      const double wj = f->wt ? ps_xsum_value(&f->gacc[k * dim + j]) : (double)cnt[j];
+      if (cnt[j] > 0 && wj > 0) {
+        for (int64_t d = 0; d < dim; d++) nw[d] = ps_xsum_value(&f->gacc[j * dim + d]) / wj;
       } else {
         memcpy(nw, old, (size_t)dim * sizeof *nw);
       }
@@ -1232,7 +1344,20 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
   }
   for (int64_t i = 0; i < nl; i++)
     f->d2[i] = ps_km_sqdist(x + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
-  {
+  if (f->wt) {
+    /* The weighted inertia and each cluster's weight (its exact local
+     * slot, the moves all flushed), in one reduction. */
+    ps_xsum_t *in = f->gacc; /* [k + 1] of its nsum: free now */
+    for (int64_t i = 0; i < nl; i++) f->wtmp[i] = f->wt[i] * f->d2[i];
+    ps_xsum_clear(in, 1);
+    ps_xsum_add_blocks(f->wtmp, f->x->row_offset, nl, in);
+    memcpy(in + 1, f->acc + k * dim, (size_t)k * sizeof *in);
+    memcpy(cnt, f->cnt_l, (size_t)k * sizeof *cnt);
+    PS_TRY(ps_xsum_reduce(in, k + 1, cnt, k, f->comm));
+    for (int64_t j = 0; j < k; j++) f->sizes[j] = cnt[j];
+    ps_xsum_values(in + 1, k, f->wsizes);
+    *inertia = ps_xsum_value(in);
+  } else {
     ps_xsum_t in;
     ps_xsum_clear(&in, 1);
     ps_xsum_add_blocks(f->d2, f->x->row_offset, nl, &in);
@@ -1354,12 +1479,17 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->sizes = malloc((size_t)k * sizeof(int64_t));
   f->pick = malloc((size_t)k * sizeof(int64_t));
   f->hset = malloc((size_t)f->hcap * sizeof(int64_t));
-  f->rowbuf = malloc((size_t)(dim + 1) * sizeof(double));
-  f->acc = malloc((size_t)(k * dim) * sizeof *f->acc);
+  f->rowbuf = malloc((size_t)(dim + 2) * sizeof(double));
+  f->nsum = k * dim + (f->wt ? k : 0);
+  f->acc = malloc((size_t)f->nsum * sizeof *f->acc);
   f->cnt_l = malloc((size_t)k * sizeof *f->cnt_l);
   f->red = malloc((size_t)(k + 2) * sizeof *f->red);
-  f->gacc = malloc((size_t)(k * dim) * sizeof *f->gacc);
-  f->part = calloc((size_t)(k * dim), sizeof *f->part);
+  f->gacc = malloc((size_t)f->nsum * sizeof *f->gacc);
+  f->part = calloc((size_t)f->nsum, sizeof *f->part);
+  if (f->wt) {
+    f->wtmp = malloc((size_t)nl1 * sizeof *f->wtmp);
+    f->wsizes = calloc((size_t)k, sizeof *f->wsizes);
+  }
   f->touched = calloc((size_t)k, sizeof *f->touched);
   f->mv_list = malloc((size_t)k * sizeof *f->mv_list);
   f->mv_block = -1;
@@ -1382,7 +1512,12 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
        f->pot && f->uu && f->claim && f->empty && f->sizes && f->pick && f->hset && f->rowbuf &&
        f->acc && f->cnt_l && f->red && f->gacc && f->part && f->mv_list && f->touched && f->half &&
        f->drift && f->bidx && f->blab && f->bd2 && f->blb && km && km->centroids && km->labels &&
-       km->distance && km->sizes && km->run_inertia && km->run_iterations;
+       km->distance && km->sizes && km->run_inertia && km->run_iterations &&
+       (!f->wt || (f->wtmp && f->wsizes));
+  if (km && f->wt) {
+    km->weight_sizes = calloc((size_t)k, sizeof *km->weight_sizes);
+    ok = ok && km->weight_sizes;
+  }
   PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM,
                "out of memory for k-means (k = %lld, %lld local rows x %lld columns)", (long long)k,
                (long long)f->nl, (long long)dim);
@@ -1421,6 +1556,7 @@ static ps_err_t one_run(fit_t *f, int run, ps_kmeans_t *km) {
   if (run == 0 || inertia < km->inertia) {
     memcpy(km->centroids, f->cent, (size_t)(f->k * f->dim) * sizeof(double));
     memcpy(km->sizes, f->sizes, (size_t)f->k * sizeof(int64_t));
+    if (f->wt) memcpy(km->weight_sizes, f->wsizes, (size_t)f->k * sizeof(double));
     for (int64_t i = 0; i < f->nl; i++) {
       km->labels[i] = f->lab[i];
       km->distance[i] = sqrt(f->d2[i]);
@@ -1455,6 +1591,7 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
   f.nl = x->n_local;
   f.dim = x->n_cols;
   f.k = opts->k;
+  f.wt = opts->weights;
   PS_TRY(locate_rows(&f));
   PS_TRY(validate(opts, f.n, f.dim));
   PS_TRY(
@@ -1514,6 +1651,9 @@ void ps_kmeans_describe(ps_h5w_t *w, const ps_kmeans_t *km, const double *recons
   ps_h5w_data(w, "kmeans/centroids", PS_H5_F64, 0, "segment,component", km->centroids,
               "segment centroids in component space (the model predict applies)");
   ps_h5w_data(w, "kmeans/sizes", PS_H5_I64, 0, "segment", km->sizes, "rows in each segment");
+  if (km->weight_sizes)
+    ps_h5w_data(w, "kmeans/weight_sizes", PS_H5_F64, 0, "segment", km->weight_sizes,
+                "the weight (--weights: people) in each segment");
   ps_h5w_data(w, "kmeans/run_inertia", PS_H5_F64, 0, "run", km->run_inertia,
               "inertia (sum of squared distances) at the end of each restart");
   ps_h5w_data(w, "kmeans/run_iterations", PS_H5_I32, 0, "run", km->run_iterations,

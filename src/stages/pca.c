@@ -302,7 +302,7 @@ cleanup:
 
 /* Not collective, identical on every rank (same w, z and trace): sort by
  * decreasing variance, clip, fix signs, ratios, and the number kept. */
-static void components(const double *w, const double *z, int64_t n, const ps_pca_opts_t *opts,
+static void components(const double *w, const double *z, double denom, const ps_pca_opts_t *opts,
                        ps_pca_t *pca) {
   const int64_t d = pca->d, p = pca->p;
   double cum = 0.0;
@@ -315,7 +315,7 @@ static void components(const double *w, const double *z, int64_t n, const ps_pca
     fix_sign(comp, d);
     pca->explained_variance[i] = ev;
     pca->explained_variance_ratio[i] = ev / pca->total_variance;
-    pca->singular_values[i] = sqrt(ev * (double)(n - 1));
+    pca->singular_values[i] = sqrt(ev * denom); /* n - 1, or the total weight */
     cum += pca->explained_variance_ratio[i];
     /* The tolerance lets a ratio that reaches the target exactly (0.8) count
      * despite rounding in the sum. */
@@ -384,7 +384,7 @@ ps_err_t ps_pca_fit_stats(const ps_stats_t *st, const ps_scale_t *sc, const ps_p
   err = check_covariance(cov, d, pca);
   PS_AGREE(comm);
   PS_TRY(solve(cov, d, p, opts, pca, w, z, comm));
-  components(w, z, n, opts, pca);
+  components(w, z, st->denom, opts, pca);
   *out = pca;
   pca = NULL;
 cleanup:

@@ -8,6 +8,7 @@
 #include "popseg/profile.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,10 @@ void ps_profile_destroy(ps_profile_t **p) {
   free((*p)->mean);
   free((*p)->overall_mean);
   free((*p)->overall_sd);
+  free((*p)->overall_min);
+  free((*p)->overall_max);
+  free((*p)->weight);
+  free((*p)->index);
   free((*p)->example_row);
   free((*p)->example_id);
   free((*p)->example_distance);
@@ -60,11 +65,16 @@ static ps_err_t profile_create(int64_t k, int64_t d, int64_t e, size_t name_widt
   p->mean = calloc(kk * dd, sizeof *p->mean);
   p->overall_mean = calloc(dd, sizeof *p->overall_mean);
   p->overall_sd = calloc(dd, sizeof *p->overall_sd);
+  p->overall_min = calloc(dd, sizeof *p->overall_min);
+  p->overall_max = calloc(dd, sizeof *p->overall_max);
+  p->weight = calloc(kk, sizeof *p->weight);
+  p->index = calloc(kk * dd, sizeof *p->index);
   p->example_row = calloc(kk * (size_t)e, sizeof *p->example_row);
   p->example_id = calloc(kk * (size_t)e, sizeof *p->example_id);
   p->example_distance = calloc(kk * (size_t)e, sizeof *p->example_distance);
   p->example_name = calloc(kk * (size_t)e, name_width);
-  PS_CHECK(p->size && p->mean && p->overall_mean && p->overall_sd && p->example_row &&
+  PS_CHECK(p->size && p->mean && p->overall_mean && p->overall_sd && p->overall_min &&
+               p->overall_max && p->weight && p->index && p->example_row &&
                p->example_id && p->example_distance && p->example_name,
            PS_ERR_MEM, "out of memory for the segment profiles (k = %lld)", (long long)k);
   *out = p;
@@ -74,45 +84,72 @@ cleanup:
   return err;
 }
 
-/* Collective. Sizes, means (in x's units) and the sums of squared deviations
- * from the overall mean: block partials added exactly (reduce.h), so the
- * same bits at any rank count; two reductions. sq: [d] scratch. */
-static ps_err_t moments(const ps_matrix_t *x, const int32_t *labels, ps_profile_t *p, double *sq,
-                        MPI_Comm comm) {
+/* Collective. Sizes, (weighted) means in x's units and the (weighted) sums
+ * of squared deviations from the overall mean: each block of rows, with its
+ * weight as one more column ([w x, w], or [x, 1]), summed per segment in
+ * row order and added exactly (reduce.h), so the same bits at any rank
+ * count; two reductions. sq: [d] scratch. */
+static ps_err_t moments(const ps_matrix_t *x, const double *wt, const int32_t *labels,
+                        ps_profile_t *p, double *sq, MPI_Comm comm) {
   ps_err_t err = PS_OK;
-  const int64_t d = p->d, k = p->k, nl = x->n_local;
-  ps_xsum_t *acc = calloc((size_t)((k + 1) * d), sizeof *acc);
-  double *part = calloc((size_t)((k > 0 ? k : 1) * d), sizeof *part), *dev = NULL;
+  const int64_t d = p->d, k = p->k, nl = x->n_local, d1 = d + 1;
+  ps_xsum_t *acc = calloc((size_t)((k + 1) * d1), sizeof *acc);
+  double *part = calloc((size_t)((k > 0 ? k : 1) * d1), sizeof *part);
+  double *blk = malloc((size_t)(PS_ROW_BLOCK * d1) * sizeof *blk);
   int32_t *touched = malloc((size_t)(k > 0 ? k : 1) * sizeof *touched);
-  PS_CHECK_ALL(comm, acc && part && touched, PS_ERR_MEM,
+  int64_t i0, i1;
+  PS_CHECK_ALL(comm, acc && part && touched && blk, PS_ERR_MEM,
                "out of memory for the segment profiles (k = %lld)", (long long)k);
-  /* acc [k][d]: the segments' sums; acc[k][d]: the overall sums. */
-  ps_xsum_group_blocks(x->data, x->row_offset, nl, d, labels, k, acc, part, touched);
-  ps_xsum_group_blocks(x->data, x->row_offset, nl, d, NULL, 1, acc + k * d, part, touched);
-  for (int64_t i = 0; i < nl; i++) p->size[labels[i]]++;
-  PS_TRY(ps_xsum_reduce(acc, (k + 1) * d, p->size, k, comm));
-  ps_xsum_values(acc, k * d, p->mean);
-  ps_xsum_values(acc + k * d, d, p->overall_mean);
-  for (int64_t j = 0; j < d; j++) p->overall_mean[j] /= (double)p->n;
-  for (int64_t c = 0; c < k; c++)
-    for (int64_t j = 0; j < d; j++)
-      p->mean[c * d + j] =
-          p->size[c] > 0 ? p->mean[c * d + j] / (double)p->size[c] : p->overall_mean[j];
-  /* The squared deviations, a block of rows at a time through dev. */
-  dev = malloc((size_t)(PS_ROW_BLOCK * d) * sizeof *dev);
-  PS_CHECK_ALL(comm, dev != NULL, PS_ERR_MEM, "out of memory for the segment profiles");
-  ps_xsum_clear(acc, d);
-  {
-    int64_t i0, i1;
-    for (int64_t from = 0; ps_row_blocks(x->row_offset, nl, from, &i0, &i1); from = i1) {
-      for (int64_t i = i0; i < i1; i++)
-        for (int64_t j = 0; j < d; j++) {
-          double t = x->data[i * d + j] - p->overall_mean[j];
-          dev[(i - i0) * d + j] = t * t;
-        }
-      /* One block: its sums in row order go to acc exactly. */
-      ps_xsum_group_blocks(dev, i0 + x->row_offset, i1 - i0, d, NULL, 1, acc, part, touched);
+  for (int64_t j = 0; j < d; j++) {
+    p->overall_min[j] = INFINITY;
+    p->overall_max[j] = -INFINITY;
+  }
+  /* acc [k][d + 1]: the segments' sums; acc[k][d + 1]: the overall sums. */
+  for (int64_t from = 0; ps_row_blocks(x->row_offset, nl, from, &i0, &i1); from = i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      const double *row = x->data + i * d, wi = wt ? wt[i] : 1.0;
+      double *y = blk + (i - i0) * d1;
+      for (int64_t j = 0; j < d; j++) {
+        y[j] = wt ? wi * row[j] : row[j];
+        p->overall_min[j] = row[j] < p->overall_min[j] ? row[j] : p->overall_min[j];
+        p->overall_max[j] = row[j] > p->overall_max[j] ? row[j] : p->overall_max[j];
+      }
+      y[d] = wi;
     }
+    ps_xsum_group_blocks(blk, x->row_offset + i0, i1 - i0, d1, labels + i0, k, acc, part,
+                         touched);
+    ps_xsum_group_blocks(blk, x->row_offset + i0, i1 - i0, d1, NULL, 1, acc + k * d1, part,
+                         touched);
+  }
+  for (int64_t i = 0; i < nl; i++) p->size[labels[i]]++;
+  PS_TRY(ps_xsum_reduce(acc, (k + 1) * d1, p->size, k, comm));
+  PS_TRY(ps_reduce_min(p->overall_min, d, comm));
+  PS_TRY(ps_reduce_max(p->overall_max, d, comm));
+  {
+    double *v = malloc((size_t)((k + 1) * d1) * sizeof *v);
+    PS_CHECK_ALL(comm, v != NULL, PS_ERR_MEM, "out of memory for the segment profiles");
+    ps_xsum_values(acc, (k + 1) * d1, v);
+    const double W = v[k * d1 + d];
+    p->wsum = W;
+    for (int64_t j = 0; j < d; j++) p->overall_mean[j] = v[k * d1 + j] / W;
+    for (int64_t c = 0; c < k; c++) {
+      const double wc = v[c * d1 + d];
+      p->weight[c] = wc;
+      for (int64_t j = 0; j < d; j++)
+        p->mean[c * d + j] = wc > 0 ? v[c * d1 + j] / wc : p->overall_mean[j];
+    }
+    free(v);
+  }
+  /* The (weighted) squared deviations, a block of rows at a time. */
+  ps_xsum_clear(acc, d);
+  for (int64_t from = 0; ps_row_blocks(x->row_offset, nl, from, &i0, &i1); from = i1) {
+    for (int64_t i = i0; i < i1; i++)
+      for (int64_t j = 0; j < d; j++) {
+        double t = x->data[i * d + j] - p->overall_mean[j];
+        blk[(i - i0) * d + j] = wt ? wt[i] * t * t : t * t;
+      }
+    /* One block: its sums in row order go to acc exactly. */
+    ps_xsum_group_blocks(blk, i0 + x->row_offset, i1 - i0, d, NULL, 1, acc, part, touched);
   }
   PS_TRY(ps_xsum_reduce(acc, d, NULL, 0, comm));
   ps_xsum_values(acc, d, sq);
@@ -120,7 +157,7 @@ cleanup:
   free(acc);
   free(part);
   free(touched);
-  free(dev);
+  free(blk);
   return err;
 }
 
@@ -221,6 +258,7 @@ cleanup:
 }
 
 ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
+                            const double *weights, const char *weights_name,
                             const int32_t *labels, const double *distance, int64_t k,
                             const ps_profile_opts_t *opts, MPI_Comm comm, ps_profile_t **out) {
   ps_err_t err = PS_OK;
@@ -239,17 +277,30 @@ ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_
   }
   PS_AGREE(comm);
   p->n = n;
-  PS_TRY(moments(x, labels, p, sq, comm));
+  p->weighted = weights != NULL;
+  snprintf(p->mean_kind, sizeof p->mean_kind, "%s%s", weights ? "weighted by " : "rows",
+           weights ? (weights_name ? weights_name : "the weights") : "");
+  PS_TRY(moments(x, weights, labels, p, sq, comm));
   PS_TRY(examples(t, labels, distance, p, comm));
-  /* Back to original units; a spread scales by 1 / |factor| (constant: 0). */
+  /* Back to original units; a spread scales by 1 / |factor| (constant: 0).
+   * Weighted, the spread is the weighted population one (sum w dev^2 / W). */
   for (int64_t j = 0; j < d; j++) {
-    double v = n > 1 ? sqrt(sq[j] / (double)(n - 1)) : 0.0, f = undo ? undo->factor[j] : 1.0;
+    double v = weights ? (p->wsum > 0 ? sqrt(sq[j] / p->wsum) : 0.0)
+                       : (n > 1 ? sqrt(sq[j] / (double)(n - 1)) : 0.0);
+    double f = undo ? undo->factor[j] : 1.0;
     p->overall_sd[j] = f != 0.0 ? v / fabs(f) : 0.0;
   }
   if (undo) {
     ps_scale_inverse(undo, p->mean, k);
     ps_scale_inverse(undo, p->overall_mean, 1);
+    ps_scale_inverse(undo, p->overall_min, 1);
+    ps_scale_inverse(undo, p->overall_max, 1);
   }
+  /* Index scores: 100 x segment mean / overall mean (NaN: overall 0). */
+  for (int64_t c = 0; c < k; c++)
+    for (int64_t j = 0; j < d; j++)
+      p->index[c * d + j] =
+          p->overall_mean[j] != 0.0 ? 100.0 * p->mean[c * d + j] / p->overall_mean[j] : NAN;
   *out = p;
   p = NULL;
 cleanup:
@@ -261,13 +312,24 @@ cleanup:
 void ps_profile_describe(ps_h5w_t *w, const ps_profile_t *p) {
   ps_h5w_dim_index(w, "profile/example", p->n_examples, 0,
                    "example rows of a segment, nearest to its centroid first");
+  ps_h5w_attr_str(w, "profile", "mean_kind", p->mean_kind);
+  ps_h5w_data(w, "profile/index", PS_H5_F64, 0, "segment,feature", p->index,
+              "index score: 100 x segment mean / overall mean, original units (NaN where the "
+              "overall mean is 0); >= 120 stands out high, <= 80 low");
+  ps_h5w_data(w, "profile/weight", PS_H5_F64, 0, "segment",
+              p->weight, "the weight in each segment (its rows, unweighted)");
+  ps_h5w_data(w, "profile/overall_min", PS_H5_F64, 0, "feature", p->overall_min,
+              "minimum of each feature over all rows, original units (predict's range check)");
+  ps_h5w_data(w, "profile/overall_max", PS_H5_F64, 0, "feature", p->overall_max,
+              "maximum of each feature over all rows, original units");
   ps_h5w_data(w, "profile/mean", PS_H5_F64, 0, "segment,feature", p->mean,
               "mean of each feature over the segment's rows, in original units: the segment's "
               "centre as a person reads it");
   ps_h5w_data(w, "profile/overall_mean", PS_H5_F64, 0, "feature", p->overall_mean,
               "mean of each feature over all rows, original units");
   ps_h5w_data(w, "profile/overall_sd", PS_H5_F64, 0, "feature", p->overall_sd,
-              "standard deviation of each feature over all rows (n - 1), original units");
+              "standard deviation of each feature over all rows (n - 1; weighted: sum w dev^2 / "
+              "sum w), original units");
   ps_h5w_data(w, "profile/size", PS_H5_I64, 0, "segment", p->size, "rows in each segment");
   ps_h5w_data(w, "profile/example_row", PS_H5_I64, 0, "segment,example", p->example_row,
               "0-based row index of each example (-1: the segment has fewer rows)");

@@ -74,9 +74,9 @@ cleanup:
  * cross-products (one dsyrk per block), else the squares. Each block's part
  * is added exactly to acc (or, acc NULL, in doubles to red).
  * scratch: [PS_ROW_BLOCK][d], part: [nred], cp: [d][d] (with_cov). */
-static void accumulate(const ps_matrix_t *x, const double *shift, const double *inv_unit,
-                       int with_cov, ps_stats_t *s, ps_xsum_t *acc, double *red, int64_t nred,
-                       double *part, double *cp, double *scratch) {
+static void accumulate(const ps_matrix_t *x, const double *wt, const double *shift,
+                       const double *inv_unit, int with_cov, ps_stats_t *s, ps_xsum_t *acc,
+                       double *red, int64_t nred, double *part, double *cp, double *scratch) {
   const int64_t d = x->n_cols;
   int64_t i0, i1, nblocks = 0;
   for (int64_t j = 0; j < d; j++) {
@@ -94,10 +94,21 @@ static void accumulate(const ps_matrix_t *x, const double *shift, const double *
         s->max[j] = row[j] > s->max[j] ? row[j] : s->max[j];
         /* Scaled first: the difference of two huge values could overflow. */
         y[j] = row[j] * inv_unit[j] - shift[j] * inv_unit[j];
-        part[j] += y[j];
       }
-      if (!with_cov)
-        for (int64_t j = 0; j < d; j++) part[d + j] += y[j] * y[j];
+      if (wt) {
+        /* Weighted: sum w y, sum w y y^T (the cross-products of sqrt(w) y)
+         * and sum w, the last of the sums. */
+        const double wi = wt[i0 + i], r = sqrt(wi);
+        for (int64_t j = 0; j < d; j++) part[j] += wi * y[j];
+        if (!with_cov)
+          for (int64_t j = 0; j < d; j++) part[d + j] += wi * y[j] * y[j];
+        for (int64_t j = 0; j < d; j++) y[j] *= r;
+        part[nred - 1] += wi;
+      } else {
+        for (int64_t j = 0; j < d; j++) part[j] += y[j];
+        if (!with_cov)
+          for (int64_t j = 0; j < d; j++) part[d + j] += y[j] * y[j];
+      }
     }
     if (with_cov) {
       cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, scratch, (int)d, 0.0,
@@ -115,23 +126,29 @@ static void accumulate(const ps_matrix_t *x, const double *shift, const double *
 }
 
 /* Not collective, the same on every rank: moments from the reduced sums. */
-static void finish(ps_stats_t *s, const double *shift, const double *red, int with_cov) {
+static void finish(ps_stats_t *s, const double *shift, const double *red, int64_t nred,
+                   int with_cov) {
   const int64_t d = s->d, n = s->n;
   const double *s1 = red, *s2 = red + d;
-  for (int64_t j = 0; j < d; j++) s->mean[j] = shift[j] + s1[j] / (double)n * s->unit[j];
+  /* Unweighted: n rows, covariance over n - 1; weighted: W = sum w, and
+   * covariance sum w (x - mu)(x - mu)^T / W (the issue's weighted PCA). */
+  const double W = s->weighted ? red[nred - 1] : (double)n;
+  s->wsum = W;
+  s->denom = s->weighted ? W : (double)(n - 1);
+  for (int64_t j = 0; j < d; j++) s->mean[j] = shift[j] + s1[j] / W * s->unit[j];
   if (!with_cov) {
     for (int64_t j = 0; j < d; j++) {
-      double c = s2[j] - s1[j] * s1[j] / (double)n;
-      s->var[j] = c > 0.0 ? c / (double)n : 0.0;
+      double c = s2[j] - s1[j] * s1[j] / W;
+      s->var[j] = c > 0.0 ? c / W : 0.0;
     }
     return;
   }
   for (int64_t i = 0, q = 0; i < d; i++)
     for (int64_t j = i; j < d; j++, q++) {
-      double c = s2[q] - s1[i] * s1[j] / (double)n;
-      double v = n > 1 ? c / (double)(n - 1) : 0.0;
+      double c = s2[q] - s1[i] * s1[j] / W;
+      double v = s->denom > 0 ? c / s->denom : 0.0;
       s->cov[i * d + j] = s->cov[j * d + i] = v;
-      if (i == j) s->var[i] = c > 0.0 ? c / (double)n : 0.0;
+      if (i == j) s->var[i] = c > 0.0 ? c / W : 0.0;
     }
 }
 
@@ -158,7 +175,8 @@ static int choose_units(ps_stats_t *s, const double *red, int64_t nred) {
 
 /* Collective. One pass: this rank's sums, then their reductions (exact up
  * to STATS_EXACT_MAX_D features: the same bits at any rank count). */
-static ps_err_t pass(const ps_matrix_t *x, const double *shift, int with_cov, ps_stats_t *s,
+static ps_err_t pass(const ps_matrix_t *x, const double *wt, const double *shift, int with_cov,
+                     ps_stats_t *s,
                      double *red, int64_t nred, double *cp, double *scratch, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   const int64_t d = x->n_cols;
@@ -170,7 +188,7 @@ static ps_err_t pass(const ps_matrix_t *x, const double *shift, int with_cov, ps
                "out of memory for the statistics of %lld features", (long long)d);
   for (int64_t j = 0; j < d; j++) inv[j] = 1.0 / s->unit[j];
   memset(red, 0, (size_t)nred * sizeof *red);
-  accumulate(x, shift, inv, with_cov, s, acc, red, nred, part, cp, scratch);
+  accumulate(x, wt, shift, inv, with_cov, s, acc, red, nred, part, cp, scratch);
   if (exact) {
     PS_TRY(ps_xsum_reduce(acc, nred, NULL, 0, comm));
     ps_xsum_values(acc, nred, red);
@@ -187,9 +205,15 @@ cleanup:
 }
 
 ps_err_t ps_stats_compute(const ps_matrix_t *x, int with_cov, MPI_Comm comm, ps_stats_t **out) {
+  return ps_stats_compute_w(x, NULL, with_cov, comm, out);
+}
+
+ps_err_t ps_stats_compute_w(const ps_matrix_t *x, const double *w, int with_cov, MPI_Comm comm,
+                            ps_stats_t **out) {
   ps_err_t err = PS_OK;
   ps_stats_t *s = NULL;
-  const int64_t d = x->n_cols, ntri = d * (d + 1) / 2, nred = d + (with_cov ? ntri : d);
+  const int64_t d = x->n_cols, ntri = d * (d + 1) / 2,
+                nred = d + (with_cov ? ntri : d) + (w != NULL);
   double *shift = NULL, *red = NULL, *cp = NULL, *scratch = NULL;
   *out = NULL;
   err = stats_create(d, with_cov, &s);
@@ -200,12 +224,14 @@ ps_err_t ps_stats_compute(const ps_matrix_t *x, int with_cov, MPI_Comm comm, ps_
   PS_CHECK_ALL(comm, s && shift && red && scratch && (!with_cov || cp), PS_ERR_MEM,
                "out of memory for the statistics of %lld features", (long long)d);
   s->n = x->n_global;
+  s->weighted = w != NULL;
   for (int64_t j = 0; j < d; j++) s->unit[j] = 1.0;
   PS_TRY(shift_row(x, shift, comm));
-  PS_TRY(pass(x, shift, with_cov, s, red, nred, cp, scratch, comm));
+  PS_TRY(pass(x, w, shift, with_cov, s, red, nred, cp, scratch, comm));
   /* Extreme magnitudes: again, in units (the same decision on every rank). */
-  if (choose_units(s, red, nred)) PS_TRY(pass(x, shift, with_cov, s, red, nred, cp, scratch, comm));
-  finish(s, shift, red, with_cov);
+  if (choose_units(s, red, nred))
+    PS_TRY(pass(x, w, shift, with_cov, s, red, nred, cp, scratch, comm));
+  finish(s, shift, red, nred, with_cov);
   *out = s;
   s = NULL;
 cleanup:
