@@ -27,6 +27,7 @@
 #include "popseg/prep.h"
 #include "popseg/profile.h"
 #include "popseg/scale.h"
+#include "popseg/subseg.h"
 #include "popseg/sweep.h"
 #include "popseg/synth.h"
 
@@ -70,6 +71,7 @@ typedef struct {
   ps_pca_opts_t pca;
   ps_kmeans_opts_t kmeans;
   ps_profile_opts_t profile;
+  ps_subseg_opts_t subseg;
   ps_synth_opts_t synth;
   ps_sweep_opts_t sweep;
   ps_model_opts_t modelsel;            /* predict: which model of the file */

@@ -68,5 +68,8 @@ void ps_profile_destroy(ps_profile_t **p);
  *   [feature], /profile/size [segment], /profile/example_row, _id, _distance,
  *   _name [segment][profile/example]. Not collective. */
 void ps_profile_describe(ps_h5w_t *w, const ps_profile_t *p);
+/* The sub-segments' profile (p over the sub-segments): /profile/sub/index,
+ * mean [subsegment][feature], size, weight [subsegment]. Not collective. */
+void ps_profile_describe_sub(ps_h5w_t *w, const ps_profile_t *p);
 
 #endif

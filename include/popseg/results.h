@@ -14,6 +14,7 @@
 #include "popseg/pca.h"
 #include "popseg/prep.h"
 #include "popseg/profile.h"
+#include "popseg/subseg.h"
 #include "popseg/sweep.h"
 #include "popseg/report.h"
 #include "popseg/scale.h"
@@ -32,6 +33,9 @@ typedef struct {
   const ps_sweep_t *sweep;               /* NULL: no /sweep (run without --k auto) */
   const ps_prep_t *prep;                 /* a fit: the steps before scaling (/prep) */
   const double *weights;                 /* [n_local] /rows/weight, or NULL */
+  const ps_subseg_t *sub;                /* a fit's sub-segments (/kmeans/sub), or NULL */
+  const ps_profile_t *sub_profile;       /* their profile (/profile/sub), or NULL */
+  const int32_t *sub_labels;             /* predictions: [n_local] sub-segments, or NULL */
   const char *command_line;
   const char *model_path; /* predictions: the model file used */
   int n_ranks;

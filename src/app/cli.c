@@ -96,6 +96,7 @@ static const ps_opt_group_t groups[] = {
     {"kmeans", "k-means", ps_kmeans_options + 1, offsetof(ps_options_t, kmeans), SWEEP},
     {"sweep", "choosing k", ps_sweep_range_options, offsetof(ps_options_t, sweep), RUN},
     {"sweep", "choosing k", ps_sweep_options, offsetof(ps_options_t, sweep), RUN | SWEEP},
+    {"subseg", "sub-segments", ps_subseg_options, offsetof(ps_options_t, subseg), RUN | SWEEP},
     {"profile", "segment profiles", ps_profile_options, offsetof(ps_options_t, profile),
      RUN | SWEEP},
     {"model", "model", ps_model_options, offsetof(ps_options_t, modelsel), PREDICT},

@@ -201,6 +201,8 @@ typedef struct {
   ps_matrix_t *proj;
   ps_kmeans_t *km;
   ps_profile_t *profile;
+  ps_subseg_t *sub;            /* --subsegments, or NULL */
+  ps_profile_t *sub_profile;   /* their profile */
   ps_sweep_t *sweep;     /* sweep, or run --k auto; NULL otherwise */
   int km_borrowed;       /* km is the sweep's fit of the suggested k (the sweep owns it) */
   double *reconstructed; /* [k][d] */
@@ -214,6 +216,8 @@ static void fit_free(fit_t *f) {
   free(f->start);
   free(f->reconstructed);
   ps_profile_destroy(&f->profile);
+  ps_profile_destroy(&f->sub_profile);
+  ps_subseg_destroy(&f->sub);
   if (f->km_borrowed) f->km = NULL;
   ps_sweep_destroy(&f->sweep);
   ps_kmeans_destroy(&f->km);
@@ -412,6 +416,22 @@ cleanup:
   return err;
 }
 
+/* Collective. --subsegments: each segment split on the same projection. */
+static ps_err_t run_subseg(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  double t0 = MPI_Wtime();
+  ps_kmeans_opts_t ko = o->kmeans;
+  if (o->subseg.n == 0) return PS_OK;
+  ko.weights = f->weights;
+  PS_TRY(ps_subseg_fit(f->proj, f->weights, f->km, &o->subseg, &ko, &o->sweep, comm, &f->sub));
+  f->times[PS_T_KMEANS] += MPI_Wtime() - t0;
+  ps_log_progress(comm, "subseg  %lld sub-segments in %lld segments (%s) (%.3f s)",
+                  (long long)f->sub->m, (long long)f->km->k,
+                  o->subseg.n < 0 ? "auto: " PS_SWEEP_RULE : "fixed", MPI_Wtime() - t0);
+cleanup:
+  return err;
+}
+
 /* The segments in original units: the profiles, and the centroids mapped
  * back through the kept components (kept for the record). */
 static ps_err_t run_profile(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
@@ -419,6 +439,10 @@ static ps_err_t run_profile(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   const int64_t k = f->km->k, d = f->pca->d;
   PS_TRY(ps_profile_compute(f->t, f->raw ? f->raw : f->t->x, NULL, f->weights, f->prep.weights,
                             f->km->labels, f->km->distance, k, &o->profile, comm, &f->profile));
+  if (f->sub)
+    PS_TRY(ps_profile_compute(f->t, f->raw ? f->raw : f->t->x, NULL, f->weights, f->prep.weights,
+                              f->sub->labels, f->sub->distance, f->sub->m, &o->profile, comm,
+                              &f->sub_profile));
   f->reconstructed = malloc((size_t)(k * d) * sizeof(double));
   PS_CHECK_ALL(comm, f->reconstructed != NULL, PS_ERR_MEM, "out of memory");
   ps_pca_inverse(f->pca, f->km->centroids, k, f->pca->n_kept, f->reconstructed);
@@ -447,8 +471,9 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
     ps_sb_free(&csv);
     PS_AGREE(comm);
   } else if (o->out.csv) {
-    PS_TRY(ps_segments_write(o->out.csv, o->out.force, f->t, f->km->labels, f->km->distance,
-                             f->proj->data, f->pca->n_kept, comm));
+    PS_TRY(ps_segments_write_sub(o->out.csv, o->out.force, f->t, f->km->labels, f->km->distance,
+                                 f->proj->data, f->pca->n_kept, f->sub ? f->sub->codes : NULL,
+                                 PS_SUBSEG_CODE_W, f->sub ? f->sub->labels : NULL, comm));
   }
   f->times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (o->out.output) {
@@ -462,6 +487,8 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                       .sweep = f->sweep,
                       .prep = &f->prep,
                       .weights = f->weights,
+                      .sub = f->sub,
+                      .sub_profile = f->sub_profile,
                       .command_line = o->command_line,
                       .n_ranks = size};
     memcpy(r.times, f->times, sizeof f->times);
@@ -509,6 +536,7 @@ static ps_err_t fit_pipeline(const ps_options_t *o, int sweep, MPI_Comm comm) {
   else
     PS_TRY(run_kmeans(o, &f, comm));
   log_memory("k-means", comm);
+  PS_TRY(run_subseg(o, &f, comm));
   PS_TRY(run_profile(o, &f, comm));
   log_memory("profile", comm);
   PS_TRY(run_write(o, &f, comm));

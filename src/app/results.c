@@ -84,6 +84,12 @@ ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MP
   else
     ps_kmeans_describe_assignment(w, r->labels, r->distance);
   if (r->profile) ps_profile_describe(w, r->profile);
+  if (r->sub && r->scale) ps_subseg_describe(w, r->sub);
+  if (r->sub && !r->scale) {
+    ps_h5w_dim_index(w, "subsegment", r->sub->m, 0, "the model's sub-segments");
+    ps_subseg_describe_labels(w, r->sub_labels, r->sub);
+  }
+  if (r->sub_profile) ps_profile_describe_sub(w, r->sub_profile);
   if (r->sweep) {
     ps_sweep_describe(w, r->sweep);
     ps_h5w_attr_i64(w, "", "suggested_k", r->sweep->k[r->sweep->suggested]);

@@ -55,14 +55,15 @@ static int sb_printf_double(ps_sb_t *b, double v) {
  * no collective calls, so an early return cannot desynchronise the ranks. */
 static ps_err_t format_segments(ps_sb_t *b, const char *path, const ps_table_t *t,
                                 const int32_t *labels, const double *distance, const double *scores,
-                                int64_t k, int header) {
+                                int64_t k, const char *codes, size_t code_w,
+                                const int32_t *sub, int header) {
   ps_err_t err = PS_OK;
   const int64_t n_local = t->x->n_local;
   PS_CHECK(k >= 0, PS_ERR_INTERNAL, "negative number of components");
   PS_CHECK(n_local == 0 || (labels && distance && (k == 0 || scores)), PS_ERR_INTERNAL,
            "segments writer called without results");
   if (header) {
-    ps_sb_puts(b, "id,name,segment,distance");
+    ps_sb_puts(b, codes ? "id,name,segment,subsegment,distance" : "id,name,segment,distance");
     for (int64_t c = 0; c < k; c++) ps_sb_printf(b, ",pc%lld", (long long)c + 1);
     ps_sb_puts(b, "\n");
     PS_CHECK(!b->oom, PS_ERR_MEM, "%s: out of memory", path);
@@ -75,6 +76,11 @@ static ps_err_t format_segments(ps_sb_t *b, const char *path, const ps_table_t *
     ok = sb_field(b, name, strnlen(name, t->name_width));
     n = snprintf(tmp, sizeof tmp, ",%ld", (long)labels[i]);
     ps_sb_put(b, tmp, (size_t)n);
+    if (codes) {
+      const char *code = codes + (size_t)sub[i] * code_w;
+      ps_sb_put(b, ",", 1);
+      ps_sb_put(b, code, strnlen(code, code_w));
+    }
     ok = ok && sb_printf_double(b, distance[i]);
     for (int64_t c = 0; ok && c < k; c++) ok = sb_printf_double(b, scores[i * k + c]);
     ps_sb_put(b, "\n", 1);
@@ -87,6 +93,13 @@ cleanup:
 
 ps_err_t ps_segments_write(const char *path, int force, const ps_table_t *t, const int32_t *labels,
                            const double *distance, const double *scores, int64_t k, MPI_Comm comm) {
+  return ps_segments_write_sub(path, force, t, labels, distance, scores, k, NULL, 0, NULL, comm);
+}
+
+ps_err_t ps_segments_write_sub(const char *path, int force, const ps_table_t *t,
+                               const int32_t *labels, const double *distance,
+                               const double *scores, int64_t k, const char *codes, size_t code_w,
+                               const int32_t *sub, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   ps_outfile_t of;
   ps_sb_t b = {0};
@@ -101,7 +114,7 @@ ps_err_t ps_segments_write(const char *path, int force, const ps_table_t *t, con
 
   /* Formatting is local; its failure is agreed on below like any other, so a
    * rank that fails here makes the same collective calls as the others. */
-  err = format_segments(&b, path, t, labels, distance, scores, k, rank == 0);
+  err = format_segments(&b, path, t, labels, distance, scores, k, codes, code_w, sub, rank == 0);
   err = ps_err_agree(comm, err);
   if (err != PS_OK) goto cleanup;
 

@@ -340,3 +340,14 @@ void ps_profile_describe(ps_h5w_t *w, const ps_profile_t *p) {
   ps_h5w_data(w, "profile/example_name", PS_H5_STR, p->name_width, "segment,example",
               p->example_name, "row name of each example");
 }
+
+void ps_profile_describe_sub(ps_h5w_t *w, const ps_profile_t *p) {
+  ps_h5w_data(w, "profile/sub/index", PS_H5_F64, 0, "subsegment,feature", p->index,
+              "index score of each sub-segment: 100 x its mean / the overall mean");
+  ps_h5w_data(w, "profile/sub/mean", PS_H5_F64, 0, "subsegment,feature", p->mean,
+              "mean of each feature over the sub-segment's rows, original units");
+  ps_h5w_data(w, "profile/sub/size", PS_H5_I64, 0, "subsegment", p->size,
+              "rows in each sub-segment");
+  ps_h5w_data(w, "profile/sub/weight", PS_H5_F64, 0, "subsegment", p->weight,
+              "the weight in each sub-segment");
+}
