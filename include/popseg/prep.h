@@ -67,6 +67,14 @@ int ps_prep_any(const ps_prep_t *p);
 ps_err_t ps_prep_apply(ps_prep_t *p, ps_table_t *t, int predict, MPI_Comm comm, double **weights,
                        ps_matrix_t **raw);
 
+/* The two halves of ps_prep_apply, for predict (which matches the features
+ * to the model's between them): shares, weights and exclusions; then the
+ * transform. */
+ps_err_t ps_prep_steps(const ps_prep_t *p, ps_table_t *t, int predict, MPI_Comm comm,
+                       double **weights);
+ps_err_t ps_prep_transform(ps_prep_t *p, ps_table_t *t, int predict, MPI_Comm comm,
+                           ps_matrix_t **raw);
+
 /* Not collective. Undo the transform on rows [n][d] of t's final features
  * (feature names [d][width]): expm1 or sinh of the transformed columns. */
 void ps_prep_inverse(const ps_prep_t *p, const char *names, size_t width, int64_t d, double *rows,

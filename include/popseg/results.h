@@ -11,6 +11,7 @@
 
 #include "popseg/error.h"
 #include "popseg/kmeans.h"
+#include "popseg/model.h"
 #include "popseg/pca.h"
 #include "popseg/prep.h"
 #include "popseg/profile.h"
@@ -36,6 +37,7 @@ typedef struct {
   const ps_subseg_t *sub;                /* a fit's sub-segments (/kmeans/sub), or NULL */
   const ps_profile_t *sub_profile;       /* their profile (/profile/sub), or NULL */
   const int32_t *sub_labels;             /* predictions: [n_local] sub-segments, or NULL */
+  const ps_track_t *track;               /* predictions: the comparison with the fit */
   const char *command_line;
   const char *model_path; /* predictions: the model file used */
   int n_ranks;

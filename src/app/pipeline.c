@@ -561,8 +561,12 @@ ps_err_t ps_pipeline_sweep(const ps_options_t *o, MPI_Comm comm) {
 typedef struct {
   ps_model_t *m;
   ps_table_t *t;
+  double *weights;  /* [n_local] the model's weight column, when the new data has it */
+  ps_matrix_t *raw; /* with the model's transform: the features before it */
   ps_matrix_t *proj;
   int32_t *labels;  /* [n_local] */
+  int32_t *sub;     /* [n_local] sub-segments (the model has them), or NULL */
+  ps_track_t track;
   double *distance; /* [n_local] */
   int64_t *sizes;   /* [k] */
   int64_t matched, changed;
@@ -578,9 +582,13 @@ static ps_err_t predict_read(const ps_options_t *o, predict_t *p, MPI_Comm comm)
   PS_TRY(ps_model_read_k(o->model, o->modelsel.k, comm, &p->m));
   PS_TRY(ps_memcheck(o->input, o->out.max_memory_gib, comm));
   PS_TRY(read_input(o, o->input, comm, &p->t));
+  /* The model's steps: shares, weights, exclusions, then (in the model's
+   * feature order) the transform. */
+  PS_TRY(ps_prep_steps(&p->m->prep, p->t, 1, comm, &p->weights));
   PS_TRY(ps_features_match(p->t, p->m->feature_names, p->m->fname_width, p->m->pca->d, o->input,
                            comm));
   PS_TRY(ps_table_check_finite(p->t, comm));
+  PS_TRY(ps_prep_transform(&p->m->prep, p->t, 1, comm, &p->raw));
   p->times[PS_T_READ] = MPI_Wtime() - t0;
   ps_log_progress(comm,
                   "read    model %s (k = %lld, %lld components); %lld rows x %lld features from "
@@ -605,10 +613,17 @@ static ps_err_t predict_assign(const ps_options_t *o, predict_t *p, MPI_Comm com
   p->sizes = calloc((size_t)p->m->k, sizeof *p->sizes);
   PS_CHECK_ALL(comm, p->labels && p->distance && p->sizes, PS_ERR_MEM, "out of memory");
   ps_kmeans_assign(p->m->centroids, p->m->k, p->proj, p->labels, p->distance);
+  if (p->m->sub) {
+    p->sub = malloc((size_t)nl1 * sizeof *p->sub);
+    PS_CHECK_ALL(comm, p->sub != NULL, PS_ERR_MEM, "out of memory");
+    ps_subseg_assign(p->m->sub, p->proj->data, nl, p->labels, p->sub, NULL);
+  }
   PS_TRY(ps_kmeans_sizes(p->labels, nl, p->m->k, comm, p->sizes));
   p->times[PS_T_KMEANS] = MPI_Wtime() - t0;
-  PS_TRY(
-      ps_model_compare(o->model, o->modelsel.k, p->t, p->labels, comm, &p->matched, &p->changed));
+  PS_TRY(ps_model_track(o->model, o->modelsel.k, p->m, p->t, p->raw ? p->raw : p->t->x, p->labels,
+                        p->weights, comm, &p->track));
+  p->matched = p->track.matched;
+  p->changed = p->track.changed;
   ps_log_progress(comm,
                   "predict %lld rows labelled (%.3f s); %lld matched the fit by id, %lld changed "
                   "segment",
@@ -628,14 +643,19 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
   PS_TRY(ps_table_wait_hash(p->t, comm));
   double t0 = MPI_Wtime();
   if (o->out.csv)
-    PS_TRY(ps_segments_write(o->out.csv, o->out.force, p->t, p->labels, p->distance, p->proj->data,
-                             p->m->pca->n_kept, comm));
+    PS_TRY(ps_segments_write_sub(o->out.csv, o->out.force, p->t, p->labels, p->distance,
+                                 p->proj->data, p->m->pca->n_kept,
+                                 p->sub ? p->m->sub->codes : NULL, PS_SUBSEG_CODE_W, p->sub,
+                                 comm));
   p->times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (o->out.output) {
     ps_results_t r = {.table = p->t,
                       .projection = p->proj,
                       .labels = p->labels,
                       .distance = p->distance,
+                      .sub = p->m->sub,
+                      .sub_labels = p->sub,
+                      .track = &p->track,
                       .command_line = o->command_line,
                       .model_path = o->model,
                       .n_ranks = size};
@@ -674,6 +694,10 @@ cleanup:
   err = ps_outfile_commit(err, comm);
   free(p.labels);
   free(p.distance);
+  free(p.sub);
+  free(p.weights);
+  ps_matrix_destroy(&p.raw);
+  ps_track_free(&p.track);
   free(p.sizes);
   ps_matrix_destroy(&p.proj);
   ps_table_destroy(&p.t);

@@ -67,7 +67,9 @@ ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MP
   err = check_pieces(r, path);
   if (err == PS_OK) err = ps_h5w_create(&w);
   PS_AGREE(comm);
-  ps_table_describe_rows(w, r->table, r->scale != NULL);
+  /* A predictions file names its features too when /predict/out_of_range_* uses them. */
+  ps_table_describe_rows(w, r->table, r->scale != NULL || (r->track && r->track->have_ranges));
+  if (r->track) ps_track_describe(w, r->track);
   if (r->prep) {
     tr = malloc((size_t)(r->table->x->n_cols > 0 ? r->table->x->n_cols : 1) * sizeof *tr);
     PS_CHECK_ALL(comm, tr != NULL, PS_ERR_MEM, "out of memory");

@@ -308,21 +308,38 @@ cleanup:
   return err;
 }
 
-ps_err_t ps_prep_apply(ps_prep_t *p, ps_table_t *t, int predict, MPI_Comm comm, double **weights,
-                       ps_matrix_t **raw) {
+ps_err_t ps_prep_steps(const ps_prep_t *p, ps_table_t *t, int predict, MPI_Comm comm,
+                       double **weights) {
   ps_err_t err = PS_OK;
   *weights = NULL;
-  *raw = NULL;
   PS_TRY(apply_shares(p, t, comm));
   PS_TRY(take_weights(p, t, predict, comm, weights));
   err = apply_exclude(p, t, predict);
   PS_AGREE(comm);
-  PS_TRY(apply_transform(p, t, predict, comm, raw));
 cleanup:
   if (err != PS_OK) {
     free(*weights);
     *weights = NULL;
   }
+  return err;
+}
+
+ps_err_t ps_prep_transform(ps_prep_t *p, ps_table_t *t, int predict, MPI_Comm comm,
+                           ps_matrix_t **raw) {
+  return apply_transform(p, t, predict, comm, raw);
+}
+
+ps_err_t ps_prep_apply(ps_prep_t *p, ps_table_t *t, int predict, MPI_Comm comm, double **weights,
+                       ps_matrix_t **raw) {
+  ps_err_t err = PS_OK;
+  *raw = NULL;
+  PS_TRY(ps_prep_steps(p, t, predict, comm, weights));
+  err = ps_prep_transform(p, t, predict, comm, raw);
+  if (err != PS_OK) {
+    free(*weights);
+    *weights = NULL;
+  }
+cleanup:
   return err;
 }
 
