@@ -13,10 +13,13 @@
 #include <stdint.h>
 
 #include "popseg/kmeans.h"
+#include "popseg/model.h"
 #include "popseg/pca.h"
+#include "popseg/prep.h"
 #include "popseg/profile.h"
 #include "popseg/scale.h"
 #include "popseg/strbuf.h"
+#include "popseg/subseg.h"
 #include "popseg/sweep.h"
 #include "popseg/table.h"
 
@@ -32,7 +35,17 @@ typedef struct {
   const double *times;         /* [PS_T_COUNT] */
   int n_ranks;
   const char *pca_keep_reason; /* why K components were kept */
+  const ps_prep_t *prep;           /* the steps before scaling (may be NULL) */
+  const ps_subseg_t *sub;          /* sub-segments, or NULL */
+  const ps_profile_t *sub_profile; /* their profile, or NULL */
 } ps_report_fit_t;
+
+/* The pen portrait of segment c (profile p over feature names of t): its
+ * features with the highest index (>= 120) and the lowest (<= 80), most
+ * extreme first, at most `most` of each, and a suggested name from them
+ * ("High Transit, Walk; low Drive"). Not collective. */
+void ps_report_portrait(const ps_table_t *t, const ps_profile_t *p, int64_t c, int most,
+                        ps_sb_t *highs, ps_sb_t *lows, ps_sb_t *name);
 
 /* Not collective. The Markdown report into md and the stdout summary into
  * summary (either may be NULL). */
@@ -48,6 +61,10 @@ typedef struct {
   int64_t matched, changed; /* rows whose id is in the fit; of those, segment changed */
   const double *times;
   int n_ranks;
+  const ps_track_t *track;   /* the comparison with the fit, or NULL */
+  const char *weights_name;  /* the model's weight column ("" or NULL: unweighted) */
+  const ps_subseg_t *sub;    /* the model's sub-segments, or NULL */
+  const int32_t *sub_sizes;  /* unused (reserved) */
 } ps_report_predict_t;
 
 void ps_report_predict(const ps_report_predict_t *r, ps_sb_t *md, ps_sb_t *summary);

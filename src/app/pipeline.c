@@ -496,7 +496,9 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   }
   f->times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (rank == 0) {
-    ps_report_fit_t rf = {f->t, f->sc, f->pca, f->km, f->profile, f->times, size, f->keep_reason};
+    ps_report_fit_t rf = {f->t,     f->sc,          f->pca,   f->km,   f->profile,
+                          f->times, size,           f->keep_reason, &f->prep, f->sub,
+                          f->sub_profile};
     ps_report_fit(&rf, o->out.report ? &md : NULL, &summary);
     if (f->sweep)
       ps_report_sweep(f->sweep, f->t->x->n_global, o->out.report ? &md : NULL, &summary);
@@ -666,7 +668,7 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
   if (rank == 0) {
     ps_report_predict_t rp = {p->t,     o->model, p->m->k,    p->m->pca->n_kept, p->m->scale->kind,
                               p->sizes, 1,        p->matched, p->changed,        p->times,
-                              size};
+                              size,     &p->track, p->m->prep.weights, p->m->sub, NULL};
     ps_report_predict(&rp, o->out.report ? &md : NULL, &summary);
   }
   PS_CHECK_ALL(comm, !md.oom && !summary.oom, PS_ERR_MEM, "out of memory for the report");
