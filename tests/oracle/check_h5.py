@@ -263,9 +263,10 @@ def check_table(path, n, d, seed):
 
 
 # The results layout comes from README's table (written down once there);
-# the synthetic results of test_h5io have no /profile.
+# the synthetic results of test_h5io have no /profile, /prep or /predict (the
+# pipeline's stages write those) and none of the "only when" datasets.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from check_layout import parse as parse_layout  # noqa: E402
+from check_layout import parse as parse_layout, parse_optional  # noqa: E402
 
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
 _TYPES = {"float64": "<f8", "int64": "<i8", "int32": "<i4", "string": "str"}
@@ -273,10 +274,11 @@ _TYPES = {"float64": "<f8", "int64": "<i8", "int32": "<i4", "string": "str"}
 
 def _shapes(kind):
     sets, _ = parse_layout(README, kind)
+    optional = parse_optional(README, kind)
     out = {}
     for name, (typ, dims) in sets.items():
-        if name.startswith("profile/") or "/" not in name and name in (
-                "row", "feature", "component", "segment"):
+        if name.startswith(("profile/", "prep/", "predict/")) or name in optional or (
+                "/" not in name and name in ("row", "feature", "component", "segment")):
             continue
         if name in ("pca/component", "kmeans/run"):
             continue
@@ -287,7 +289,9 @@ def _shapes(kind):
 
 
 RESULT_SHAPES = _shapes("results")
-PREDICTION_SETS = set(_shapes("predictions"))
+# /feature_names of a predictions file is written by the pipeline's tracking
+# step, which the synthetic predictions of test_h5io do not run.
+PREDICTION_SETS = set(_shapes("predictions")) - {"feature_names"}
 # The dimension names of each axis (netCDF-4 dimension scales).
 DIM_NAMES = {"n": "row", "d": "feature", "p": "component", "K": "component", "k": "segment",
              "runs": "run"}
