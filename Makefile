@@ -31,7 +31,7 @@ LIB      := $(BUILD)/libpopseg.a
 MPIRUN_ENV = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
              OMPI_MCA_mpi_yield_when_idle=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: all deps run test test-asan test-slurm bench clean install format print check-deps
+.PHONY: all deps run test test-asan test-slurm test-report bench clean install format print check-deps
 
 all: $(BINDIR)/popseg $(TEST_BIN)
 
@@ -42,6 +42,17 @@ $(BUILD)/obj/%.o: src/%.c | check-deps
 $(BUILD)/tests/%.o: tests/unit/%.c | check-deps
 	@mkdir -p $(dir $@)
 	$(MPICC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
+
+# The HTML report's embedded files (src/app/assets.c, scripts/web.sh): the map's
+# libraries and atlas from npm when it is there, staged once in WEB for every
+# build (plain, asan, leaks, fuzz); without npm the report has no map.
+WEB        ?= build/web
+WEB_MODE   ?= auto
+WEB_ASSETS := src/app/report.js src/app/report.css
+$(WEB)/web_assets.h: scripts/web.sh web/package.json web/package-lock.json
+	@sh scripts/web.sh $(WEB) $(WEB_MODE)
+$(BUILD)/obj/app/assets.o: $(WEB)/web_assets.h $(WEB_ASSETS)
+$(BUILD)/obj/app/assets.o: ALL_CFLAGS += -I$(WEB)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -93,7 +104,7 @@ run:
 	@mkdir -p results
 	$(MPIRUN_ENV) mpirun --oversubscribe -np $(NP) $(BINDIR)/popseg run \
 	  data/acs2015_county_data.csv -o results/census.h5 --csv results/segments.csv \
-	  --report results/report.md --force
+	  --report results/report.md --html results/report.html --force
 
 test:
 	@sh scripts/deps.sh test
@@ -148,6 +159,9 @@ $(FUZZ_LIB_OBJ): $(FUZZ_DIR)/obj/%.o: src/%.c | check-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+$(FUZZ_DIR)/obj/app/assets.o: $(WEB)/web_assets.h $(WEB_ASSETS)
+$(FUZZ_DIR)/obj/app/assets.o: FUZZ_CFLAGS += -I$(WEB)
+
 $(FUZZ_DIR)/libpopseg.a: $(FUZZ_LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
@@ -160,6 +174,18 @@ $(FUZZ_BIN): $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/harness/fuzz_%.o $(FUZZ_DIR)/libpop
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_DIR)/libpopseg.a $(LDLIBS) -o $@
 
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_HARNESS_OBJ:.o=.d)
+
+# The HTML report in a real browser (tests/report/t_report.sh): Debian's Chromium,
+# headless with the network off, on the census, a weighted fit, 2017
+# predictions, a sweep, synthetic (not county) data and a build without the
+# map's libraries (build/nomap); screenshots in build/test-report.
+.PHONY: test-report
+test-report: all
+	@sh scripts/deps.sh report
+	@$(MAKE) --no-print-directory BUILD=build/nomap BINDIR=build/nomap/bin WEB=build/nomap/web \
+	  WEB_MODE=none build/nomap/bin/popseg
+	@POPSEG_BIN=$(BINDIR) NOMAP_BIN=build/nomap/bin PYTHON=$(PYTHON) TESTS=report/t_report \
+	  sh tests/run.sh
 
 test-slurm: all
 	@sh scripts/deps.sh slurm

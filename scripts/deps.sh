@@ -1,5 +1,5 @@
 #!/bin/sh
-# Install what popseg needs, if it is missing. Usage: deps.sh build|test|slurm|fuzz|leaks
+# Install what popseg needs, if it is missing. Usage: deps.sh build|test|slurm|fuzz|leaks|report
 # On Debian/Ubuntu (root or sudo) missing packages are installed with apt-get;
 # elsewhere this prints what to install or `module load`.
 set -u
@@ -9,13 +9,15 @@ test_pkgs="python3-numpy python3-sklearn python3-h5py python3-pandas python3-xar
 slurm_pkgs="slurm-wlm munge iproute2"
 fuzz_pkgs="clang libclang-rt-14-dev"
 leak_pkgs="valgrind clang libclang-rt-14-dev"
+report_pkgs="chromium util-linux"
 case $what in
   build) pkgs=$build_pkgs ;;
   test) pkgs="$build_pkgs $test_pkgs" ;;
   slurm) pkgs="$build_pkgs $test_pkgs $slurm_pkgs" ;;
   fuzz) pkgs="$build_pkgs $test_pkgs $fuzz_pkgs" ;;
   leaks) pkgs="$build_pkgs $test_pkgs $leak_pkgs" ;;
-  *) echo "deps.sh: unknown set '$what' (build, test, slurm, fuzz, leaks)" >&2; exit 2 ;;
+  report) pkgs="$build_pkgs $test_pkgs $report_pkgs" ;;
+  *) echo "deps.sh: unknown set '$what' (build, test, slurm, fuzz, leaks, report)" >&2; exit 2 ;;
 esac
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

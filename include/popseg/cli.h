@@ -39,6 +39,7 @@ typedef enum {
   PS_CMD_PREDICT,
   PS_CMD_SYNTH,
   PS_CMD_SWEEP,
+  PS_CMD_REPORT,
   PS_CMD_HELP,
   PS_CMD_VERSION
 } ps_command_t;
@@ -51,6 +52,7 @@ typedef struct {
   const char *output; /* -o: results (run) or predictions (predict) */
   const char *csv;    /* --csv */
   const char *report; /* --report */
+  const char *html;   /* --html: the HTML report (report: -o) */
   int force, quiet, verbose, debug;
   double max_memory_gib; /* --max-memory (0 = what the node reports) */
 } ps_output_opts_t;

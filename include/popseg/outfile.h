@@ -15,6 +15,7 @@ typedef struct {
   char final_path[4096];
   char tmp_path[8320]; /* same on every rank */
   int active;
+  int scratch; /* pending, but removed at the commit instead of renamed */
 } ps_outfile_t;
 
 /* Collective. Check that path can be written (directory exists and is
@@ -37,5 +38,14 @@ void ps_outfile_defer(int on);
 /* Collective. err PS_OK (agreed): rename every pending file; else remove them.
  * Returns the agreed result. Leaves deferred mode. */
 ps_err_t ps_outfile_commit(ps_err_t err, MPI_Comm comm);
+
+/* Deferred mode: the temporary path of the pending file whose final path is
+ * final_path (a later stage reads what an earlier one wrote, such as the HTML
+ * report drawing from the results), or NULL. Not collective. */
+const char *ps_outfile_pending(const char *final_path);
+/* Deferred mode: the pending file final_path is scratch: ps_outfile_commit
+ * removes it, success or not, and never renames it. Not collective (every
+ * rank calls it alike). */
+void ps_outfile_scratch(const char *final_path);
 
 #endif

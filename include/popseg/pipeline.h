@@ -17,5 +17,8 @@ ps_err_t ps_pipeline_run(const ps_options_t *o, MPI_Comm comm);
 ps_err_t ps_pipeline_predict(const ps_options_t *o, MPI_Comm comm);
 ps_err_t ps_pipeline_synth(const ps_options_t *o, MPI_Comm comm);
 ps_err_t ps_pipeline_sweep(const ps_options_t *o, MPI_Comm comm);
+/* popseg report FILE.h5 -o report.html: the HTML report of a results or
+ * predictions file. */
+ps_err_t ps_pipeline_report(const ps_options_t *o, MPI_Comm comm);
 
 #endif

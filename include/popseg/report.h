@@ -46,6 +46,10 @@ typedef struct {
  * ("High Transit, Walk; low Drive"). Not collective. */
 void ps_report_portrait(const ps_table_t *t, const ps_profile_t *p, int64_t c, int most,
                         ps_sb_t *highs, ps_sb_t *lows, ps_sb_t *name);
+/* The same from one segment's index scores index[d] and the feature names
+ * fnames[d][fwidth] (the HTML report reads them from a results file). */
+void ps_portrait(const double *index, int64_t d, const char *fnames, size_t fwidth, int most,
+                 ps_sb_t *highs, ps_sb_t *lows, ps_sb_t *name);
 
 /* Not collective. The Markdown report into md and the stdout summary into
  * summary (either may be NULL). */

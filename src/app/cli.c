@@ -19,7 +19,8 @@
 #define INFO PS_CMDBIT(PS_CMD_INFO)
 #define SYNTH PS_CMDBIT(PS_CMD_SYNTH)
 #define SWEEP PS_CMDBIT(PS_CMD_SWEEP)
-#define ALL (RUN | PREDICT | IMPORT | INFO | SYNTH | SWEEP)
+#define REPORT PS_CMDBIT(PS_CMD_REPORT)
+#define ALL (RUN | PREDICT | IMPORT | INFO | SYNTH | SWEEP | REPORT)
 
 #define OO(f) offsetof(ps_output_opts_t, f)
 const ps_opt_t ps_output_options[] = {
@@ -29,8 +30,9 @@ const ps_opt_t ps_output_options[] = {
      .kind = PS_OPT_STRING,
      .offset = OO(output),
      .metavar = "FILE.h5",
-     .commands = RUN | PREDICT | SYNTH | SWEEP,
-     .help = "the results (run, sweep), predictions (predict) or table (synth) file"},
+     .commands = RUN | PREDICT | SYNTH | SWEEP | REPORT,
+     .help = "the results (run, sweep), predictions (predict), table (synth) or HTML (report) "
+             "file"},
     {.flag = "--csv",
      .field = "csv",
      .kind = PS_OPT_STRING,
@@ -46,11 +48,18 @@ const ps_opt_t ps_output_options[] = {
      .metavar = "FILE.md",
      .commands = RUN | PREDICT | SWEEP,
      .help = "the Markdown report (a summary also goes to stdout)"},
+    {.flag = "--html",
+     .field = "html",
+     .kind = PS_OPT_STRING,
+     .offset = OO(html),
+     .metavar = "FILE.html",
+     .commands = RUN | PREDICT | SWEEP,
+     .help = "the HTML report: one self-contained file with the charts and the county map"},
     {.flag = "--force",
      .field = "force",
      .kind = PS_OPT_FLAG,
      .offset = OO(force),
-     .commands = IMPORT | RUN | PREDICT | SYNTH | SWEEP,
+     .commands = IMPORT | RUN | PREDICT | SYNTH | SWEEP | REPORT,
      .help = "overwrite existing output files"},
     {.flag = "--quiet",
      .field = "quiet",
@@ -138,6 +147,12 @@ static const command_t commands[] = {
      "suggested one.",
      "mpirun -np 4 popseg sweep data/acs2015_county_data.csv --k 2..16 -o sweep.h5 \\\n"
      "      --csv sweep.csv --report sweep.md"},
+    {PS_CMD_REPORT, "report", "report FILE.h5 -o report.html [options]", 1,
+     "The HTML report of a results or predictions file: one self-contained page (no network "
+     "needed) with the scree, component makeup, centroid and index-score heatmaps, segment "
+     "sizes and pen portraits, a county map and the first two components; the sweep's elbow and "
+     "silhouette, or a prediction's transitions.",
+     "popseg report results.h5 -o report.html"},
     {PS_CMD_SYNTH, "synth", "synth --rows N -o big.h5 [options]", 0,
      "Write a census-like synthetic table of N rows (the 34 census features, a mixture of "
      "overlapping segments), every rank its block, the same file whatever the rank count.",
@@ -373,7 +388,7 @@ static void notes(const command_t *c, ps_options_t *o) {
   if (ps_cli_given(o, "--k-range") && o->kmeans.k != 0)
     note(o, "--k-range has no effect without --k auto");
   if (ps_cli_given(o, "--force") && c->cmd == PS_CMD_RUN && !o->out.output && !o->out.csv &&
-      !o->out.report)
+      !o->out.report && !o->out.html)
     note(o, "--force has no effect: no output file is named");
 }
 
@@ -382,6 +397,7 @@ static void cross_checks(const command_t *c, ps_options_t *o, problems_t *pb) {
   if (c->cmd == PS_CMD_PREDICT && !o->out.output && !o->out.csv)
     problem(pb, "predict needs -o predictions.h5 (or --csv FILE)");
   if (c->cmd == PS_CMD_SYNTH && !o->out.output) problem(pb, "synth needs -o FILE.h5");
+  if (c->cmd == PS_CMD_REPORT && !o->out.output) problem(pb, "report needs -o report.html");
   if (c->cmd == PS_CMD_SYNTH && !ps_cli_given(o, "--rows")) problem(pb, "synth needs --rows N");
   if (c->cmd == PS_CMD_SWEEP && o->kmeans.init_from)
     problem(pb, "--kmeans-init-from does not apply to sweep: every k is seeded (a file gives one "
@@ -408,7 +424,7 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
   keep_command_line(argc, argv, o);
   if (argc < 2)
     return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
-                    "no command given (import, info, run, predict, sweep, synth)");
+                    "no command given (import, info, run, predict, sweep, report, synth)");
   const char *cmd = argv[1];
   if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
     o->command = PS_CMD_HELP;
@@ -423,7 +439,7 @@ ps_err_t ps_cli_parse(int argc, char **argv, ps_options_t *o) {
   const command_t *c = find_command(cmd);
   if (!c)
     return ps_error(PS_ERR_ARG, __FILE__, __LINE__,
-                    "unknown command '%s' (import, info, run, predict, sweep, synth)", cmd);
+                    "unknown command '%s' (import, info, run, predict, sweep, report, synth)", cmd);
   o->command = c->cmd;
   g_cmdbit = PS_CMDBIT(c->cmd);
   for (int i = 2; i < argc; i++) {

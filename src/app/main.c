@@ -43,6 +43,9 @@ int main(int argc, char **argv) {
     case PS_CMD_SWEEP:
       err = ps_pipeline_sweep(&opts, MPI_COMM_WORLD);
       break;
+    case PS_CMD_REPORT:
+      err = ps_pipeline_report(&opts, MPI_COMM_WORLD);
+      break;
     case PS_CMD_VERSION:
       if (rank == 0) printf("popseg %s\n", POPSEG_VERSION);
       break;

@@ -13,6 +13,7 @@
 
 #include "popseg/features.h"
 #include "popseg/h5io.h"
+#include "popseg/html.h"
 #include "popseg/input.h"
 #include "popseg/log.h"
 #include "popseg/memcheck.h"
@@ -40,22 +41,23 @@ static void setup(const ps_options_t *o, MPI_Comm comm) {
 
 /* Collective. The outputs can be written and none is an input. */
 static ps_err_t check_outputs(const ps_options_t *o, MPI_Comm comm) {
-  const ps_path_t outs[3] = {{o->out.output, o->command == PS_CMD_IMPORT ? "the output" : "-o"},
+  const ps_path_t outs[4] = {{o->out.output, o->command == PS_CMD_IMPORT ? "the output" : "-o"},
                              {o->out.csv, "--csv"},
-                             {o->out.report, "--report"}};
+                             {o->out.report, "--report"},
+                             {o->out.html, "--html"}};
   const ps_path_t ins[3] = {{o->input, o->command == PS_CMD_PREDICT ? "the new data" : "the input"},
                             {o->model, "the model"},
                             {o->kmeans.init_from, "--kmeans-init-from"}};
-  return ps_paths_check_outputs(outs, 3, ins, 3, o->out.force, comm);
+  return ps_paths_check_outputs(outs, 4, ins, 3, o->out.force, comm);
 }
 
 /* "results.h5, segments.csv and report.md" of the outputs named. */
 static void list_outputs(const ps_options_t *o, char *buf, size_t cap) {
-  const char *p[3] = {o->out.output, o->out.csv, o->out.report};
+  const char *p[4] = {o->out.output, o->out.csv, o->out.report, o->out.html};
   size_t len = 0;
-  int n = 0, total = (p[0] != NULL) + (p[1] != NULL) + (p[2] != NULL);
+  int n = 0, total = (p[0] != NULL) + (p[1] != NULL) + (p[2] != NULL) + (p[3] != NULL);
   buf[0] = '\0';
-  for (int i = 0; i < 3 && len < cap; i++) {
+  for (int i = 0; i < 4 && len < cap; i++) {
     if (!p[i]) continue;
     n++;
     len += (size_t)snprintf(buf + len, cap - len, "%s%s",
@@ -452,6 +454,47 @@ cleanup:
   return err;
 }
 
+/* Collective. The HTML report at html, drawn from the results or predictions
+ * file at from (a pending output's temporary name, or the report command's
+ * input): read by every rank, formatted by rank 0. */
+static ps_err_t write_html(const char *html, const char *from, int force, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  ps_html_t h;
+  ps_sb_t page = {0};
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  PS_TRY(ps_html_load(from, comm, &h));
+  if (rank == 0) ps_html_build(&h, &page);
+  PS_CHECK_ALL(comm, !page.oom, PS_ERR_MEM, "out of memory for the HTML report %s", html);
+  PS_TRY(ps_textfile_write(html, force, page.s, page.len, comm));
+cleanup:
+  ps_html_free(&h);
+  ps_sb_free(&page);
+  return err;
+}
+
+/* Collective. The results are written (-o, pending in deferred mode) before
+ * the HTML report draws from them; without -o they go to a scratch file next
+ * to the HTML, removed at the commit. */
+static ps_err_t results_for_html(const ps_options_t *o, const ps_results_t *r, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  char scratch[4200];
+  const char *from = NULL;
+  if (o->out.output) {
+    from = ps_outfile_pending(o->out.output);
+  } else {
+    snprintf(scratch, sizeof scratch, "%s.results.h5", o->out.html);
+    PS_TRY(ps_results_write(scratch, 1, r, comm));
+    ps_outfile_scratch(scratch);
+    from = ps_outfile_pending(scratch);
+  }
+  PS_CHECK_ALL(comm, from != NULL, PS_ERR_INTERNAL, "%s: the results it draws are not pending",
+               o->out.html);
+  PS_TRY(write_html(o->out.html, from, o->out.force, comm));
+cleanup:
+  return err;
+}
+
 static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   ps_sb_t md = {0}, summary = {0};
@@ -476,7 +519,7 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                                  PS_SUBSEG_CODE_W, f->sub ? f->sub->labels : NULL, comm));
   }
   f->times[PS_T_WRITE] = MPI_Wtime() - t0;
-  if (o->out.output) {
+  if (o->out.output || o->out.html) {
     ps_results_t r = {.table = f->t,
                       .scale = f->sc,
                       .pca = f->pca,
@@ -492,7 +535,8 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                       .command_line = o->command_line,
                       .n_ranks = size};
     memcpy(r.times, f->times, sizeof f->times);
-    PS_TRY(ps_results_write(o->out.output, o->out.force, &r, comm));
+    if (o->out.output) PS_TRY(ps_results_write(o->out.output, o->out.force, &r, comm));
+    if (o->out.html) PS_TRY(results_for_html(o, &r, comm));
   }
   f->times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (rank == 0) {
@@ -523,8 +567,9 @@ static ps_err_t fit_pipeline(const ps_options_t *o, int sweep, MPI_Comm comm) {
   setup(o, comm);
   ps_outfile_defer(1);
   PS_TRY(check_outputs(o, comm));
-  if (!o->out.output && !o->out.csv && !o->out.report)
-    ps_log_progress(comm, "note    no -o, --csv or --report: the results are shown, not saved");
+  if (!o->out.output && !o->out.csv && !o->out.report && !o->out.html)
+    ps_log_progress(comm, "note    no -o, --csv, --report or --html: the results are shown, not "
+                          "saved");
   PS_TRY(ps_memcheck(o->input, o->out.max_memory_gib, comm));
   if (!sweep) PS_TRY(load_start(o, &f, comm));
   PS_TRY(run_read(o, &f, comm));
@@ -650,7 +695,7 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
                                  p->sub ? p->m->sub->codes : NULL, PS_SUBSEG_CODE_W, p->sub,
                                  comm));
   p->times[PS_T_WRITE] = MPI_Wtime() - t0;
-  if (o->out.output) {
+  if (o->out.output || o->out.html) {
     ps_results_t r = {.table = p->t,
                       .projection = p->proj,
                       .labels = p->labels,
@@ -662,7 +707,8 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
                       .model_path = o->model,
                       .n_ranks = size};
     memcpy(r.times, p->times, sizeof p->times);
-    PS_TRY(ps_results_write(o->out.output, o->out.force, &r, comm));
+    if (o->out.output) PS_TRY(ps_results_write(o->out.output, o->out.force, &r, comm));
+    if (o->out.html) PS_TRY(results_for_html(o, &r, comm));
   }
   p->times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (rank == 0) {
@@ -704,5 +750,16 @@ cleanup:
   ps_matrix_destroy(&p.proj);
   ps_table_destroy(&p.t);
   ps_model_destroy(&p.m);
+  return err;
+}
+
+ps_err_t ps_pipeline_report(const ps_options_t *o, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  double t0 = MPI_Wtime();
+  setup(o, comm);
+  PS_TRY(check_outputs(o, comm));
+  PS_TRY(write_html(o->out.output, o->input, o->out.force, comm));
+  ps_log_progress(comm, "write   %s (%.3f s)", o->out.output, MPI_Wtime() - t0);
+cleanup:
   return err;
 }

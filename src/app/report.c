@@ -83,9 +83,9 @@ static int cmp_ix_desc(const void *a, const void *b) {
   return ((const ix_t *)a)->j < ((const ix_t *)b)->j ? -1 : 1;
 }
 
-void ps_report_portrait(const ps_table_t *t, const ps_profile_t *p, int64_t c, int most,
-                        ps_sb_t *highs, ps_sb_t *lows, ps_sb_t *name) {
-  const int64_t d = p->d;
+#define FNAME(j) (fnames + (size_t)(j) * fwidth)
+void ps_portrait(const double *index, int64_t d, const char *fnames, size_t fwidth, int most,
+                 ps_sb_t *highs, ps_sb_t *lows, ps_sb_t *name) {
   ix_t *ix = malloc((size_t)(d > 0 ? d : 1) * sizeof *ix);
   int64_t m = 0;
   if (!ix) {
@@ -93,26 +93,32 @@ void ps_report_portrait(const ps_table_t *t, const ps_profile_t *p, int64_t c, i
     return;
   }
   for (int64_t j = 0; j < d; j++)
-    if (isfinite(p->index[c * d + j])) ix[m++] = (ix_t){p->index[c * d + j], j};
+    if (isfinite(index[j])) ix[m++] = (ix_t){index[j], j};
   qsort(ix, (size_t)m, sizeof *ix, cmp_ix_desc);
   int nh = 0, nlo = 0;
   for (int64_t q = 0; q < m && nh < most && ix[q].v >= 120.0; q++, nh++)
     if (highs)
-      ps_sb_printf(highs, "%s%s %.0f", nh ? ", " : "", ps_table_fname(t, ix[q].j), ix[q].v);
+      ps_sb_printf(highs, "%s%s %.0f", nh ? ", " : "", FNAME(ix[q].j), ix[q].v);
   for (int64_t q = m - 1; q >= 0 && nlo < most && ix[q].v <= 80.0; q--, nlo++)
-    if (lows) ps_sb_printf(lows, "%s%s %.0f", nlo ? ", " : "", ps_table_fname(t, ix[q].j), ix[q].v);
+    if (lows) ps_sb_printf(lows, "%s%s %.0f", nlo ? ", " : "", FNAME(ix[q].j), ix[q].v);
   if (name) {
     /* The two highest and the lowest index name it. */
     int said = 0;
     for (int64_t q = 0; q < m && said < 2 && ix[q].v >= 120.0; q++)
-      ps_sb_printf(name, "%s%s", said++ ? ", " : "High ", ps_table_fname(t, ix[q].j));
+      ps_sb_printf(name, "%s%s", said++ ? ", " : "High ", FNAME(ix[q].j));
     if (m > 0 && ix[m - 1].v <= 80.0)
-      ps_sb_printf(name, "%s%s", said++ ? "; low " : "Low ", ps_table_fname(t, ix[m - 1].j));
+      ps_sb_printf(name, "%s%s", said++ ? "; low " : "Low ", FNAME(ix[m - 1].j));
     if (!said) ps_sb_puts(name, "Average on every feature");
   }
   if (highs && !nh) ps_sb_puts(highs, "none");
   if (lows && !nlo) ps_sb_puts(lows, "none");
   free(ix);
+}
+#undef FNAME
+
+void ps_report_portrait(const ps_table_t *t, const ps_profile_t *p, int64_t c, int most,
+                        ps_sb_t *highs, ps_sb_t *lows, ps_sb_t *name) {
+  ps_portrait(p->index + c * p->d, p->d, t->feature_names, t->fname_width, most, highs, lows, name);
 }
 
 /* "`path` (sha256 `...`)" */

@@ -90,6 +90,11 @@ ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MP
   if (r->sub && !r->scale) {
     ps_h5w_dim_index(w, "subsegment", r->sub->m, 0, "the model's sub-segments");
     ps_subseg_describe_labels(w, r->sub_labels, r->sub);
+    /* What the labels index (the HTML report and a reader need no model file). */
+    ps_h5w_data(w, "kmeans/sub/parent", PS_H5_I32, 0, "subsegment", r->sub->parent,
+                "the segment each of the model's sub-segments splits");
+    ps_h5w_data(w, "kmeans/sub/codes", PS_H5_STR, PS_SUBSEG_CODE_W, "subsegment", r->sub->codes,
+                "code of each of the model's sub-segments (\"3b\")");
   }
   if (r->sub_profile) ps_profile_describe_sub(w, r->sub_profile);
   if (r->sweep) {

@@ -170,7 +170,9 @@ ps_err_t ps_outfile_commit(ps_err_t err, MPI_Comm comm) {
   if (err == PS_OK && g_npending > 0) err = ps_err_agree(comm, err);
   for (int i = 0; i < g_npending; i++) {
     ps_outfile_t *of = &g_pending[i];
-    if (rank == 0) {
+    if (rank == 0 && of->scratch) {
+      unlink(of->tmp_path);
+    } else if (rank == 0) {
       if (err == PS_OK && e2 == PS_OK) {
         if (rename(of->tmp_path, of->final_path) != 0)
           e2 = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot rename from %s: %s",
@@ -186,9 +188,21 @@ ps_err_t ps_outfile_commit(ps_err_t err, MPI_Comm comm) {
   /* A rename failed part-way: take back only the files this run renamed, so
    * that the set of outputs stays all-or-nothing; never touch the others. */
   if (rank == 0 && e2 != PS_OK)
-    for (int i = 0; i < renamed; i++) unlink(g_pending[i].final_path);
+    for (int i = 0; i < renamed; i++)
+      if (!g_pending[i].scratch) unlink(g_pending[i].final_path);
   g_npending = 0;
   g_defer = 0;
   if (err != PS_OK) return err;
   return ps_err_agree_plain(comm, e2);
+}
+
+const char *ps_outfile_pending(const char *final_path) {
+  for (int i = 0; i < g_npending; i++)
+    if (strcmp(g_pending[i].final_path, final_path) == 0) return g_pending[i].tmp_path;
+  return NULL;
+}
+
+void ps_outfile_scratch(const char *final_path) {
+  for (int i = 0; i < g_npending; i++)
+    if (strcmp(g_pending[i].final_path, final_path) == 0) g_pending[i].scratch = 1;
 }
