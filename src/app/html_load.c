@@ -5,6 +5,7 @@
  * stride-th, the sizes count every row. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "popseg/h5io.h"
 #include "popseg/html.h"
@@ -141,6 +142,32 @@ cleanup:
   return err;
 }
 
+/* Collective. A predictions file names its model: when that file is still
+ * readable and its profile is of the same k segments and d features, the
+ * page shows the model's pen portraits and index scores too. Anything else
+ * (moved, another k) leaves the page without them, never an error. */
+static ps_err_t model_profile(ps_html_t *h, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  ps_h5r_t *r = NULL;
+  int rank, ok = 0;
+  int64_t dims[2];
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) ok = h->model[0] && access(h->model, R_OK) == 0 && ps_h5_is_hdf5(h->model);
+  PS_CALL_MPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  if (!ok) return PS_OK;
+  PS_TRY(ps_h5r_open(h->model, comm, &r));
+  if (!ps_h5r_has(r, "profile/index")) goto cleanup;
+  PS_TRY(ps_h5r_shape(r, "profile/index", PS_H5_F64, 2, NULL, NULL, dims, NULL));
+  if (dims[0] != h->k || dims[1] != h->d) goto cleanup;
+  PS_TRY(read_all(r, "profile/index", PS_H5_F64, 2, dims, (void **)&h->index));
+  PS_TRY(read_all(r, "profile/mean", PS_H5_F64, 2, dims, (void **)&h->mean));
+  PS_TRY(read_all(r, "profile/overall_mean", PS_H5_F64, 1, dims, (void **)&h->overall_mean));
+  PS_TRY(attr_str(r, "profile", "mean_kind", h->mean_kind, sizeof h->mean_kind));
+cleanup:
+  if (r) err = ps_h5r_close(&r, err);
+  return err;
+}
+
 ps_err_t ps_html_load(const char *path, MPI_Comm comm, ps_html_t *h) {
   ps_err_t err = PS_OK;
   ps_h5r_t *r = NULL;
@@ -209,6 +236,7 @@ ps_err_t ps_html_load(const char *path, MPI_Comm comm, ps_html_t *h) {
     PS_TRY(ps_h5r_attr_i64(r, "predict", "changed", 0, &h->changed, NULL));
     PS_TRY(ps_h5r_shape(r, "predict/new_ids", PS_H5_I64, 1, NULL, NULL, td, NULL));
     h->n_new = td[0];
+    PS_TRY(model_profile(h, comm));
   }
   int have_sub = ps_h5r_has(r, "kmeans/sub/labels");
   if (have_sub) {

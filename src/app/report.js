@@ -145,7 +145,8 @@
     var sec = section('sizes', 'Segments', 'Rows per segment' + (weighted ? ' (left) and ' +
       D.weights_name + ' (right)' : '') + '. ' + (D.index ? 'Each pen portrait names the ' +
       'features with the highest index (>= 120) and the lowest (<= 80), where the index is 100 x ' +
-      'the segment\'s mean / the overall mean (' + (D.mean_kind || 'rows') + ').' : ''));
+      'the segment\'s mean / the overall mean (' + (D.mean_kind || 'rows') + ')' +
+      (D.kind === 'predictions' ? ', in the model\'s data.' : '.') : ''));
     var W = 900, rowH = 24, left = 300, H = D.k * rowH + 30;
     var g = svg(sec, W, H, 'sizes-chart');
     var maxN = Math.max.apply(null, D.segments.map(function (x) { return x.size; }));
@@ -422,7 +423,8 @@
       function (r, i) { return segLabel(i); }, function (c) { return c; });
   })();
   if (D.index) (function indexHeat() {
-    var sec = section('heat-index', 'Index scores', '100 x the segment\'s mean / the overall mean, in ' +
+    var sec = section('heat-index', 'Index scores', (D.kind === 'predictions' ? 'The model\'s: ' : '') +
+      '100 x the segment\'s mean / the overall mean, in ' +
       'original units (' + (D.mean_kind || 'rows') + '): red above average (>= 120 high), blue below ' +
       '(<= 80 low); grey where the overall mean is 0.');
     heatmap(sec, 'heat-index-chart', D.segments, D.features, function (i, j) { return D.index[i][j]; },
