@@ -420,6 +420,22 @@ cleanup:
   return err;
 }
 
+/* c[m][d] = (x - offset) * factor - mean (offset NULL: x - mean), row by
+ * row; restrict lets the compiler vectorize across the columns (pca.o is
+ * built with -O3), the same bits as the scalar loop. */
+static void centre_rows(const double *restrict x, int64_t m, int64_t d,
+                        const double *restrict offset, const double *restrict factor,
+                        const double *restrict mean, double *restrict c) {
+  for (int64_t i = 0; i < m; i++) {
+    const double *restrict row = x + i * d;
+    double *restrict ci = c + i * d;
+    if (offset)
+      for (int64_t j = 0; j < d; j++) ci[j] = (row[j] - offset[j]) * factor[j] - mean[j];
+    else
+      for (int64_t j = 0; j < d; j++) ci[j] = row[j] - mean[j];
+  }
+}
+
 ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x, int64_t k,
                         ps_matrix_t **out) {
   ps_err_t err = PS_OK;
@@ -441,15 +457,8 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matr
    * count for the projection to be the same bits at any rank count. */
   for (int64_t from = 0; ps_row_blocks(x->row_offset, x->n_local, from, &i0, &i1); from = i1) {
     const int64_t m = i1 - i0;
-    for (int64_t i = 0; i < m; i++) {
-      const double *row = x->data + (i0 + i) * d;
-      double *c = scratch + i * d;
-      if (sc)
-        for (int64_t j = 0; j < d; j++)
-          c[j] = (row[j] - sc->offset[j]) * sc->factor[j] - pca->mean[j];
-      else
-        for (int64_t j = 0; j < d; j++) c[j] = row[j] - pca->mean[j];
-    }
+    centre_rows(x->data + i0 * d, m, d, sc ? sc->offset : NULL, sc ? sc->factor : NULL,
+                pca->mean, scratch);
     /* y[i0:i0+m][k] = scratch[m][d] * components[k][d]^T */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0, scratch,
                 (int)d, pca->components, (int)d, 0.0, y->data + i0 * k, (int)k);
