@@ -63,6 +63,10 @@ typedef struct {
   double *distance;      /* [n_drawn] */
   double *pc;            /* [n_drawn][2] the first two component scores (0 if K = 1) */
   double *weight;        /* [n_drawn] or NULL */
+  int64_t n_key;         /* key figures per row (/rows/key), 0: none */
+  char *key_names;       /* [n_key][key_width] */
+  size_t key_width;
+  double *key;           /* [n_drawn][n_key] */
   /* sweep (n_k = 0: none) */
   int64_t n_k, suggested_k;
   int64_t *sweep_k;

@@ -63,6 +63,13 @@ ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_
                             const ps_profile_opts_t *opts, MPI_Comm comm, ps_profile_t **out);
 void ps_profile_destroy(ps_profile_t **p);
 
+/* Not collective. The features that tell the segments apart most: the
+ * largest spread of index scores across segments (max - min, finite ones),
+ * at most `most`, into cols[], largest first (ties: the earlier feature).
+ * Returns how many (0 when no feature has a finite index). They are the "key
+ * figures" of each row that the results keep for the HTML report. */
+int ps_profile_key_features(const ps_profile_t *p, int most, int64_t *cols);
+
 /* The /profile group of a results file:
  *   /profile/mean [segment][feature], /profile/overall_mean, /profile/overall_sd
  *   [feature], /profile/size [segment], /profile/example_row, _id, _distance,

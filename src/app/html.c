@@ -122,6 +122,12 @@ static void rows_json(ps_sb_t *b, const ps_html_t *h) {
   else
     ps_sb_puts(b, "null");
   ps_sb_puts(b, ",");
+  key(b, "key_names");
+  ps_json_strs(b, h->key_names, h->n_key, h->key_width);
+  ps_sb_puts(b, ",");
+  key(b, "key");
+  ps_json_f64m(b, h->key, h->key ? h->n_drawn : 0, h->n_key, 5);
+  ps_sb_puts(b, ",");
   key(b, "old");
   if (h->model_labels)
     ps_json_i32s(b, h->model_labels, h->n_drawn);

@@ -68,7 +68,8 @@ static ps_err_t read_rows(ps_h5r_t *r, ps_html_t *h, int64_t K, int have_sub, in
   const int64_t n = h->n_rows, s = h->stride, nd = h->n_drawn;
   int64_t *ids = NULL;
   int32_t *lab = NULL, *sub = NULL, *old = NULL;
-  double *dist = NULL, *proj = NULL, *w = NULL;
+  double *dist = NULL, *proj = NULL, *w = NULL, *key = NULL;
+  const int64_t q = h->n_key;
   char *names = NULL;
   size_t nw = 0;
   int64_t dims[2];
@@ -82,6 +83,10 @@ static ps_err_t read_rows(ps_h5r_t *r, ps_html_t *h, int64_t K, int have_sub, in
   if (have_sub) h->sub_labels = malloc((size_t)(nd ? nd : 1) * sizeof *h->sub_labels);
   if (have_w) h->weight = malloc((size_t)(nd ? nd : 1) * sizeof *h->weight);
   if (have_old) h->model_labels = malloc((size_t)(nd ? nd : 1) * sizeof *h->model_labels);
+  if (q > 0) {
+    h->key = malloc((size_t)(nd ? nd : 1) * (size_t)q * sizeof *h->key);
+    key = malloc((size_t)BLOCK * (size_t)q * sizeof *key);
+  }
   ids = malloc(BLOCK * sizeof *ids);
   lab = malloc(BLOCK * sizeof *lab);
   dist = malloc(BLOCK * sizeof *dist);
@@ -93,7 +98,8 @@ static ps_err_t read_rows(ps_h5r_t *r, ps_html_t *h, int64_t K, int have_sub, in
   PS_CHECK_ALL(comm,
                h->ids && h->names && h->labels && h->distance && h->pc && ids && lab && dist &&
                    proj && names && (!have_sub || (sub && h->sub_labels)) &&
-                   (!have_w || (w && h->weight)) && (!have_old || (old && h->model_labels)),
+                   (!have_w || (w && h->weight)) && (!have_old || (old && h->model_labels)) &&
+                   (q == 0 || (key && h->key)),
                PS_ERR_MEM, "%s: out of memory for the rows", ps_h5r_path(r));
   int64_t kept = 0;
   for (int64_t off = 0; off < n; off += BLOCK) {
@@ -106,6 +112,7 @@ static ps_err_t read_rows(ps_h5r_t *r, ps_html_t *h, int64_t K, int have_sub, in
     if (have_sub) PS_TRY(ps_h5r_read(r, "kmeans/sub/labels", PS_H5_I32, 0, off, cnt, sub));
     if (have_w) PS_TRY(ps_h5r_read(r, "rows/weight", PS_H5_F64, 0, off, cnt, w));
     if (have_old) PS_TRY(ps_h5r_read(r, "predict/model_label", PS_H5_I32, 0, off, cnt, old));
+    if (q > 0) PS_TRY(ps_h5r_read(r, "rows/key", PS_H5_F64, 0, off, cnt, key));
     int64_t bad = -1;
     for (int64_t i = 0; i < cnt && bad < 0; i++)
       if (lab[i] < 0 || lab[i] >= h->k) bad = i;
@@ -127,6 +134,7 @@ static ps_err_t read_rows(ps_h5r_t *r, ps_html_t *h, int64_t K, int have_sub, in
       if (have_sub) h->sub_labels[kept] = sub[i];
       if (have_w) h->weight[kept] = w[i];
       if (have_old) h->model_labels[kept] = old[i];
+      for (int64_t u = 0; u < q; u++) h->key[kept * q + u] = key[i * q + u];
       kept++;
     }
   }
@@ -139,6 +147,7 @@ cleanup:
   free(sub);
   free(w);
   free(old);
+  free(key);
   return err;
 }
 
@@ -250,6 +259,13 @@ ps_err_t ps_html_load(const char *path, MPI_Comm comm, ps_html_t *h) {
     }
   }
   int have_w = ps_h5r_has(r, "rows/weight");
+  if (ps_h5r_has(r, "rows/key")) {
+    int64_t kd[2];
+    PS_TRY(read_strs(r, "key_feature", 1, kd, &h->key_names, &h->key_width));
+    h->n_key = kd[0];
+    PS_TRY(ps_h5r_shape(r, "rows/key", PS_H5_F64, 2, (int64_t[]){h->n_rows, h->n_key}, NULL, kd,
+                        NULL));
+  }
   h->sizes = calloc((size_t)h->k, sizeof *h->sizes);
   if (have_w) h->weight_sizes = calloc((size_t)h->k, sizeof *h->weight_sizes);
   PS_CHECK_ALL(comm, h->sizes && (!have_w || h->weight_sizes), PS_ERR_MEM, "out of memory");
@@ -270,7 +286,7 @@ void ps_html_free(ps_html_t *h) {
                h->codes,      h->parent,       h->sub_sizes,  h->sub_weights, h->ids,
                h->names,      h->labels,       h->sub_labels, h->model_labels, h->distance,
                h->pc,         h->weight,       h->sweep_k,    h->sweep_inertia,
-               h->sweep_silhouette, h->transition};
+               h->sweep_silhouette, h->transition, h->key_names, h->key};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
   memset(h, 0, sizeof *h);
 }

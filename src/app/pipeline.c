@@ -498,6 +498,8 @@ cleanup:
 static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   ps_sb_t md = {0}, summary = {0};
+  double *key = NULL;
+  int64_t key_cols[4], n_key = 0;
   int size, rank;
   char files[4096];
   MPI_Comm_size(comm, &size);
@@ -519,6 +521,16 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                                  PS_SUBSEG_CODE_W, f->sub ? f->sub->labels : NULL, comm));
   }
   f->times[PS_T_WRITE] = MPI_Wtime() - t0;
+  if (f->profile && (o->out.output || o->out.html)) {
+    /* A few key figures of each row for the HTML report's tooltips. */
+    const ps_matrix_t *src = f->raw ? f->raw : f->t->x;
+    n_key = ps_profile_key_features(f->profile, 4, key_cols);
+    key = malloc((size_t)(src->n_local * n_key > 0 ? src->n_local * n_key : 1) * sizeof *key);
+    PS_CHECK_ALL(comm, key != NULL, PS_ERR_MEM, "out of memory for the key figures");
+    for (int64_t i = 0; i < src->n_local; i++)
+      for (int64_t q = 0; q < n_key; q++)
+        key[i * n_key + q] = src->data[i * src->n_cols + key_cols[q]];
+  }
   if (o->out.output || o->out.html) {
     ps_results_t r = {.table = f->t,
                       .scale = f->sc,
@@ -532,6 +544,9 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                       .weights = f->weights,
                       .sub = f->sub,
                       .sub_profile = f->sub_profile,
+                      .key = key,
+                      .n_key = n_key,
+                      .key_cols = key_cols,
                       .command_line = o->command_line,
                       .n_ranks = size};
     memcpy(r.times, f->times, sizeof f->times);
@@ -553,6 +568,7 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   if (files[0]) ps_log_progress(comm, "write   %s (%.3f s)", files, MPI_Wtime() - t0);
   ps_log_text(comm, ps_sb_str(&summary));
 cleanup:
+  free(key);
   ps_sb_free(&md);
   ps_sb_free(&summary);
   return err;

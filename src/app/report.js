@@ -239,6 +239,8 @@
     t += '\ndistance to its centre: ' + fmt(D.rows.dist[i], 3);
     t += '\npc1 = ' + fmt(D.rows.pc1[i], 3) + ', pc2 = ' + fmt(D.rows.pc2[i], 3);
     if (D.rows.weight) t += '\n' + D.weights_name + ': ' + fmt(D.rows.weight[i]);
+    if (D.rows.key && D.rows.key.length)
+      t += '\n' + D.rows.key_names.map(function (nm, q) { return nm + ' ' + fmt(D.rows.key[i][q]); }).join(', ');
     if (D.rows.old) t += '\nin the model\'s data: ' + (D.rows.old[i] < 0 ? 'new' : 'segment ' + D.rows.old[i]);
     return t;
   }

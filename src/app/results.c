@@ -64,6 +64,7 @@ ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MP
   ps_err_t err = PS_OK;
   ps_h5w_t *w = NULL;
   int32_t *tr = NULL;
+  char *knames = NULL;
   err = check_pieces(r, path);
   if (err == PS_OK) err = ps_h5w_create(&w);
   PS_AGREE(comm);
@@ -78,6 +79,17 @@ ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MP
   if (r->weights)
     ps_h5w_data(w, "rows/weight", PS_H5_F64, 0, "row", r->weights,
                 "the weight of each row (--weights)");
+  if (r->n_key > 0) {
+    knames = calloc((size_t)r->n_key, r->table->fname_width);
+    PS_CHECK_ALL(comm, knames != NULL, PS_ERR_MEM, "out of memory");
+    for (int64_t q = 0; q < r->n_key; q++)
+      memcpy(knames + (size_t)q * r->table->fname_width, ps_table_fname(r->table, r->key_cols[q]),
+             r->table->fname_width);
+    ps_h5w_dim(w, "key_feature", r->n_key, PS_H5_STR, r->table->fname_width, knames,
+               "the key figures' features: those whose index scores vary most across segments");
+    ps_h5w_data(w, "rows/key", PS_H5_F64, 0, "row,key_feature", r->key,
+                "a few key figures of each row, original units (the HTML report's tooltips)");
+  }
   if (r->scale) ps_scale_describe(w, r->scale);
   if (r->pca) ps_pca_describe(w, r->pca);
   ps_pca_describe_projection(w, r->projection->n_cols, r->projection);
@@ -106,5 +118,6 @@ ps_err_t ps_results_write(const char *path, int force, const ps_results_t *r, MP
 cleanup:
   ps_h5w_destroy(&w);
   free(tr);
+  free(knames);
   return err;
 }

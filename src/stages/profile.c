@@ -351,3 +351,30 @@ void ps_profile_describe_sub(ps_h5w_t *w, const ps_profile_t *p) {
   ps_h5w_data(w, "profile/sub/weight", PS_H5_F64, 0, "subsegment", p->weight,
               "the weight in each sub-segment");
 }
+
+int ps_profile_key_features(const ps_profile_t *p, int most, int64_t *cols) {
+  int q = 0;
+  for (int t = 0; t < most; t++) {
+    int64_t best = -1;
+    double best_spread = -1.0;
+    for (int64_t j = 0; j < p->d; j++) {
+      int taken = 0;
+      for (int u = 0; u < q; u++) taken |= cols[u] == j;
+      if (taken) continue;
+      double lo = INFINITY, hi = -INFINITY;
+      for (int64_t c = 0; c < p->k; c++) {
+        const double v = p->index[c * p->d + j];
+        if (!isfinite(v)) continue;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+      }
+      if (hi >= lo && hi - lo > best_spread) {
+        best_spread = hi - lo;
+        best = j;
+      }
+    }
+    if (best < 0) break;
+    cols[q++] = best;
+  }
+  return q;
+}

@@ -85,6 +85,12 @@ def cmd_data(html, h5):
                    close(d["rows"]["pc1"], f["projection"][::stride, 0], 1e-3)
                    and close(d["rows"]["pc2"], f["projection"][::stride, 1] if K > 1 else np.zeros(len(names)), 1e-3),
                    "differ")
+        if "rows/key" in f:
+            report(f"{tag}: key figures of the drawn rows and their features",
+                   d["rows"]["key_names"] == strs(f["key_feature"][()])
+                   and close(d["rows"]["key"], f["rows/key"][::stride], 1e-4), "differ")
+        elif d["kind"] == "results" and "profile/index" in f:
+            report(f"{tag}: a fit with a profile keeps key figures", False, "no /rows/key")
         if "sweep/k" in f:
             report(f"{tag}: sweep k, inertia, suggested k",
                    d["sweep"]["k"] == f["sweep/k"][()].tolist()
