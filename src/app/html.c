@@ -24,9 +24,77 @@ static void html_esc(ps_sb_t *b, const char *s) {
   }
 }
 
+/* Fields of a JSON object: "name":value, then a comma (every object here
+ * ends with a field written by hand). A NULL array is null. */
 static void key(ps_sb_t *b, const char *k) {
   ps_json_str(b, k);
   ps_sb_put(b, ":", 1);
+}
+static void str_field(ps_sb_t *b, const char *name, const char *v) {
+  key(b, name);
+  ps_json_str(b, v);
+  ps_sb_put(b, ",", 1);
+}
+static void int_field(ps_sb_t *b, const char *name, int64_t v) {
+  key(b, name);
+  ps_sb_printf(b, "%lld,", (long long)v);
+}
+static void num_field(ps_sb_t *b, const char *name, const double *v) {
+  key(b, name);
+  if (v)
+    ps_json_num(b, *v);
+  else
+    ps_sb_puts(b, "null");
+  ps_sb_put(b, ",", 1);
+}
+static void f64s_field(ps_sb_t *b, const char *name, const double *a, int64_t n, int digits) {
+  key(b, name);
+  if (a)
+    ps_json_f64s(b, a, n, digits);
+  else
+    ps_sb_puts(b, "null");
+  ps_sb_put(b, ",", 1);
+}
+/* A column of a row-major [n][cols] matrix. */
+static void col_field(ps_sb_t *b, const char *name, const double *a, int64_t n, int64_t cols,
+                      int64_t c, int digits) {
+  key(b, name);
+  ps_sb_put(b, "[", 1);
+  for (int64_t i = 0; i < n; i++) {
+    if (i) ps_sb_put(b, ",", 1);
+    ps_json_numd(b, a[i * cols + c], digits);
+  }
+  ps_sb_puts(b, "],");
+}
+static void f64m_field(ps_sb_t *b, const char *name, const double *a, int64_t rows, int64_t cols,
+                       int digits) {
+  key(b, name);
+  if (a)
+    ps_json_f64m(b, a, rows, cols, digits);
+  else
+    ps_sb_puts(b, "null");
+  ps_sb_put(b, ",", 1);
+}
+static void i32s_field(ps_sb_t *b, const char *name, const int32_t *a, int64_t n) {
+  key(b, name);
+  if (a)
+    ps_json_i32s(b, a, n);
+  else
+    ps_sb_puts(b, "null");
+  ps_sb_put(b, ",", 1);
+}
+static void i64s_field(ps_sb_t *b, const char *name, const int64_t *a, int64_t n) {
+  key(b, name);
+  if (a)
+    ps_json_i64s(b, a, n);
+  else
+    ps_sb_puts(b, "null");
+  ps_sb_put(b, ",", 1);
+}
+static void strs_field(ps_sb_t *b, const char *name, const char *block, int64_t n, size_t width) {
+  key(b, name);
+  ps_json_strs(b, block, n, width);
+  ps_sb_put(b, ",", 1);
 }
 
 static const char *str_at(const char *block, size_t width, int64_t i) {
@@ -37,29 +105,16 @@ static void segments_json(ps_sb_t *b, const ps_html_t *h) {
   ps_sb_puts(b, "[");
   for (int64_t c = 0; c < h->k; c++) {
     ps_sb_t name = {0}, highs = {0}, lows = {0};
-    if (h->index) {
+    if (h->index)
       ps_portrait(h->index + c * h->d, h->d, h->fnames, h->fwidth, 5, &highs, &lows, &name);
-    } else {
-      ps_sb_printf(&name, "Segment %lld", (long long)c);
-    }
-    ps_sb_puts(b, c ? ",{" : "{");
-    key(b, "name");
-    ps_json_str(b, ps_sb_str(&name));
-    ps_sb_puts(b, ",");
-    key(b, "highs");
-    ps_json_str(b, h->index ? ps_sb_str(&highs) : NULL);
-    ps_sb_puts(b, ",");
-    key(b, "lows");
-    ps_json_str(b, h->index ? ps_sb_str(&lows) : NULL);
-    ps_sb_puts(b, ",");
-    key(b, "size");
-    ps_sb_printf(b, "%lld,", (long long)h->sizes[c]);
-    key(b, "weight");
-    if (h->weight_sizes)
-      ps_json_num(b, h->weight_sizes[c]);
     else
-      ps_sb_puts(b, "null");
-    ps_sb_puts(b, ",");
+      ps_sb_printf(&name, "Segment %lld", (long long)c);
+    ps_sb_puts(b, c ? ",{" : "{");
+    str_field(b, "name", ps_sb_str(&name));
+    str_field(b, "highs", h->index ? ps_sb_str(&highs) : NULL);
+    str_field(b, "lows", h->index ? ps_sb_str(&lows) : NULL);
+    int_field(b, "size", h->sizes[c]);
+    num_field(b, "weight", h->weight_sizes ? &h->weight_sizes[c] : NULL);
     key(b, "examples");
     ps_sb_puts(b, "[");
     int said = 0;
@@ -79,58 +134,23 @@ static void segments_json(ps_sb_t *b, const ps_html_t *h) {
 }
 
 static void rows_json(ps_sb_t *b, const ps_html_t *h) {
+  const int64_t n = h->n_drawn;
   ps_sb_puts(b, "{");
-  key(b, "n_total");
-  ps_sb_printf(b, "%lld,", (long long)h->n_rows);
-  key(b, "stride");
-  ps_sb_printf(b, "%lld,", (long long)h->stride);
-  key(b, "ids");
-  ps_json_i64s(b, h->ids, h->n_drawn);
-  ps_sb_puts(b, ",");
-  key(b, "names");
-  ps_json_strs(b, h->names, h->n_drawn, h->name_width);
-  ps_sb_puts(b, ",");
-  key(b, "seg");
-  ps_json_i32s(b, h->labels, h->n_drawn);
-  ps_sb_puts(b, ",");
-  key(b, "dist");
-  ps_json_f64s(b, h->distance, h->n_drawn, 4);
-  ps_sb_puts(b, ",");
-  key(b, "pc1");
-  ps_sb_puts(b, "[");
-  for (int64_t i = 0; i < h->n_drawn; i++) {
-    if (i) ps_sb_puts(b, ",");
-    ps_json_numd(b, h->pc[2 * i], 4);
-  }
-  ps_sb_puts(b, "],");
-  key(b, "pc2");
-  ps_sb_puts(b, "[");
-  for (int64_t i = 0; i < h->n_drawn; i++) {
-    if (i) ps_sb_puts(b, ",");
-    ps_json_numd(b, h->pc[2 * i + 1], 4);
-  }
-  ps_sb_puts(b, "],");
-  key(b, "sub");
-  if (h->sub_labels)
-    ps_json_i32s(b, h->sub_labels, h->n_drawn);
-  else
-    ps_sb_puts(b, "null");
-  ps_sb_puts(b, ",");
-  key(b, "weight");
-  if (h->weight)
-    ps_json_f64s(b, h->weight, h->n_drawn, 6);
-  else
-    ps_sb_puts(b, "null");
-  ps_sb_puts(b, ",");
-  key(b, "key_names");
-  ps_json_strs(b, h->key_names, h->n_key, h->key_width);
-  ps_sb_puts(b, ",");
-  key(b, "key");
-  ps_json_f64m(b, h->key, h->key ? h->n_drawn : 0, h->n_key, 5);
-  ps_sb_puts(b, ",");
+  int_field(b, "n_total", h->n_rows);
+  int_field(b, "stride", h->stride);
+  i64s_field(b, "ids", h->ids, n);
+  strs_field(b, "names", h->names, n, h->name_width);
+  i32s_field(b, "seg", h->labels, n);
+  f64s_field(b, "dist", h->distance, n, 4);
+  col_field(b, "pc1", h->pc, n, 2, 0, 4);
+  col_field(b, "pc2", h->pc, n, 2, 1, 4);
+  i32s_field(b, "sub", h->sub_labels, n);
+  f64s_field(b, "weight", h->weight, n, 6);
+  strs_field(b, "key_names", h->key_names, h->n_key, h->key_width);
+  f64m_field(b, "key", h->key, n, h->n_key, 5);
   key(b, "old");
   if (h->model_labels)
-    ps_json_i32s(b, h->model_labels, h->n_drawn);
+    ps_json_i32s(b, h->model_labels, n);
   else
     ps_sb_puts(b, "null");
   ps_sb_puts(b, "}");
@@ -138,88 +158,31 @@ static void rows_json(ps_sb_t *b, const ps_html_t *h) {
 
 static void data_json(ps_sb_t *b, const ps_html_t *h) {
   ps_sb_puts(b, "{");
-  key(b, "kind");
-  ps_json_str(b, h->predictions ? "predictions" : "results");
-  ps_sb_puts(b, ",");
-  key(b, "source");
-  ps_json_str(b, h->source);
-  ps_sb_puts(b, ",");
-  key(b, "input");
-  ps_json_str(b, h->input);
-  ps_sb_puts(b, ",");
-  key(b, "model");
-  ps_json_str(b, h->model);
-  ps_sb_puts(b, ",");
-  key(b, "command_line");
-  ps_json_str(b, h->command_line);
-  ps_sb_puts(b, ",");
-  key(b, "weights_name");
-  ps_json_str(b, h->weights_name);
-  ps_sb_puts(b, ",");
-  key(b, "mean_kind");
-  ps_json_str(b, h->mean_kind);
-  ps_sb_puts(b, ",");
-  key(b, "features");
-  ps_json_strs(b, h->fnames, h->d, h->fwidth);
-  ps_sb_puts(b, ",");
-  key(b, "K");
-  ps_sb_printf(b, "%lld,", (long long)h->K);
-  key(b, "k");
-  ps_sb_printf(b, "%lld,", (long long)h->k);
-  key(b, "evr");
-  if (h->evr)
-    ps_json_f64s(b, h->evr, h->p, 6);
-  else
-    ps_sb_puts(b, "null");
-  ps_sb_puts(b, ",");
-  key(b, "components");
-  if (h->components)
-    ps_json_f64m(b, h->components, h->K, h->d, 5);
-  else
-    ps_sb_puts(b, "null");
-  ps_sb_puts(b, ",");
-  key(b, "centroids");
-  if (h->centroids)
-    ps_json_f64m(b, h->centroids, h->k, h->K, 5);
-  else
-    ps_sb_puts(b, "null");
-  ps_sb_puts(b, ",");
-  key(b, "index");
-  if (h->index)
-    ps_json_f64m(b, h->index, h->k, h->d, 5);
-  else
-    ps_sb_puts(b, "null");
-  ps_sb_puts(b, ",");
-  key(b, "means");
-  if (h->mean)
-    ps_json_f64m(b, h->mean, h->k, h->d, 5);
-  else
-    ps_sb_puts(b, "null");
-  ps_sb_puts(b, ",");
-  key(b, "overall");
-  if (h->overall_mean)
-    ps_json_f64s(b, h->overall_mean, h->d, 5);
-  else
-    ps_sb_puts(b, "null");
-  ps_sb_puts(b, ",");
+  str_field(b, "kind", h->predictions ? "predictions" : "results");
+  str_field(b, "source", h->source);
+  str_field(b, "input", h->input);
+  str_field(b, "model", h->model);
+  str_field(b, "command_line", h->command_line);
+  str_field(b, "weights_name", h->weights_name);
+  str_field(b, "mean_kind", h->mean_kind);
+  strs_field(b, "features", h->fnames, h->d, h->fwidth);
+  int_field(b, "K", h->K);
+  int_field(b, "k", h->k);
+  f64s_field(b, "evr", h->evr, h->p, 6);
+  f64m_field(b, "components", h->components, h->K, h->d, 5);
+  f64m_field(b, "centroids", h->centroids, h->k, h->K, 5);
+  f64m_field(b, "index", h->index, h->k, h->d, 5);
+  f64m_field(b, "means", h->mean, h->k, h->d, 5);
+  f64s_field(b, "overall", h->overall_mean, h->d, 5);
   key(b, "segments");
   segments_json(b, h);
   ps_sb_puts(b, ",");
   key(b, "sub");
   if (h->m > 0) {
     ps_sb_puts(b, "{");
-    key(b, "codes");
-    ps_json_strs(b, h->codes, h->m, h->code_width);
-    ps_sb_puts(b, ",");
-    key(b, "parent");
-    ps_json_i32s(b, h->parent, h->m);
-    ps_sb_puts(b, ",");
-    key(b, "sizes");
-    if (h->sub_sizes)
-      ps_json_i64s(b, h->sub_sizes, h->m);
-    else
-      ps_sb_puts(b, "null");
-    ps_sb_puts(b, ",");
+    strs_field(b, "codes", h->codes, h->m, h->code_width);
+    i32s_field(b, "parent", h->parent, h->m);
+    i64s_field(b, "sizes", h->sub_sizes, h->m);
     key(b, "weights");
     if (h->sub_weights)
       ps_json_f64s(b, h->sub_weights, h->m, 8);
@@ -236,15 +199,9 @@ static void data_json(ps_sb_t *b, const ps_html_t *h) {
   key(b, "sweep");
   if (h->n_k > 0) {
     ps_sb_puts(b, "{");
-    key(b, "k");
-    ps_json_i64s(b, h->sweep_k, h->n_k);
-    ps_sb_puts(b, ",");
-    key(b, "inertia");
-    ps_json_f64s(b, h->sweep_inertia, h->n_k, 8);
-    ps_sb_puts(b, ",");
-    key(b, "silhouette");
-    ps_json_f64s(b, h->sweep_silhouette, h->n_k, 6);
-    ps_sb_puts(b, ",");
+    i64s_field(b, "k", h->sweep_k, h->n_k);
+    f64s_field(b, "inertia", h->sweep_inertia, h->n_k, 8);
+    f64s_field(b, "silhouette", h->sweep_silhouette, h->n_k, 6);
     key(b, "suggested");
     ps_sb_printf(b, "%lld}", (long long)h->suggested_k);
   } else {
@@ -261,10 +218,8 @@ static void data_json(ps_sb_t *b, const ps_html_t *h) {
       ps_json_i64s(b, h->transition + i * h->k, h->k);
     }
     ps_sb_puts(b, "],");
-    key(b, "matched");
-    ps_sb_printf(b, "%lld,", (long long)h->matched);
-    key(b, "changed");
-    ps_sb_printf(b, "%lld,", (long long)h->changed);
+    int_field(b, "matched", h->matched);
+    int_field(b, "changed", h->changed);
     key(b, "n_new");
     ps_sb_printf(b, "%lld}", (long long)h->n_new);
   } else {
@@ -275,9 +230,7 @@ static void data_json(ps_sb_t *b, const ps_html_t *h) {
   ps_sb_puts(b, "{");
   key(b, "available");
   ps_sb_puts(b, ps_assets_missing() ? "false," : "true,");
-  key(b, "missing");
-  ps_json_str(b, ps_assets_missing());
-  ps_sb_puts(b, ",");
+  str_field(b, "missing", ps_assets_missing());
   key(b, "versions");
   ps_json_str(b, ps_assets_versions());
   ps_sb_puts(b, "}}");
