@@ -9,7 +9,9 @@ test_pkgs="python3-numpy python3-sklearn python3-h5py python3-pandas python3-xar
 slurm_pkgs="slurm-wlm munge iproute2"
 fuzz_pkgs="clang libclang-rt-14-dev"
 leak_pkgs="valgrind clang libclang-rt-14-dev"
-report_pkgs="chromium util-linux"
+# Chromium headless; its recommended fonts and software GL named, since deps.sh installs
+# without recommends.
+report_pkgs="chromium fonts-liberation libgl1-mesa-dri util-linux"
 case $what in
   build) pkgs=$build_pkgs ;;
   test) pkgs="$build_pkgs $test_pkgs" ;;
