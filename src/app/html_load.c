@@ -59,60 +59,57 @@ static ps_err_t attr_str(ps_h5r_t *r, const char *obj, const char *name, char *o
   return ps_h5r_attr_str(r, obj, name, 0, out, cap, NULL);
 }
 
+/* One per-row dataset the page draws: read BLOCK rows at a time into block
+ * ([BLOCK][in] bytes), and of every stride-th row the first `out` bytes kept
+ * in *dest ([n_drawn][out], zeroed first: a string gets its NUL, pc2 stays 0
+ * when K = 1). */
+typedef struct {
+  const char *path;
+  ps_h5type_t type;
+  size_t width; /* strings: the file's width, else 0 */
+  size_t in, out;
+  void **dest;
+  char *block;
+} column_t;
+
 /* Collective. The per-row datasets, block by block: every stride-th row kept,
- * the segment sizes counted over all. */
+ * the segment sizes (and weights) counted over all. */
 static ps_err_t read_rows(ps_h5r_t *r, ps_html_t *h, int64_t K, int have_sub, int have_w,
                           int have_old) {
   ps_err_t err = PS_OK;
   MPI_Comm comm = ps_h5r_comm(r);
   const int64_t n = h->n_rows, s = h->stride, nd = h->n_drawn;
-  int64_t *ids = NULL;
-  int32_t *lab = NULL, *sub = NULL, *old = NULL;
-  double *dist = NULL, *proj = NULL, *w = NULL, *key = NULL;
-  const int64_t q = h->n_key;
-  char *names = NULL;
   size_t nw = 0;
   int64_t dims[2];
   PS_TRY(ps_h5r_shape(r, "rows/name", PS_H5_STR, 1, (int64_t[]){n}, NULL, dims, &nw));
   h->name_width = nw + 1;
-  h->ids = malloc((size_t)(nd ? nd : 1) * sizeof *h->ids);
-  h->names = calloc((size_t)(nd ? nd : 1), h->name_width);
-  h->labels = malloc((size_t)(nd ? nd : 1) * sizeof *h->labels);
-  h->distance = malloc((size_t)(nd ? nd : 1) * sizeof *h->distance);
-  h->pc = calloc((size_t)(nd ? nd : 1) * 2, sizeof *h->pc);
-  if (have_sub) h->sub_labels = malloc((size_t)(nd ? nd : 1) * sizeof *h->sub_labels);
-  if (have_w) h->weight = malloc((size_t)(nd ? nd : 1) * sizeof *h->weight);
-  if (have_old) h->model_labels = malloc((size_t)(nd ? nd : 1) * sizeof *h->model_labels);
-  if (q > 0) {
-    h->key = malloc((size_t)(nd ? nd : 1) * (size_t)q * sizeof *h->key);
-    key = malloc((size_t)BLOCK * (size_t)q * sizeof *key);
+  const size_t kb = (size_t)h->n_key * sizeof(double);
+  column_t col[9] = {{"kmeans/labels", PS_H5_I32, 0, 4, 4, (void **)&h->labels, NULL},
+                     {"rows/weight", PS_H5_F64, 0, 8, 8, (void **)&h->weight, NULL},
+                     {"rows/id", PS_H5_I64, 0, 8, 8, (void **)&h->ids, NULL},
+                     {"rows/name", PS_H5_STR, nw, nw, nw + 1, (void **)&h->names, NULL},
+                     {"kmeans/distance", PS_H5_F64, 0, 8, 8, (void **)&h->distance, NULL},
+                     {"projection", PS_H5_F64, 0, (size_t)K * 8, 16, (void **)&h->pc, NULL},
+                     {"kmeans/sub/labels", PS_H5_I32, 0, 4, 4, (void **)&h->sub_labels, NULL},
+                     {"predict/model_label", PS_H5_I32, 0, 4, 4, (void **)&h->model_labels, NULL},
+                     {"rows/key", PS_H5_F64, 0, kb, kb, (void **)&h->key, NULL}};
+  const int want[9] = {1, have_w, 1, 1, 1, 1, have_sub, have_old, h->n_key > 0};
+  int ok = 1;
+  for (int c = 0; c < 9; c++) {
+    if (!want[c]) continue;
+    *col[c].dest = calloc((size_t)(nd ? nd : 1), col[c].out);
+    col[c].block = malloc(BLOCK * col[c].in);
+    ok &= *col[c].dest != NULL && col[c].block != NULL;
   }
-  ids = malloc(BLOCK * sizeof *ids);
-  lab = malloc(BLOCK * sizeof *lab);
-  dist = malloc(BLOCK * sizeof *dist);
-  proj = malloc((size_t)BLOCK * (size_t)K * sizeof *proj);
-  names = calloc(BLOCK, nw ? nw : 1);
-  if (have_sub) sub = malloc(BLOCK * sizeof *sub);
-  if (have_w) w = malloc(BLOCK * sizeof *w);
-  if (have_old) old = malloc(BLOCK * sizeof *old);
-  PS_CHECK_ALL(comm,
-               h->ids && h->names && h->labels && h->distance && h->pc && ids && lab && dist &&
-                   proj && names && (!have_sub || (sub && h->sub_labels)) &&
-                   (!have_w || (w && h->weight)) && (!have_old || (old && h->model_labels)) &&
-                   (q == 0 || (key && h->key)),
-               PS_ERR_MEM, "%s: out of memory for the rows", ps_h5r_path(r));
+  PS_CHECK_ALL(comm, ok, PS_ERR_MEM, "%s: out of memory for the rows", ps_h5r_path(r));
+  const int32_t *lab = (const int32_t *)(const void *)col[0].block;
+  const double *w = have_w ? (const double *)(const void *)col[1].block : NULL;
   int64_t kept = 0;
   for (int64_t off = 0; off < n; off += BLOCK) {
     int64_t cnt = n - off < BLOCK ? n - off : BLOCK;
-    PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, off, cnt, ids));
-    PS_TRY(ps_h5r_read(r, "rows/name", PS_H5_STR, nw, off, cnt, names));
-    PS_TRY(ps_h5r_read(r, "kmeans/labels", PS_H5_I32, 0, off, cnt, lab));
-    PS_TRY(ps_h5r_read(r, "kmeans/distance", PS_H5_F64, 0, off, cnt, dist));
-    PS_TRY(ps_h5r_read(r, "projection", PS_H5_F64, 0, off, cnt, proj));
-    if (have_sub) PS_TRY(ps_h5r_read(r, "kmeans/sub/labels", PS_H5_I32, 0, off, cnt, sub));
-    if (have_w) PS_TRY(ps_h5r_read(r, "rows/weight", PS_H5_F64, 0, off, cnt, w));
-    if (have_old) PS_TRY(ps_h5r_read(r, "predict/model_label", PS_H5_I32, 0, off, cnt, old));
-    if (q > 0) PS_TRY(ps_h5r_read(r, "rows/key", PS_H5_F64, 0, off, cnt, key));
+    for (int c = 0; c < 9; c++)
+      if (want[c])
+        PS_TRY(ps_h5r_read(r, col[c].path, col[c].type, col[c].width, off, cnt, col[c].block));
     int64_t bad = -1;
     for (int64_t i = 0; i < cnt && bad < 0; i++)
       if (lab[i] < 0 || lab[i] >= h->k) bad = i;
@@ -121,33 +118,19 @@ static ps_err_t read_rows(ps_h5r_t *r, ps_html_t *h, int64_t K, int have_sub, in
                  "%s: /kmeans/labels: row %lld has segment %d, outside 0..%lld", ps_h5r_path(r),
                  (long long)(off + bad), bad >= 0 ? (int)lab[bad] : 0, (long long)h->k - 1);
     for (int64_t i = 0; i < cnt; i++) {
-      int32_t c = lab[i];
-      h->sizes[c]++;
-      if (h->weight_sizes && w) h->weight_sizes[c] += w[i];
+      h->sizes[lab[i]]++;
+      if (h->weight_sizes && w) h->weight_sizes[lab[i]] += w[i];
       if ((off + i) % s != 0 || kept >= nd) continue;
-      h->ids[kept] = ids[i];
-      memcpy(h->names + (size_t)kept * h->name_width, names + (size_t)i * nw, nw);
-      h->labels[kept] = c;
-      h->distance[kept] = dist[i];
-      h->pc[2 * kept] = proj[i * K];
-      h->pc[2 * kept + 1] = K > 1 ? proj[i * K + 1] : 0.0;
-      if (have_sub) h->sub_labels[kept] = sub[i];
-      if (have_w) h->weight[kept] = w[i];
-      if (have_old) h->model_labels[kept] = old[i];
-      for (int64_t u = 0; u < q; u++) h->key[kept * q + u] = key[i * q + u];
+      for (int c = 0; c < 9; c++)
+        if (want[c])
+          memcpy((char *)*col[c].dest + (size_t)kept * col[c].out,
+                 col[c].block + (size_t)i * col[c].in,
+                 col[c].in < col[c].out ? col[c].in : col[c].out);
       kept++;
     }
   }
 cleanup:
-  free(ids);
-  free(lab);
-  free(dist);
-  free(proj);
-  free(names);
-  free(sub);
-  free(w);
-  free(old);
-  free(key);
+  for (int c = 0; c < 9; c++) free(col[c].block);
   return err;
 }
 
@@ -185,10 +168,9 @@ ps_err_t ps_html_load(const char *path, MPI_Comm comm, ps_html_t *h) {
   memset(h, 0, sizeof *h);
   PS_TRY(ps_h5r_open(path, comm, &r));
   PS_TRY(ps_h5r_attr_str(r, "", "popseg_file", 1, kind, sizeof kind, NULL));
-  PS_CHECK_ALL(comm, strcmp(kind, "results") == 0 || strcmp(kind, "predictions") == 0,
-               PS_ERR_FORMAT,
-               "%s: popseg_file is '%s': the report draws a results or predictions file", path,
-               kind);
+  PS_CHECK_ALL(
+      comm, strcmp(kind, "results") == 0 || strcmp(kind, "predictions") == 0, PS_ERR_FORMAT,
+      "%s: popseg_file is '%s': the report draws a results or predictions file", path, kind);
   h->predictions = strcmp(kind, "predictions") == 0;
   PS_TRY(attr_str(r, "", "source", h->source, sizeof h->source));
   PS_TRY(attr_str(r, "", "input", h->input, sizeof h->input));
@@ -202,8 +184,7 @@ ps_err_t ps_html_load(const char *path, MPI_Comm comm, ps_html_t *h) {
   h->K = dims[1];
   PS_TRY(ps_h5r_shape(r, "segment", PS_H5_I32, 1, NULL, NULL, dims, NULL));
   h->k = dims[0];
-  PS_CHECK_ALL(comm, h->k > 0 && h->K > 0, PS_ERR_FORMAT, "%s: no segments or no components",
-               path);
+  PS_CHECK_ALL(comm, h->k > 0 && h->K > 0, PS_ERR_FORMAT, "%s: no segments or no components", path);
   if (!h->predictions) {
     int64_t pd[1];
     PS_TRY(read_all(r, "pca/explained_variance_ratio", PS_H5_F64, 1, pd, (void **)&h->evr));
@@ -225,8 +206,8 @@ ps_err_t ps_html_load(const char *path, MPI_Comm comm, ps_html_t *h) {
       h->n_examples = cd[1];
       PS_TRY(attr_str(r, "profile", "mean_kind", h->mean_kind, sizeof h->mean_kind));
     }
-    if (ps_h5r_has(r, "prep")) PS_TRY(attr_str(r, "prep", "weights", h->weights_name,
-                                                 sizeof h->weights_name));
+    if (ps_h5r_has(r, "prep"))
+      PS_TRY(attr_str(r, "prep", "weights", h->weights_name, sizeof h->weights_name));
     if (ps_h5r_has(r, "sweep/k")) {
       int64_t kd[1];
       PS_TRY(read_all(r, "sweep/k", PS_H5_I64, 1, kd, (void **)&h->sweep_k));
@@ -273,7 +254,8 @@ ps_err_t ps_html_load(const char *path, MPI_Comm comm, ps_html_t *h) {
                   ? (h->n_rows + PS_HTML_MAX_POINTS - 1) / PS_HTML_MAX_POINTS
                   : 1;
   h->n_drawn = (h->n_rows + h->stride - 1) / h->stride;
-  PS_TRY(read_rows(r, h, h->K, have_sub, have_w, h->predictions && ps_h5r_has(r, "predict/model_label")));
+  PS_TRY(read_rows(r, h, h->K, have_sub, have_w,
+                   h->predictions && ps_h5r_has(r, "predict/model_label")));
 cleanup:
   err = ps_h5r_close(&r, err);
   if (err != PS_OK) ps_html_free(h);
@@ -281,12 +263,12 @@ cleanup:
 }
 
 void ps_html_free(ps_html_t *h) {
-  void *p[] = {h->fnames,     h->evr,          h->components, h->centroids,   h->sizes,
-               h->weight_sizes, h->index,      h->mean,       h->overall_mean, h->example_names,
-               h->codes,      h->parent,       h->sub_sizes,  h->sub_weights, h->ids,
-               h->names,      h->labels,       h->sub_labels, h->model_labels, h->distance,
-               h->pc,         h->weight,       h->sweep_k,    h->sweep_inertia,
-               h->sweep_silhouette, h->transition, h->key_names, h->key};
+  void *p[] = {h->fnames,       h->evr,       h->components, h->centroids,     h->sizes,
+               h->weight_sizes, h->index,     h->mean,       h->overall_mean,  h->example_names,
+               h->codes,        h->parent,    h->sub_sizes,  h->sub_weights,   h->ids,
+               h->names,        h->labels,    h->sub_labels, h->model_labels,  h->distance,
+               h->pc,           h->weight,    h->sweep_k,    h->sweep_inertia, h->sweep_silhouette,
+               h->transition,   h->key_names, h->key};
   for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
   memset(h, 0, sizeof *h);
 }

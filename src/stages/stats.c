@@ -68,16 +68,16 @@ cleanup:
   return err;
 }
 
-/* Not collective. The unweighted rows x[m][d] of one block: extremes into
- * mn/mx, y = x / unit - shift / unit (sinv = shift / unit) into y[m][d], the
- * column sums of y added to sum[d] and, sq not NULL, its squares to sq[d],
- * row after row (the same order, so the same bits, as one row at a time).
+/* Not collective. The rows x[m][d] of one block: extremes into mn/mx,
+ * y = x / unit - shift / unit (sinv = shift / unit) into y[m][d] and, sum not
+ * NULL (unweighted), the column sums of y added to sum[d] and, sq not NULL,
+ * its squares to sq[d], row after row (the same order, so the same bits, as
+ * one row at a time).
  * restrict and one operation per loop let the compiler use vector
  * instructions across the columns (stats.o is built with -O3). */
-static void block_rows(const double *restrict x, int64_t m, int64_t d,
-                       const double *restrict inv, const double *restrict sinv,
-                       double *restrict mn, double *restrict mx, double *restrict y,
-                       double *restrict sum, double *restrict sq) {
+static void block_rows(const double *restrict x, int64_t m, int64_t d, const double *restrict inv,
+                       const double *restrict sinv, double *restrict mn, double *restrict mx,
+                       double *restrict y, double *restrict sum, double *restrict sq) {
   for (int64_t i = 0; i < m; i++) {
     const double *restrict row = x + i * d;
     double *restrict yi = y + i * d;
@@ -87,6 +87,7 @@ static void block_rows(const double *restrict x, int64_t m, int64_t d,
     }
     /* Scaled first: the difference of two huge values could overflow. */
     for (int64_t j = 0; j < d; j++) yi[j] = row[j] * inv[j] - sinv[j];
+    if (!sum) continue;
     for (int64_t j = 0; j < d; j++) sum[j] += yi[j];
     if (sq)
       for (int64_t j = 0; j < d; j++) sq[j] += yi[j] * yi[j];
@@ -113,20 +114,13 @@ static void accumulate(const ps_matrix_t *x, const double *wt, const double *shi
   for (int64_t from = 0; ps_row_blocks(x->row_offset, x->n_local, from, &i0, &i1); from = i1) {
     const int64_t m = i1 - i0;
     memset(part, 0, (size_t)nred * sizeof *part);
-    if (!wt) {
-      block_rows(x->data + i0 * d, m, d, inv_unit, sinv, s->min, s->max, scratch, part,
-                 with_cov ? NULL : part + d);
-    } else {
+    block_rows(x->data + i0 * d, m, d, inv_unit, sinv, s->min, s->max, scratch, wt ? NULL : part,
+               wt || with_cov ? NULL : part + d);
+    if (wt) {
+      /* Weighted: sum w y, sum w y y^T (the cross-products of sqrt(w) y)
+       * and sum w, the last of the sums. */
       for (int64_t i = 0; i < m; i++) {
-        const double *row = x->data + (i0 + i) * d;
         double *y = scratch + i * d;
-        for (int64_t j = 0; j < d; j++) {
-          s->min[j] = row[j] < s->min[j] ? row[j] : s->min[j];
-          s->max[j] = row[j] > s->max[j] ? row[j] : s->max[j];
-          y[j] = row[j] * inv_unit[j] - sinv[j];
-        }
-        /* Weighted: sum w y, sum w y y^T (the cross-products of sqrt(w) y)
-         * and sum w, the last of the sums. */
         const double wi = wt[i0 + i], r = sqrt(wi);
         for (int64_t j = 0; j < d; j++) part[j] += wi * y[j];
         if (!with_cov)
@@ -201,8 +195,8 @@ static int choose_units(ps_stats_t *s, const double *red, int64_t nred) {
 /* Collective. One pass: this rank's sums, then their reductions (exact up
  * to STATS_EXACT_MAX_D features: the same bits at any rank count). */
 static ps_err_t pass(const ps_matrix_t *x, const double *wt, const double *shift, int with_cov,
-                     ps_stats_t *s,
-                     double *red, int64_t nred, double *cp, double *scratch, MPI_Comm comm) {
+                     ps_stats_t *s, double *red, int64_t nred, double *cp, double *scratch,
+                     MPI_Comm comm) {
   ps_err_t err = PS_OK;
   const int64_t d = x->n_cols;
   const int exact = d <= STATS_EXACT_MAX_D;
