@@ -54,8 +54,8 @@ typedef struct {
   double *sub_weights; /* [m] */
   /* the rows drawn: rows 0, stride, 2 stride, ... of the file */
   int64_t n_drawn, stride;
-  int64_t *ids;  /* [n_drawn] */
-  char *names;   /* [n_drawn][name_width] */
+  int64_t *ids; /* [n_drawn] */
+  char *names;  /* [n_drawn][name_width] */
   size_t name_width;
   int32_t *labels;       /* [n_drawn] */
   int32_t *sub_labels;   /* [n_drawn] or NULL */
@@ -66,7 +66,7 @@ typedef struct {
   int64_t n_key;         /* key figures per row (/rows/key), 0: none */
   char *key_names;       /* [n_key][key_width] */
   size_t key_width;
-  double *key;           /* [n_drawn][n_key] */
+  double *key; /* [n_drawn][n_key] */
   /* sweep (n_k = 0: none) */
   int64_t n_k, suggested_k;
   int64_t *sweep_k;
@@ -87,8 +87,8 @@ void ps_html_build(const ps_html_t *h, ps_sb_t *out);
 /* The report's embedded files (src/app/assets.c): the page's script and style
  * always; the map's libraries and atlas only when the build had them. */
 typedef struct {
-  const char *name;    /* "d3-geo.min.js" */
-  const char *data;    /* its bytes, NUL-terminated */
+  const char *name; /* "d3-geo.min.js" */
+  const char *data; /* its bytes, NUL-terminated */
   size_t len;
 } ps_asset_t;
 const ps_asset_t *ps_asset(const char *name); /* NULL when not embedded */

@@ -28,18 +28,18 @@ extern const ps_opt_t ps_profile_options[];
 void ps_profile_opts_default(ps_profile_opts_t *o);
 
 typedef struct {
-  int64_t k, d, n;          /* segments, features, rows */
-  int64_t n_examples;       /* E = PS_PROFILE_EXAMPLES */
-  int64_t *size;            /* [k] rows in each segment */
-  double *mean;             /* [k][d] mean of each feature over the segment's rows, original
-                               units (an empty segment gets the overall mean) */
-  double *overall_mean;     /* [d] mean over all rows, original units */
-  double *overall_sd;       /* [d] standard deviation over all rows (n - 1; weighted: the
-                               weighted population sd), original units */
+  int64_t k, d, n;      /* segments, features, rows */
+  int64_t n_examples;   /* E = PS_PROFILE_EXAMPLES */
+  int64_t *size;        /* [k] rows in each segment */
+  double *mean;         /* [k][d] mean of each feature over the segment's rows, original
+                           units (an empty segment gets the overall mean) */
+  double *overall_mean; /* [d] mean over all rows, original units */
+  double *overall_sd;   /* [d] standard deviation over all rows (n - 1; weighted: the
+                           weighted population sd), original units */
   double *overall_min, *overall_max; /* [d] over all rows, original units */
-  double *weight;           /* [k] the weight of each segment (its rows when unweighted) */
-  double *index;            /* [k][d] 100 x mean / overall_mean (NaN: overall mean 0) */
-  double wsum;              /* the total weight (n unweighted) */
+  double *weight;                    /* [k] the weight of each segment (its rows when unweighted) */
+  double *index;                     /* [k][d] 100 x mean / overall_mean (NaN: overall mean 0) */
+  double wsum;                       /* the total weight (n unweighted) */
   int weighted;
   char mean_kind[300];      /* "rows" or "weighted by COLUMN": what the means average over */
   int64_t *example_row;     /* [k][E] global row index of the examples, nearest first; -1 if
@@ -58,9 +58,9 @@ typedef struct {
  * from t; opts NULL means the defaults. Every rank gets the whole profile.
  * *out: ps_profile_destroy. */
 ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
-                            const double *weights, const char *weights_name,
-                            const int32_t *labels, const double *distance, int64_t k,
-                            const ps_profile_opts_t *opts, MPI_Comm comm, ps_profile_t **out);
+                            const double *weights, const char *weights_name, const int32_t *labels,
+                            const double *distance, int64_t k, const ps_profile_opts_t *opts,
+                            MPI_Comm comm, ps_profile_t **out);
 void ps_profile_destroy(ps_profile_t **p);
 
 /* Not collective. The features that tell the segments apart most: the

@@ -34,7 +34,7 @@ typedef struct {
   const ps_profile_t *profile; /* segment means, spread, examples */
   const double *times;         /* [PS_T_COUNT] */
   int n_ranks;
-  const char *pca_keep_reason; /* why K components were kept */
+  const char *pca_keep_reason;     /* why K components were kept */
   const ps_prep_t *prep;           /* the steps before scaling (may be NULL) */
   const ps_subseg_t *sub;          /* sub-segments, or NULL */
   const ps_profile_t *sub_profile; /* their profile, or NULL */
@@ -65,10 +65,10 @@ typedef struct {
   int64_t matched, changed; /* rows whose id is in the fit; of those, segment changed */
   const double *times;
   int n_ranks;
-  const ps_track_t *track;   /* the comparison with the fit, or NULL */
-  const char *weights_name;  /* the model's weight column ("" or NULL: unweighted) */
-  const ps_subseg_t *sub;    /* the model's sub-segments, or NULL */
-  const int32_t *sub_sizes;  /* unused (reserved) */
+  const ps_track_t *track;  /* the comparison with the fit, or NULL */
+  const char *weights_name; /* the model's weight column ("" or NULL: unweighted) */
+  const ps_subseg_t *sub;   /* the model's sub-segments, or NULL */
+  const int32_t *sub_sizes; /* unused (reserved) */
 } ps_report_predict_t;
 
 void ps_report_predict(const ps_report_predict_t *r, ps_sb_t *md, ps_sb_t *summary);

@@ -38,9 +38,9 @@ typedef struct {
   const ps_profile_t *sub_profile;       /* their profile (/profile/sub), or NULL */
   const int32_t *sub_labels;             /* predictions: [n_local] sub-segments, or NULL */
   const ps_track_t *track;               /* predictions: the comparison with the fit */
-  const double *key;          /* [n_local][n_key] a few key figures of each row (/rows/key) */
-  int64_t n_key;              /* 0: none */
-  const int64_t *key_cols;    /* [n_key] their features (columns of the table) */
+  const double *key;       /* [n_local][n_key] a few key figures of each row (/rows/key) */
+  int64_t n_key;           /* 0: none */
+  const int64_t *key_cols; /* [n_key] their features (columns of the table) */
   const char *command_line;
   const char *model_path; /* predictions: the model file used */
   int n_ranks;

@@ -11,7 +11,7 @@
 /* sym: the bytes of file, then a NUL; sym_end just past the NUL. */
 #define PS_INCBIN(sym, file)                                                                       \
   __asm__(".section .rodata\n.global " #sym "\n.hidden " #sym "\n.balign 16\n" #sym ":\n"          \
-          ".incbin \"" file "\"\n.byte 0\n.global " #sym "_end\n.hidden " #sym "_end\n" #sym      \
+          ".incbin \"" file "\"\n.byte 0\n.global " #sym "_end\n.hidden " #sym "_end\n" #sym       \
           "_end:\n.previous\n");                                                                   \
   extern const char sym[], sym##_end[]
 

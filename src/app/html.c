@@ -15,11 +15,20 @@
 static void html_esc(ps_sb_t *b, const char *s) {
   for (; *s; s++) {
     switch (*s) {
-    case '<': ps_sb_puts(b, "&lt;"); break;
-    case '>': ps_sb_puts(b, "&gt;"); break;
-    case '&': ps_sb_puts(b, "&amp;"); break;
-    case '"': ps_sb_puts(b, "&quot;"); break;
-    default: ps_sb_put(b, s, 1);
+    case '<':
+      ps_sb_puts(b, "&lt;");
+      break;
+    case '>':
+      ps_sb_puts(b, "&gt;");
+      break;
+    case '&':
+      ps_sb_puts(b, "&amp;");
+      break;
+    case '"':
+      ps_sb_puts(b, "&quot;");
+      break;
+    default:
+      ps_sb_put(b, s, 1);
     }
   }
 }

@@ -192,23 +192,23 @@ static void log_memory(const char *stage, MPI_Comm comm) {
 
 /* What a fit builds, stage by stage. */
 typedef struct {
-  ps_table_t *t;  /* the rows: the features after --share and --exclude-columns, and after
-                     --transform when one is asked for */
-  ps_prep_t prep; /* the steps before scaling (the model's first) */
-  double *weights; /* [n_local] --weights, or NULL */
+  ps_table_t *t;    /* the rows: the features after --share and --exclude-columns, and after
+                       --transform when one is asked for */
+  ps_prep_t prep;   /* the steps before scaling (the model's first) */
+  double *weights;  /* [n_local] --weights, or NULL */
   ps_matrix_t *raw; /* with --transform: the features before it (the profile's units) */
-  ps_stats_t *st; /* their statistics (one pass), for scaling and PCA */
+  ps_stats_t *st;   /* their statistics (one pass), for scaling and PCA */
   ps_scale_t *sc;
   ps_pca_t *pca;
   ps_matrix_t *proj;
   ps_kmeans_t *km;
   ps_profile_t *profile;
-  ps_subseg_t *sub;            /* --subsegments, or NULL */
-  ps_profile_t *sub_profile;   /* their profile */
-  ps_sweep_t *sweep;     /* sweep, or run --k auto; NULL otherwise */
-  int km_borrowed;       /* km is the sweep's fit of the suggested k (the sweep owns it) */
-  double *reconstructed; /* [k][d] */
-  double *start;         /* [k][start_dim] --kmeans-init-from's centroids, or NULL */
+  ps_subseg_t *sub;          /* --subsegments, or NULL */
+  ps_profile_t *sub_profile; /* their profile */
+  ps_sweep_t *sweep;         /* sweep, or run --k auto; NULL otherwise */
+  int km_borrowed;           /* km is the sweep's fit of the suggested k (the sweep owns it) */
+  double *reconstructed;     /* [k][d] */
+  double *start;             /* [k][start_dim] --kmeans-init-from's centroids, or NULL */
   int64_t start_dim;
   double times[PS_T_COUNT];
   char keep_reason[256];
@@ -555,9 +555,8 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   }
   f->times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (rank == 0) {
-    ps_report_fit_t rf = {f->t,     f->sc,          f->pca,   f->km,   f->profile,
-                          f->times, size,           f->keep_reason, &f->prep, f->sub,
-                          f->sub_profile};
+    ps_report_fit_t rf = {f->t, f->sc,          f->pca,   f->km,  f->profile,    f->times,
+                          size, f->keep_reason, &f->prep, f->sub, f->sub_profile};
     ps_report_fit(&rf, o->out.report ? &md : NULL, &summary);
     if (f->sweep)
       ps_report_sweep(f->sweep, f->t->x->n_global, o->out.report ? &md : NULL, &summary);
@@ -627,8 +626,8 @@ typedef struct {
   double *weights;  /* [n_local] the model's weight column, when the new data has it */
   ps_matrix_t *raw; /* with the model's transform: the features before it */
   ps_matrix_t *proj;
-  int32_t *labels;  /* [n_local] */
-  int32_t *sub;     /* [n_local] sub-segments (the model has them), or NULL */
+  int32_t *labels; /* [n_local] */
+  int32_t *sub;    /* [n_local] sub-segments (the model has them), or NULL */
   ps_track_t track;
   double *distance; /* [n_local] */
   int64_t *sizes;   /* [k] */
@@ -707,9 +706,8 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
   double t0 = MPI_Wtime();
   if (o->out.csv)
     PS_TRY(ps_segments_write_sub(o->out.csv, o->out.force, p->t, p->labels, p->distance,
-                                 p->proj->data, p->m->pca->n_kept,
-                                 p->sub ? p->m->sub->codes : NULL, PS_SUBSEG_CODE_W, p->sub,
-                                 comm));
+                                 p->proj->data, p->m->pca->n_kept, p->sub ? p->m->sub->codes : NULL,
+                                 PS_SUBSEG_CODE_W, p->sub, comm));
   p->times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (o->out.output || o->out.html) {
     ps_results_t r = {.table = p->t,
@@ -728,9 +726,21 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
   }
   p->times[PS_T_WRITE] = MPI_Wtime() - t0;
   if (rank == 0) {
-    ps_report_predict_t rp = {p->t,     o->model, p->m->k,    p->m->pca->n_kept, p->m->scale->kind,
-                              p->sizes, 1,        p->matched, p->changed,        p->times,
-                              size,     &p->track, p->m->prep.weights, p->m->sub, NULL};
+    ps_report_predict_t rp = {p->t,
+                              o->model,
+                              p->m->k,
+                              p->m->pca->n_kept,
+                              p->m->scale->kind,
+                              p->sizes,
+                              1,
+                              p->matched,
+                              p->changed,
+                              p->times,
+                              size,
+                              &p->track,
+                              p->m->prep.weights,
+                              p->m->sub,
+                              NULL};
     ps_report_predict(&rp, o->out.report ? &md : NULL, &summary);
   }
   PS_CHECK_ALL(comm, !md.oom && !summary.oom, PS_ERR_MEM, "out of memory for the report");

@@ -83,7 +83,7 @@ static int cmp_ix_desc(const void *a, const void *b) {
   return ((const ix_t *)a)->j < ((const ix_t *)b)->j ? -1 : 1;
 }
 
-#define FNAME(j) (fnames + (size_t)(j) * fwidth)
+#define FNAME(j) (fnames + (size_t)(j)*fwidth)
 void ps_portrait(const double *index, int64_t d, const char *fnames, size_t fwidth, int most,
                  ps_sb_t *highs, ps_sb_t *lows, ps_sb_t *name) {
   ix_t *ix = malloc((size_t)(d > 0 ? d : 1) * sizeof *ix);
@@ -97,8 +97,7 @@ void ps_portrait(const double *index, int64_t d, const char *fnames, size_t fwid
   qsort(ix, (size_t)m, sizeof *ix, cmp_ix_desc);
   int nh = 0, nlo = 0;
   for (int64_t q = 0; q < m && nh < most && ix[q].v >= 120.0; q++, nh++)
-    if (highs)
-      ps_sb_printf(highs, "%s%s %.0f", nh ? ", " : "", FNAME(ix[q].j), ix[q].v);
+    if (highs) ps_sb_printf(highs, "%s%s %.0f", nh ? ", " : "", FNAME(ix[q].j), ix[q].v);
   for (int64_t q = m - 1; q >= 0 && nlo < most && ix[q].v <= 80.0; q--, nlo++)
     if (lows) ps_sb_printf(lows, "%s%s %.0f", nlo ? ", " : "", FNAME(ix[q].j), ix[q].v);
   if (name) {
@@ -148,8 +147,8 @@ static void md_data(ps_sb_t *b, const ps_report_fit_t *r) {
   if (r->prep && r->prep->exclude[0])
     ps_sb_printf(b, "\n- Excluded columns: `%s`", r->prep->exclude);
   if (r->prep && r->prep->transform != PS_TRANSFORM_NONE)
-    ps_sb_printf(b, "\n- Transform before scaling: %s of `%s`", ps_transform_name(r->prep->transform),
-                 r->prep->transform_columns);
+    ps_sb_printf(b, "\n- Transform before scaling: %s of `%s`",
+                 ps_transform_name(r->prep->transform), r->prep->transform_columns);
   if (r->prep && r->prep->weights[0])
     ps_sb_printf(b,
                  "\n- Rows weighted by `%s` (total %.10g): weighted mean and covariance, "
@@ -386,10 +385,11 @@ static void md_track(ps_sb_t *b, const ps_report_predict_t *r) {
   ps_sb_printf(b, "\n%lld of %lld matched rows changed segment", (long long)tr->changed,
                (long long)tr->matched);
   if (tr->changed) {
-    ps_sb_printf(b, "%s:", tr->changed > tr->n_changed_shown ? " (the first shown; every row's "
-                                                                 "segment in the model's data is "
-                                                                 "/predict/model_label)"
-                                                               : "");
+    ps_sb_printf(b, "%s:",
+                 tr->changed > tr->n_changed_shown ? " (the first shown; every row's "
+                                                     "segment in the model's data is "
+                                                     "/predict/model_label)"
+                                                   : "");
     for (int64_t q = 0; q < tr->n_changed_shown; q++)
       ps_sb_printf(b, "%s %s (%d -> %d)", q ? "," : "", tr->changed_names + q * tr->name_width,
                    (int)tr->changed_from[q], (int)tr->changed_to[q]);

@@ -56,8 +56,8 @@ void ps_json_strn(ps_sb_t *b, const char *str, size_t n) {
       esc = "\\r";
     } else if (cp == '\t') {
       esc = "\\t";
-    } else if (cp < 0x20 || cp == '<' || cp == '>' || cp == '&' || cp == 0x2028 ||
-               cp == 0x2029 || cp == 0x7F) {
+    } else if (cp < 0x20 || cp == '<' || cp == '>' || cp == '&' || cp == 0x2028 || cp == 0x2029 ||
+               cp == 0x7F) {
       snprintf(buf, sizeof buf, "\\u%04x", (unsigned)cp);
       esc = buf;
     }

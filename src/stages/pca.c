@@ -457,8 +457,8 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matr
    * count for the projection to be the same bits at any rank count. */
   for (int64_t from = 0; ps_row_blocks(x->row_offset, x->n_local, from, &i0, &i1); from = i1) {
     const int64_t m = i1 - i0;
-    centre_rows(x->data + i0 * d, m, d, sc ? sc->offset : NULL, sc ? sc->factor : NULL,
-                pca->mean, scratch);
+    centre_rows(x->data + i0 * d, m, d, sc ? sc->offset : NULL, sc ? sc->factor : NULL, pca->mean,
+                scratch);
     /* y[i0:i0+m][k] = scratch[m][d] * components[k][d]^T */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0, scratch,
                 (int)d, pca->components, (int)d, 0.0, y->data + i0 * k, (int)k);

@@ -74,8 +74,8 @@ static ps_err_t profile_create(int64_t k, int64_t d, int64_t e, size_t name_widt
   p->example_distance = calloc(kk * (size_t)e, sizeof *p->example_distance);
   p->example_name = calloc(kk * (size_t)e, name_width);
   PS_CHECK(p->size && p->mean && p->overall_mean && p->overall_sd && p->overall_min &&
-               p->overall_max && p->weight && p->index && p->example_row &&
-               p->example_id && p->example_distance && p->example_name,
+               p->overall_max && p->weight && p->index && p->example_row && p->example_id &&
+               p->example_distance && p->example_name,
            PS_ERR_MEM, "out of memory for the segment profiles (k = %lld)", (long long)k);
   *out = p;
   p = NULL;
@@ -116,8 +116,7 @@ static ps_err_t moments(const ps_matrix_t *x, const double *wt, const int32_t *l
       }
       y[d] = wi;
     }
-    ps_xsum_group_blocks(blk, x->row_offset + i0, i1 - i0, d1, labels + i0, k, acc, part,
-                         touched);
+    ps_xsum_group_blocks(blk, x->row_offset + i0, i1 - i0, d1, labels + i0, k, acc, part, touched);
     ps_xsum_group_blocks(blk, x->row_offset + i0, i1 - i0, d1, NULL, 1, acc + k * d1, part,
                          touched);
   }
@@ -258,9 +257,9 @@ cleanup:
 }
 
 ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
-                            const double *weights, const char *weights_name,
-                            const int32_t *labels, const double *distance, int64_t k,
-                            const ps_profile_opts_t *opts, MPI_Comm comm, ps_profile_t **out) {
+                            const double *weights, const char *weights_name, const int32_t *labels,
+                            const double *distance, int64_t k, const ps_profile_opts_t *opts,
+                            MPI_Comm comm, ps_profile_t **out) {
   ps_err_t err = PS_OK;
   ps_profile_t *p = NULL;
   ps_profile_opts_t defaults;
@@ -316,8 +315,8 @@ void ps_profile_describe(ps_h5w_t *w, const ps_profile_t *p) {
   ps_h5w_data(w, "profile/index", PS_H5_F64, 0, "segment,feature", p->index,
               "index score: 100 x segment mean / overall mean, original units (NaN where the "
               "overall mean is 0); >= 120 stands out high, <= 80 low");
-  ps_h5w_data(w, "profile/weight", PS_H5_F64, 0, "segment",
-              p->weight, "the weight in each segment (its rows, unweighted)");
+  ps_h5w_data(w, "profile/weight", PS_H5_F64, 0, "segment", p->weight,
+              "the weight in each segment (its rows, unweighted)");
   ps_h5w_data(w, "profile/overall_min", PS_H5_F64, 0, "feature", p->overall_min,
               "minimum of each feature over all rows, original units (predict's range check)");
   ps_h5w_data(w, "profile/overall_max", PS_H5_F64, 0, "feature", p->overall_max,

@@ -41,11 +41,17 @@ int main(int argc, char **argv) {
   T_CHECK(S("</script><!--x-->", "\"\\u003c/script\\u003e\\u003c!--x--\\u003e\""),
           "< and > escaped: no </script> nor <!-- inside a <script> element");
   T_CHECK(S("A&B", "\"A\\u0026B\""), "& escaped");
-  T_CHECK(S("Do\xc3\xb1" "a Ana-Bayam\xc3\xb3n", "\"Do\xc3\xb1" "a Ana-Bayam\xc3\xb3n\""),
+  T_CHECK(S("Do\xc3\xb1"
+            "a Ana-Bayam\xc3\xb3n",
+            "\"Do\xc3\xb1"
+            "a Ana-Bayam\xc3\xb3n\""),
           "UTF-8 letters (Puerto Rico's municipios) kept as they are");
   T_CHECK(S("\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\""), "U+2028 and U+2029 escaped");
   T_CHECK(S("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""), "4-byte UTF-8 kept");
-  T_CHECK(S("Do\xf1" "a", "\"Do\\ufffda\""), "Latin-1 byte (invalid UTF-8) -> U+FFFD");
+  T_CHECK(S("Do\xf1"
+            "a",
+            "\"Do\\ufffda\""),
+          "Latin-1 byte (invalid UTF-8) -> U+FFFD");
   T_CHECK(S("\xc0\xaf", "\"\\ufffd\\ufffd\""), "overlong encoding rejected");
   T_CHECK(S("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""), "UTF-16 surrogate rejected");
   T_CHECK(S("ab\xe2\x82", "\"ab\\ufffd\\ufffd\""), "truncated sequence at the end");
