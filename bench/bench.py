@@ -17,6 +17,7 @@ the result. Usage: bench.py BIN OUTDIR [ROWS ...]; writes OUTDIR/bench.json and
 bench/results.md.
 """
 import json
+import mmap
 import multiprocessing as mp
 import os
 import platform
@@ -95,20 +96,34 @@ def _dgemm(phase, state=None, *_):
     return reps * 2.0 * n ** 3
 
 
-def _first_touch(phase, state=None, *_):
+def _fresh(nbytes, huge):
+    """nbytes of fresh memory: a bytearray (4 KiB pages, like numpy's), or an
+    anonymous mapping advised MADV_HUGEPAGE (2 MiB pages, as popseg allocates
+    its per-row arrays: include/popseg/mem.h)."""
+    if not huge:
+        return bytearray(nbytes)
+    m = mmap.mmap(-1, nbytes)
+    m.madvise(mmap.MADV_HUGEPAGE)
+    return m
+
+
+def _first_touch(phase, state=None, huge=False):
     if phase == "setup":
         return None
-    a = np.empty(50_000_000)  # fresh pages: the kernel zeroes and maps each
+    buf = _fresh(400_000_000, huge)  # fresh pages: the kernel zeroes and maps each
+    a = np.frombuffer(buf, dtype=np.float64)
     a.fill(1.0)
-    return a.nbytes
+    n = a.nbytes
+    del a
+    return n
 
 
-def _read_fresh(phase, state=None, path=None, off=0, nbytes=0, p=1):
+def _read_fresh(phase, state=None, path=None, off=0, nbytes=0, p=1, huge=False):
     """Each of p processes reads its 1/p of [off, off + nbytes) into fresh memory."""
     if phase == "setup":
         return mp.current_process()._identity[0] % p
     part = nbytes // p
-    buf = bytearray(part)  # fresh (zeroed on allocation, like a matrix popseg allocates)
+    buf = _fresh(part, huge)  # fresh (zeroed on allocation, like a matrix popseg allocates)
     with open(path, "rb", buffering=0) as fh:
         fh.seek(off + state * part)
         mv = memoryview(buf)
@@ -118,6 +133,7 @@ def _read_fresh(phase, state=None, path=None, off=0, nbytes=0, p=1):
             if not r:
                 break
             got += r
+        mv.release()
     return got
 
 
@@ -126,7 +142,8 @@ def bounds(p):
     for q in sorted({1, p}):
         b["stream%d" % q] = _concurrent(_stream, q) / 1e9
         b["dgemm%d" % q] = _concurrent(_dgemm, q) / 1e9
-        b["touch%d" % q] = _concurrent(_first_touch, q) / 1e9
+        b["touch%d" % q] = _concurrent(_first_touch, q, False) / 1e9
+        b["touchH%d" % q] = _concurrent(_first_touch, q, True) / 1e9
     return b
 
 
@@ -141,7 +158,7 @@ def cat_rate(path):
 
 
 # ---------------------------------------------------------------- popseg
-def popseg(np_, args, tag, binary=None):
+def popseg(np_, args, tag, binary=None, env=None):
     """Run popseg under mpirun; each rank's peak RSS via bench/rss.py. Returns
     (wall seconds, stdout, [peak RSS KiB per rank])."""
     rss = os.path.join(OUT, "rss-" + tag)
@@ -151,7 +168,7 @@ def popseg(np_, args, tag, binary=None):
     cmd = ["mpirun", "--oversubscribe", "-np", str(np_), "/usr/bin/python3",
            os.path.join(HERE, "rss.py"), rss, os.path.join(binary or BIN, "popseg"), *args]
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    r = subprocess.run(cmd, env=dict(ENV, **(env or {})), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit("bench: popseg %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr[-2000:]))
@@ -298,6 +315,21 @@ def bench_size(n, b):
         same_alg = bool(np.array_equal(fh["kmeans/labels"][()], fl["kmeans/labels"][()]) and
                         np.array_equal(fh["kmeans/centroids"][()], fl["kmeans/centroids"][()]))
     # What the exact sums cost: the measuring build with float sums on the same
+    # Huge pages for the per-row arrays (include/popseg/mem.h) against 4 KiB
+    # pages (POPSEG_HUGEPAGES=0): one seeding and 2 Lloyd iterations, each
+    # mode twice, alternated, best of 2 per stage.
+    hp = {"2 MiB": [], "4 KiB": []}
+    for _ in range(2):
+        for mode, val in (("2 MiB", "1"), ("4 KiB", "0")):
+            out = os.path.join(OUT, "hp.h5")
+            wall, so, _ = popseg(P, ["run", tab, "-o", out, "--k", str(K_SEG), "--kmeans-n-init", "1",
+                                     "--kmeans-max-iter", str(SHORT), "--force"], "hp",
+                                 env={"POPSEG_HUGEPAGES": val})
+            t = stage_times(out, so)
+            t["wall"] = wall
+            hp[mode].append(t)
+    hp = {m: {k_: min(t[k_] for t in v) for k_ in ("wall", "read", "scale", "pca", "kmeans", "write")}
+          for m, v in hp.items()}
     # runs (end to end, and a Lloyd iteration), alternated with the exact one.
     cost = None
     if BIN_FLOAT:
@@ -350,7 +382,10 @@ def bench_size(n, b):
     cat = cat_rate(tab)
     # Reading the file's bytes into fresh memory, P processes at once: what
     # any reader that allocates its matrix pays (page faults), the read bound.
-    fresh = _concurrent(_read_fresh, P, tab, 0, fbytes, P) / 1e9
+    # Both page sizes: the bound is the better (popseg asks for huge pages).
+    fresh4k = _concurrent(_read_fresh, P, tab, 0, fbytes, P, False) / 1e9
+    freshH = _concurrent(_read_fresh, P, tab, 0, fbytes, P, True) / 1e9
+    fresh = max(fresh4k, freshH)
 
     r = res[P]
     sb, db, tb = b["stream%d" % P], b["dgemm%d" % P], b["touch%d" % P]
@@ -377,19 +412,27 @@ def bench_size(n, b):
             name, a, pe, pe / a, "%.4f" % bo if bo else "", "%.2fx" % (a / bo) if bo else ""))
     say("")
     say("- bounds (this run, %d processes at once): streaming %.1f GB/s, dgemm %.1f GFLOP/s, "
-        "first touch %.1f GB/s; 1 process: %.1f GB/s, %.1f GFLOP/s, %.1f GB/s" % (
-            P, sb, db, tb, b["stream1"], b["dgemm1"], b["touch1"]))
+        "first touch %.1f GB/s (4 KiB pages) / %.1f GB/s (2 MiB pages); 1 process: %.1f GB/s, "
+        "%.1f GFLOP/s, %.1f / %.1f GB/s" % (
+            P, sb, db, tb, b["touchH%d" % P], b["stream1"], b["dgemm1"], b["touch1"], b["touchH1"]))
     say("- scale + PCA bound: max(two passes over %.2f GB at %.1f GB/s, n d (d+1) + 2 n d K flops at the "
         "dgemm rate); Lloyd: max(n K 8 bytes at the stream rate, 3 n k K flops at the dgemm rate)"
         % (xbytes / 1e9, sb))
     say("- read: %.2f GB/s of features = %.0f%% of `cat` (%.2f GB/s, warm, into one reused buffer) and "
-        "%.0f%% of reading the file into fresh memory with %d processes (%.2f GB/s; the read bound)" % (
+        "%.0f%% of reading the file into fresh memory with %d processes (%.2f GB/s, the read bound; "
+        "%.2f GB/s into 4 KiB pages, %.2f GB/s into 2 MiB pages)" % (
             xbytes / r["read"] / 1e9, 100 * xbytes / r["read"] / 1e9 / cat, cat,
-            100 * xbytes / r["read"] / 1e9 / fresh, P, fresh))
+            100 * xbytes / r["read"] / 1e9 / fresh, P, fresh, fresh4k, freshH))
     say("- Hamerly: %.1f%% of the distances skipped per iteration at %d ranks (%.1f%% at 1), the same labels "
         "and centroids as plain Lloyd: %s; plain Lloyd / Hamerly per iteration: %.2fx at %d ranks, %.2fx at 1"
         % (100 * skipped["hamerly", P], P, 100 * skipped["hamerly", 1], "yes" if same_alg else "NO",
            lloyd["lloyd", P] / lloyd["hamerly", P], P, lloyd["lloyd", 1] / lloyd["hamerly", 1]))
+    say("- huge pages for the per-row arrays (madvise, include/popseg/mem.h) against 4 KiB pages "
+        "(POPSEG_HUGEPAGES=0), a short run (1 seeding, %d iterations), best of 2 each: %s" % (
+            SHORT, ", ".join("%s %.3f s vs %.3f s (%.2fx)" % (nm, hp["2 MiB"][k_], hp["4 KiB"][k_],
+                                                             hp["4 KiB"][k_] / max(hp["2 MiB"][k_], 1e-9))
+                             for nm, k_ in (("read", "read"), ("scale", "scale"), ("PCA", "pca"),
+                                            ("k-means", "kmeans"), ("write", "write"), ("wall", "wall")))))
     if cost:
         ce, cf = cost["e2e"]["exact"], cost["e2e"]["float"]
         parts = ", ".join("%s %+.1f%%" % (nm, 100 * (ce[k_] / cf[k_] - 1)) for nm, k_ in (
@@ -444,7 +487,7 @@ def bench_size(n, b):
     return dict(n=n, popseg=res, lloyd={"%s-%d" % k_: v for k_, v in lloyd.items()},
                 skipped={"%s-%d" % k_: v for k_, v in skipped.items()}, same_alg=same_alg, cost=cost,
                 peer=peer, numpy_pca=np_pca, peer_lloyd=per_peer, same_labels=same, seeds=seeds,
-                cat=cat, fresh=fresh, bound=bound)
+                cat=cat, fresh=fresh, fresh4k=fresh4k, fresh_huge=freshH, hugepages=hp, bound=bound)
 
 
 def bench_sweep():

@@ -20,6 +20,9 @@ kmeans_test() {
 }
 
 run_c_test 1 "$POPSEG_BIN/tests/test_rng"
+# Per-row arrays on huge pages (mem.h), and with the advice turned off.
+run_c_test 1 "$POPSEG_BIN/tests/test_mem"
+POPSEG_HUGEPAGES=0 run_c_test 1 "$POPSEG_BIN/tests/test_mem"
 run_c_test 1 "$POPSEG_BIN/tests/test_sha256"
 for np in 1 2 3 4; do run_c_test "$np" "$T"; done
 

@@ -28,6 +28,10 @@ runs census-lloyd-scalapack $CSV --kmeans-algorithm lloyd --pca-solver scalapack
 mpi 2 "$POPSEG" synth --rows 1000003 -o "$TMPD/synth.h5" --seed 3 --quiet || fail "synth 1,000,003 rows"
 runs synth-minmax "$TMPD/synth.h5" --kmeans-n-init 2
 runs synth-standard-parallel "$TMPD/synth.h5" --kmeans-n-init 2 --scale standard --kmeans-init kmeans-parallel
+# Huge pages or not (mem.h): the same file.
+POPSEG_HUGEPAGES=0 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-4k.h5" --quiet --kmeans-n-init 2 ||
+  fail "synth-minmax with POPSEG_HUGEPAGES=0"
+$PYTHON tests/e2e/identical_results.py synth-hugepages-off "$TMPD/synth-minmax-np1.h5" "$TMPD/synth-4k.h5" || T_FAILED=1
 # Pruned and plain Lloyd give the same file (but for the algorithm and its count).
 mpi 2 "$POPSEG" run $CSV -o "$TMPD/lloyd.h5" --quiet --kmeans-algorithm lloyd 2>/dev/null
 check "hamerly and lloyd: the same labels, centroids, inertia and iterations" "$PYTHON" -c "

@@ -5,6 +5,7 @@
  * the report's.
  */
 #include "popseg/pipeline.h"
+#include "popseg/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -525,7 +526,7 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
     /* A few key figures of each row for the HTML report's tooltips. */
     const ps_matrix_t *src = f->raw ? f->raw : f->t->x;
     n_key = ps_profile_key_features(f->profile, 4, key_cols);
-    key = malloc((size_t)(src->n_local * n_key > 0 ? src->n_local * n_key : 1) * sizeof *key);
+    key = ps_rows_malloc((size_t)(src->n_local * n_key), sizeof *key);
     PS_CHECK_ALL(comm, key != NULL, PS_ERR_MEM, "out of memory for the key figures");
     for (int64_t i = 0; i < src->n_local; i++)
       for (int64_t q = 0; q < n_key; q++)
@@ -670,13 +671,13 @@ static ps_err_t predict_assign(const ps_options_t *o, predict_t *p, MPI_Comm com
   const int64_t nl = p->t->x->n_local, nl1 = nl > 0 ? nl : 1;
   double t0 = MPI_Wtime();
   err = ps_pca_project(p->m->pca, p->m->scale, p->t->x, p->m->pca->n_kept, &p->proj);
-  p->labels = malloc((size_t)nl1 * sizeof *p->labels);
-  p->distance = malloc((size_t)nl1 * sizeof *p->distance);
+  p->labels = ps_rows_malloc((size_t)nl1, sizeof *p->labels);
+  p->distance = ps_rows_malloc((size_t)nl1, sizeof *p->distance);
   p->sizes = calloc((size_t)p->m->k, sizeof *p->sizes);
   PS_CHECK_ALL(comm, p->labels && p->distance && p->sizes, PS_ERR_MEM, "out of memory");
   ps_kmeans_assign(p->m->centroids, p->m->k, p->proj, p->labels, p->distance);
   if (p->m->sub) {
-    p->sub = malloc((size_t)nl1 * sizeof *p->sub);
+    p->sub = ps_rows_malloc((size_t)nl1, sizeof *p->sub);
     PS_CHECK_ALL(comm, p->sub != NULL, PS_ERR_MEM, "out of memory");
     ps_subseg_assign(p->m->sub, p->proj->data, nl, p->labels, p->sub, NULL);
   }

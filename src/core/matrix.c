@@ -1,5 +1,6 @@
 /* matrix.c - row-block distribution and the matrix container. */
 #include "popseg/matrix.h"
+#include "popseg/mem.h"
 
 #include "popseg/reduce.h"
 
@@ -27,7 +28,7 @@ ps_err_t ps_matrix_create(int64_t n_local, int64_t n_cols, int64_t row_offset, i
   m->row_offset = row_offset;
   m->n_global = n_global;
   /* calloc of at least one element so that an empty block is still a valid pointer */
-  m->data = calloc((size_t)(n_local * n_cols > 0 ? n_local * n_cols : 1), sizeof(double));
+  m->data = ps_rows_calloc((size_t)(n_local * n_cols), sizeof(double));
   PS_CHECK(m->data != NULL, PS_ERR_MEM, "out of memory for a %lld x %lld matrix block",
            (long long)n_local, (long long)n_cols);
   *out = m;

@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "popseg/mem.h"
 #include "popseg/outfile.h"
 #include "popseg/reduce.h"
 
@@ -666,7 +667,7 @@ static ps_err_t terminate_strings(char **buf, size_t *width, int64_t count, int 
     if ((*buf)[(size_t)i * w + w - 1] != '\0') full = 1;
   if (collective) PS_TRY(ps_reduce_max_i64(&full, 1, comm));
   if (full) {
-    wide = calloc((size_t)(count > 0 ? count : 1), w + 1);
+    wide = ps_rows_calloc((size_t)count, w + 1);
     PS_CHECK_ALLOC(wide);
     for (int64_t i = 0; i < count; i++) memcpy(wide + (size_t)i * (w + 1), *buf + (size_t)i * w, w);
     free(*buf);
@@ -1474,7 +1475,7 @@ ps_err_t ps_h5r_read_strings(ps_h5r_t *r, const char *path, int64_t off, int64_t
   size_t w = 0;
   *buf = NULL;
   PS_TRY(ps_h5r_shape(r, path, PS_H5_STR, 1, NULL, NULL, dims, &w));
-  *buf = calloc((size_t)(n > 0 ? n : 1), w > 0 ? w : 1);
+  *buf = ps_rows_calloc((size_t)n, w);
   PS_CHECK_ALL(r->comm, *buf, PS_ERR_MEM, "%s: out of memory", r->path);
   PS_TRY(ps_h5r_read(r, path, PS_H5_STR, w, off, n, *buf));
   err = terminate_strings(buf, &w, n, distributed, r->comm);

@@ -15,6 +15,7 @@
  * the lowest centre index, so the same centres always give the same labels.
  */
 #include "popseg/kmeans.h"
+#include "popseg/mem.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -291,7 +292,7 @@ void ps_kmeans_assign(const double *centroids, int64_t k, const ps_matrix_t *x, 
   if (!x || !centroids || !labels || x->n_local <= 0 || k < 1) return;
   const int64_t n = x->n_local, dim = x->n_cols;
   ps_km_nearest_t w;
-  double *d2 = distance ? distance : malloc((size_t)n * sizeof *d2);
+  double *d2 = distance ? distance : ps_rows_malloc((size_t)n, sizeof *d2);
   if (d2 && ps_km_nearest_alloc(&w, k, dim)) {
     nearest(x->data, n, centroids, k, &w, labels, d2);
     ps_km_nearest_free(&w);
@@ -1466,10 +1467,10 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   int ok = ps_km_nearest_alloc(&f->ws, k, dim);
   f->cent = malloc((size_t)(k * dim) * sizeof(double));
   f->cnew = malloc((size_t)(k * dim) * sizeof(double));
-  f->lab = malloc((size_t)nl1 * sizeof(int32_t));
-  f->lab_new = malloc((size_t)nl1 * sizeof(int32_t));
-  f->d2 = malloc((size_t)nl1 * sizeof(double));
-  f->w = malloc((size_t)nl1 * sizeof(double));
+  f->lab = ps_rows_malloc((size_t)nl1, sizeof(int32_t));
+  f->lab_new = ps_rows_malloc((size_t)nl1, sizeof(int32_t));
+  f->d2 = ps_rows_malloc((size_t)nl1, sizeof(double));
+  f->w = ps_rows_malloc((size_t)nl1, sizeof(double));
   f->cand = malloc((size_t)(f->trials * (dim + 1)) * sizeof(double));
   f->candt = malloc((size_t)((f->trials + 3) / 4 * 4 * dim) * sizeof(double));
   f->pot = malloc((size_t)f->trials * sizeof(double));
@@ -1487,7 +1488,7 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->gacc = malloc((size_t)f->nsum * sizeof *f->gacc);
   f->part = calloc((size_t)f->nsum, sizeof *f->part);
   if (f->wt) {
-    f->wtmp = malloc((size_t)nl1 * sizeof *f->wtmp);
+    f->wtmp = ps_rows_malloc((size_t)nl1, sizeof *f->wtmp);
     f->wsizes = calloc((size_t)k, sizeof *f->wsizes);
   }
   f->touched = calloc((size_t)k, sizeof *f->touched);
@@ -1502,8 +1503,8 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   km = *kmp = calloc(1, sizeof *km);
   if (km) {
     km->centroids = malloc((size_t)(k * dim) * sizeof(double));
-    km->labels = malloc((size_t)nl1 * sizeof(int32_t));
-    km->distance = malloc((size_t)nl1 * sizeof(double));
+    km->labels = ps_rows_malloc((size_t)nl1, sizeof(int32_t));
+    km->distance = ps_rows_malloc((size_t)nl1, sizeof(double));
     km->sizes = malloc((size_t)k * sizeof(int64_t));
     km->run_inertia = malloc((size_t)n_runs * sizeof(double));
     km->run_iterations = malloc((size_t)n_runs * sizeof(int));

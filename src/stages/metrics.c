@@ -1,5 +1,6 @@
 /* metrics.c - clustering quality (see metrics.h for the definitions). */
 #include "popseg/metrics.h"
+#include "popseg/mem.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -162,8 +163,8 @@ static ps_err_t gather_all(const ps_matrix_t *z, const int32_t *labels, MPI_Comm
   int size;
   MPI_Comm_size(comm, &size);
   int *cnts = malloc((size_t)size * sizeof *cnts), *displs = malloc((size_t)size * sizeof *displs);
-  *y = malloc((size_t)(n * dim) * sizeof **y);
-  *lab = malloc((size_t)n * sizeof **lab);
+  *y = ps_rows_malloc((size_t)(n * dim), sizeof **y);
+  *lab = ps_rows_malloc((size_t)n, sizeof **lab);
   PS_CHECK_ALL(comm, cnts && displs && *y && *lab, PS_ERR_MEM,
                "out of memory gathering %lld rows for the silhouette", (long long)n);
   int mine = (int)(z->n_local * dim);

@@ -6,6 +6,7 @@
  * sums the same blocks at any rank count; its labels come back the same way.
  */
 #include "popseg/subseg.h"
+#include "popseg/mem.h"
 
 #include <limits.h>
 #include <math.h>
@@ -110,7 +111,7 @@ static ps_err_t move_in(const ps_matrix_t *z, const double *wt, const int32_t *l
   int64_t nc = 0, off = 0, tn = 0, toff = 0;
   double *sbuf = NULL, *rbuf = NULL;
   memset(mv, 0, sizeof *mv);
-  mv->mine = malloc((size_t)(z->n_local > 0 ? z->n_local : 1) * sizeof *mv->mine);
+  mv->mine = ps_rows_malloc((size_t)z->n_local, sizeof *mv->mine);
   mv->scount = calloc((size_t)size, sizeof(int));
   mv->sdispl = calloc((size_t)size, sizeof(int));
   mv->rcount = calloc((size_t)size, sizeof(int));
@@ -283,7 +284,7 @@ ps_err_t ps_subseg_fit(const ps_matrix_t *z, const double *weights, const ps_kme
     if (fit) {
       PS_TRY(move_out(&mv, fit->labels, base, s->labels, comm));
     } else {
-      one = calloc((size_t)(mv.z->n_local > 0 ? mv.z->n_local : 1), sizeof *one);
+      one = ps_rows_calloc((size_t)mv.z->n_local, sizeof *one);
       PS_CHECK_ALL(comm, one != NULL, PS_ERR_MEM, "out of memory for the sub-segments");
       PS_TRY(move_out(&mv, one, base, s->labels, comm));
       free(one);

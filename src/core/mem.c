@@ -1,0 +1,54 @@
+/* mem.c - per-row arrays on transparent huge pages (see mem.h). */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
+#include "popseg/mem.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+#define MIN_BYTES ((size_t)4 << 20)
+
+static int advice_on(void) {
+  static int on = -1; /* read once; the same for every call of a run */
+  if (on < 0) {
+    const char *v = getenv("POPSEG_HUGEPAGES");
+    on = !(v && strcmp(v, "0") == 0);
+  }
+  return on;
+}
+
+void ps_rows_advise(void *p, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  if (!p || bytes < MIN_BYTES || !advice_on()) return;
+  uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+  uintptr_t hi = ((uintptr_t)p + bytes) & ~(HUGE_PAGE - 1);
+  /* Advice only: a kernel without THP (or with it off) refuses, and the block
+   * is then an ordinary one, so the result is not checked. */
+  if (hi > lo) (void)madvise((void *)lo, (size_t)(hi - lo), MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+void *ps_rows_calloc(size_t n, size_t size) {
+  if (n == 0) n = 1;
+  if (size == 0) size = 1;
+  if (n > SIZE_MAX / size) return NULL;
+  /* A large calloc comes from a fresh mmap that glibc does not clear (the
+   * kernel's pages are zero): the advice lands before the first touch. */
+  void *p = calloc(n, size);
+  ps_rows_advise(p, n * size);
+  return p;
+}
+
+void *ps_rows_malloc(size_t n, size_t size) {
+  if (n == 0) n = 1;
+  if (size == 0) size = 1;
+  if (n > SIZE_MAX / size) return NULL;
+  void *p = malloc(n * size);
+  ps_rows_advise(p, n * size);
+  return p;
+}

@@ -1,0 +1,79 @@
+/* test_mem.c - per-row arrays (mem.h): zeroed, sized, NULL on overflow, and
+ * advised MADV_HUGEPAGE (the "hg" flag of their mapping in /proc/self/smaps)
+ * when large, unless POPSEG_HUGEPAGES=0. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "popseg/mem.h"
+
+/* 1 if the mapping holding p has VmFlag hg, 0 if not, -1 if not found. */
+static int advised(const void *p) {
+  FILE *f = fopen("/proc/self/smaps", "r");
+  char line[1024];
+  int inside = 0, found = -1;
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+      inside = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+    } else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+      found = strstr(line, " hg") != NULL;
+      break;
+    }
+  }
+  fclose(f);
+  return found;
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  T_INIT();
+  const char *env = getenv("POPSEG_HUGEPAGES");
+  const int off = env && strcmp(env, "0") == 0;
+  /* The kernel takes the advice when it has transparent huge pages at all
+   * (any mode, "never" included, keeps the flag). */
+  const int thp = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
+
+  char *z = ps_rows_calloc(0, 8);
+  T_CHECK(z != NULL, "an empty array is still a valid pointer");
+  free(z);
+  T_CHECK(ps_rows_calloc(SIZE_MAX / 2, 4) == NULL && ps_rows_malloc(SIZE_MAX / 2, 4) == NULL,
+          "a size that overflows size_t gives NULL, not a short block");
+
+  const size_t n = (size_t)3 << 21; /* 6 Mi doubles, 48 MiB */
+  double *big = ps_rows_calloc(n, sizeof *big);
+  int zero = big != NULL;
+  for (size_t i = 0; zero && i < n; i += 4093) zero = big[i] == 0.0;
+  zero = zero && big[n - 1] == 0.0;
+  T_CHECK(zero, "a large ps_rows_calloc block is zeroed");
+  int a = big ? advised(big + n / 2) : -1;
+  if (off)
+    T_CHECK(a == 0, "POPSEG_HUGEPAGES=0: the block is not advised (smaps flag: %d)", a);
+  else if (thp)
+    T_CHECK(a == 1, "a large block is advised MADV_HUGEPAGE (smaps flag: %d)", a);
+  else
+    T_CHECK(a == 0, "no THP in this kernel: the block is an ordinary one (smaps flag: %d)", a);
+  if (big) {
+    for (size_t i = 0; i < n; i++) big[i] = (double)i;
+    double s = 0;
+    for (size_t i = 0; i < n; i += 1024) s += big[i];
+    T_CHECK(s > 0 && big[n - 1] == (double)(n - 1), "the whole block is writable and keeps values");
+  }
+  free(big);
+
+  int32_t *lab = ps_rows_malloc((size_t)5 << 20, sizeof *lab);
+  a = lab ? advised(lab + 1000000) : -1;
+  T_CHECK(lab && a == (!off && thp), "ps_rows_malloc advises the same way (smaps flag: %d)", a);
+  free(lab);
+
+  int32_t *small = ps_rows_malloc(1000, sizeof *small);
+  T_CHECK(small != NULL, "a small block is allocated");
+  free(small);
+  int rc = T_FINISH();
+  MPI_Finalize();
+  return rc;
+}
