@@ -25,6 +25,10 @@ run_c_test 1 "$POPSEG_BIN/tests/test_mem"
 POPSEG_HUGEPAGES=0 run_c_test 1 "$POPSEG_BIN/tests/test_mem"
 run_c_test 1 "$POPSEG_BIN/tests/test_sha256"
 for np in 1 2 3 4; do run_c_test "$np" "$T"; done
+# The portable and the AVX2 kernels (the default picks AVX-512 where the
+# processor has it): the same unit checks.
+POPSEG_KMEANS_PORTABLE=1 run_c_test 1 "$T"
+POPSEG_KMEANS_NO_AVX512=1 run_c_test 1 "$T"
 
 # scikit-learn's answers and the data sets (census projection, overlapping blobs, mixture).
 if "$PYTHON" tests/oracle/kmeans_oracle.py data/acs2015_county_data.csv "$D" --big \

@@ -32,6 +32,17 @@ runs synth-standard-parallel "$TMPD/synth.h5" --kmeans-n-init 2 --scale standard
 POPSEG_HUGEPAGES=0 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-4k.h5" --quiet --kmeans-n-init 2 ||
   fail "synth-minmax with POPSEG_HUGEPAGES=0"
 $PYTHON tests/e2e/identical_results.py synth-hugepages-off "$TMPD/synth-minmax-np1.h5" "$TMPD/synth-4k.h5" || T_FAILED=1
+# The portable kernels (nearest centre, Hamerly's bounds step) against the
+# default (AVX-512 or AVX2 where the processor has them): other scores and
+# bounds, so other distance counts, but the same fit.
+POPSEG_KMEANS_PORTABLE=1 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-portable.h5" --quiet \
+  --kmeans-n-init 2 || fail "synth-minmax with POPSEG_KMEANS_PORTABLE=1"
+check "portable and vector kernels: the same labels, centroids, inertia, iterations and profile" "$PYTHON" -c "
+import h5py
+a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-portable.h5', 'r')
+for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
+    assert a[k][()].tobytes() == b[k][()].tobytes(), k
+"
 # Pruned and plain Lloyd give the same file (but for the algorithm and its count).
 mpi 2 "$POPSEG" run $CSV -o "$TMPD/lloyd.h5" --quiet --kmeans-algorithm lloyd 2>/dev/null
 check "hamerly and lloyd: the same labels, centroids, inertia and iterations" "$PYTHON" -c "

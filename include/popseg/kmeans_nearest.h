@@ -54,4 +54,28 @@ double ps_km_sqdist(const double *a, const double *b, int64_t dim);
  * POPSEG_KMEANS_PORTABLE=1 in the environment forces the portable one. */
 int ps_km_nearest_simd(void);
 
+/* Hamerly's bounds, carried from one assignment to the next. */
+typedef struct {
+  int64_t k;
+  const double *drift; /* [k] how far each centre moved (Euclidean, inflated) */
+  const double *half;  /* [k] half the distance to its nearest other centre (deflated) */
+  int64_t jmax;        /* the centre that moved most (-1: none) */
+  double dmax, dmax2;  /* the largest drift, and the largest of the others */
+  double margin;       /* the relative margin a row's bounds must clear */
+  double up, down;     /* the outward rounding factors of the float bounds */
+  const double *x;     /* [n][dim] the rows, fetched ahead when they fail (NULL: not) */
+  int64_t dim;
+} ps_km_bounds_t;
+
+/* For rows i0 .. i0 + m - 1 with centre lab[i]: the upper bound ub[i] grows
+ * by its centre's drift and the lower bound lb[i] shrinks by the largest
+ * other drift (both stored as floats, rounded outward: ub * up, lb * down,
+ * 0 when not positive); a row whose new ub is not below max(half[lab],
+ * lb) * margin may have a nearer centre, and its index goes to out (in row
+ * order) and, x given, its row is fetched into the cache ahead of the
+ * search. Returns how many did. The same bits on every instruction set
+ * (AVX-512 eight rows at a time, portable otherwise). */
+int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb,
+                          int64_t i0, int64_t m, int64_t *out);
+
 #endif

@@ -44,11 +44,13 @@
 #define KM_DOWN (1.0 - 1e-13)
 /* The bounds are kept as floats (half the memory traffic of a pruned
  * iteration): rounded outward, by a factor far above a float's rounding. */
+#define BOUND_UP (1.0 + 0x1p-20)
+#define BOUND_DOWN (1.0 - 0x1p-20)
 static inline float bound_up(double v) {
-  return (float)(v * (1.0 + 0x1p-20));
+  return (float)(v * BOUND_UP);
 }
 static inline float bound_down(double v) {
-  return v > 0 ? (float)(v * (1.0 - 0x1p-20)) : 0.0f;
+  return v > 0 ? (float)(v * BOUND_DOWN) : 0.0f;
 }
 #define KM_MARGIN (1.0 - 1e-11)
 /* Weighted Lloyd iterations on the k-means|| candidates (at most). */
@@ -1185,30 +1187,25 @@ static int64_t assign(fit_t *f, int prune, int64_t jmax, double dmax, double dma
     return changed;
   }
   half_gaps(f);
-  float *ub = f->ubf, *lb = f->lbf;
-  /* A row passes or fails the test at random, so the loop does not branch
+  const ps_km_bounds_t bs = {.k = k,
+                             .drift = f->drift,
+                             .half = f->half,
+                             .jmax = jmax,
+                             .dmax = dmax,
+                             .dmax2 = dmax2,
+                             .margin = KM_MARGIN,
+                             .up = BOUND_UP,
+                             .down = BOUND_DOWN,
+                             .x = x,
+                             .dim = dim};
+  /* A row passes or fails the test at random, so the step does not branch
    * on it: the failing rows' indices are compacted, then searched in
    * batches (the kernel fetches them ahead). Tightening the upper bound
    * first, Hamerly's second test, costs about one full search when k and the
    * dimension are small: not done. */
   for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
     const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
-    nb = 0;
-    for (int64_t i = i0; i < i0 + m; i++) {
-      const int32_t a = f->lab[i];
-      const double u = (double)ub[i] + f->drift[a];
-      const double l = (double)lb[i] - (a == jmax ? dmax2 : dmax);
-      const double bound = (f->half[a] > l ? f->half[a] : l) * KM_MARGIN;
-      ub[i] = bound_up(u);
-      lb[i] = bound_down(l);
-      f->bidx[nb] = i;
-      nb += !((double)ub[i] < bound);
-      /* Fetch the latest failing row now, a block ahead of its search
-       * (branch-free: a passing row re-fetches the previous one). */
-      const double *pf = x + f->bidx[nb > 0 ? nb - 1 : 0] * dim;
-      __builtin_prefetch(pf);
-      __builtin_prefetch(pf + dim - 1);
-    }
+    nb = ps_km_bounds_step(&bs, f->lab, f->ubf, f->lbf, i0, m, f->bidx);
     if (nb) changed += flush_batch(f, nb);
   }
   flush_moves(f);

@@ -172,6 +172,30 @@ __attribute__((always_inline)) static inline void decide(const ps_km_nearest_t *
   }
 }
 
+/* Hamerly's bounds step, one row at a time: the reference (see the header). */
+static int64_t bounds_portable(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb,
+                               int64_t i0, int64_t m, int64_t *out) {
+  int64_t nb = 0;
+  for (int64_t i = i0; i < i0 + m; i++) {
+    const int32_t a = lab[i];
+    const double u = (double)ub[i] + b->drift[a];
+    const double l = (double)lb[i] - (a == b->jmax ? b->dmax2 : b->dmax);
+    const double bound = (b->half[a] > l ? b->half[a] : l) * b->margin;
+    ub[i] = (float)(u * b->up);
+    lb[i] = l > 0 ? (float)(l * b->down) : 0.0f;
+    out[nb] = i;
+    nb += !((double)ub[i] < bound);
+    if (b->x) {
+      /* Fetch the latest failing row now, a batch ahead of its search
+       * (branch-free: a passing row re-fetches the previous one). */
+      const double *pf = b->x + out[nb > 0 ? nb - 1 : 0] * b->dim;
+      __builtin_prefetch(pf);
+      __builtin_prefetch(pf + b->dim - 1);
+    }
+  }
+  return nb;
+}
+
 /* The lanes form, portable C (the compiler vectorises the j loops). */
 static void lanes_portable(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
                            int32_t *lab, double *d2, double *ub2, double *lb2) {
@@ -386,6 +410,60 @@ lanes_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, 
   }
 }
 
+/* Hamerly's bounds step, eight rows at a time: the same operations as
+ * bounds_portable, each an IEEE double operation or a conversion rounded to
+ * nearest, so the same bits; the failing rows' indices are compressed into
+ * out in row order. The centres' drifts and half gaps come from registers
+ * for k <= 8 (a permute), from memory otherwise (a gather). */
+__attribute__((target("avx512f,avx512dq"))) static int64_t
+bounds_avx512(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb, int64_t i0,
+              int64_t m, int64_t *out) {
+  int64_t nb = 0, i = i0;
+  const int64_t end = i0 + m;
+  const int small = b->k <= 8;
+  double dr8[8] = {0}, hf8[8] = {0};
+  for (int64_t j = 0; small && j < b->k; j++) dr8[j] = b->drift[j], hf8[j] = b->half[j];
+  const __m512d vdr = _mm512_loadu_pd(dr8), vhf = _mm512_loadu_pd(hf8);
+  const __m512d dmax = _mm512_set1_pd(b->dmax), dmax2 = _mm512_set1_pd(b->dmax2);
+  const __m512d margin = _mm512_set1_pd(b->margin), up = _mm512_set1_pd(b->up),
+                down = _mm512_set1_pd(b->down), zero = _mm512_setzero_pd();
+  const __m512i jmax = _mm512_set1_epi64(b->jmax), iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  for (; i + 8 <= end; i += 8) {
+    const __m256i a32 = _mm256_loadu_si256((const __m256i *)(const void *)(lab + i));
+    const __m512i a = _mm512_cvtepi32_epi64(a32);
+    __m512d dr, hf;
+    if (small) {
+      dr = _mm512_permutexvar_pd(a, vdr);
+      hf = _mm512_permutexvar_pd(a, vhf);
+    } else {
+      dr = _mm512_i32gather_pd(a32, b->drift, 8);
+      hf = _mm512_i32gather_pd(a32, b->half, 8);
+    }
+    const __m512d u = _mm512_add_pd(_mm512_cvtps_pd(_mm256_loadu_ps(ub + i)), dr);
+    const __m512d l = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(lb + i)),
+                                    _mm512_mask_blend_pd(_mm512_cmpeq_epi64_mask(a, jmax), dmax,
+                                                         dmax2));
+    /* vmaxpd(h, l) is h > l ? h : l, the reference's choice */
+    const __m512d bound = _mm512_mul_pd(_mm512_max_pd(hf, l), margin);
+    const __m256 un = _mm512_cvtpd_ps(_mm512_mul_pd(u, up));
+    const __m256 ln = _mm512_maskz_cvtpd_ps(_mm512_cmp_pd_mask(l, zero, _CMP_GT_OQ),
+                                            _mm512_mul_pd(l, down));
+    _mm256_storeu_ps(ub + i, un);
+    _mm256_storeu_ps(lb + i, ln);
+    const __mmask8 fail = (__mmask8)~_mm512_cmp_pd_mask(_mm512_cvtps_pd(un), bound, _CMP_LT_OQ);
+    _mm512_mask_compressstoreu_epi64(out + nb, fail, _mm512_add_epi64(_mm512_set1_epi64(i), iota));
+    const int64_t nf = __builtin_popcount((unsigned)fail);
+    /* Fetch the failing rows now, a batch ahead of their search. */
+    for (int64_t q = 0; b->x && q < nf; q++) {
+      const double *pf = b->x + out[nb + q] * b->dim;
+      __builtin_prefetch(pf);
+      __builtin_prefetch(pf + b->dim - 1);
+    }
+    nb += nf;
+  }
+  return nb + bounds_portable(b, lab, ub, lb, i, end - i, out + nb);
+}
+
 /* 2: AVX-512, 1: AVX2 + FMA, 0: portable. */
 static int simd_level(void) {
   static int known = -1;
@@ -486,4 +564,12 @@ void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int6
   }
 #endif
   lanes_portable(w, x, idx, n, lab, d2, ub2, lb2);
+}
+
+int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb,
+                          int64_t i0, int64_t m, int64_t *out) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (simd_level() == 2) return bounds_avx512(b, lab, ub, lb, i0, m, out);
+#endif
+  return bounds_portable(b, lab, ub, lb, i0, m, out);
 }

@@ -23,6 +23,7 @@
 #include "kmeans_io.h"
 #include "popseg/error.h"
 #include "popseg/kmeans.h"
+#include "popseg/kmeans_nearest.h"
 #include "popseg/matrix.h"
 
 static int g_rank, g_size;
@@ -201,6 +202,62 @@ static void assign_paths(void) {
   }
 }
 
+/* Hamerly's bounds step (ps_km_bounds_step: AVX-512 or portable, whichever
+ * this processor and POPSEG_KMEANS_PORTABLE pick) against the plain formula,
+ * bit for bit: new float bounds and the failing rows, in order. Row counts
+ * that leave tails, k up to 20 (permute and gather), jmax -1 or a centre,
+ * lower bounds that go negative. */
+static void bounds_step(void) {
+  uint64_t st = 99;
+  int same = 1, cases = 0, some_fail = 0, some_pass = 0;
+  const int64_t ks[] = {1, 3, 8, 13, 20}, ms[] = {1, 7, 8, 9, 64, 255, 256};
+  for (size_t a = 0; a < sizeof ks / sizeof *ks; a++)
+    for (size_t b = 0; b < sizeof ms / sizeof *ms; b++)
+      for (int64_t jm = -1; jm < 2; jm++) {
+        const int64_t k = ks[a], m = ms[b], i0 = 5, n = i0 + m;
+        double drift[20], half[20];
+        int32_t lab[300];
+        float ub[300], lb[300], ub2[300], lb2[300];
+        int64_t out[300], ref[300];
+        for (int64_t j = 0; j < k; j++) {
+          st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+          drift[j] = (double)(st >> 40) / 16777216.0 * 0.3;
+          half[j] = 0.5 + (double)((st >> 20) & 0xfffff) / 1048576.0;
+        }
+        for (int64_t i = 0; i < n; i++) {
+          st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+          lab[i] = (int32_t)((st >> 33) % (uint64_t)k);
+          ub[i] = ub2[i] = (float)((double)(st >> 44) / 1048576.0 * 2.0);
+          lb[i] = lb2[i] = (float)((double)((st >> 12) & 0xfffff) / 1048576.0 * 2.0);
+        }
+        ps_km_bounds_t bs = {.k = k, .drift = drift, .half = half, .jmax = jm < k ? jm : -1,
+                             .dmax = 0.29, .dmax2 = 0.11, .margin = 1.0 - 1e-11,
+                             .up = 1.0 + 0x1p-20, .down = 1.0 - 0x1p-20};
+        const int64_t nb = ps_km_bounds_step(&bs, lab, ub, lb, i0, m, out);
+        int64_t nr = 0;
+        for (int64_t i = i0; i < n; i++) {
+          const int32_t c = lab[i];
+          const double u = (double)ub2[i] + drift[c];
+          const double l = (double)lb2[i] - (c == bs.jmax ? bs.dmax2 : bs.dmax);
+          const double bound = (half[c] > l ? half[c] : l) * bs.margin;
+          ub2[i] = (float)(u * bs.up);
+          lb2[i] = l > 0 ? (float)(l * bs.down) : 0.0f;
+          if (!((double)ub2[i] < bound)) ref[nr++] = i;
+        }
+        same &= nb == nr && memcmp(out, ref, (size_t)nr * sizeof *out) == 0 &&
+                memcmp(ub + i0, ub2 + i0, (size_t)m * sizeof *ub) == 0 &&
+                memcmp(lb + i0, lb2 + i0, (size_t)m * sizeof *lb) == 0 &&
+                memcmp(ub, ub2, (size_t)i0 * sizeof *ub) == 0;
+        some_fail |= nr > 0;
+        some_pass |= nr < m;
+        cases++;
+      }
+  T_CHECK(same && some_fail && some_pass,
+          "Hamerly bounds step (%s): the plain formula's bits and failing rows (%d cases)",
+          getenv("POPSEG_KMEANS_PORTABLE") ? "portable" : ps_km_nearest_simd() == 2 ? "AVX-512" : "portable",
+          cases);
+}
+
 static void unit_checks(void) {
   ps_kmeans_opts_t o;
   ps_kmeans_init_t it;
@@ -208,6 +265,7 @@ static void unit_checks(void) {
   ps_matrix_t *x = make_matrix(30, 2, row_line);
   T_CHECK(x != NULL, "line data created");
   assign_paths();
+  bounds_step();
 
   /* Defaults and names */
   ps_kmeans_opts_default(&o);
