@@ -102,7 +102,8 @@ def _fresh(nbytes, huge):
     its per-row arrays: include/popseg/mem.h)."""
     if not huge:
         return bytearray(nbytes)
-    m = mmap.mmap(-1, nbytes)
+    # private: a shared anonymous mapping is shmem, which THP's madvise mode skips
+    m = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     m.madvise(mmap.MADV_HUGEPAGE)
     return m
 
@@ -118,10 +119,12 @@ def _first_touch(phase, state=None, huge=False):
     return n
 
 
-def _read_fresh(phase, state=None, path=None, off=0, nbytes=0, p=1, huge=False):
-    """Each of p processes reads its 1/p of [off, off + nbytes) into fresh memory."""
+def _read_fresh(phase, *a):
+    """Each of p processes reads its 1/p of [off, off + nbytes) into fresh memory.
+    Setup gets (path, off, nbytes, p, huge), the run (part, path, off, nbytes, p, huge)."""
     if phase == "setup":
-        return mp.current_process()._identity[0] % p
+        return mp.current_process()._identity[0] % a[3]
+    state, path, off, nbytes, p, huge = a
     part = nbytes // p
     buf = _fresh(part, huge)  # fresh (zeroed on allocation, like a matrix popseg allocates)
     with open(path, "rb", buffering=0) as fh:
