@@ -2,10 +2,11 @@
  * projection, labels, distances, bounds).
  *
  * Why: a fresh page costs a fault on first touch, and on a virtual machine a
- * fault is expensive (measured on the AMD EPYC VM of bench/results.md: 0.4
- * GB/s to touch fresh 4 KiB pages, 1.1-1.4 GB/s with 2 MiB pages, 25 GB/s to
- * write them once touched; the read stage of 4M x 34 rows at 2 ranks went from
- * 3.6 s to 0.6 s). ps_rows_calloc asks the kernel for transparent huge pages
+ * fault is expensive (measured on the AMD EPYC VM of bench/results.md: 0.35-0.7
+ * GB/s to touch fresh 4 KiB pages, 1.0-1.9 GB/s with 2 MiB pages, 25 GB/s to
+ * write them once touched; the read stage of 4M x 34 rows at 2 ranks took
+ * 3.57 s without the advice and 0.28 s with it). ps_rows_calloc asks the
+ * kernel for transparent huge pages
  * (madvise(MADV_HUGEPAGE), which Debian's default "madvise" THP mode honours)
  * over the whole 2 MiB pages of a large block, before anything touches it: one
  * fault per 2 MiB instead of 512, and 512x fewer TLB entries for the streaming
