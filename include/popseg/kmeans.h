@@ -74,16 +74,16 @@ void ps_kmeans_opts_default(ps_kmeans_opts_t *o);
 typedef struct {
   int64_t k, dim;
   int64_t n_local;
-  double *centroids; /* [k][dim], identical on all ranks */
-  int32_t *labels;   /* [n_local] */
-  double *distance;  /* [n_local] Euclidean distance to own centroid */
-  int64_t *sizes;    /* [k] global cluster sizes */
+  double *centroids;    /* [k][dim], identical on all ranks */
+  int32_t *labels;      /* [n_local] */
+  double *distance;     /* [n_local] Euclidean distance to own centroid */
+  int64_t *sizes;       /* [k] global cluster sizes */
   double *weight_sizes; /* [k] the weight in each cluster (NULL unweighted) */
-  double inertia;    /* sum of (weighted) squared distances, global */
-  int iterations;    /* of the best run */
-  int converged;     /* of the best run: 1 if a stopping rule fired (no label
-                        change, or centre shift <= tol), even at max_iter */
-  int best_run;      /* 0-based index of the kept run */
+  double inertia;       /* sum of (weighted) squared distances, global */
+  int iterations;       /* of the best run */
+  int converged;        /* of the best run: 1 if a stopping rule fired (no label
+                           change, or centre shift <= tol), even at max_iter */
+  int best_run;         /* 0-based index of the kept run */
   int n_runs;
   uint64_t seed; /* the options' seed and seeding, for the record */
   ps_kmeans_init_t init;

@@ -54,6 +54,17 @@ double ps_km_sqdist(const double *a, const double *b, int64_t dim);
  * POPSEG_KMEANS_PORTABLE=1 in the environment forces the portable one. */
 int ps_km_nearest_simd(void);
 
+/* k-means++'s trials, four candidates at once: for the rows x [n][dim] in
+ * order, p[l] += min(sqdist(x_i, cand_l), w[i]), times wt[i] when wt is not
+ * NULL. ctg [dim][4] holds the candidates in lanes (ctg[d * 4 + l]). Every
+ * distance is summed over d in order and every p[l] over the rows in order,
+ * with separate multiplies and adds: the same bits on every instruction set
+ * (AVX2 four lanes, portable otherwise). */
+void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,
+                   const double *wt, double p[4]);
+/* w[i] = min(w[i], sqdist(x_i, c)) for the rows x [n][dim] (sqdist's sum). */
+void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, double *w);
+
 /* Hamerly's bounds, carried from one assignment to the next. */
 typedef struct {
   int64_t k;

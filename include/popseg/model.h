@@ -27,8 +27,8 @@ typedef struct {
   double *centroids;   /* [k][K] */
   char *feature_names; /* [d][fname_width], NUL-terminated */
   size_t fname_width;
-  ps_prep_t prep;      /* the steps before scaling (none for a model without /prep) */
-  ps_subseg_t *sub;    /* the sub-segments of /kmeans, or NULL (none, or --model-k) */
+  ps_prep_t prep;                /* the steps before scaling (none for a model without /prep) */
+  ps_subseg_t *sub;              /* the sub-segments of /kmeans, or NULL (none, or --model-k) */
   double *range_min, *range_max; /* [d] the fit's feature ranges (original units), or NULL
                                     for a file without /profile/overall_min */
 } ps_model_t;
@@ -47,14 +47,14 @@ typedef struct {
   int64_t *missing_ids;      /* [n_missing] in the fit's row order */
   char *missing_names;       /* [n_missing][name_width] */
   size_t name_width;
-  int64_t *changed_row;      /* [n_changed_shown] global rows that changed segment (the first) */
-  char *changed_names;       /* [n_changed_shown][name_width] */
+  int64_t *changed_row; /* [n_changed_shown] global rows that changed segment (the first) */
+  char *changed_names;  /* [n_changed_shown][name_width] */
   int32_t *changed_from, *changed_to;
   int64_t n_changed_shown;
-  int64_t *oor_rows;         /* [d] rows with the feature outside the fit's range */
-  double *oor_excess;        /* [d] the worst excess beyond the range, original units */
-  int64_t oor_any;           /* rows with some feature outside its range */
-  int have_ranges;           /* the model had ranges to check against */
+  int64_t *oor_rows;  /* [d] rows with the feature outside the fit's range */
+  double *oor_excess; /* [d] the worst excess beyond the range, original units */
+  int64_t oor_any;    /* rows with some feature outside its range */
+  int have_ranges;    /* the model had ranges to check against */
 } ps_track_t;
 
 #define PS_TRACK_SHOW 50 /* changed rows named (all are in /predict/model_label) */

@@ -24,16 +24,20 @@
 
 #define PS_PREP_MAX_SHARES 16
 
-typedef enum { PS_TRANSFORM_NONE = 0, PS_TRANSFORM_LOG1P = 1, PS_TRANSFORM_ASINH = 2 } ps_transform_t;
+typedef enum {
+  PS_TRANSFORM_NONE = 0,
+  PS_TRANSFORM_LOG1P = 1,
+  PS_TRANSFORM_ASINH = 2
+} ps_transform_t;
 const char *ps_transform_name(ps_transform_t t);
 
 /* What the command line asks for. */
 typedef struct {
-  const char *weights;                        /* --weights COLUMN, or NULL */
-  const char *exclude;                        /* --exclude-columns "A,B", or NULL */
-  const char *share[PS_PREP_MAX_SHARES + 1];  /* --share BASE=A,B (repeatable) */
-  int transform;                              /* ps_transform_t (default none) */
-  const char *transform_columns;              /* "A,B", or NULL: every feature */
+  const char *weights;                       /* --weights COLUMN, or NULL */
+  const char *exclude;                       /* --exclude-columns "A,B", or NULL */
+  const char *share[PS_PREP_MAX_SHARES + 1]; /* --share BASE=A,B (repeatable) */
+  int transform;                             /* ps_transform_t (default none) */
+  const char *transform_columns;             /* "A,B", or NULL: every feature */
 } ps_prep_opts_t;
 
 extern const ps_opt_t ps_prep_options[];
@@ -42,9 +46,9 @@ void ps_prep_opts_default(ps_prep_opts_t *o);
 /* The steps as the model holds them (text, so that predict can apply them
  * to a table whose columns are in another order). */
 typedef struct {
-  char weights[256];       /* the weight column, "" for none */
-  char exclude[4096];      /* "A,B" as given, "" for none */
-  char share[4096];        /* "BASE=A,B;BASE2=C", "" for none */
+  char weights[256];  /* the weight column, "" for none */
+  char exclude[4096]; /* "A,B" as given, "" for none */
+  char share[4096];   /* "BASE=A,B;BASE2=C", "" for none */
   ps_transform_t transform;
   char transform_columns[8192]; /* the features transformed, "A,B" (resolved at fit time) */
 } ps_prep_t;

@@ -24,9 +24,9 @@ ps_err_t ps_segments_write(const char *path, int force, const ps_table_t *t, con
 /* The same with a subsegment column after segment: the code (codes
  * [m][code_w]) of each row's sub-segment sub [n_local]; codes NULL: none. */
 ps_err_t ps_segments_write_sub(const char *path, int force, const ps_table_t *t,
-                               const int32_t *labels, const double *distance,
-                               const double *scores, int64_t k, const char *codes, size_t code_w,
-                               const int32_t *sub, MPI_Comm comm);
+                               const int32_t *labels, const double *distance, const double *scores,
+                               int64_t k, const char *codes, size_t code_w, const int32_t *sub,
+                               MPI_Comm comm);
 /* Tests only: the largest byte count of one MPI-IO write call (0 restores the
  * default of 1 GiB), so that chunking can be tested with small files. */
 void ps_segments_set_write_chunk(size_t bytes);

@@ -23,9 +23,9 @@
 #include "popseg/opt.h"
 #include "popseg/sweep.h"
 
-#define PS_SUBSEG_MAX 26     /* sub-segments per segment: the letters a..z */
-#define PS_SUBSEG_CODE_W 24  /* bytes per code ("99z" and a NUL, with room) */
-#define PS_SUBSEG_AUTO_LO 2  /* auto: the sweep's range */
+#define PS_SUBSEG_MAX 26    /* sub-segments per segment: the letters a..z */
+#define PS_SUBSEG_CODE_W 24 /* bytes per code ("99z" and a NUL, with room) */
+#define PS_SUBSEG_AUTO_LO 2 /* auto: the sweep's range */
 #define PS_SUBSEG_AUTO_HI 6
 #define PS_SUBSEG_AUTO_MIN_ROWS 12
 
@@ -37,16 +37,16 @@ extern const ps_opt_t ps_subseg_options[];
 void ps_subseg_opts_default(ps_subseg_opts_t *o);
 
 typedef struct {
-  int64_t m, k, dim;   /* sub-segments, segments, components */
-  int requested;       /* the option: N, or -1 auto */
-  int32_t *labels;     /* [n_local] global sub-segment of each local row */
-  double *distance;    /* [n_local] distance to its sub-segment's centroid */
-  int32_t *parent;     /* [m] segment of each sub-segment (non-decreasing) */
-  int32_t *first;      /* [k + 1] */
-  double *centroids;   /* [m][dim] */
-  int64_t *sizes;      /* [m] rows */
-  double *weight;      /* [m] weight (the rows when unweighted) */
-  char *codes;         /* [m][PS_SUBSEG_CODE_W] */
+  int64_t m, k, dim; /* sub-segments, segments, components */
+  int requested;     /* the option: N, or -1 auto */
+  int32_t *labels;   /* [n_local] global sub-segment of each local row */
+  double *distance;  /* [n_local] distance to its sub-segment's centroid */
+  int32_t *parent;   /* [m] segment of each sub-segment (non-decreasing) */
+  int32_t *first;    /* [k + 1] */
+  double *centroids; /* [m][dim] */
+  int64_t *sizes;    /* [m] rows */
+  double *weight;    /* [m] weight (the rows when unweighted) */
+  char *codes;       /* [m][PS_SUBSEG_CODE_W] */
   int64_t n_local;
 } ps_subseg_t;
 

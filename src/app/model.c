@@ -354,8 +354,8 @@ ps_err_t ps_model_track(const char *model_path, int64_t model_k, const ps_model_
         tr->changed_to[q] = labels[g];
       }
     }
-    PS_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, tr->changed_from, (int)(2 * s), MPI_INT32_T, MPI_MAX,
-                              comm));
+    PS_CALL_MPI(
+        MPI_Allreduce(MPI_IN_PLACE, tr->changed_from, (int)(2 * s), MPI_INT32_T, MPI_MAX, comm));
     tr->changed_to = tr->changed_from + s;
   }
   /* The fit's ids absent now: seen is a 0/1 mark, combined by MAX. */
@@ -381,7 +381,7 @@ ps_err_t ps_model_track(const char *model_path, int64_t model_k, const ps_model_
     int any = 0;
     for (int64_t j = 0; j < d; j++) {
       const double v = x->data[i * d + j];
-      const double e = v < m->range_min[j] ? m->range_min[j] - v
+      const double e = v < m->range_min[j]   ? m->range_min[j] - v
                        : v > m->range_max[j] ? v - m->range_max[j]
                                              : 0.0;
       if (e > 0) {

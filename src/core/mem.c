@@ -33,22 +33,28 @@ void ps_rows_advise(void *p, size_t bytes) {
 #endif
 }
 
-void *ps_rows_calloc(size_t n, size_t size) {
+/* The bytes of n elements of size (each at least 1, so a zero-row slice
+ * still gets a block), or 0 when that overflows size_t. */
+static size_t block_bytes(size_t n, size_t size) {
   if (n == 0) n = 1;
   if (size == 0) size = 1;
-  if (n > SIZE_MAX / size) return NULL;
+  return n > SIZE_MAX / size ? 0 : n * size;
+}
+
+void *ps_rows_calloc(size_t n, size_t size) {
+  const size_t bytes = block_bytes(n, size);
+  if (!bytes) return NULL;
   /* A large calloc comes from a fresh mmap that glibc does not clear (the
    * kernel's pages are zero): the advice lands before the first touch. */
-  void *p = calloc(n, size);
-  ps_rows_advise(p, n * size);
+  void *p = calloc(1, bytes);
+  ps_rows_advise(p, bytes);
   return p;
 }
 
 void *ps_rows_malloc(size_t n, size_t size) {
-  if (n == 0) n = 1;
-  if (size == 0) size = 1;
-  if (n > SIZE_MAX / size) return NULL;
-  void *p = malloc(n * size);
-  ps_rows_advise(p, n * size);
+  const size_t bytes = block_bytes(n, size);
+  if (!bytes) return NULL;
+  void *p = malloc(bytes);
+  ps_rows_advise(p, bytes);
   return p;
 }

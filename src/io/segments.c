@@ -55,8 +55,8 @@ static int sb_printf_double(ps_sb_t *b, double v) {
  * no collective calls, so an early return cannot desynchronise the ranks. */
 static ps_err_t format_segments(ps_sb_t *b, const char *path, const ps_table_t *t,
                                 const int32_t *labels, const double *distance, const double *scores,
-                                int64_t k, const char *codes, size_t code_w,
-                                const int32_t *sub, int header) {
+                                int64_t k, const char *codes, size_t code_w, const int32_t *sub,
+                                int header) {
   ps_err_t err = PS_OK;
   const int64_t n_local = t->x->n_local;
   PS_CHECK(k >= 0, PS_ERR_INTERNAL, "negative number of components");
@@ -97,9 +97,9 @@ ps_err_t ps_segments_write(const char *path, int force, const ps_table_t *t, con
 }
 
 ps_err_t ps_segments_write_sub(const char *path, int force, const ps_table_t *t,
-                               const int32_t *labels, const double *distance,
-                               const double *scores, int64_t k, const char *codes, size_t code_w,
-                               const int32_t *sub, MPI_Comm comm) {
+                               const int32_t *labels, const double *distance, const double *scores,
+                               int64_t k, const char *codes, size_t code_w, const int32_t *sub,
+                               MPI_Comm comm) {
   ps_err_t err = PS_OK;
   ps_outfile_t of;
   ps_sb_t b = {0};

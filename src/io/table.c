@@ -23,9 +23,9 @@ ps_err_t ps_table_create(int64_t n_local, int64_t d, int64_t row_offset, int64_t
   t = calloc(1, sizeof *t);
   PS_CHECK_ALLOC(t);
   PS_TRY(ps_matrix_create(n_local, d, row_offset, n_global, &t->x));
-  t->ids = ps_rows_calloc((size_t)(n_local > 0 ? n_local : 1), sizeof(int64_t));
+  t->ids = ps_rows_calloc((size_t)n_local, sizeof(int64_t));
   PS_CHECK_ALLOC(t->ids);
-  t->names = ps_rows_calloc((size_t)(n_local > 0 ? n_local : 1), name_width);
+  t->names = ps_rows_calloc((size_t)n_local, name_width);
   PS_CHECK_ALLOC(t->names);
   t->feature_names = calloc((size_t)(d > 0 ? d : 1), fname_width);
   PS_CHECK_ALLOC(t->feature_names);

@@ -157,7 +157,7 @@ static ps_err_t default_rows(ps_table_t *t, int has_ids, int has_names, const ch
   if (!has_names) {
     free(t->names);
     t->name_width = 21; /* an int64 as text, with its NUL */
-    t->names = ps_rows_calloc((size_t)(t->x->n_local > 0 ? t->x->n_local : 1), t->name_width);
+    t->names = ps_rows_calloc((size_t)t->x->n_local, t->name_width);
     PS_CHECK_ALLOC(t->names);
     for (int64_t i = 0; i < t->x->n_local; i++)
       snprintf(t->names + (size_t)i * t->name_width, t->name_width, "%lld", (long long)t->ids[i]);

@@ -243,25 +243,6 @@ static void to_lanes(const double *c, int64_t n, int64_t stride, int64_t dim, in
       }
 }
 
-/* Squared distances from xi to 4 candidates in lanes (the k-means++ trials:
- * 2 + ln k); each lane sums over d in order, as sqdist does. */
-static inline void lane_dist4(const double *xi, int64_t dim, const double *ctg, double *out) {
-  typedef double v2d __attribute__((vector_size(16)));
-  v2d a0 = {0.0, 0.0}, a1 = a0, c0, c1;
-  for (int64_t d = 0; d < dim; d++) {
-    const v2d xd = {xi[d], xi[d]};
-    const double *cd = ctg + d * 4;
-    memcpy(&c0, cd, sizeof c0);
-    memcpy(&c1, cd + 2, sizeof c1);
-    c0 = xd - c0;
-    c1 = xd - c1;
-    a0 += c0 * c0;
-    a1 += c1 * c1;
-  }
-  memcpy(out, &a0, sizeof a0);
-  memcpy(out + 2, &a1, sizeof a1);
-}
-
 /* Prepare then search: the nearest of k centres c for the n rows of x. */
 static void nearest(const double *x, int64_t n, const double *c, int64_t k, ps_km_nearest_t *w,
                     int32_t *lab, double *d2) {
@@ -540,8 +521,7 @@ static int64_t pick_row(const fit_t *f, const double *w, const double *part,
  * prefix, its prefix + its weight); a target rounding leaves at or past the
  * total goes to the last rank with weight (the highest claimant).
  * part [nblocks_local] is scratch. */
-static ps_err_t draw(fit_t *f, const double *v, uint64_t st, int T, double *part,
-                     double *total) {
+static ps_err_t draw(fit_t *f, const double *v, uint64_t st, int T, double *part, double *total) {
   ps_err_t err = PS_OK;
   const int64_t dim = f->dim, nl = f->nl;
   const double *x = f->x->data;
@@ -588,7 +568,7 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
   const double *x = f->x->data;
   const uint64_t seed = f->o->seed;
   const int T = f->trials;
-  double *w = f->w, dl[4], total0 = 0.0;
+  double *w = f->w, total0 = 0.0;
   const int64_t groups = (T + 3) / 4, nblk = nl / PS_ROW_BLOCK + 2;
   double *part = malloc((size_t)nblk * sizeof *part);
   ps_xsum_t *potx = malloc((size_t)T * sizeof *potx);
@@ -601,7 +581,8 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
   } else {
     PS_TRY(fetch_row(f, uniform_index(seed, stream_of(ST_PP, run, 0), 0, f->n), f->cent));
   }
-  for (int64_t i = 0; i < nl; i++) w[i] = ps_km_sqdist(x + i * dim, f->cent, dim);
+  for (int64_t i = 0; i < nl; i++) w[i] = INFINITY;
+  ps_km_dist_min(x, nl, dim, f->cent, w);
 
   for (int64_t c = 1; c < k; c++) {
     const uint64_t st = stream_of(ST_PP, run, c);
@@ -630,26 +611,8 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
       const double *ctg = f->candt + g * dim * 4;
       int64_t i0, i1;
       for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1) {
-        double p0 = 0.0, p1 = 0.0, p2 = 0.0, p3 = 0.0;
-        if (f->wt)
-          for (int64_t i = i0; i < i1; i++) {
-            const double wi = w[i], si = f->wt[i];
-            lane_dist4(x + i * dim, dim, ctg, dl);
-            p0 += si * (dl[0] < wi ? dl[0] : wi);
-            p1 += si * (dl[1] < wi ? dl[1] : wi);
-            p2 += si * (dl[2] < wi ? dl[2] : wi);
-            p3 += si * (dl[3] < wi ? dl[3] : wi);
-          }
-        else
-          for (int64_t i = i0; i < i1; i++) {
-            const double wi = w[i];
-            lane_dist4(x + i * dim, dim, ctg, dl);
-            p0 += dl[0] < wi ? dl[0] : wi;
-            p1 += dl[1] < wi ? dl[1] : wi;
-            p2 += dl[2] < wi ? dl[2] : wi;
-            p3 += dl[3] < wi ? dl[3] : wi;
-          }
-        const double p[4] = {p0, p1, p2, p3};
+        double p[4] = {0.0, 0.0, 0.0, 0.0};
+        ps_km_trials4(x + i0 * dim, i1 - i0, dim, ctg, w + i0, f->wt ? f->wt + i0 : NULL, p);
         for (int64_t l = 0; l < 4 && g * 4 + l < T; l++) ps_xsum_add(&potx[g * 4 + l], p[l]);
       }
     }
@@ -659,10 +622,7 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
     for (int t = 1; t < T; t++)
       if (f->pot[t] < f->pot[best]) best = t;
     memcpy(dst, f->cand + best * (dim + 1), (size_t)dim * sizeof *dst);
-    for (int64_t i = 0; i < nl; i++) {
-      double d = ps_km_sqdist(x + i * dim, dst, dim);
-      w[i] = d < w[i] ? d : w[i]; /* branch-free: rows overlap in flight */
-    }
+    ps_km_dist_min(x, nl, dim, dst, w);
   }
 cleanup:
   free(part);
@@ -1200,7 +1160,8 @@ static int64_t assign(fit_t *f, int prune, int64_t jmax, double dmax, double dma
                              .dim = dim};
   /* A row passes or fails the test at random, so the step does not branch
    * on it: the failing rows' indices are compacted, then searched in
-   * batches (the kernel fetches them ahead). Tightening the upper bound
+   * batches (the step fetches each failing row as it finds it, the search
+   * kernel the rows 32 ahead of the one it scores). Tightening the upper bound
    * first, Hamerly's second test, costs about one full search when k and the
    * dimension are small: not done. */
   for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {

@@ -222,6 +222,65 @@ static void lanes_portable(const ps_km_nearest_t *w, const double *x, const int6
   }
 }
 
+/* k-means++'s trial potentials, one row at a time: the reference (see the
+ * header). */
+static void trials_portable(const double *x, int64_t n, int64_t dim, const double *ctg,
+                            const double *w, const double *wt, double p[4]) {
+  double p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
+  for (int64_t i = 0; i < n; i++) {
+    const double *xi = x + i * dim;
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+    for (int64_t d = 0; d < dim; d++) {
+      const double *cd = ctg + d * 4;
+      const double t0 = xi[d] - cd[0], t1 = xi[d] - cd[1], t2 = xi[d] - cd[2], t3 = xi[d] - cd[3];
+      a0 += t0 * t0;
+      a1 += t1 * t1;
+      a2 += t2 * t2;
+      a3 += t3 * t3;
+    }
+    const double wi = w[i];
+    a0 = a0 < wi ? a0 : wi;
+    a1 = a1 < wi ? a1 : wi;
+    a2 = a2 < wi ? a2 : wi;
+    a3 = a3 < wi ? a3 : wi;
+    if (wt) {
+      const double si = wt[i];
+      a0 *= si;
+      a1 *= si;
+      a2 *= si;
+      a3 *= si;
+    }
+    p0 += a0;
+    p1 += a1;
+    p2 += a2;
+    p3 += a3;
+  }
+  p[0] = p0;
+  p[1] = p1;
+  p[2] = p2;
+  p[3] = p3;
+}
+
+void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, double *w) {
+  /* Two rows per step: independent sums in flight (each in d order). */
+  int64_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const double *x0 = x + i * dim, *x1 = x0 + dim;
+    double s0 = 0.0, s1 = 0.0;
+    for (int64_t d = 0; d < dim; d++) {
+      const double t0 = x0[d] - c[d], t1 = x1[d] - c[d];
+      s0 += t0 * t0;
+      s1 += t1 * t1;
+    }
+    w[i] = s0 < w[i] ? s0 : w[i];
+    w[i + 1] = s1 < w[i + 1] ? s1 : w[i + 1];
+  }
+  for (; i < n; i++) {
+    const double s0 = ps_km_sqdist(x + i * dim, c, dim);
+    w[i] = s0 < w[i] ? s0 : w[i];
+  }
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
@@ -440,14 +499,14 @@ bounds_avx512(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb,
       hf = _mm512_i32gather_pd(a32, b->half, 8);
     }
     const __m512d u = _mm512_add_pd(_mm512_cvtps_pd(_mm256_loadu_ps(ub + i)), dr);
-    const __m512d l = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(lb + i)),
-                                    _mm512_mask_blend_pd(_mm512_cmpeq_epi64_mask(a, jmax), dmax,
-                                                         dmax2));
+    const __m512d l =
+        _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(lb + i)),
+                      _mm512_mask_blend_pd(_mm512_cmpeq_epi64_mask(a, jmax), dmax, dmax2));
     /* vmaxpd(h, l) is h > l ? h : l, the reference's choice */
     const __m512d bound = _mm512_mul_pd(_mm512_max_pd(hf, l), margin);
     const __m256 un = _mm512_cvtpd_ps(_mm512_mul_pd(u, up));
-    const __m256 ln = _mm512_maskz_cvtpd_ps(_mm512_cmp_pd_mask(l, zero, _CMP_GT_OQ),
-                                            _mm512_mul_pd(l, down));
+    const __m256 ln =
+        _mm512_maskz_cvtpd_ps(_mm512_cmp_pd_mask(l, zero, _CMP_GT_OQ), _mm512_mul_pd(l, down));
     _mm256_storeu_ps(ub + i, un);
     _mm256_storeu_ps(lb + i, ln);
     const __mmask8 fail = (__mmask8)~_mm512_cmp_pd_mask(_mm512_cvtps_pd(un), bound, _CMP_LT_OQ);
@@ -462,6 +521,37 @@ bounds_avx512(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb,
     nb += nf;
   }
   return nb + bounds_portable(b, lab, ub, lb, i, end - i, out + nb);
+}
+
+/* The trial potentials with AVX2: a row's four distances in one register,
+ * the candidates' columns in registers (up to 16 columns). Separate multiply
+ * and add (no FMA), in d order per lane, then min, scale and add per lane
+ * as trials_portable does: the same bits. */
+__attribute__((target("avx2"))) static void trials_avx2(const double *x, int64_t n, int64_t dim,
+                                                        const double *ctg, const double *w,
+                                                        const double *wt, double p[4]) {
+  enum { CREG = 16 };
+  __m256d c[CREG];
+  const int64_t dr = dim < CREG ? dim : CREG;
+  for (int64_t d = 0; d < dr; d++) c[d] = _mm256_loadu_pd(ctg + d * 4);
+  __m256d acc = _mm256_loadu_pd(p);
+  for (int64_t i = 0; i < n; i++) {
+    const double *xi = x + i * dim;
+    __m256d a = _mm256_setzero_pd();
+    for (int64_t d = 0; d < dr; d++) {
+      const __m256d t = _mm256_sub_pd(_mm256_set1_pd(xi[d]), c[d]);
+      a = _mm256_add_pd(a, _mm256_mul_pd(t, t));
+    }
+    for (int64_t d = dr; d < dim; d++) {
+      const __m256d t = _mm256_sub_pd(_mm256_set1_pd(xi[d]), _mm256_loadu_pd(ctg + d * 4));
+      a = _mm256_add_pd(a, _mm256_mul_pd(t, t));
+    }
+    /* minpd(a, w) is a < w ? a : w, the scalar form's choice. */
+    a = _mm256_min_pd(a, _mm256_set1_pd(w[i]));
+    if (wt) a = _mm256_mul_pd(a, _mm256_set1_pd(wt[i]));
+    acc = _mm256_add_pd(acc, a);
+  }
+  _mm256_storeu_pd(p, acc);
 }
 
 /* 2: AVX-512, 1: AVX2 + FMA, 0: portable. */
@@ -572,4 +662,15 @@ int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, float *ub
   if (simd_level() == 2) return bounds_avx512(b, lab, ub, lb, i0, m, out);
 #endif
   return bounds_portable(b, lab, ub, lb, i0, m, out);
+}
+
+void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,
+                   const double *wt, double p[4]) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (simd_level() >= 1) {
+    trials_avx2(x, n, dim, ctg, w, wt, p);
+    return;
+  }
+#endif
+  trials_portable(x, n, dim, ctg, w, wt, p);
 }

@@ -69,8 +69,8 @@ void ps_prep_from_opts(const ps_prep_opts_t *o, ps_prep_t *p) {
   if (o->weights) snprintf(p->weights, sizeof p->weights, "%s", o->weights);
   if (o->exclude) snprintf(p->exclude, sizeof p->exclude, "%s", o->exclude);
   for (int i = 0; o->share[i] && len < sizeof p->share; i++)
-    len += (size_t)snprintf(p->share + len, sizeof p->share - len, "%s%s", i ? ";" : "",
-                            o->share[i]);
+    len +=
+        (size_t)snprintf(p->share + len, sizeof p->share - len, "%s%s", i ? ";" : "", o->share[i]);
   p->transform = (ps_transform_t)o->transform;
   if (o->transform_columns)
     snprintf(p->transform_columns, sizeof p->transform_columns, "%s", o->transform_columns);

@@ -80,12 +80,12 @@ cleanup:
 
 /* One segment's rows moved into balanced blocks, and the way back. */
 typedef struct {
-  ps_matrix_t *z;        /* [n_c rows in this rank's block][dim] */
-  double *w;             /* [its rows] weights, or NULL */
-  int64_t *mine;         /* [nc_local] local rows (of the full table) in the segment */
+  ps_matrix_t *z; /* [n_c rows in this rank's block][dim] */
+  double *w;      /* [its rows] weights, or NULL */
+  int64_t *mine;  /* [nc_local] local rows (of the full table) in the segment */
   int64_t nc_local;
-  int *scount, *sdispl;  /* [size] rows sent to each rank (and back) */
-  int *rcount, *rdispl;  /* [size] rows received from each */
+  int *scount, *sdispl; /* [size] rows sent to each rank (and back) */
+  int *rcount, *rdispl; /* [size] rows received from each */
 } moved_t;
 
 static void moved_free(moved_t *mv) {
@@ -116,8 +116,8 @@ static ps_err_t move_in(const ps_matrix_t *z, const double *wt, const int32_t *l
   mv->sdispl = calloc((size_t)size, sizeof(int));
   mv->rcount = calloc((size_t)size, sizeof(int));
   mv->rdispl = calloc((size_t)size, sizeof(int));
-  PS_CHECK_ALL(comm, mv->mine && mv->scount && mv->sdispl && mv->rcount && mv->rdispl,
-               PS_ERR_MEM, "out of memory for the sub-segments");
+  PS_CHECK_ALL(comm, mv->mine && mv->scount && mv->sdispl && mv->rcount && mv->rdispl, PS_ERR_MEM,
+               "out of memory for the sub-segments");
   for (int64_t i = 0; i < z->n_local; i++)
     if (lab[i] == c) mv->mine[mv->nc_local++] = i;
   PS_CALL_MPI(MPI_Exscan(&mv->nc_local, &off, 1, MPI_INT64_T, MPI_SUM, comm));
@@ -186,8 +186,8 @@ static ps_err_t move_out(const moved_t *mv, const int32_t *lab, int32_t base, in
   ps_err_t err = PS_OK;
   int32_t *back = malloc((size_t)(mv->nc_local > 0 ? mv->nc_local : 1) * sizeof *back);
   PS_CHECK_ALL(comm, back != NULL, PS_ERR_MEM, "out of memory for the sub-segments");
-  PS_CALL_MPI(MPI_Alltoallv(lab, mv->rcount, mv->rdispl, MPI_INT32_T, back, mv->scount,
-                            mv->sdispl, MPI_INT32_T, comm));
+  PS_CALL_MPI(MPI_Alltoallv(lab, mv->rcount, mv->rdispl, MPI_INT32_T, back, mv->scount, mv->sdispl,
+                            MPI_INT32_T, comm));
   for (int64_t q = 0; q < mv->nc_local; q++) out[mv->mine[q]] = base + back[q];
 cleanup:
   free(back);

@@ -230,9 +230,15 @@ static void bounds_step(void) {
           ub[i] = ub2[i] = (float)((double)(st >> 44) / 1048576.0 * 2.0);
           lb[i] = lb2[i] = (float)((double)((st >> 12) & 0xfffff) / 1048576.0 * 2.0);
         }
-        ps_km_bounds_t bs = {.k = k, .drift = drift, .half = half, .jmax = jm < k ? jm : -1,
-                             .dmax = 0.29, .dmax2 = 0.11, .margin = 1.0 - 1e-11,
-                             .up = 1.0 + 0x1p-20, .down = 1.0 - 0x1p-20};
+        ps_km_bounds_t bs = {.k = k,
+                             .drift = drift,
+                             .half = half,
+                             .jmax = jm < k ? jm : -1,
+                             .dmax = 0.29,
+                             .dmax2 = 0.11,
+                             .margin = 1.0 - 1e-11,
+                             .up = 1.0 + 0x1p-20,
+                             .down = 1.0 - 0x1p-20};
         const int64_t nb = ps_km_bounds_step(&bs, lab, ub, lb, i0, m, out);
         int64_t nr = 0;
         for (int64_t i = i0; i < n; i++) {
@@ -254,8 +260,65 @@ static void bounds_step(void) {
       }
   T_CHECK(same && some_fail && some_pass,
           "Hamerly bounds step (%s): the plain formula's bits and failing rows (%d cases)",
-          getenv("POPSEG_KMEANS_PORTABLE") ? "portable" : ps_km_nearest_simd() == 2 ? "AVX-512" : "portable",
+          getenv("POPSEG_KMEANS_PORTABLE") ? "portable"
+          : ps_km_nearest_simd() == 2      ? "AVX-512"
+                                           : "portable",
           cases);
+}
+
+/* k-means++'s kernels (ps_km_trials4: AVX2 or portable; ps_km_dist_min)
+ * against the plain formulas, bit for bit: each distance summed over d in
+ * order, min with the weight, times the row weight, summed over the rows in
+ * order. Dimensions 1 to 20 (past the kernel's 16 column registers), row
+ * counts with tails, weights that win and lose the min. */
+static void seeding_kernels(void) {
+  uint64_t st = 7;
+  int same = 1, cases = 0, some_min = 0, some_dist = 0;
+  const int64_t dims[] = {1, 2, 7, 16, 17, 20}, ns[] = {0, 1, 3, 8, 33};
+  enum { NMAX = 33, DMAX = 20 };
+  double x[NMAX * DMAX], ctg[DMAX * 4], cand[4][DMAX], w[NMAX], wt[NMAX], w2[NMAX];
+  for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
+    for (size_t b = 0; b < sizeof ns / sizeof *ns; b++)
+      for (int weighted = 0; weighted < 2; weighted++) {
+        const int64_t dim = dims[a], n = ns[b];
+        for (int64_t q = 0; q < n * dim; q++) {
+          st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+          x[q] = (double)(st >> 11) / 9007199254740992.0 * 3.0 - 1.0;
+        }
+        for (int l = 0; l < 4; l++)
+          for (int64_t d = 0; d < dim; d++) {
+            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            cand[l][d] = (double)(st >> 11) / 9007199254740992.0 * 2.0;
+            ctg[d * 4 + l] = cand[l][d];
+          }
+        for (int64_t i = 0; i < n; i++) {
+          st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+          w[i] = w2[i] = (double)(st >> 11) / 9007199254740992.0 * 2.0 * (double)dim;
+          wt[i] = 0.5 + (double)(st & 0xffff) / 65536.0;
+        }
+        double p[4] = {0.25, 0.5, 0.75, 1.0}, r[4] = {0.25, 0.5, 0.75, 1.0};
+        ps_km_trials4(x, n, dim, ctg, w, weighted ? wt : NULL, p);
+        for (int64_t i = 0; i < n; i++)
+          for (int l = 0; l < 4; l++) {
+            double dl = ps_km_sqdist(x + i * dim, cand[l], dim);
+            some_min |= dl >= w[i];
+            some_dist |= dl < w[i];
+            dl = dl < w[i] ? dl : w[i];
+            r[l] += weighted ? wt[i] * dl : dl;
+          }
+        same &= memcmp(p, r, sizeof p) == 0;
+        ps_km_dist_min(x, n, dim, cand[weighted], w);
+        for (int64_t i = 0; i < n; i++) {
+          const double dl = ps_km_sqdist(x + i * dim, cand[weighted], dim);
+          w2[i] = dl < w2[i] ? dl : w2[i];
+        }
+        same &= memcmp(w, w2, (size_t)n * sizeof *w) == 0;
+        cases++;
+      }
+  T_CHECK(
+      same && some_min && some_dist,
+      "k-means++ trial potentials (%s) and distance minimum: the plain formulas' bits (%d cases)",
+      ps_km_nearest_simd() >= 1 ? "AVX2" : "portable", cases);
 }
 
 static void unit_checks(void) {
@@ -266,6 +329,7 @@ static void unit_checks(void) {
   T_CHECK(x != NULL, "line data created");
   assign_paths();
   bounds_step();
+  seeding_kernels();
 
   /* Defaults and names */
   ps_kmeans_opts_default(&o);
