@@ -83,7 +83,10 @@ def run_case(np_, name, expect, args):
         status, _, pat = rest.partition(":")
         lines = [l for l in se.splitlines() if l.startswith("popseg: error")]
         if rc != int(status):
-            problems.append("exit status %d, documented %s" % (rc, status))
+            # The whole of both streams' tails: a status with no popseg line
+            # (a launch that failed, say) must say what did print.
+            problems.append("exit status %d, documented %s; stdout %r; stderr %r"
+                            % (rc, status, so[-400:], se[-400:]))
         if len(lines) != 1 or not re.search(pat, lines[0]):
             problems.append("stderr %r lacks one line /%s/" % (" | ".join(lines)[:300], pat))
         if left:
