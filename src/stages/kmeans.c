@@ -928,7 +928,9 @@ static ps_err_t seed_parallel(fit_t *f, int run) {
   P.cidx[0] = uniform_index(f->o->seed, stream_of(ST_PAR_FIRST, run, 0), 0, f->n);
   PS_TRY(fetch_row(f, P.cidx[0], P.cand));
   P.m = 1;
-  for (int64_t i = 0; i < nl; i++) d2[i] = ps_km_sqdist(x + i * dim, P.cand, dim);
+  /* min(inf, d) = d: the seeding kernel gives sqdist's bits. */
+  for (int64_t i = 0; i < nl; i++) d2[i] = INFINITY;
+  ps_km_dist_min(x, nl, dim, P.cand, d2);
   PS_TRY(potential(f, d2, &P.phi));
   for (int r = 1; r <= f->o->parallel_rounds && P.phi > 0; r++) PS_TRY(par_round(f, run, r, &P));
   if (P.m <= f->k)
