@@ -559,6 +559,13 @@ cleanup:
   return err;
 }
 
+/* out[i] = sqdist(x_i, c) for the local rows, through the seeding kernel:
+ * min(inf, d) = d, so the bits are sqdist's. */
+static void dist_to(const fit_t *f, const double *c, double *out) {
+  for (int64_t i = 0; i < f->nl; i++) out[i] = INFINITY;
+  ps_km_dist_min(f->x->data, f->nl, f->dim, c, out);
+}
+
 /* k-means++ with D^2 sampling across ranks (greedy trials, as scikit-learn):
  * the weights' totals, the picks and the trials' potentials use exact block
  * sums (reduce.h), so every rank count picks the same rows. */
@@ -581,8 +588,7 @@ static ps_err_t seed_kmeanspp(fit_t *f, int run) {
   } else {
     PS_TRY(fetch_row(f, uniform_index(seed, stream_of(ST_PP, run, 0), 0, f->n), f->cent));
   }
-  for (int64_t i = 0; i < nl; i++) w[i] = INFINITY;
-  ps_km_dist_min(x, nl, dim, f->cent, w);
+  dist_to(f, f->cent, w);
 
   for (int64_t c = 1; c < k; c++) {
     const uint64_t st = stream_of(ST_PP, run, c);
@@ -912,8 +918,7 @@ cleanup:
  * k-means++ on the candidates. */
 static ps_err_t seed_parallel(fit_t *f, int run) {
   ps_err_t err = PS_OK;
-  const int64_t dim = f->dim, nl = f->nl;
-  const double *x = f->x->data;
+  const int64_t dim = f->dim;
   double *d2 = f->w; /* distance to the nearest candidate */
   par_t P;
   memset(&P, 0, sizeof P);
@@ -928,9 +933,7 @@ static ps_err_t seed_parallel(fit_t *f, int run) {
   P.cidx[0] = uniform_index(f->o->seed, stream_of(ST_PAR_FIRST, run, 0), 0, f->n);
   PS_TRY(fetch_row(f, P.cidx[0], P.cand));
   P.m = 1;
-  /* min(inf, d) = d: the seeding kernel gives sqdist's bits. */
-  for (int64_t i = 0; i < nl; i++) d2[i] = INFINITY;
-  ps_km_dist_min(x, nl, dim, P.cand, d2);
+  dist_to(f, P.cand, d2);
   PS_TRY(potential(f, d2, &P.phi));
   for (int r = 1; r <= f->o->parallel_rounds && P.phi > 0; r++) PS_TRY(par_round(f, run, r, &P));
   if (P.m <= f->k)

@@ -202,6 +202,11 @@ static void assign_paths(void) {
   }
 }
 
+/* The test data's generator (Knuth's MMIX LCG): st advances in place. */
+static void lcg_next(uint64_t *st) {
+  *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+}
+
 /* Hamerly's bounds step (ps_km_bounds_step: AVX-512 or portable, whichever
  * this processor and POPSEG_KMEANS_PORTABLE pick) against the plain formula,
  * bit for bit: new float bounds and the failing rows, in order. Row counts
@@ -220,12 +225,12 @@ static void bounds_step(void) {
         float ub[300], lb[300], ub2[300], lb2[300];
         int64_t out[300], ref[300];
         for (int64_t j = 0; j < k; j++) {
-          st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+          lcg_next(&st);
           drift[j] = (double)(st >> 40) / 16777216.0 * 0.3;
           half[j] = 0.5 + (double)((st >> 20) & 0xfffff) / 1048576.0;
         }
         for (int64_t i = 0; i < n; i++) {
-          st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+          lcg_next(&st);
           lab[i] = (int32_t)((st >> 33) % (uint64_t)k);
           ub[i] = ub2[i] = (float)((double)(st >> 44) / 1048576.0 * 2.0);
           lb[i] = lb2[i] = (float)((double)((st >> 12) & 0xfffff) / 1048576.0 * 2.0);
@@ -282,17 +287,17 @@ static void seeding_kernels(void) {
       for (int weighted = 0; weighted < 2; weighted++) {
         const int64_t dim = dims[a], n = ns[b];
         for (int64_t q = 0; q < n * dim; q++) {
-          st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+          lcg_next(&st);
           x[q] = (double)(st >> 11) / 9007199254740992.0 * 3.0 - 1.0;
         }
         for (int l = 0; l < 4; l++)
           for (int64_t d = 0; d < dim; d++) {
-            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+            lcg_next(&st);
             cand[l][d] = (double)(st >> 11) / 9007199254740992.0 * 2.0;
             ctg[d * 4 + l] = cand[l][d];
           }
         for (int64_t i = 0; i < n; i++) {
-          st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+          lcg_next(&st);
           w[i] = w2[i] = (double)(st >> 11) / 9007199254740992.0 * 2.0 * (double)dim;
           wt[i] = 0.5 + (double)(st & 0xffff) / 65536.0;
         }
