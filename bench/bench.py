@@ -306,6 +306,37 @@ def peer_seed(Z, threads):
 
 
 # ---------------------------------------------------------------- one size
+def _write_new(phase, *a):
+    """Each of p processes writes its 1/p of nbytes to a new file in OUT (no
+    fsync, as popseg): what any writer of that many bytes pays, the write
+    bound. Setup gets (nbytes, p), the run (part, nbytes, p)."""
+    if phase == "setup":
+        return mp.current_process()._identity[0] % a[1]
+    state, nbytes, p = a
+    part, chunk = nbytes // p, 8 << 20
+    buf = bytes(chunk)
+    path = os.path.join(OUT, "write-bound-%d.tmp" % state)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    done = 0
+    while done < part:
+        done += os.write(fd, buf[:min(chunk, part - done)])
+    os.close(fd)
+    return done
+
+
+def write_rate(nbytes):
+    """GB/s of writing nbytes to new files with P processes, primed like a run
+    (the best of 2; the files are removed after each)."""
+    best = 0.0
+    for _ in range(2):
+        prime(2 * nbytes)
+        best = max(best, _concurrent(_write_new, P, nbytes, P) / 1e9)
+        for f in os.listdir(OUT):
+            if f.startswith("write-bound-"):
+                os.unlink(os.path.join(OUT, f))
+    return best
+
+
 def bench_size(n, b):
     say("\n## %d x 34 (`popseg synth --rows %d --seed 1`), %d ranks vs %d threads\n" % (n, n, P, P))
     tab = os.path.join(OUT, "synth-%d.h5" % n)
@@ -440,6 +471,9 @@ def bench_size(n, b):
     warm(tab)
     freshH = _concurrent(_read_fresh, P, tab, 0, fbytes, P, True) / 1e9
     fresh = max(fresh4k, freshH)
+    # Writing as many bytes as the results file holds, P processes at once.
+    obytes = os.path.getsize(os.path.join(OUT, "run-%d.h5" % P))
+    wrate = write_rate(obytes)
 
     r = res[P]
     sb, db, tb = b["stream%d" % P], b["dgemm%d" % P], b["touch%d" % P]
@@ -447,6 +481,7 @@ def bench_size(n, b):
         "read": xbytes / 1e9 / min(cat, fresh),
         "scale+pca": max(2 * xbytes / 1e9 / sb, (n * 34 * 35 + 2.0 * n * 34 * K) / 1e9 / db),
         "lloyd": max(n * K * 8 / 1e9 / sb, 3.0 * n * K_SEG * K / 1e9 / db),
+        "write": obytes / 1e9 / wrate,
     }
     n_runs = seeds["kmeans++"]["n_init"]
     rows = [
@@ -456,7 +491,7 @@ def bench_size(n, b):
         ("k-means++ seeding, 1 run", seeds["kmeans++"]["seed"] / n_runs, seed_peer, None),
         ("Lloyd iteration (Hamerly, default)", lloyd["hamerly", P], per_peer, bound["lloyd"]),
         ("Lloyd iteration (plain Lloyd)", lloyd["lloyd", P], per_peer, bound["lloyd"]),
-        ("write", r["write"], peer["write"], None),
+        ("write", r["write"], peer["write"], bound["write"]),
         ("end to end (10 restarts)", r["wall"], sum(peer[s] for s in ("read", "scale", "pca", "kmeans", "write")), None),
     ]
     say("| stage | popseg (s) | peer (s) | peer / popseg | bound (s) | popseg / bound |")
@@ -477,6 +512,10 @@ def bench_size(n, b):
         "%.2f GB/s into 4 KiB pages, %.2f GB/s into 2 MiB pages)" % (
             xbytes / r["read"] / 1e9, 100 * xbytes / r["read"] / 1e9 / cat, cat,
             100 * xbytes / r["read"] / 1e9 / fresh, P, fresh, fresh4k, freshH))
+    say("- write: %.2f GB (the results file) at %.2f GB/s; writing as many bytes to new files with %d "
+        "processes, primed: %.2f GB/s, the write bound (page cache, no fsync; popseg frees the features "
+        "before it writes, so the page cache takes pages the host already backs)" % (
+            obytes / 1e9, obytes / r["write"] / 1e9, P, wrate))
     say("- Hamerly: %.1f%% of the distances skipped per iteration at %d ranks (%.1f%% at 1), the same labels "
         "and centroids as plain Lloyd: %s; plain Lloyd / Hamerly per iteration: %.2fx at %d ranks, %.2fx at 1"
         % (100 * skipped["hamerly", P], P, 100 * skipped["hamerly", 1], "yes" if same_alg else "NO",

@@ -32,5 +32,8 @@ ps_err_t ps_matrix_create(int64_t n_local, int64_t n_cols, int64_t row_offset, i
                           ps_matrix_t **out);
 /* Free *m and set it to NULL; accepts NULL. */
 void ps_matrix_destroy(ps_matrix_t **m);
+/* Free m's values (data becomes NULL) and keep its shape, for the stages
+ * that only report it. Accepts NULL. Not collective. */
+void ps_matrix_release(ps_matrix_t *m);
 
 #endif

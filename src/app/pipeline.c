@@ -506,6 +506,22 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &rank);
   double t0 = MPI_Wtime();
+  if (f->profile && (o->out.output || o->out.html)) {
+    /* A few key figures of each row for the HTML report's tooltips. */
+    const ps_matrix_t *src = f->raw ? f->raw : f->t->x;
+    n_key = ps_profile_key_features(f->profile, 4, key_cols);
+    key = ps_rows_malloc((size_t)(src->n_local * n_key), sizeof *key);
+    PS_CHECK_ALL(comm, key != NULL, PS_ERR_MEM, "out of memory for the key figures");
+    for (int64_t i = 0; i < src->n_local; i++)
+      for (int64_t q = 0; q < n_key; q++)
+        key[i * n_key + q] = src->data[i * src->n_cols + key_cols[q]];
+  }
+  /* No output holds the features (the key figures are taken), so they go
+   * now: the pages freed here are the ones the page cache of the outputs
+   * takes next. Fresh ones are host faults on this VM kind, and writing the
+   * results into them took 6x as long (bench/README.md, "Host faults"). */
+  ps_matrix_release(f->t->x);
+  ps_matrix_release(f->raw);
   /* The outputs record the input's hash (rank 0's thread may still be on it). */
   PS_TRY(ps_table_wait_hash(f->t, comm));
   if (o->out.csv && o->command == PS_CMD_SWEEP) {
@@ -522,16 +538,6 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
                                  PS_SUBSEG_CODE_W, f->sub ? f->sub->labels : NULL, comm));
   }
   f->times[PS_T_WRITE] = MPI_Wtime() - t0;
-  if (f->profile && (o->out.output || o->out.html)) {
-    /* A few key figures of each row for the HTML report's tooltips. */
-    const ps_matrix_t *src = f->raw ? f->raw : f->t->x;
-    n_key = ps_profile_key_features(f->profile, 4, key_cols);
-    key = ps_rows_malloc((size_t)(src->n_local * n_key), sizeof *key);
-    PS_CHECK_ALL(comm, key != NULL, PS_ERR_MEM, "out of memory for the key figures");
-    for (int64_t i = 0; i < src->n_local; i++)
-      for (int64_t q = 0; q < n_key; q++)
-        key[i * n_key + q] = src->data[i * src->n_cols + key_cols[q]];
-  }
   if (o->out.output || o->out.html) {
     ps_results_t r = {.table = f->t,
                       .scale = f->sc,
@@ -703,6 +709,10 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
   int size, rank;
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &rank);
+  /* The features are in no output: their pages go to the outputs' page
+   * cache (run_write says why). */
+  ps_matrix_release(p->t->x);
+  ps_matrix_release(p->raw);
   PS_TRY(ps_table_wait_hash(p->t, comm));
   double t0 = MPI_Wtime();
   if (o->out.csv)

@@ -38,6 +38,12 @@ cleanup:
   return err;
 }
 
+void ps_matrix_release(ps_matrix_t *m) {
+  if (!m) return;
+  free(m->data);
+  m->data = NULL;
+}
+
 void ps_matrix_destroy(ps_matrix_t **m) {
   if (!m || !*m) return;
   free((*m)->data);

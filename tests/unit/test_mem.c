@@ -1,6 +1,7 @@
 /* test_mem.c - per-row arrays (mem.h): zeroed, sized, NULL on overflow, and
  * advised MADV_HUGEPAGE (the "hg" flag of their mapping in /proc/self/smaps)
- * when large, unless POPSEG_HUGEPAGES=0. */
+ * when large, unless POPSEG_HUGEPAGES=0; a matrix whose values are released
+ * (matrix.h) keeps its shape. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "popseg/matrix.h"
 #include "popseg/mem.h"
 
 /* 1 if the mapping holding p has VmFlag hg, 0 if not, -1 if not found. */
@@ -73,6 +75,21 @@ int main(int argc, char **argv) {
   int32_t *small = ps_rows_malloc(1000, sizeof *small);
   T_CHECK(small != NULL, "a small block is allocated");
   free(small);
+
+  ps_matrix_t *m = NULL;
+  ps_err_t e = ps_matrix_create(1000, 34, 2000, 5000, &m);
+  T_CHECK(e == PS_OK && m && m->data, "a matrix to release");
+  if (m) {
+    ps_matrix_release(m);
+    T_CHECK(m->data == NULL && m->n_local == 1000 && m->n_cols == 34 && m->row_offset == 2000 &&
+                m->n_global == 5000,
+            "a released matrix has no values and keeps its shape");
+    ps_matrix_release(m); /* twice: a no-op */
+    T_CHECK(m->data == NULL, "releasing twice is a no-op");
+  }
+  ps_matrix_release(NULL);
+  ps_matrix_destroy(&m);
+  T_CHECK(m == NULL, "a released matrix is destroyed like any other");
   int rc = T_FINISH();
   MPI_Finalize();
   return rc;
