@@ -21,8 +21,10 @@ typedef struct {
 /* Collective. Check that path can be written (directory exists and is
  * writable on every rank; path does not exist unless force) and choose the
  * temporary name. Rank 0 creates the temporary file with a small token that
- * every rank must read back (the directory is shared, not node-local); the
- * writers truncate it. Call early, before expensive work, so a bad output
+ * every rank must read back (the directory is shared, not node-local), then
+ * replaces it by a new empty file for the writers (a non-empty one parallel
+ * HDF5 would truncate, and ext4 writes a file truncated to zero back to disk
+ * when it is closed). Call early, before expensive work, so a bad output
  * path fails fast. The temporary path is registered for removal on
  * SIGTERM/SIGINT; ps_outfile_end removes it on failure. */
 ps_err_t ps_outfile_begin(ps_outfile_t *of, const char *path, int force, MPI_Comm comm);

@@ -33,6 +33,7 @@
 #include "popseg/error.h"
 #include "popseg/h5io.h"
 #include "popseg/model.h"
+#include "popseg/outfile.h"
 #include "popseg/results.h"
 #include "popseg/matrix.h"
 #include "popseg/model.h"
@@ -584,6 +585,28 @@ static void error_cases(const char *dir) {
   free_fake(&f);
 }
 
+/* The temporary file ps_outfile_begin leaves for the writers is empty (the
+ * probe's token gone): parallel HDF5 then does not truncate it, which on ext4
+ * would make its close write the whole file back. A failed end removes it. */
+static void outfile_fresh(const char *dir) {
+  char path[600];
+  ps_outfile_t of;
+  struct stat st;
+  snprintf(path, sizeof path, "%s/fresh.h5", dir);
+  ps_err_t e = ps_outfile_begin(&of, path, 0, MPI_COMM_WORLD);
+  T_CHECK(e == PS_OK, "outfile: begin");
+  if (e != PS_OK) return;
+  int ok = stat(of.tmp_path, &st) == 0;
+  T_CHECK(ok && S_ISREG(st.st_mode) && st.st_size == 0,
+          "outfile: the temporary file is there, empty, on rank %d (size %lld)", g_rank,
+          ok ? (long long)st.st_size : -1LL);
+  MPI_Barrier(MPI_COMM_WORLD);
+  e = ps_outfile_end(&of, PS_ERR_IO, MPI_COMM_WORLD);
+  MPI_Barrier(MPI_COMM_WORLD); /* rank 0 removes it */
+  T_CHECK(e == PS_ERR_IO && !exists(of.tmp_path) && !exists(path),
+          "outfile: a failed end removes the temporary file and makes no output");
+}
+
 static int run_self(void) {
   char dir[512] = "";
   if (g_rank == 0) {
@@ -603,6 +626,7 @@ static int run_self(void) {
   round_trip(dir, 29, 2, 17, 1, "64");
   results_round_trip(dir, 23, NULL);
   results_round_trip(dir, 2, "64"); /* fewer rows than ranks, pieces */
+  outfile_fresh(dir);
   int fds = count_fds();
   error_cases(dir);
   T_CHECK(fds >= 0 && count_fds() == fds, "no file left open after the error cases (%d fds)", fds);
