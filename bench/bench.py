@@ -355,12 +355,22 @@ def bench_size(n, b):
     xbytes = n * 34 * 8
     say("synth: %.1f s for %.2f GB (%.2f GB/s written)" % (w, fbytes / 1e9, fbytes / w / 1e9))
     res = {}
-    # End to end with the defaults (k-means++, 10 restarts), P ranks and 1.
-    for np_ in sorted({P, 1}, reverse=True):
-        out = os.path.join(OUT, "run-%d.h5" % np_)
-        wall, so, peaks = popseg(np_, ["run", tab, "-o", out, "--k", str(K_SEG), "--force"], "run%d" % np_)
-        t = stage_times(out, so)
-        t.update(wall=wall, peaks=peaks)
+    # End to end with the defaults (k-means++, 10 restarts), P ranks and 1,
+    # twice each (alternated): the best of 2 per stage and for the wall, as
+    # for every other figure here (one run's stages varied up to 2x on this VM).
+    runs = {}
+    for _ in range(2):
+        for np_ in sorted({P, 1}, reverse=True):
+            out = os.path.join(OUT, "run-%d.h5" % np_)
+            wall, so, peaks = popseg(np_, ["run", tab, "-o", out, "--k", str(K_SEG), "--force"], "run%d" % np_)
+            t = stage_times(out, so)
+            t.update(wall=wall, peaks=peaks)
+            runs.setdefault(np_, []).append(t)
+    for np_, v in runs.items():
+        t = dict(v[0])
+        for k_ in ("wall", "read", "scale", "pca", "seed", "lloyd", "kmeans", "write"):
+            t[k_] = min(x[k_] for x in v)
+        t["peaks"] = [max(p_) for p_ in zip(*(x["peaks"] for x in v))]
         res[np_] = t
     K = res[P]["K"]
     # Lloyd per iteration: centres after one iteration, then a short and a long

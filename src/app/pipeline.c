@@ -519,7 +519,7 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   /* No output holds the features (the key figures are taken), so they go
    * now: the pages freed here are the ones the page cache of the outputs
    * takes next. Fresh ones are host faults on this VM kind, and writing the
-   * results into them took 6x as long (bench/README.md, "Host faults"). */
+   * results into them took 7x as long (bench/README.md, "Write"). */
   ps_matrix_release(f->t->x);
   ps_matrix_release(f->raw);
   /* The outputs record the input's hash (rank 0's thread may still be on it). */
