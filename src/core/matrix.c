@@ -46,7 +46,7 @@ void ps_matrix_release(ps_matrix_t *m) {
 
 void ps_matrix_destroy(ps_matrix_t **m) {
   if (!m || !*m) return;
-  free((*m)->data);
+  ps_matrix_release(*m);
   free(*m);
   *m = NULL;
 }

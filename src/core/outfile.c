@@ -10,6 +10,14 @@
 
 #include "popseg/sig.h"
 
+/* A new file at path, never one planted at the predictable name (O_EXCL also
+ * refuses to follow a symbolic link): whatever is there is removed first.
+ * The open descriptor, or -1 (errno set). */
+static int create_new(const char *path) {
+  (void)unlink(path);
+  return open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+}
+
 /* Collective. A directory that exists on every node but is not shared (a
  * node-local /tmp or scratch disk) passes every access check, yet each node
  * would write its own partial file. So rank 0 creates the temporary file with
@@ -30,10 +38,7 @@ static ps_err_t probe_shared(const ps_outfile_t *of, const char *path, MPI_Comm 
     memcpy(token, &pid, sizeof pid < 8 ? sizeof pid : 8);
     memcpy(token + 8, &t, sizeof t);
     memcpy(token + 16, &c, sizeof c);
-    /* A fresh file, never one planted at the predictable name (O_EXCL also
-     * refuses to follow a symbolic link). */
-    (void)unlink(of->tmp_path);
-    int fd = open(of->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    int fd = create_new(of->tmp_path);
     ssize_t w = fd >= 0 ? write(fd, token, sizeof token) : -1;
     if (fd < 0 || w < 0)
       err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path, of->tmp_path,
@@ -60,8 +65,8 @@ static ps_err_t probe_shared(const ps_outfile_t *of, const char *path, MPI_Comm 
   return ps_err_agree(comm, err);
 }
 
-/* Collective. Rank 0 replaces the probe's file by a new empty one, again
- * with O_EXCL. Parallel HDF5 truncates a non-empty file it creates, and ext4
+/* Collective. Rank 0 replaces the probe's file by a new empty one
+ * (create_new). Parallel HDF5 truncates a non-empty file it creates, and ext4
  * (auto_da_alloc) writes a file truncated to zero back to disk when it is
  * closed: 0.17 s in the close of a 0.6 GB results file on this VM, a cost
  * the peers writing new files never pay (bench/README.md, "Write"). */
@@ -70,7 +75,7 @@ static ps_err_t fresh_empty(const ps_outfile_t *of, const char *path, MPI_Comm c
   int rank;
   MPI_Comm_rank(comm, &rank);
   if (rank == 0) {
-    int fd = unlink(of->tmp_path) == 0 ? open(of->tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0666) : -1;
+    int fd = create_new(of->tmp_path);
     if (fd < 0 || close(fd) != 0)
       err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot create %s: %s", path, of->tmp_path,
                      strerror(errno));
