@@ -29,6 +29,8 @@ for np in 1 2 3 4; do run_c_test "$np" "$T"; done
 # processor has it): the same unit checks.
 POPSEG_KMEANS_PORTABLE=1 run_c_test 1 "$T"
 POPSEG_KMEANS_NO_AVX512=1 run_c_test 1 "$T"
+# AVX-512's centre-lanes form alone (the eight-rows form hands it its near ties).
+POPSEG_KMEANS_NO_ROWS=1 run_c_test 1 "$T"
 
 # scikit-learn's answers and the data sets (census projection, overlapping blobs, mixture).
 if "$PYTHON" tests/oracle/kmeans_oracle.py data/acs2015_county_data.csv "$D" --big \

@@ -5,8 +5,9 @@
  * as sqdist() does (a sum over the columns in order), ties to the lowest
  * centre index. It is found fast with the dot form ||c||^2 / 2 - x.c in
  * coordinates shifted by the centres' mean (SIMD lanes over centres for small
- * k and dimension, AVX2 + FMA when the processor has them; BLAS3 blocks
- * otherwise); every score within a relative 1e-12 window of the best, far
+ * k and dimension, AVX2 + FMA when the processor has them; with AVX-512 and
+ * up to 16 columns, lanes over eight rows first; BLAS3 blocks otherwise);
+ * every score within a relative 1e-12 window of the best, far
  * wider than that form's rounding, is re-decided by the exact distance. So
  * both forms, every instruction set and every rank count give the same labels.
  */
@@ -50,8 +51,11 @@ void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int6
 double ps_km_sqdist_fast(const double *a, const double *b, int64_t dim);
 /* The exact squared distance (the sum over d in order). */
 double ps_km_sqdist(const double *a, const double *b, int64_t dim);
-/* Whether the AVX2 + FMA kernel runs on this processor (for the record);
- * POPSEG_KMEANS_PORTABLE=1 in the environment forces the portable one. */
+/* Which kernel runs on this processor (for the record): 2 AVX-512, 1 AVX2 +
+ * FMA, 0 portable. POPSEG_KMEANS_PORTABLE=1 in the environment forces the
+ * portable one, POPSEG_KMEANS_NO_AVX512=1 the AVX2 one, and
+ * POPSEG_KMEANS_NO_ROWS=1 leaves out AVX-512's eight-rows form (the tests
+ * run each). */
 int ps_km_nearest_simd(void);
 
 /* k-means++'s trials, four candidates at once: for the rows x [n][dim] in

@@ -271,6 +271,96 @@ static void bounds_step(void) {
           cases);
 }
 
+/* ps_km_nearest_rows_lb (every form: the eight-rows and the centre-lanes
+ * AVX-512 forms, AVX2, portable, BLAS, as the environment picks) against
+ * brute force: labels the exact argmin (ties to the lowest index), d2 the
+ * exact distance's bits, ub2 at or above the own centre's distance and lb2 at
+ * or below every other's. Rows from centres plus noise, every fifth a copy
+ * of a centre midpoint (near and exact ties); dimensions 1 to 20 (past the
+ * eight-rows form's 16), k 1 to 33 (past the lanes' 32), row counts with
+ * tails of the blocks of eight, all rows or a scattered subset (idx). */
+static void nearest_rows(void) {
+  uint64_t st = 2024;
+  const int64_t dims[] = {1, 2, 7, 8, 9, 15, 16, 20}, ks[] = {1, 2, 5, 8, 9, 16, 33};
+  enum { NMAX = 203, DMAX = 20, KMAX = 33 };
+  static double x[NMAX * DMAX], c[KMAX * DMAX], d2[NMAX], ub2[NMAX], lb2[NMAX];
+  static int32_t lab[NMAX];
+  static int64_t idx[NMAX];
+  int ok = 1, cases = 0, ties = 0, tail = 0;
+  for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
+    for (size_t b = 0; b < sizeof ks / sizeof *ks; b++)
+      for (int sub = 0; sub < 2; sub++) {
+        const int64_t dim = dims[a], k = ks[b], n = sub ? 203 : 29 + (int64_t)(a * 7 + b) % 40;
+        for (int64_t q = 0; q < k * dim; q++) {
+          lcg_next(&st);
+          c[q] = (double)(st >> 40) / 16777216.0 * 4.0 + 10.0; /* away from 0 */
+        }
+        for (int64_t i = 0; i < n; i++)
+          for (int64_t d = 0; d < dim; d++) {
+            lcg_next(&st);
+            const int64_t j = (int64_t)((st >> 33) % (uint64_t)k), j2 = (j + 1) % k;
+            x[i * dim + d] = i % 5 == 4 ? 0.5 * (c[j * dim + d] + c[j2 * dim + d])
+                                        : c[j * dim + d] + ((double)(st >> 44) / 1048576.0 - 0.5);
+          }
+        /* Rows 0 and 1: exact copies of centres 0 and k-1 (with k >= 2, a
+         * midpoint row above may tie exactly too). */
+        for (int64_t d = 0; d < dim; d++) {
+          x[d] = c[d];
+          x[dim + d] = c[(k - 1) * dim + d];
+        }
+        int64_t m = 0;
+        for (int64_t i = 0; i < n; i++)
+          if (!sub || i % 3 != 1) idx[m++] = i;
+        ps_km_nearest_t w;
+        if (!ps_km_nearest_alloc(&w, k, dim)) {
+          ok = 0;
+          continue;
+        }
+        ps_km_nearest_prep(&w, c, k);
+        for (int with_d2 = 0; with_d2 < 2; with_d2++) {
+          memset(lab, 0xff, sizeof lab);
+          ps_km_nearest_rows_lb(&w, x, sub ? idx : NULL, sub ? m : n, lab, with_d2 ? d2 : NULL, ub2,
+                                lb2);
+          for (int64_t q = 0; q < (sub ? m : n); q++) {
+            const double *xi = x + (sub ? idx[q] : q) * dim;
+            int64_t best = 0, nbest = 0;
+            double bd = INFINITY, dist[KMAX];
+            for (int64_t j = 0; j < k; j++) {
+              dist[j] = ps_km_sqdist(xi, c + j * dim, dim);
+              if (dist[j] < bd) {
+                bd = dist[j];
+                best = j;
+                nbest = 1;
+              } else if (dist[j] == bd) {
+                nbest++;
+              }
+            }
+            ties += nbest > 1;
+            ok &= lab[q] == best && ub2[q] >= bd;
+            if (with_d2) ok &= memcmp(&d2[q], &bd, sizeof bd) == 0;
+            for (int64_t j = 0; j < k; j++)
+              if (j != best) ok &= lb2[q] <= dist[j];
+          }
+        }
+        /* Without bounds, and labels only. */
+        int32_t lab2[NMAX];
+        ps_km_nearest_rows(&w, x, n, lab2, NULL);
+        ps_km_nearest_rows_lb(&w, x, NULL, n, lab, NULL, ub2, lb2);
+        ok &= memcmp(lab, lab2, (size_t)n * sizeof *lab) == 0;
+        tail |= n % 8 != 0;
+        ps_km_nearest_free(&w);
+        cases++;
+      }
+  T_CHECK(ok && ties > 0 && tail,
+          "nearest centre (%s%s): exact labels, distances and valid bounds against brute force "
+          "(%d cases, %d tied rows)",
+          getenv("POPSEG_KMEANS_PORTABLE") ? "portable"
+          : ps_km_nearest_simd() == 2      ? "AVX-512"
+          : ps_km_nearest_simd() == 1      ? "AVX2"
+                                           : "portable",
+          getenv("POPSEG_KMEANS_NO_ROWS") ? ", centre lanes only" : "", cases, ties);
+}
+
 /* k-means++'s kernels (ps_km_trials4: AVX2 or portable; ps_km_dist_min)
  * against the plain formulas, bit for bit: each distance summed over d in
  * order, min with the weight, times the row weight, summed over the rows in
@@ -334,6 +424,7 @@ static void unit_checks(void) {
   T_CHECK(x != NULL, "line data created");
   assign_paths();
   bounds_step();
+  nearest_rows();
   seeding_kernels();
 
   /* Defaults and names */
