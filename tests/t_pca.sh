@@ -11,6 +11,8 @@ P=$POPSEG_BIN/tests/test_pca
 O=$TMPD/oracle
 
 for np in 1 2 3 4; do run_c_test "$np" "$S"; done
+# dsyrk for the cross-products (the default takes the AVX-512 tiles where it can).
+POPSEG_STATS_BLAS=1 run_c_test 1 "$S"
 
 if "$PYTHON" tests/oracle/pca_oracle.py data/acs2015_county_data.csv "$O" >"$TMPD/oracle.out" 2>&1; then
   pass "oracle: scikit-learn/numpy references written ($(tail -n 1 "$TMPD/oracle.out"))"

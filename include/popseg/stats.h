@@ -39,7 +39,8 @@ typedef struct ps_stats {
 } ps_stats_t;
 
 /* Collective. The statistics of the rows of x over all ranks (ranks may hold
- * none; n >= 1). with_cov: also the covariance (one dsyrk per block of rows;
+ * none; n >= 1). with_cov: also the covariance (ps_stats_crossprod per block
+ * of rows;
  * otherwise only the diagonal). Every rank gets the same values. *out:
  * ps_stats_destroy. */
 ps_err_t ps_stats_compute(const ps_matrix_t *x, int with_cov, MPI_Comm comm, ps_stats_t **out);
@@ -49,6 +50,14 @@ ps_err_t ps_stats_compute(const ps_matrix_t *x, int with_cov, MPI_Comm comm, ps_
  * sum w. */
 ps_err_t ps_stats_compute_w(const ps_matrix_t *x, const double *w, int with_cov, MPI_Comm comm,
                             ps_stats_t **out);
+
+/* Not collective. The upper triangle of y^T y for the rows y [m][d]
+ * (row-major) into cp [d][d]: cp[i * d + j] for j >= i, the lower triangle
+ * is scratch. With AVX-512 and d <= 64, each is the sum over the rows in
+ * order of y[r][i] y[r][j], one fused multiply-add per row (the bits of that
+ * loop with fma()), and 1 is returned; otherwise dsyrk (0).
+ * POPSEG_STATS_BLAS=1 in the environment forces dsyrk. */
+int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp);
 void ps_stats_destroy(ps_stats_t **s);
 
 #endif

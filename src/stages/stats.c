@@ -2,7 +2,8 @@
  *
  * Each rank walks its rows in the fixed blocks of global rows (reduce.h):
  * the block minus the shift row s goes to a scratch buffer (column sums,
- * minima and maxima on the way), then one dsyrk gives its cross-products;
+ * minima and maxima on the way), then ps_stats_crossprod gives its
+ * cross-products (AVX-512 tiles, twice dsyrk's speed at 34 features);
  * the block's sums go exactly into accumulators. One reduction combines the
  * accumulators of every rank, one min and one max reduction the extremes:
  * the same bits whatever the rank count.
@@ -68,6 +69,92 @@ cleanup:
   return err;
 }
 
+/* The fused cross-products: AVX-512, up to this many features (a block of
+ * PS_ROW_BLOCK rows then stays in the second-level cache, which every tile
+ * reads again); dsyrk beyond, or without AVX-512. */
+#define CROSS_MAX_D 64
+/* Columns of the cross-products per tile: 12 accumulators, 8 rows of the
+ * product each (one register), so a row's 8 values serve 12 products. */
+#define CROSS_JT 12
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* One tile: cp[i0 + l][j0 + q] for l < 8 (fewer at the edge) and q < NJ,
+ * each the sum over the m rows in order of y[r][i0 + l] y[r][j0 + q], one
+ * fused multiply-add per row: the bits of the plain loop with fma(). NJ is a
+ * constant at every call (inlined), so the accumulators stay in registers. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+cross_tile(const double *y, int64_t m, int64_t d, int64_t i0, int64_t j0, double *cp,
+           const int NJ) {
+  const int ni = d - i0 < 8 ? (int)(d - i0) : 8;
+  const __mmask8 mk = (__mmask8)((1u << ni) - 1);
+  __m512d acc[CROSS_JT];
+#pragma GCC unroll 12
+  for (int q = 0; q < NJ; q++) acc[q] = _mm512_setzero_pd();
+  for (int64_t r = 0; r < m; r++) {
+    const double *yr = y + r * d;
+    const __m512d v = _mm512_maskz_loadu_pd(mk, yr + i0);
+#pragma GCC unroll 12
+    for (int q = 0; q < NJ; q++) acc[q] = _mm512_fmadd_pd(v, _mm512_set1_pd(yr[j0 + q]), acc[q]);
+  }
+  double t[CROSS_JT][8];
+#pragma GCC unroll 12
+  for (int q = 0; q < NJ; q++) _mm512_storeu_pd(t[q], acc[q]);
+  for (int l = 0; l < ni; l++)
+    for (int q = 0; q < NJ; q++) cp[(i0 + l) * d + j0 + q] = t[q][l];
+}
+
+__attribute__((target("avx512f"))) static void cross_avx512(const double *y, int64_t m, int64_t d,
+                                                            double *cp) {
+  for (int64_t i0 = 0; i0 < d; i0 += 8)
+    for (int64_t j0 = i0; j0 < d; j0 += CROSS_JT) {
+      switch (d - j0 < CROSS_JT ? d - j0 : CROSS_JT) {
+#define CROSS_CASE(N)                                                                              \
+  case N:                                                                                          \
+    cross_tile(y, m, d, i0, j0, cp, N);                                                            \
+    break;
+        CROSS_CASE(1)
+        CROSS_CASE(2)
+        CROSS_CASE(3)
+        CROSS_CASE(4)
+        CROSS_CASE(5)
+        CROSS_CASE(6)
+        CROSS_CASE(7)
+        CROSS_CASE(8)
+        CROSS_CASE(9)
+        CROSS_CASE(10)
+        CROSS_CASE(11)
+#undef CROSS_CASE
+      default:
+        cross_tile(y, m, d, i0, j0, cp, CROSS_JT);
+      }
+    }
+}
+
+static int cross_fused(void) {
+  static int known = -1;
+  if (known < 0) {
+    const char *e = getenv("POPSEG_STATS_BLAS");
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512f") && !(e && *e && strcmp(e, "0"));
+  }
+  return known;
+}
+#endif
+
+int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (d <= CROSS_MAX_D && cross_fused()) {
+    cross_avx512(y, m, d, cp);
+    return 1;
+  }
+#endif
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, y, (int)d, 0.0, cp,
+              (int)d);
+  return 0;
+}
+
 /* Not collective. The rows x[m][d] of one block: extremes into mn/mx,
  * y = x / unit - shift / unit (sinv = shift / unit) into y[m][d] and, sum not
  * NULL (unweighted), the column sums of y added to sum[d] and, sq not NULL,
@@ -97,7 +184,7 @@ static void block_rows(const double *restrict x, int64_t m, int64_t d, const dou
 /* Not collective. This rank's extremes into s->min/max, and for each block
  * of global rows (ps_row_blocks) its sums in row order of y = (x - shift) /
  * unit: the column sums part[0..d), then with_cov the upper triangle of the
- * cross-products (one dsyrk per block), else the squares. Each block's part
+ * cross-products (ps_stats_crossprod per block), else the squares. Each block's part
  * is added exactly to acc (or, acc NULL, in doubles to red).
  * scratch: [PS_ROW_BLOCK][d], part: [nred], cp: [d][d] (with_cov), sinv: [d]. */
 static void accumulate(const ps_matrix_t *x, const double *wt, const double *shift,
@@ -130,8 +217,7 @@ static void accumulate(const ps_matrix_t *x, const double *wt, const double *shi
       }
     }
     if (with_cov) {
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, scratch, (int)d, 0.0,
-                  cp, (int)d);
+      ps_stats_crossprod(scratch, m, d, cp);
       for (int64_t i = 0, q = d; i < d; i++)
         for (int64_t j = i; j < d; j++) part[q++] = cp[i * d + j];
     }

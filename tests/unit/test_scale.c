@@ -15,6 +15,7 @@
 #include "popseg/error.h"
 #include "popseg/matrix.h"
 #include "popseg/scale.h"
+#include "popseg/stats.h"
 
 static int g_rank, g_size;
 
@@ -193,6 +194,57 @@ static void errors_and_names(void) {
   T_CHECK(ok && s == NULL, "ps_scale_create: identity parameters; destroy sets NULL");
 }
 
+/* The statistics' cross-products (ps_stats_crossprod) against the plain
+ * loop over the rows in order with fma(): the same bits from the fused
+ * AVX-512 tiles, within rounding from dsyrk (POPSEG_STATS_BLAS=1, or no
+ * AVX-512). Feature counts at and past the tile edges (8 rows, 12 columns
+ * of products) and past the fused kernel's 64, row counts 0 to a block. */
+static void crossprod(void) {
+  const int64_t ds[] = {1, 2, 7, 8, 9, 12, 13, 34, 40, 64, 65}, ms[] = {0, 1, 5, 512};
+  int same = 1, close = 1, fused = 0, cases = 0;
+  uint64_t st = 5;
+  for (size_t a = 0; a < sizeof ds / sizeof *ds; a++)
+    for (size_t b = 0; b < sizeof ms / sizeof *ms; b++) {
+      const int64_t d = ds[a], m = ms[b];
+      double *y = malloc((size_t)(m * d + 1) * sizeof *y),
+             *cp = malloc((size_t)(d * d) * sizeof *cp);
+      if (!y || !cp) {
+        same = close = 0;
+        free(y);
+        free(cp);
+        continue;
+      }
+      for (int64_t q = 0; q < m * d; q++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        y[q] = ((double)(st >> 11) / 9007199254740992.0 - 0.3) * (1.0 + (double)(q % 7));
+      }
+      const int f = ps_stats_crossprod(y, m, d, cp);
+      fused |= f;
+      for (int64_t i = 0; i < d; i++)
+        for (int64_t j = i; j < d; j++) {
+          double c = 0.0, mag = 0.0;
+          for (int64_t r = 0; r < m; r++) {
+            c = fma(y[r * d + i], y[r * d + j], c);
+            mag += fabs(y[r * d + i] * y[r * d + j]);
+          }
+          if (f)
+            same &= memcmp(&c, &cp[i * d + j], sizeof c) == 0;
+          else
+            close &= fabs(c - cp[i * d + j]) <= 1e-13 * mag;
+        }
+      free(y);
+      free(cp);
+      cases++;
+    }
+  const char *blas = getenv("POPSEG_STATS_BLAS");
+  const int want_fused = !(blas && *blas && strcmp(blas, "0"));
+  __builtin_cpu_init();
+  T_CHECK(same && close && (fused || !want_fused || !__builtin_cpu_supports("avx512f")),
+          "cross-products (%s): the row-order fma loop's %s (%d cases)",
+          fused ? "fused AVX-512 tiles, dsyrk past 64 features" : "dsyrk",
+          fused ? "bits" : "values to rounding", cases);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   ps_error_set_namer(ps_cli_flag_of); /* messages name the flags, as in popseg */
@@ -204,6 +256,7 @@ int main(int argc, char **argv) {
   large_offset();
   one_row();
   errors_and_names();
+  crossprod();
   int rc = T_FINISH();
   MPI_Finalize();
   return rc;
