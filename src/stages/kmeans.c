@@ -55,6 +55,8 @@ static inline float bound_down(double v) {
 #define KM_MARGIN (1.0 - 1e-11)
 /* Weighted Lloyd iterations on the k-means|| candidates (at most). */
 #define KM_REFINE_ITER 30
+/* pick_row's margin for skipping blocks by a double running sum. */
+#define PICK_SKIP 1e-6
 
 /* Random stream kinds; a stream is the hash of (kind, run, round). */
 enum { ST_PP = 1, ST_PAR_FIRST, ST_PAR_ROUND, ST_PAR_RECLUSTER, ST_PAR_TOPUP, ST_RANDOM };
@@ -498,7 +500,19 @@ static int64_t pick_row(const fit_t *f, const double *w, const double *part,
                         const ps_xsum_t *prefix, double u) {
   ps_xsum_t F = *prefix;
   int64_t i0, i1, b = 0;
+  /* Rounding the exact sum (ps_xsum_value) costs far more than adding to
+   * it, so a running double sum a skips the blocks that certainly end below
+   * u: the weights are >= 0 and a is within (blocks) x 2^-52 of the exact
+   * sum, far inside PICK_SKIP, so a < u (1 - PICK_SKIP) proves the exact
+   * sum, and so its rounding, is not above u. Any other block is decided
+   * exactly, as before. */
+  double a = ps_xsum_value(prefix);
   for (int64_t from = 0; ps_row_blocks(f->x->row_offset, f->nl, from, &i0, &i1); from = i1, b++) {
+    a += part[b];
+    if (a < u * (1.0 - PICK_SKIP)) {
+      ps_xsum_add(&F, part[b]);
+      continue;
+    }
     const double start = ps_xsum_value(&F);
     ps_xsum_add(&F, part[b]);
     if (!(ps_xsum_value(&F) > u) || start > u) continue;
