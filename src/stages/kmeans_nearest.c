@@ -271,9 +271,11 @@ static void trials_portable(const double *x, int64_t n, int64_t dim, const doubl
   p[3] = p3;
 }
 
-void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, double *w) {
+/* ps_km_dist_min for the rows i0..n-1, portable: the reference. */
+static void dist_min_portable(const double *x, int64_t i0, int64_t n, int64_t dim, const double *c,
+                              double *w) {
   /* Two rows per step: independent sums in flight (each in d order). */
-  int64_t i = 0;
+  int64_t i = i0;
   for (; i + 2 <= n; i += 2) {
     const double *x0 = x + i * dim, *x1 = x0 + dim;
     double s0 = 0.0, s1 = 0.0;
@@ -661,6 +663,60 @@ rows_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, i
   }
 }
 
+/* ps_km_dist_min with AVX-512 for DIM <= ROWS_DIM columns: eight rows in the
+ * lanes (columns8, the rows 64 ahead fetched), each lane's sum over d in
+ * order with a separate multiply and add, then the min with w as the scalar
+ * form takes it (vminpd is a < b ? a : b): the reference's bits. Returns the
+ * rows done (a multiple of 8). */
+__attribute__((target("avx512f,avx512dq"), always_inline)) static inline int64_t
+dist_min_avx512(const double *x, int64_t n, const double *c, double *w, const int DIM) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const double *rp[8];
+    for (int r = 0; r < 8; r++) rp[r] = x + (i + r) * DIM;
+    const char *pf = (const char *)(x + (i + 64) * DIM);
+    for (int q = 0; q < DIM; q++) __builtin_prefetch(pf + 64 * q);
+    __m512d xt[ROWS_DIM];
+    columns8(rp, xt, (i + 7) * DIM + (DIM + 7) / 8 * 8 <= n * DIM, DIM);
+    __m512d sum = _mm512_setzero_pd();
+#pragma GCC unroll 16
+    for (int d = 0; d < DIM; d++) {
+      const __m512d t = _mm512_sub_pd(xt[d], _mm512_set1_pd(c[d]));
+      sum = _mm512_add_pd(sum, _mm512_mul_pd(t, t));
+    }
+    _mm512_storeu_pd(w + i, _mm512_min_pd(sum, _mm512_loadu_pd(w + i)));
+  }
+  return i;
+}
+
+__attribute__((target("avx512f,avx512dq"))) static int64_t
+dist_min_avx512_any(const double *x, int64_t n, int64_t dim, const double *c, double *w) {
+  switch (dim) {
+#define DMIN_CASE(D)                                                                               \
+  case D:                                                                                          \
+    return dist_min_avx512(x, n, c, w, D);
+    DMIN_CASE(1)
+    DMIN_CASE(2)
+    DMIN_CASE(3)
+    DMIN_CASE(4)
+    DMIN_CASE(5)
+    DMIN_CASE(6)
+    DMIN_CASE(7)
+    DMIN_CASE(8)
+    DMIN_CASE(9)
+    DMIN_CASE(10)
+    DMIN_CASE(11)
+    DMIN_CASE(12)
+    DMIN_CASE(13)
+    DMIN_CASE(14)
+    DMIN_CASE(15)
+    DMIN_CASE(16)
+#undef DMIN_CASE
+  default:
+    return 0;
+  }
+}
+
 /* Hamerly's bounds step, eight rows at a time: the same operations as
  * bounds_portable, each an IEEE double operation or a conversion rounded to
  * nearest, so the same bits; the failing rows' indices are compressed into
@@ -859,6 +915,15 @@ int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, float *ub
   if (simd_level() == 2) return bounds_avx512(b, lab, ub, lb, i0, m, out);
 #endif
   return bounds_portable(b, lab, ub, lb, i0, m, out);
+}
+
+void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, double *w) {
+  int64_t done = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off())
+    done = dist_min_avx512_any(x, n, dim, c, w);
+#endif
+  dist_min_portable(x, done, n, dim, c, w);
 }
 
 void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,
