@@ -102,4 +102,9 @@ void ps_opt_wrap(ps_sb_t *out, const char *left, const char *text);
 /* Whether a row applies to command bit cmd within its group. */
 int ps_opt_applies(const ps_opt_group_t *g, const ps_opt_t *row, unsigned cmd);
 
+/* An on/off switch from the environment (the kernel and I/O switches that
+ * README lists): unset or empty gives dflt, "0" gives 0, anything else 1.
+ * Callers read it once and keep it, so a run sees one value throughout. */
+int ps_env_flag(const char *name, int dflt);
+
 #endif

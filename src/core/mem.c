@@ -1,6 +1,7 @@
 /* mem.c - per-row arrays on transparent huge pages (see mem.h). */
 #define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include "popseg/mem.h"
+#include "popseg/opt.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,8 +14,7 @@
 static int advice_on(void) {
   static int on = -1; /* read once; the same for every call of a run */
   if (on < 0) {
-    const char *v = getenv("POPSEG_HUGEPAGES");
-    on = !(v && strcmp(v, "0") == 0);
+    on = ps_env_flag("POPSEG_HUGEPAGES", 1);
   }
   return on;
 }

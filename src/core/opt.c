@@ -310,3 +310,9 @@ void ps_opt_wrap(ps_sb_t *out, const char *left, const char *text) {
     while (*s == ' ') s++;
   }
 }
+
+int ps_env_flag(const char *name, int dflt) {
+  const char *v = getenv(name);
+  if (!v || !*v) return dflt;
+  return strcmp(v, "0") != 0;
+}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "popseg/opt.h"
 #include "popseg/reduce.h"
 
 /* Up to this many features the sums are exact, so bit-reproducible (reduce.h):
@@ -135,9 +136,8 @@ __attribute__((target("avx512f"))) static void cross_avx512(const double *y, int
 static int cross_fused(void) {
   static int known = -1;
   if (known < 0) {
-    const char *e = getenv("POPSEG_STATS_BLAS");
     __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx512f") && !(e && *e && strcmp(e, "0"));
+    known = __builtin_cpu_supports("avx512f") && !ps_env_flag("POPSEG_STATS_BLAS", 0);
   }
   return known;
 }

@@ -238,6 +238,26 @@ int main(int argc, char **argv) {
                 !strcmp(g_opts.import.rename[1], "c=d"),
             "--rename may be repeated");
   }
+  /* The environment switches: unset or empty gives the default, "0" off,
+   * any other value on. */
+  {
+    static const struct {
+      const char *value;
+      int dflt, want;
+    } cases[] = {{NULL, 0, 0}, {NULL, 1, 1}, {"", 0, 0},    {"", 1, 1},   {"0", 1, 0},
+                 {"0", 0, 0},  {"1", 0, 1},  {"yes", 0, 1}, {"00", 0, 1}, {"1", 1, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      if (cases[i].value)
+        setenv("POPSEG_TEST_SWITCH", cases[i].value, 1);
+      else
+        unsetenv("POPSEG_TEST_SWITCH");
+      T_CHECK(ps_env_flag("POPSEG_TEST_SWITCH", cases[i].dflt) == cases[i].want,
+              "ps_env_flag(%s%s%s, default %d) is %d", cases[i].value ? "\"" : "",
+              cases[i].value ? cases[i].value : "unset", cases[i].value ? "\"" : "", cases[i].dflt,
+              cases[i].want);
+    }
+    unsetenv("POPSEG_TEST_SWITCH");
+  }
   MPI_Finalize();
   return T_FINISH();
 }
