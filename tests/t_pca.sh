@@ -24,6 +24,8 @@ fi
 # run_c_test passes no arguments: test_pca reads its inputs from the environment.
 export PCA_ORACLE_DIR="$O" PCA_TEST_MODE=all
 for np in 1 2 3 4; do run_c_test "$np" "$P"; done
+# The projection by a dgemm per block (the default fuses it where AVX-512 is).
+POPSEG_PCA_BLAS=1 run_c_test 2 "$P"
 
 # (e) 2,000 features: ScaLAPACK (grids 1x2, 1x3, 2x2) against LAPACK.
 export PCA_TEST_MODE=big

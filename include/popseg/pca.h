@@ -102,9 +102,16 @@ ps_err_t ps_pca_fit_stats(const struct ps_stats *st, const ps_scale_t *sc,
 /* Not collective. Project local rows: out = (x_s - mean) * components[0:k]^T
  * with x_s = (x - offset) * factor (sc NULL: x_s = x), a new [n_local][k]
  * matrix with the same distribution as x (caller frees). PS_ERR_ARG unless
- * 1 <= k <= p and x has d columns. */
+ * 1 <= k <= p and x has d columns. With AVX-512 and k <= 16 (fused: one
+ * pass, no scratch copy) each row's y[j] is the sum over the columns in
+ * order of its centred value times components[j][col], one fused
+ * multiply-add each; otherwise (or POPSEG_PCA_BLAS=1) a dgemm per fixed
+ * block of rows. Either way a row's bits do not depend on the rank count. */
 ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x, int64_t k,
                         ps_matrix_t **out);
+/* Not collective. Whether ps_pca_project of k components is fused (1) or a
+ * dgemm per block (0) on this processor and environment. */
+int ps_pca_project_fused(int64_t k);
 /* Not collective. Back to (scaled) feature space: rows[n][d] = scores[n][k] * C[0:k] + mean. */
 void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k, double *rows);
 

@@ -58,6 +58,17 @@ ps_err_t ps_stats_compute_w(const ps_matrix_t *x, const double *w, int with_cov,
  * loop with fma()), and 1 is returned; otherwise dsyrk (0).
  * POPSEG_STATS_BLAS=1 in the environment forces dsyrk. */
 int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp);
+/* Not collective. The rows x [m][d] of one block, in row order: their
+ * extremes into mn/mx [d] (mn[j] = x < mn[j] ? x : mn[j], max alike, so a
+ * NaN row value is skipped), y [m][d] = x * inv - sinv (a multiply, then a
+ * subtraction), and, sum not NULL, y's column sums added to sum [d] and, sq
+ * not NULL, its squares (a multiply, then an add) to sq [d]: the bits of
+ * that loop, one row after another. With AVX-512 and d <= 64 the columns
+ * sit in the lanes of registers (1 is returned); otherwise the plain loop
+ * (0). */
+int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv,
+                        const double *sinv, double *mn, double *mx, double *y, double *sum,
+                        double *sq);
 void ps_stats_destroy(ps_stats_t **s);
 
 #endif

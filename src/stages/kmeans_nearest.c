@@ -294,6 +294,8 @@ static void dist_min_portable(const double *x, int64_t i0, int64_t n, int64_t di
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "simd8.h"
+
 /* The lanes form with AVX2 + FMA for G groups of four centres: the scores of
  * a row live in G registers. G is a constant at every call (inlined), so the
  * group loops unroll. */
@@ -479,66 +481,15 @@ lanes_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, 
   }
 }
 
-/* The columns of eight rows of DIM (<= 16) columns, one register per column
- * (lane q: row q), by an 8 x 8 transpose of each block of eight columns: a
- * load per row, then three rounds of shuffles (24 per block). whole: every
- * load may read a whole register (past its row, into the next, inside the
- * array), else the columns past DIM are masked off; masked loads cost more.
- * For contiguous rows this runs at twice the speed of gathers. */
-__attribute__((target("avx512f,avx512dq"), always_inline)) static inline void
-columns8(const double *const r[8], __m512d *xt, const int whole, const int DIM) {
-  const __m512i lo2 = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0),
-                hi2 = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
-#pragma GCC unroll 2
-  for (int c0 = 0; c0 < DIM; c0 += 8) {
-    const int nc = DIM - c0 < 8 ? DIM - c0 : 8;
-    const __mmask8 m = whole ? (__mmask8)0xff : (__mmask8)((1u << nc) - 1);
-    const __m512d a0 = _mm512_maskz_loadu_pd(m, r[0] + c0),
-                  a1 = _mm512_maskz_loadu_pd(m, r[1] + c0),
-                  a2 = _mm512_maskz_loadu_pd(m, r[2] + c0),
-                  a3 = _mm512_maskz_loadu_pd(m, r[3] + c0),
-                  a4 = _mm512_maskz_loadu_pd(m, r[4] + c0),
-                  a5 = _mm512_maskz_loadu_pd(m, r[5] + c0),
-                  a6 = _mm512_maskz_loadu_pd(m, r[6] + c0),
-                  a7 = _mm512_maskz_loadu_pd(m, r[7] + c0);
-    /* t0: columns 0 2 4 6 of rows 0, 1 interleaved; t1: columns 1 3 5 7 */
-    const __m512d t0 = _mm512_unpacklo_pd(a0, a1), t1 = _mm512_unpackhi_pd(a0, a1),
-                  t2 = _mm512_unpacklo_pd(a2, a3), t3 = _mm512_unpackhi_pd(a2, a3),
-                  t4 = _mm512_unpacklo_pd(a4, a5), t5 = _mm512_unpackhi_pd(a4, a5),
-                  t6 = _mm512_unpacklo_pd(a6, a7), t7 = _mm512_unpackhi_pd(a6, a7);
-    /* u0: columns 0, 4 of rows 0-3; u1: 2, 6; u2: 1, 5; u3: 3, 7 (u4-u7: rows 4-7) */
-    const __m512d u0 = _mm512_permutex2var_pd(t0, lo2, t2),
-                  u1 = _mm512_permutex2var_pd(t0, hi2, t2),
-                  u2 = _mm512_permutex2var_pd(t1, lo2, t3),
-                  u3 = _mm512_permutex2var_pd(t1, hi2, t3),
-                  u4 = _mm512_permutex2var_pd(t4, lo2, t6),
-                  u5 = _mm512_permutex2var_pd(t4, hi2, t6),
-                  u6 = _mm512_permutex2var_pd(t5, lo2, t7),
-                  u7 = _mm512_permutex2var_pd(t5, hi2, t7);
-    xt[c0] = _mm512_shuffle_f64x2(u0, u4, 0x44);
-    if (nc > 1) xt[c0 + 1] = _mm512_shuffle_f64x2(u2, u6, 0x44);
-    if (nc > 2) xt[c0 + 2] = _mm512_shuffle_f64x2(u1, u5, 0x44);
-    if (nc > 3) xt[c0 + 3] = _mm512_shuffle_f64x2(u3, u7, 0x44);
-    if (nc > 4) xt[c0 + 4] = _mm512_shuffle_f64x2(u0, u4, 0xEE);
-    if (nc > 5) xt[c0 + 5] = _mm512_shuffle_f64x2(u2, u6, 0xEE);
-    if (nc > 6) xt[c0 + 6] = _mm512_shuffle_f64x2(u1, u5, 0xEE);
-    if (nc > 7) xt[c0 + 7] = _mm512_shuffle_f64x2(u3, u7, 0xEE);
-  }
-}
-
 /* The columns of the eight contiguous rows i..i+7 of x (n rows of DIM) into
- * xt, as columns8 makes them, after fetching the rows 64 ahead (the DIM
- * cache lines eight rows span): loads that feed a transpose do not train
- * this processor's prefetcher, and without the fetch the search ran at
- * 10-26 ns a row instead of 3.9. Whole-register loads where they stay inside
- * the n rows. A prefetch past the array is harmless (it never faults). */
+ * xt, the rows 64 ahead fetched; whole-register loads where they stay inside
+ * the n rows. */
 __attribute__((target("avx512f,avx512dq"), always_inline)) static inline void
 contig8(const double *x, int64_t i, int64_t n, __m512d *xt, const int DIM) {
   const double *rp[8];
   for (int r = 0; r < 8; r++) rp[r] = x + (i + r) * DIM;
-  const char *pf = (const char *)(x + (i + 64) * DIM);
-  for (int q = 0; q < DIM; q++) __builtin_prefetch(pf + 64 * q);
-  columns8(rp, xt, (i + 7) * DIM + (DIM + 7) / 8 * 8 <= n * DIM, DIM);
+  ps_fetch_ahead8(x, i, DIM);
+  ps_columns8(rp, xt, (i + 7) * DIM + (DIM + 7) / 8 * 8 <= n * DIM, DIM);
 }
 
 /* The rows form with AVX-512: eight rows in the lanes of a register, their

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "popseg/opt.h"
 #include "popseg/reduce.h"
 #include "popseg/scalapack.h"
 #include "popseg/stats.h"
@@ -436,12 +437,144 @@ static void centre_rows(const double *restrict x, int64_t m, int64_t d,
   }
 }
 
+/* The fused projection's widest output: K accumulators of eight rows each
+ * stay in registers beside a block of eight columns. */
+#define PROJ_MAX_K 16
+
+/* The fused projection of one row, the bits of the AVX-512 lanes: its
+ * centred values as centre_rows makes them, then y[j] = the sum over the
+ * columns in order of c[col] ct[col][j], one fused multiply-add each. */
+static void project_row(const double *row, int64_t d, const double *offset, const double *factor,
+                        const double *mean, const double *ct, int64_t k, double *y) {
+  double acc[PROJ_MAX_K] = {0};
+  for (int64_t col = 0; col < d; col++) {
+    const double c =
+        offset ? (row[col] - offset[col]) * factor[col] - mean[col] : row[col] - mean[col];
+    for (int64_t j = 0; j < k; j++) acc[j] = fma(c, ct[col * k + j], acc[j]);
+  }
+  for (int64_t j = 0; j < k; j++) y[j] = acc[j];
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include "simd8.h"
+
+/* The fused projection with AVX-512 for rows [i0, i1) of x [n][d], K (a
+ * constant at every call, inlined) components: eight rows in the lanes,
+ * their columns eight at a time from an in-register transpose (the rows 64
+ * ahead fetched), each column centred as centre_rows does (the same
+ * operations, so the same bits) and added into K accumulators with one
+ * fused multiply-add each, in column order (project_row's bits); a second
+ * transpose turns the K accumulators back into rows. One pass over the
+ * rows, no scratch copy: the projection costs the read of x and the write
+ * of y. Returns the first row not done (the rest are fewer than eight). */
+__attribute__((target("avx512f"), always_inline)) static inline int64_t
+project_avx512(const double *x, int64_t n, int64_t i0, int64_t i1, int64_t d, const double *offset,
+               const double *factor, const double *mean, const double *ct, double *y, const int K) {
+  const int64_t d8 = (d + 7) / 8 * 8;
+  int64_t i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    __m512d acc[PROJ_MAX_K];
+#pragma GCC unroll 16
+    for (int j = 0; j < K; j++) acc[j] = _mm512_setzero_pd();
+    const double *rp[8];
+    for (int r = 0; r < 8; r++) rp[r] = x + (i + r) * d;
+    ps_fetch_ahead8(x, i, d);
+    /* Whole-register loads where they stay inside the n rows. */
+    const int whole = (i + 7) * d + d8 <= n * d;
+    for (int64_t c0 = 0; c0 < d; c0 += 8) {
+      const int nc = d - c0 < 8 ? (int)(d - c0) : 8;
+      const __mmask8 mk = whole ? (__mmask8)0xff : (__mmask8)((1u << nc) - 1);
+      __m512d a[8], t[8];
+#pragma GCC unroll 8
+      for (int q = 0; q < 8; q++) a[q] = _mm512_maskz_loadu_pd(mk, rp[q] + c0);
+      ps_transpose8(a, t);
+#pragma GCC unroll 8
+      for (int q = 0; q < 8; q++) {
+        if (q >= nc) break;
+        const int64_t col = c0 + q;
+        __m512d c = _mm512_sub_pd(t[q], _mm512_set1_pd(offset ? offset[col] : mean[col]));
+        if (offset)
+          c = _mm512_sub_pd(_mm512_mul_pd(c, _mm512_set1_pd(factor[col])),
+                            _mm512_set1_pd(mean[col]));
+#pragma GCC unroll 16
+        for (int j = 0; j < K; j++)
+          acc[j] = _mm512_fmadd_pd(c, _mm512_set1_pd(ct[col * K + j]), acc[j]);
+      }
+    }
+    /* Back to rows: eight components at a time. */
+#pragma GCC unroll 2
+    for (int j0 = 0; j0 < K; j0 += 8) {
+      const int nk = K - j0 < 8 ? K - j0 : 8;
+      __m512d a[8], t[8];
+#pragma GCC unroll 8
+      for (int q = 0; q < 8; q++) a[q] = q < nk ? acc[j0 + q] : _mm512_setzero_pd();
+      ps_transpose8(a, t);
+      const __mmask8 mk = (__mmask8)((1u << nk) - 1);
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; r++) _mm512_mask_storeu_pd(y + (i + r) * K + j0, mk, t[r]);
+    }
+  }
+  return i;
+}
+
+__attribute__((target("avx512f"))) static int64_t
+project_avx512_any(const double *x, int64_t n, int64_t i0, int64_t i1, int64_t d,
+                   const double *offset, const double *factor, const double *mean, const double *ct,
+                   int64_t k, double *y) {
+  switch (k) {
+#define PROJ_CASE(K)                                                                               \
+  case K:                                                                                          \
+    return project_avx512(x, n, i0, i1, d, offset, factor, mean, ct, y, K);
+    PROJ_CASE(1)
+    PROJ_CASE(2)
+    PROJ_CASE(3)
+    PROJ_CASE(4)
+    PROJ_CASE(5)
+    PROJ_CASE(6)
+    PROJ_CASE(7)
+    PROJ_CASE(8)
+    PROJ_CASE(9)
+    PROJ_CASE(10)
+    PROJ_CASE(11)
+    PROJ_CASE(12)
+    PROJ_CASE(13)
+    PROJ_CASE(14)
+    PROJ_CASE(15)
+    PROJ_CASE(16)
+#undef PROJ_CASE
+  default:
+    return i0;
+  }
+}
+#endif
+
+/* Whether the projection is fused (AVX-512, k <= PROJ_MAX_K, and not
+ * POPSEG_PCA_BLAS=1) or a dgemm per block. */
+static int project_fused(int64_t k) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512f") && !ps_env_flag("POPSEG_PCA_BLAS", 0);
+  }
+  return known && k >= 1 && k <= PROJ_MAX_K;
+#else
+  (void)k;
+  return 0;
+#endif
+}
+
+int ps_pca_project_fused(int64_t k) {
+  return project_fused(k);
+}
+
 ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x, int64_t k,
                         ps_matrix_t **out) {
   ps_err_t err = PS_OK;
   ps_matrix_t *y = NULL;
   double *scratch = NULL;
   int64_t d = pca->d, nb = PS_ROW_BLOCK, i0, i1;
+  const int fused = project_fused(k);
   *out = NULL;
   PS_CHECK(x->n_cols == d, PS_ERR_ARG, "PCA projection: the data have %lld features, the PCA %lld",
            (long long)x->n_cols, (long long)d);
@@ -449,19 +582,34 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matr
            "PCA projection: %lld components requested, %lld fitted", (long long)k,
            (long long)pca->p);
   PS_TRY(ps_matrix_create(x->n_local, k, x->row_offset, x->n_global, &y));
-  scratch = malloc((size_t)(nb * d) * sizeof *scratch);
+  /* Fused: the first k components transposed, ct [d][k]; else the dgemm's
+   * scratch block [nb][d]. */
+  scratch = malloc((size_t)((fused ? 1 : nb) * d * (fused ? k : 1)) * sizeof *scratch);
   PS_CHECK(scratch != NULL, PS_ERR_MEM, "out of memory for the PCA projection");
-  /* One dgemm per fixed block of global rows (reduce.h): OpenBLAS picks its
-   * kernel, and so the rounding of a row, by the call's shape (small-matrix
-   * kernels on some processors), so the calls must not move with the rank
-   * count for the projection to be the same bits at any rank count. */
-  for (int64_t from = 0; ps_row_blocks(x->row_offset, x->n_local, from, &i0, &i1); from = i1) {
-    const int64_t m = i1 - i0;
-    centre_rows(x->data + i0 * d, m, d, sc ? sc->offset : NULL, sc ? sc->factor : NULL, pca->mean,
-                scratch);
-    /* y[i0:i0+m][k] = scratch[m][d] * components[k][d]^T */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0, scratch,
-                (int)d, pca->components, (int)d, 0.0, y->data + i0 * k, (int)k);
+  const double *off = sc ? sc->offset : NULL, *fac = sc ? sc->factor : NULL;
+  if (fused) {
+    for (int64_t col = 0; col < d; col++)
+      for (int64_t j = 0; j < k; j++) scratch[col * k + j] = pca->components[j * d + col];
+    int64_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    i = project_avx512_any(x->data, x->n_local, 0, x->n_local, d, off, fac, pca->mean, scratch, k,
+                           y->data);
+#endif
+    for (; i < x->n_local; i++)
+      project_row(x->data + i * d, d, off, fac, pca->mean, scratch, k, y->data + i * k);
+  } else {
+    /* One dgemm per fixed block of global rows (reduce.h): OpenBLAS picks
+     * its kernel, and so the rounding of a row, by the call's shape
+     * (small-matrix kernels on some processors), so the calls must not move
+     * with the rank count for the projection to be the same bits at any
+     * rank count. */
+    for (int64_t from = 0; ps_row_blocks(x->row_offset, x->n_local, from, &i0, &i1); from = i1) {
+      const int64_t m = i1 - i0;
+      centre_rows(x->data + i0 * d, m, d, off, fac, pca->mean, scratch);
+      /* y[i0:i0+m][k] = scratch[m][d] * components[k][d]^T */
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0, scratch,
+                  (int)d, pca->components, (int)d, 0.0, y->data + i0 * k, (int)k);
+    }
   }
   *out = y;
   y = NULL;

@@ -133,6 +133,85 @@ __attribute__((target("avx512f"))) static void cross_avx512(const double *y, int
     }
 }
 
+/* ps_stats_scale_rows with AVX-512 for d <= 8 NV columns: a row's columns
+ * in NV registers (the last masked), the extremes, sums and squares of each
+ * column in registers across the rows (vminpd is a < b ? a : b: the plain
+ * loop's comparison), each lane's operations those of the plain loop, so
+ * its bits. NV is a constant at every call (inlined). The rows 8 ahead are
+ * fetched: the block follows the previous one's arithmetic, which leaves
+ * the hardware prefetcher idle, and it ramps up slowly. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+rows_avx512(const double *x, int64_t m, int64_t d, const double *inv, const double *sinv,
+            double *mn, double *mx, double *y, double *sum, double *sq, const int NV) {
+  __m512d vmn[8], vmx[8], vs[8], vq[8], vi[8], vsi[8];
+  __mmask8 mk[8];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) {
+    const int64_t nc = d - 8 * v < 8 ? d - 8 * v : 8;
+    mk[v] = (__mmask8)((1u << nc) - 1);
+    vmn[v] = _mm512_maskz_loadu_pd(mk[v], mn + 8 * v);
+    vmx[v] = _mm512_maskz_loadu_pd(mk[v], mx + 8 * v);
+    vs[v] = sum ? _mm512_maskz_loadu_pd(mk[v], sum + 8 * v) : _mm512_setzero_pd();
+    vq[v] = sq ? _mm512_maskz_loadu_pd(mk[v], sq + 8 * v) : _mm512_setzero_pd();
+    vi[v] = _mm512_maskz_loadu_pd(mk[v], inv + 8 * v);
+    vsi[v] = _mm512_maskz_loadu_pd(mk[v], sinv + 8 * v);
+  }
+  for (int64_t i = 0; i < m; i++) {
+    const double *row = x + i * d;
+    double *yi = y + i * d;
+    const char *pf = (const char *)(row + 8 * d);
+    for (int64_t q = 0; q < d; q += 8) __builtin_prefetch(pf + 8 * q);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+      const __m512d a = _mm512_maskz_loadu_pd(mk[v], row + 8 * v);
+      vmn[v] = _mm512_min_pd(a, vmn[v]);
+      vmx[v] = _mm512_max_pd(a, vmx[v]);
+      const __m512d t = _mm512_sub_pd(_mm512_mul_pd(a, vi[v]), vsi[v]);
+      _mm512_mask_storeu_pd(yi + 8 * v, mk[v], t);
+      if (sum) vs[v] = _mm512_add_pd(vs[v], t);
+      if (sq) vq[v] = _mm512_add_pd(vq[v], _mm512_mul_pd(t, t));
+    }
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) {
+    _mm512_mask_storeu_pd(mn + 8 * v, mk[v], vmn[v]);
+    _mm512_mask_storeu_pd(mx + 8 * v, mk[v], vmx[v]);
+    if (sum) _mm512_mask_storeu_pd(sum + 8 * v, mk[v], vs[v]);
+    if (sq) _mm512_mask_storeu_pd(sq + 8 * v, mk[v], vq[v]);
+  }
+}
+
+__attribute__((target("avx512f"))) static void
+rows_avx512_any(const double *x, int64_t m, int64_t d, const double *inv, const double *sinv,
+                double *mn, double *mx, double *y, double *sum, double *sq) {
+  switch ((d + 7) / 8) {
+#define ROWS_CASE(NV)                                                                              \
+  case NV:                                                                                         \
+    rows_avx512(x, m, d, inv, sinv, mn, mx, y, sum, sq, NV);                                       \
+    break;
+    ROWS_CASE(1)
+    ROWS_CASE(2)
+    ROWS_CASE(3)
+    ROWS_CASE(4)
+    ROWS_CASE(5)
+    ROWS_CASE(6)
+    ROWS_CASE(7)
+    ROWS_CASE(8)
+#undef ROWS_CASE
+  default:
+    break;
+  }
+}
+
+static int have_avx512(void) {
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512f");
+  }
+  return known;
+}
+
 static int cross_fused(void) {
   static int known = -1;
   if (known < 0) {
@@ -143,28 +222,13 @@ static int cross_fused(void) {
 }
 #endif
 
-int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (d <= CROSS_MAX_D && cross_fused()) {
-    cross_avx512(y, m, d, cp);
-    return 1;
-  }
-#endif
-  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, y, (int)d, 0.0, cp,
-              (int)d);
-  return 0;
-}
-
-/* Not collective. The rows x[m][d] of one block: extremes into mn/mx,
- * y = x / unit - shift / unit (sinv = shift / unit) into y[m][d] and, sum not
- * NULL (unweighted), the column sums of y added to sum[d] and, sq not NULL,
- * its squares to sq[d], row after row (the same order, so the same bits, as
- * one row at a time).
- * restrict and one operation per loop let the compiler use vector
- * instructions across the columns (stats.o is built with -O3). */
-static void block_rows(const double *restrict x, int64_t m, int64_t d, const double *restrict inv,
-                       const double *restrict sinv, double *restrict mn, double *restrict mx,
-                       double *restrict y, double *restrict sum, double *restrict sq) {
+/* The plain form of ps_stats_scale_rows (stats.h): with restrict and one
+ * operation per loop GCC vectorizes across the columns (stats.o is -O3),
+ * but only with SSE2 and with mn/mx/sum through memory every row. */
+static void rows_portable(const double *restrict x, int64_t m, int64_t d,
+                          const double *restrict inv, const double *restrict sinv,
+                          double *restrict mn, double *restrict mx, double *restrict y,
+                          double *restrict sum, double *restrict sq) {
   for (int64_t i = 0; i < m; i++) {
     const double *restrict row = x + i * d;
     double *restrict yi = y + i * d;
@@ -179,6 +243,31 @@ static void block_rows(const double *restrict x, int64_t m, int64_t d, const dou
     if (sq)
       for (int64_t j = 0; j < d; j++) sq[j] += yi[j] * yi[j];
   }
+}
+
+int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv,
+                        const double *sinv, double *mn, double *mx, double *y, double *sum,
+                        double *sq) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (d >= 1 && d <= 64 && have_avx512()) {
+    rows_avx512_any(x, m, d, inv, sinv, mn, mx, y, sum, sq);
+    return 1;
+  }
+#endif
+  rows_portable(x, m, d, inv, sinv, mn, mx, y, sum, sq);
+  return 0;
+}
+
+int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (d <= CROSS_MAX_D && cross_fused()) {
+    cross_avx512(y, m, d, cp);
+    return 1;
+  }
+#endif
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, y, (int)d, 0.0, cp,
+              (int)d);
+  return 0;
 }
 
 /* Not collective. This rank's extremes into s->min/max, and for each block
@@ -201,8 +290,8 @@ static void accumulate(const ps_matrix_t *x, const double *wt, const double *shi
   for (int64_t from = 0; ps_row_blocks(x->row_offset, x->n_local, from, &i0, &i1); from = i1) {
     const int64_t m = i1 - i0;
     memset(part, 0, (size_t)nred * sizeof *part);
-    block_rows(x->data + i0 * d, m, d, inv_unit, sinv, s->min, s->max, scratch, wt ? NULL : part,
-               wt || with_cov ? NULL : part + d);
+    ps_stats_scale_rows(x->data + i0 * d, m, d, inv_unit, sinv, s->min, s->max, scratch,
+                        wt ? NULL : part, wt || with_cov ? NULL : part + d);
     if (wt) {
       /* Weighted: sum w y, sum w y y^T (the cross-products of sqrt(w) y)
        * and sum w, the last of the sums. */

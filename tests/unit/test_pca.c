@@ -30,6 +30,7 @@
 #include "io_bin.h"
 #include "popseg/error.h"
 #include "popseg/matrix.h"
+#include "popseg/opt.h"
 #include "popseg/pca.h"
 #include "popseg/scalapack.h"
 #include "popseg/scale.h"
@@ -674,6 +675,94 @@ static void canonical_basis(void) {
           diff, orth, proj);
 }
 
+/* The projection against the loop it promises: each row's centred values
+ * ((x - offset) * factor - mean, or x - mean unscaled), then y[j] summed
+ * over the columns in order with fma(). The fused AVX-512 form must give
+ * those bits; the dgemm form (POPSEG_PCA_BLAS=1, no AVX-512, k > 16) the
+ * values to rounding. Widths at and past the transpose's eight columns,
+ * every k to one past the fused form's 16, row counts not a multiple of
+ * eight on every rank, a row of +-0 and huge values. */
+static void project_kernel(void) {
+  static const int64_t ds[] = {1, 3, 8, 9, 17, 34};
+  int same = 1, close = 1, fused_seen = 0, cases = 0, ok = 1;
+  uint64_t st = 11;
+  for (size_t a = 0; a < sizeof ds / sizeof ds[0]; a++) {
+    const int64_t d = ds[a], n = 203, pmax = d < 17 ? d : 17;
+    double *rows = malloc((size_t)(n * d) * sizeof *rows);
+    ps_pca_t *pca = NULL;
+    ps_scale_t sc = {PS_SCALE_MINMAX,
+                     d,
+                     malloc((size_t)d * sizeof(double)),
+                     malloc((size_t)d * sizeof(double)),
+                     0,
+                     -1};
+    ok = ok && rows && sc.offset && sc.factor && ps_pca_create(d, pmax, &pca) == PS_OK;
+    if (!ok) {
+      free(rows);
+      free(sc.offset);
+      free(sc.factor);
+      break;
+    }
+    for (int64_t q = 0; q < n * d + d + pmax * d + 2 * d; q++) {
+      st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+      const double u = (double)(st >> 11) / 9007199254740992.0 - 0.4;
+      if (q < n * d)
+        rows[q] = u * (1.0 + (double)(q % 5)) * 1e3;
+      else if (q < n * d + d)
+        pca->mean[q - n * d] = u;
+      else if (q < n * d + d + pmax * d)
+        pca->components[q - n * d - d] = u;
+      else if (q < n * d + d + pmax * d + d)
+        sc.offset[q - n * d - d - pmax * d] = u * 100;
+      else
+        sc.factor[q - n * d - 2 * d - pmax * d] = u / 300;
+    }
+    rows[5 * d] = -0.0;
+    rows[7 * d + d - 1] = 1e300;
+    ps_matrix_t *x = matrix_from(rows, n, d);
+    ok = ok && x;
+    for (int scaled = 0; scaled < 2 && x; scaled++)
+      for (int64_t k = 1; k <= pmax; k++) {
+        ps_matrix_t *y = NULL;
+        if (ps_pca_project(pca, scaled ? &sc : NULL, x, k, &y) != PS_OK) {
+          ok = 0;
+          continue;
+        }
+        const int fused = ps_pca_project_fused(k);
+        fused_seen |= fused;
+        for (int64_t i = 0; i < x->n_local; i++)
+          for (int64_t j = 0; j < k; j++) {
+            double acc = 0.0, mag = 0.0;
+            for (int64_t c = 0; c < d; c++) {
+              const double xv = x->data[i * d + c];
+              const double cv =
+                  scaled ? (xv - sc.offset[c]) * sc.factor[c] - pca->mean[c] : xv - pca->mean[c];
+              acc = fma(cv, pca->components[j * d + c], acc);
+              mag += fabs(cv * pca->components[j * d + c]);
+            }
+            const double got = y->data[i * k + j];
+            if (fused)
+              same &= memcmp(&acc, &got, sizeof acc) == 0;
+            else
+              close &= fabs(acc - got) <= 1e-13 * mag;
+          }
+        ps_matrix_destroy(&y);
+        cases++;
+      }
+    ps_matrix_destroy(&x);
+    ps_pca_destroy(&pca);
+    free(rows);
+    free(sc.offset);
+    free(sc.factor);
+  }
+  __builtin_cpu_init();
+  const int want_fused = !!__builtin_cpu_supports("avx512f") && !ps_env_flag("POPSEG_PCA_BLAS", 0);
+  T_CHECK(ok && same && close && fused_seen == want_fused,
+          "projection (%s): the column-order fma loop's %s (%d cases)",
+          fused_seen ? "fused AVX-512 up to 16 components, dgemm past" : "dgemm per block",
+          fused_seen ? "bits" : "values to rounding", cases);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   ps_error_set_namer(ps_cli_flag_of); /* messages name the flags, as in popseg */
@@ -700,6 +789,7 @@ int main(int argc, char **argv) {
         {"census_none", PS_SCALE_NONE, 0.99, 0},
     };
     names();
+    project_kernel();
     sign_pivot();
     canonical_basis();
     scalapack_direct();

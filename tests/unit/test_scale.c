@@ -14,6 +14,7 @@
 #include "popseg/cli.h"
 #include "popseg/error.h"
 #include "popseg/matrix.h"
+#include "popseg/opt.h"
 #include "popseg/scale.h"
 #include "popseg/stats.h"
 
@@ -236,13 +237,75 @@ static void crossprod(void) {
       free(cp);
       cases++;
     }
-  const char *blas = getenv("POPSEG_STATS_BLAS");
-  const int want_fused = !(blas && *blas && strcmp(blas, "0"));
+  const int want_fused = !ps_env_flag("POPSEG_STATS_BLAS", 0);
   __builtin_cpu_init();
   T_CHECK(same && close && (fused || !want_fused || !__builtin_cpu_supports("avx512f")),
           "cross-products (%s): the row-order fma loop's %s (%d cases)",
           fused ? "fused AVX-512 tiles, dsyrk past 64 features" : "dsyrk",
           fused ? "bits" : "values to rounding", cases);
+}
+
+/* One block's scaled copy, extremes and sums (ps_stats_scale_rows) against
+ * the plain loop it promises, bit for bit: min/max by "x < mn ? x : mn"
+ * (a NaN is skipped, -0 against +0 keeps the first), y = x * inv - sinv,
+ * sums and squares added row after row. Widths at and past the register's
+ * eight columns and past the AVX-512 form's 64, every choice of sums. */
+static void scale_rows(void) {
+  static const int64_t ds[] = {1, 2, 7, 8, 9, 16, 17, 34, 64, 65}, ms[] = {0, 1, 7, 512};
+  int same = 1, cases = 0, vector = 0;
+  uint64_t st = 3;
+  for (size_t a = 0; a < sizeof ds / sizeof ds[0]; a++)
+    for (size_t b = 0; b < sizeof ms / sizeof ms[0]; b++)
+      for (int mode = 0; mode < 3; mode++) { /* no sums; sums; sums and squares */
+        const int64_t d = ds[a], m = ms[b];
+        double *x = malloc((size_t)(m * d + 1) * sizeof *x);
+        double *buf = malloc((size_t)(14 * d + 2 * m * d + 1) * sizeof *buf);
+        if (!x || !buf) {
+          same = 0;
+          free(x);
+          free(buf);
+          continue;
+        }
+        double *inv = buf, *sinv = inv + d, *mn = sinv + d, *mx = mn + d, *sum = mx + d,
+               *sq = sum + d, *mn2 = sq + d, *mx2 = mn2 + d, *sum2 = mx2 + d, *sq2 = sum2 + d,
+               *y = sq2 + d, *y2 = y + m * d;
+        for (int64_t q = 0; q < m * d + 6 * d; q++) {
+          st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+          const double u = ((double)(st >> 11) / 9007199254740992.0 - 0.5) * 1e4;
+          if (q < m * d)
+            x[q] = u;
+          else
+            inv[q - m * d] = u / 7; /* inv, sinv, mn, mx, sum, sq */
+        }
+        if (m * d > 3) {
+          x[0] = NAN;
+          x[1] = -0.0;
+          x[2] = INFINITY;
+          x[3] = 0.0;
+        }
+        mn[0] = 0.0; /* against the -0.0 or the NaN of row 0 */
+        memcpy(mn2, mn, (size_t)(4 * d) * sizeof *mn);
+        double *s1 = mode ? sum : NULL, *q1 = mode == 2 ? sq : NULL;
+        vector |= ps_stats_scale_rows(x, m, d, inv, sinv, mn, mx, y, s1, q1);
+        for (int64_t i = 0; i < m; i++)
+          for (int64_t j = 0; j < d; j++) {
+            const double v = x[i * d + j], t = v * inv[j] - sinv[j];
+            mn2[j] = v < mn2[j] ? v : mn2[j];
+            mx2[j] = v > mx2[j] ? v : mx2[j];
+            y2[i * d + j] = t;
+            if (mode) sum2[j] += t;
+            if (mode == 2) sq2[j] += t * t;
+          }
+        same &= memcmp(mn, mn2, (size_t)(4 * d) * sizeof *mn) == 0 &&
+                memcmp(y, y2, (size_t)(m * d) * sizeof *y) == 0;
+        free(x);
+        free(buf);
+        cases++;
+      }
+  __builtin_cpu_init();
+  T_CHECK(same && vector == !!__builtin_cpu_supports("avx512f"),
+          "one block's scaled rows, extremes and sums (%s): the plain loop's bits (%d cases)",
+          vector ? "AVX-512 up to 64 features" : "plain loop", cases);
 }
 
 int main(int argc, char **argv) {
@@ -257,6 +320,7 @@ int main(int argc, char **argv) {
   one_row();
   errors_and_names();
   crossprod();
+  scale_rows();
   int rc = T_FINISH();
   MPI_Finalize();
   return rc;
