@@ -483,11 +483,8 @@ project_avx512(const double *x, int64_t n, int64_t i0, int64_t i1, int64_t d, co
     const int whole = (i + 7) * d + d8 <= n * d;
     for (int64_t c0 = 0; c0 < d; c0 += 8) {
       const int nc = d - c0 < 8 ? (int)(d - c0) : 8;
-      const __mmask8 mk = whole ? (__mmask8)0xff : (__mmask8)((1u << nc) - 1);
-      __m512d a[8], t[8];
-#pragma GCC unroll 8
-      for (int q = 0; q < 8; q++) a[q] = _mm512_maskz_loadu_pd(mk, rp[q] + c0);
-      ps_transpose8(a, t);
+      __m512d t[8];
+      ps_block8(rp, c0, nc, whole, t);
 #pragma GCC unroll 8
       for (int q = 0; q < 8; q++) {
         if (q >= nc) break;

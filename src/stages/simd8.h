@@ -37,22 +37,31 @@ ps_transpose8(const __m512d a[8], __m512d t[8]) {
   t[7] = _mm512_shuffle_f64x2(u3, u7, 0xEE);
 }
 
-/* The columns of eight rows of DIM columns, one register per column (lane
- * q: row q): an 8 x 8 transpose of each block of eight columns. whole: every
+/* Columns c0 .. c0 + 7 of eight rows, one register per column (t[q] lane r:
+ * row r, column c0 + q): a load per row, then the transpose. whole: every
  * load may read a whole register (past its row, into the next, inside the
- * array), else the columns past DIM are masked off; masked loads cost more.
- * For contiguous rows this runs at twice the speed of gathers. Only xt[0..DIM)
- * is written (the shuffles of the others are dead code once inlined). */
+ * array), else the nc columns left are read and the rest masked off; masked
+ * loads cost more. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+ps_block8(const double *const r[8], int64_t c0, int nc, int whole, __m512d t[8]) {
+  const __mmask8 m = whole ? (__mmask8)0xff : (__mmask8)((1u << nc) - 1);
+  __m512d a[8];
+#pragma GCC unroll 8
+  for (int q = 0; q < 8; q++) a[q] = _mm512_maskz_loadu_pd(m, r[q] + c0);
+  ps_transpose8(a, t);
+}
+
+/* The columns of eight rows of DIM columns, one register per column (lane
+ * q: row q): ps_block8 for each block of eight columns. For contiguous rows
+ * this runs at twice the speed of gathers. Only xt[0..DIM) is written (the
+ * shuffles of the others are dead code once inlined). */
 __attribute__((target("avx512f"), always_inline)) static inline void
 ps_columns8(const double *const r[8], __m512d *xt, const int whole, const int DIM) {
 #pragma GCC unroll 8
   for (int c0 = 0; c0 < DIM; c0 += 8) {
     const int nc = DIM - c0 < 8 ? DIM - c0 : 8;
-    const __mmask8 m = whole ? (__mmask8)0xff : (__mmask8)((1u << nc) - 1);
-    __m512d a[8], t[8];
-#pragma GCC unroll 8
-    for (int q = 0; q < 8; q++) a[q] = _mm512_maskz_loadu_pd(m, r[q] + c0);
-    ps_transpose8(a, t);
+    __m512d t[8];
+    ps_block8(r, c0, nc, whole, t);
 #pragma GCC unroll 8
     for (int q = 0; q < nc; q++) xt[c0 + q] = t[q];
   }
