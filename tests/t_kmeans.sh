@@ -22,15 +22,15 @@ kmeans_test() {
 run_c_test 1 "$POPSEG_BIN/tests/test_rng"
 # Per-row arrays on huge pages (mem.h), and with the advice turned off.
 run_c_test 1 "$POPSEG_BIN/tests/test_mem"
-POPSEG_HUGEPAGES=0 run_c_test 1 "$POPSEG_BIN/tests/test_mem"
+export POPSEG_HUGEPAGES=0; run_c_test 1 "$POPSEG_BIN/tests/test_mem"; unset POPSEG_HUGEPAGES
 run_c_test 1 "$POPSEG_BIN/tests/test_sha256"
 for np in 1 2 3 4; do run_c_test "$np" "$T"; done
 # The portable and the AVX2 kernels (the default picks AVX-512 where the
 # processor has it): the same unit checks.
-POPSEG_KMEANS_PORTABLE=1 run_c_test 1 "$T"
+export POPSEG_KMEANS_PORTABLE=1; run_c_test 1 "$T"; unset POPSEG_KMEANS_PORTABLE
 POPSEG_KMEANS_NO_AVX512=1 run_c_test 1 "$T"
 # AVX-512's centre-lanes form alone (the eight-rows form hands it its near ties).
-POPSEG_KMEANS_NO_ROWS=1 run_c_test 1 "$T"
+export POPSEG_KMEANS_NO_ROWS=1; run_c_test 1 "$T"; unset POPSEG_KMEANS_NO_ROWS
 
 # scikit-learn's answers and the data sets (census projection, overlapping blobs, mixture).
 if "$PYTHON" tests/oracle/kmeans_oracle.py data/acs2015_county_data.csv "$D" --big \

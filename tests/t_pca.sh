@@ -12,7 +12,8 @@ O=$TMPD/oracle
 
 for np in 1 2 3 4; do run_c_test "$np" "$S"; done
 # dsyrk for the cross-products (the default takes the AVX-512 tiles where it can).
-POPSEG_STATS_BLAS=1 run_c_test 1 "$S"
+# (Exported around the call: an assignment before a function call need not reach it.)
+export POPSEG_STATS_BLAS=1; run_c_test 1 "$S"; unset POPSEG_STATS_BLAS
 
 if "$PYTHON" tests/oracle/pca_oracle.py data/acs2015_county_data.csv "$O" >"$TMPD/oracle.out" 2>&1; then
   pass "oracle: scikit-learn/numpy references written ($(tail -n 1 "$TMPD/oracle.out"))"
@@ -25,7 +26,7 @@ fi
 export PCA_ORACLE_DIR="$O" PCA_TEST_MODE=all
 for np in 1 2 3 4; do run_c_test "$np" "$P"; done
 # The projection by a dgemm per block (the default fuses it where AVX-512 is).
-POPSEG_PCA_BLAS=1 run_c_test 2 "$P"
+export POPSEG_PCA_BLAS=1; run_c_test 2 "$P"; unset POPSEG_PCA_BLAS
 
 # (e) 2,000 features: ScaLAPACK (grids 1x2, 1x3, 2x2) against LAPACK.
 export PCA_TEST_MODE=big

@@ -11,13 +11,13 @@
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 #define MIN_BYTES ((size_t)4 << 20)
 
+#ifdef MADV_HUGEPAGE
 static int advice_on(void) {
   static int on = -1; /* read once; the same for every call of a run */
-  if (on < 0) {
-    on = ps_env_flag("POPSEG_HUGEPAGES", 1);
-  }
+  if (on < 0) on = ps_env_flag("POPSEG_HUGEPAGES", 1);
   return on;
 }
+#endif
 
 void ps_rows_advise(void *p, size_t bytes) {
 #ifdef MADV_HUGEPAGE

@@ -2,8 +2,9 @@
  * 8 x 8 transpose and the loads around it, shared by the kernels that turn
  * row-major blocks into columns (the nearest-centre search, k-means++'s
  * distance fold, the PCA projection). Internal to src/stages; x86-64 with
- * GCC or Clang only, each function compiled for AVX-512 and inlined into
- * its caller (which must itself be an AVX-512 function).
+ * GCC or Clang only, each function (but the plain-C prefetch) compiled for
+ * AVX-512 and inlined into its caller (which must itself be an AVX-512
+ * function).
  */
 #ifndef POPSEG_STAGES_SIMD8_H
 #define POPSEG_STAGES_SIMD8_H
@@ -70,11 +71,13 @@ ps_columns8(const double *const r[8], __m512d *xt, const int whole, const int DI
 /* Fetch the eight rows of DIM columns that start at row i + 64 of x (DIM
  * cache lines): loads that feed a transpose do not train this processor's
  * prefetcher, and without the fetch the search ran at 10-26 ns a row instead
- * of 3.9. A prefetch past the array is harmless (it never faults). */
+ * of 3.9. A prefetch past the array is harmless (it never faults); the
+ * address is computed as an integer, since a pointer past the array would
+ * be undefined. (Plain C: no target needed.) */
 __attribute__((always_inline)) static inline void ps_fetch_ahead8(const double *x, int64_t i,
                                                                   int64_t dim) {
-  const char *pf = (const char *)(x + (i + 64) * dim);
-  for (int64_t q = 0; q < dim; q++) __builtin_prefetch(pf + 64 * q);
+  const uintptr_t pf = (uintptr_t)x + (uintptr_t)((i + 64) * dim) * sizeof *x;
+  for (int64_t q = 0; q < dim; q++) __builtin_prefetch((const void *)(pf + (uintptr_t)(64 * q)));
 }
 #endif
 

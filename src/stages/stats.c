@@ -159,8 +159,10 @@ rows_avx512(const double *x, int64_t m, int64_t d, const double *inv, const doub
   for (int64_t i = 0; i < m; i++) {
     const double *row = x + i * d;
     double *yi = y + i * d;
-    const char *pf = (const char *)(row + 8 * d);
-    for (int64_t q = 0; q < d; q += 8) __builtin_prefetch(pf + 8 * q);
+    /* As an integer: a pointer past the array would be undefined. */
+    const uintptr_t pf = (uintptr_t)row + (uintptr_t)(8 * d) * sizeof *row;
+    for (int64_t q = 0; q < d; q += 8)
+      __builtin_prefetch((const void *)(pf + (uintptr_t)q * sizeof *row));
 #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) {
       const __m512d a = _mm512_maskz_loadu_pd(mk[v], row + 8 * v);
@@ -238,8 +240,8 @@ static void rows_portable(const double *restrict x, int64_t m, int64_t d,
     }
     /* Scaled first: the difference of two huge values could overflow. */
     for (int64_t j = 0; j < d; j++) yi[j] = row[j] * inv[j] - sinv[j];
-    if (!sum) continue;
-    for (int64_t j = 0; j < d; j++) sum[j] += yi[j];
+    if (sum)
+      for (int64_t j = 0; j < d; j++) sum[j] += yi[j];
     if (sq)
       for (int64_t j = 0; j < d; j++) sq[j] += yi[j] * yi[j];
   }

@@ -283,7 +283,8 @@ static void scale_rows(void) {
           x[2] = INFINITY;
           x[3] = 0.0;
         }
-        mn[0] = 0.0; /* against the -0.0 or the NaN of row 0 */
+        mn[0] = 0.0;            /* against the NaN of row 0 (d > 1), or row 1's -0.0 (d = 1) */
+        if (d > 1) mn[1] = 0.0; /* a tie of -0.0 (row 0) with +0.0: the first is kept */
         memcpy(mn2, mn, (size_t)(4 * d) * sizeof *mn);
         double *s1 = mode ? sum : NULL, *q1 = mode == 2 ? sq : NULL;
         vector |= ps_stats_scale_rows(x, m, d, inv, sinv, mn, mx, y, s1, q1);
