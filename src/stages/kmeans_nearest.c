@@ -597,22 +597,7 @@ rows_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, i
 #define ROWS_CASE(D)                                                                               \
   case D:                                                                                          \
     return rows_avx512(w, x, idx, n, lab, d2, ub2, lb2, D);
-    ROWS_CASE(1)
-    ROWS_CASE(2)
-    ROWS_CASE(3)
-    ROWS_CASE(4)
-    ROWS_CASE(5)
-    ROWS_CASE(6)
-    ROWS_CASE(7)
-    ROWS_CASE(8)
-    ROWS_CASE(9)
-    ROWS_CASE(10)
-    ROWS_CASE(11)
-    ROWS_CASE(12)
-    ROWS_CASE(13)
-    ROWS_CASE(14)
-    ROWS_CASE(15)
-    ROWS_CASE(16)
+    PS_EACH_1_16(ROWS_CASE)
 #undef ROWS_CASE
   default:
     return 0;
@@ -647,22 +632,7 @@ dist_min_avx512_any(const double *x, int64_t n, int64_t dim, const double *c, do
 #define DMIN_CASE(D)                                                                               \
   case D:                                                                                          \
     return dist_min_avx512(x, n, c, w, D);
-    DMIN_CASE(1)
-    DMIN_CASE(2)
-    DMIN_CASE(3)
-    DMIN_CASE(4)
-    DMIN_CASE(5)
-    DMIN_CASE(6)
-    DMIN_CASE(7)
-    DMIN_CASE(8)
-    DMIN_CASE(9)
-    DMIN_CASE(10)
-    DMIN_CASE(11)
-    DMIN_CASE(12)
-    DMIN_CASE(13)
-    DMIN_CASE(14)
-    DMIN_CASE(15)
-    DMIN_CASE(16)
+    PS_EACH_1_16(DMIN_CASE)
 #undef DMIN_CASE
   default:
     return 0;

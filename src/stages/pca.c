@@ -458,7 +458,7 @@ static void project_row(const double *row, int64_t d, const double *offset, cons
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "simd8.h"
 
-/* The fused projection with AVX-512 for rows [i0, i1) of x [n][d], K (a
+/* The fused projection with AVX-512 for the rows of x [n][d], K (a
  * constant at every call, inlined) components: eight rows in the lanes,
  * their columns eight at a time from an in-register transpose (the rows 64
  * ahead fetched), each column centred as centre_rows does (the same
@@ -468,11 +468,11 @@ static void project_row(const double *row, int64_t d, const double *offset, cons
  * rows, no scratch copy: the projection costs the read of x and the write
  * of y. Returns the first row not done (the rest are fewer than eight). */
 __attribute__((target("avx512f"), always_inline)) static inline int64_t
-project_avx512(const double *x, int64_t n, int64_t i0, int64_t i1, int64_t d, const double *offset,
-               const double *factor, const double *mean, const double *ct, double *y, const int K) {
+project_avx512(const double *x, int64_t n, int64_t d, const double *offset, const double *factor,
+               const double *mean, const double *ct, double *y, const int K) {
   const int64_t d8 = (d + 7) / 8 * 8;
-  int64_t i = i0;
-  for (; i + 8 <= i1; i += 8) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
     __m512d acc[PROJ_MAX_K];
 #pragma GCC unroll 16
     for (int j = 0; j < K; j++) acc[j] = _mm512_setzero_pd();
@@ -515,32 +515,17 @@ project_avx512(const double *x, int64_t n, int64_t i0, int64_t i1, int64_t d, co
 }
 
 __attribute__((target("avx512f"))) static int64_t
-project_avx512_any(const double *x, int64_t n, int64_t i0, int64_t i1, int64_t d,
-                   const double *offset, const double *factor, const double *mean, const double *ct,
-                   int64_t k, double *y) {
+project_avx512_any(const double *x, int64_t n, int64_t d, const double *offset,
+                   const double *factor, const double *mean, const double *ct, int64_t k,
+                   double *y) {
   switch (k) {
 #define PROJ_CASE(K)                                                                               \
   case K:                                                                                          \
-    return project_avx512(x, n, i0, i1, d, offset, factor, mean, ct, y, K);
-    PROJ_CASE(1)
-    PROJ_CASE(2)
-    PROJ_CASE(3)
-    PROJ_CASE(4)
-    PROJ_CASE(5)
-    PROJ_CASE(6)
-    PROJ_CASE(7)
-    PROJ_CASE(8)
-    PROJ_CASE(9)
-    PROJ_CASE(10)
-    PROJ_CASE(11)
-    PROJ_CASE(12)
-    PROJ_CASE(13)
-    PROJ_CASE(14)
-    PROJ_CASE(15)
-    PROJ_CASE(16)
+    return project_avx512(x, n, d, offset, factor, mean, ct, y, K);
+    PS_EACH_1_16(PROJ_CASE)
 #undef PROJ_CASE
   default:
-    return i0;
+    return 0;
   }
 }
 #endif
@@ -549,12 +534,9 @@ project_avx512_any(const double *x, int64_t n, int64_t i0, int64_t i1, int64_t d
  * POPSEG_PCA_BLAS=1) or a dgemm per block. */
 static int project_fused(int64_t k) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  static int known = -1;
-  if (known < 0) {
-    __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx512f") && !ps_env_flag("POPSEG_PCA_BLAS", 0);
-  }
-  return known && k >= 1 && k <= PROJ_MAX_K;
+  static int blas = -1;
+  if (blas < 0) blas = ps_env_flag("POPSEG_PCA_BLAS", 0);
+  return ps_have_avx512f() && !blas && k >= 1 && k <= PROJ_MAX_K;
 #else
   (void)k;
   return 0;
@@ -589,8 +571,7 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matr
       for (int64_t j = 0; j < k; j++) scratch[col * k + j] = pca->components[j * d + col];
     int64_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    i = project_avx512_any(x->data, x->n_local, 0, x->n_local, d, off, fac, pca->mean, scratch, k,
-                           y->data);
+    i = project_avx512_any(x->data, x->n_local, d, off, fac, pca->mean, scratch, k, y->data);
 #endif
     for (; i < x->n_local; i++)
       project_row(x->data + i * d, d, off, fac, pca->mean, scratch, k, y->data + i * k);

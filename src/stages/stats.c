@@ -81,6 +81,8 @@ cleanup:
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "simd8.h"
+
 /* One tile: cp[i0 + l][j0 + q] for l < 8 (fewer at the edge) and q < NJ,
  * each the sum over the m rows in order of y[r][i0 + l] y[r][j0 + q], one
  * fused multiply-add per row: the bits of the plain loop with fma(). NJ is a
@@ -191,36 +193,17 @@ rows_avx512_any(const double *x, int64_t m, int64_t d, const double *inv, const 
   case NV:                                                                                         \
     rows_avx512(x, m, d, inv, sinv, mn, mx, y, sum, sq, NV);                                       \
     break;
-    ROWS_CASE(1)
-    ROWS_CASE(2)
-    ROWS_CASE(3)
-    ROWS_CASE(4)
-    ROWS_CASE(5)
-    ROWS_CASE(6)
-    ROWS_CASE(7)
-    ROWS_CASE(8)
+    PS_EACH_1_8(ROWS_CASE)
 #undef ROWS_CASE
   default:
     break;
   }
 }
 
-static int have_avx512(void) {
-  static int known = -1;
-  if (known < 0) {
-    __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx512f");
-  }
-  return known;
-}
-
 static int cross_fused(void) {
-  static int known = -1;
-  if (known < 0) {
-    __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx512f") && !ps_env_flag("POPSEG_STATS_BLAS", 0);
-  }
-  return known;
+  static int blas = -1;
+  if (blas < 0) blas = ps_env_flag("POPSEG_STATS_BLAS", 0);
+  return ps_have_avx512f() && !blas;
 }
 #endif
 
@@ -251,7 +234,7 @@ int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv
                         const double *sinv, double *mn, double *mx, double *y, double *sum,
                         double *sq) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (d >= 1 && d <= 64 && have_avx512()) {
+  if (d >= 1 && d <= 64 && ps_have_avx512f()) {
     rows_avx512_any(x, m, d, inv, sinv, mn, mx, y, sum, sq);
     return 1;
   }
