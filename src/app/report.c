@@ -349,8 +349,10 @@ void ps_report_fit(const ps_report_fit_t *r, ps_sb_t *md, ps_sb_t *summary) {
     md_segments(md, r);
     ps_sb_printf(md,
                  "\n## Timings\n\n| stage | seconds |\n|---|---:|\n| read | %.3f |\n"
-                 "| scale | %.3f |\n| pca | %.3f |\n| k-means | %.3f |\n| write | %.3f |\n",
-                 t[PS_T_READ], t[PS_T_SCALE], t[PS_T_PCA], t[PS_T_KMEANS], t[PS_T_WRITE]);
+                 "| scale | %.3f |\n| pca | %.3f |\n| k-means | %.3f |\n| write | %.3f |\n"
+                 "| sha256 wait | %.3f |\n",
+                 t[PS_T_READ], t[PS_T_SCALE], t[PS_T_PCA], t[PS_T_KMEANS], t[PS_T_WRITE],
+                 t[PS_T_HASH]);
   }
   if (summary) summary_fit(summary, r);
 }
@@ -450,8 +452,9 @@ void ps_report_predict(const ps_report_predict_t *r, ps_sb_t *md, ps_sb_t *summa
     if (r->track) md_track(md, r);
     ps_sb_printf(md,
                  "\n## Timings\n\n| stage | seconds |\n|---|---:|\n| read | %.3f |\n"
-                 "| predict | %.3f |\n| write | %.3f |\n",
-                 r->times[PS_T_READ], r->times[PS_T_KMEANS], r->times[PS_T_WRITE]);
+                 "| predict | %.3f |\n| write | %.3f |\n| sha256 wait | %.3f |\n",
+                 r->times[PS_T_READ], r->times[PS_T_KMEANS], r->times[PS_T_WRITE],
+                 r->times[PS_T_HASH]);
   }
   if (summary) {
     ps_sb_printf(summary,

@@ -9,8 +9,9 @@
 #include "popseg/h5io.h"
 #include "popseg/version.h"
 
-static const char *const time_attr[PS_T_COUNT] = {"time_read_s", "time_scale_s", "time_pca_s",
-                                                  "time_kmeans_s", "time_write_s"};
+static const char *const time_attr[PS_T_COUNT] = {"time_read_s",  "time_scale_s",
+                                                  "time_pca_s",   "time_kmeans_s",
+                                                  "time_write_s", "time_hash_wait_s"};
 
 /* Not collective. Pieces that must fit together, whatever the caller built. */
 static ps_err_t check_pieces(const ps_results_t *r, const char *path) {

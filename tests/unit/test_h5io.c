@@ -308,6 +308,7 @@ static int make_fake(fake_t *f, int64_t n, uint64_t seed, int predictions) {
   f->r.times[2] = 1.5;
   f->r.times[3] = 2.0;
   f->r.times[4] = 0.125;
+  f->r.times[5] = 0.0625;
   if (predictions) {
     f->r.model_path = R_MODEL;
     f->r.labels = f->labels;
