@@ -114,6 +114,9 @@ blocks_shani(uint32_t h[8], const unsigned char *p, size_t n) {
   for (size_t b = 0; b < n; b++, p += 64) {
     const __m128i abef = s0, cdgh = s1;
     __m128i m[4], k;
+    /* Unrolled, m[g % 4] are registers: rolled, GCC keeps them on the stack
+     * and the four-round groups wait on loads (1.09 against 1.75 GB/s). */
+#pragma GCC unroll 16
     for (int g = 0; g < 16; g++) {
       if (g < 4) {
         m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
