@@ -105,6 +105,11 @@ void ps_h5w_attr_str(ps_h5w_t *w, const char *obj, const char *name, const char 
  * unless force). Returns the same code on every rank. */
 ps_err_t ps_h5w_write(ps_h5w_t *w, const char *path, int force, MPI_Comm comm);
 
+/* Bytes per collective transfer piece: POPSEG_IO_CHUNK_BYTES if it is a
+ * valid positive integer (capped at 1 GiB), else 1 GiB. The tests shrink it
+ * to force the piecewise paths. */
+int64_t ps_h5_io_chunk_bytes(void);
+
 /* ------------------------------------------------------------ reading */
 
 typedef struct ps_h5r ps_h5r_t;

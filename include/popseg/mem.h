@@ -30,4 +30,11 @@ void *ps_rows_malloc(size_t n, size_t size);
  * [p, p + bytes) only; a no-op for small blocks or when turned off). */
 void ps_rows_advise(void *p, size_t bytes);
 
+/* Give the whole pages inside [p + from, p + to) back to the system now
+ * (madvise(MADV_DONTNEED)): the resident memory drops while the block stays
+ * allocated, and those bytes read as zeros afterwards. For a block being
+ * consumed front to back before it is freed (the features, as the projection
+ * goes: pca.h). A no-op where the call does not exist. */
+void ps_rows_discard(void *p, size_t from, size_t to);
+
 #endif

@@ -109,6 +109,13 @@ ps_err_t ps_pca_fit_stats(const struct ps_stats *st, const ps_scale_t *sc,
  * block of rows. Either way a row's bits do not depend on the rank count. */
 ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x, int64_t k,
                         ps_matrix_t **out);
+/* Not collective. The same projection (the same bits), releasing x as it
+ * goes: the pages of the rows already projected are given back a window
+ * (about 8 MiB) at a time, and x's values are freed at the end (shape kept,
+ * data NULL: ps_matrix_release), also when it fails. The slice and its
+ * projection are never resident whole together: the peak is the slice's. */
+ps_err_t ps_pca_project_release(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *x,
+                                int64_t k, ps_matrix_t **out);
 /* Not collective. Whether ps_pca_project of k components is fused (1) or a
  * dgemm per block (0) on this processor and environment. */
 int ps_pca_project_fused(int64_t k);

@@ -31,6 +31,12 @@ typedef struct {
   int64_t n_dropped;              /* rows dropped for missing values */
   char dropped_examples[512];     /* first few dropped row names, comma separated */
   char note[256];                 /* what the reader assumed ("" if nothing), for the user */
+  /* An HDF5 table's features can be read again (ps_table_rows_open) after
+   * they were released: reload is 1, and input_id is the file as it was
+   * read (each rank's own stat: inode, size, modification and status-change
+   * times), so that a file changed since is refused, not read. */
+  int reload;
+  int64_t input_id[6];
 } ps_table_t;
 
 /* Allocate a table with zeroed buffers. Not collective. */
@@ -119,6 +125,32 @@ ps_err_t ps_table_write_h5(const char *path, int force, const ps_table_t *t, MPI
  * results or predictions file is named as such (it holds no /features).
  * *out: free with ps_table_destroy. */
 ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out);
+/* A rank's features a window of rows at a time, for the stages after the
+ * projection (the profile, the report's key figures). From x in memory; or,
+ * when x's values were released (x->data NULL, x == t->x: the projection
+ * gives them back, pca.h), read again from t's HDF5 table, which must be the
+ * file that was read (t->input_id): a file changed since is refused with
+ * PS_ERR_IO naming it. Windows end on global row-block boundaries
+ * (reduce.h), so blocked sums over them are those over the whole slice. */
+typedef struct ps_table_rows ps_table_rows_t;
+/* Collective. *out: ps_table_rows_close. */
+ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm comm,
+                            ps_table_rows_t **out);
+/* Not collective (the same on every rank). How many windows: 1 in memory;
+ * from the file, the most any rank has (every rank takes each in turn). */
+int64_t ps_table_rows_windows(const ps_table_rows_t *r);
+/* Collective from the file (every rank, each w in turn). Window w: local
+ * rows [*i0, *i1) (empty past a rank's rows) at *rows ([*i1 - *i0][d],
+ * valid until the next call). */
+ps_err_t ps_table_rows_window(ps_table_rows_t *r, int64_t w, int64_t *i0, int64_t *i1,
+                              const double **rows);
+/* Collective from the file. Returns err, or the close's failure. */
+ps_err_t ps_table_rows_close(ps_table_rows_t **r, ps_err_t err);
+/* Collective. Columns cols[0..n) of every local row into out [n_local][n]
+ * (through ps_table_rows). */
+ps_err_t ps_table_columns(const ps_table_t *t, const ps_matrix_t *x, const int64_t *cols, int n,
+                          double *out, MPI_Comm comm);
+
 /* Collective. The shape of /features without reading it (the memory check). */
 ps_err_t ps_table_probe_h5(const char *path, MPI_Comm comm, int64_t *n, int64_t *d);
 /* Collective. The feature names of an open file ([d][*width], NUL-terminated,

@@ -291,7 +291,20 @@ static ps_err_t run_pca(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   double t0 = MPI_Wtime(), cum = 0;
   PS_TRY(ps_pca_fit_stats(f->st, f->sc, &o->pca, comm, &f->pca));
-  err = ps_pca_project(f->pca, f->sc, f->t->x, f->pca->n_kept, &f->proj);
+  /* After the projection only the profile and the report's key figures use
+   * the features, and they can read them back from an HDF5 table as it was
+   * read (table.h): released as the projection goes, the slice and its
+   * projection are never resident whole together, and k-means runs without
+   * the slice (bench/README.md, "Peak memory"). Kept when they differ from
+   * the file's (the prep steps), and with POPSEG_RELEASE_FEATURES=0. */
+  int release = f->t->reload && !ps_prep_any(&f->prep) && !f->raw &&
+                ps_env_flag("POPSEG_RELEASE_FEATURES", 1),
+      all = 0;
+  PS_CALL_MPI(MPI_Allreduce(&release, &all, 1, MPI_INT, MPI_MIN, comm));
+  if (all)
+    err = ps_pca_project_release(f->pca, f->sc, f->t->x, f->pca->n_kept, &f->proj);
+  else
+    err = ps_pca_project(f->pca, f->sc, f->t->x, f->pca->n_kept, &f->proj);
   PS_AGREE(comm);
   f->times[PS_T_PCA] = MPI_Wtime() - t0;
   for (int64_t i = 0; i < f->pca->n_kept; i++) cum += f->pca->explained_variance_ratio[i];
@@ -440,12 +453,15 @@ cleanup:
 static ps_err_t run_profile(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   const int64_t k = f->km->k, d = f->pca->d;
+  const double t0 = MPI_Wtime();
   PS_TRY(ps_profile_compute(f->t, f->raw ? f->raw : f->t->x, NULL, f->weights, f->prep.weights,
                             f->km->labels, f->km->distance, k, &o->profile, comm, &f->profile));
   if (f->sub)
     PS_TRY(ps_profile_compute(f->t, f->raw ? f->raw : f->t->x, NULL, f->weights, f->prep.weights,
                               f->sub->labels, f->sub->distance, f->sub->m, &o->profile, comm,
                               &f->sub_profile));
+  ps_log_verbose(comm, "profile %.3f s%s", MPI_Wtime() - t0,
+                 f->t->x->data ? "" : " (the features read again from the table)");
   f->reconstructed = malloc((size_t)(k * d) * sizeof(double));
   PS_CHECK_ALL(comm, f->reconstructed != NULL, PS_ERR_MEM, "out of memory");
   ps_pca_inverse(f->pca, f->km->centroids, k, f->pca->n_kept, f->reconstructed);
@@ -512,9 +528,8 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
     n_key = ps_profile_key_features(f->profile, 4, key_cols);
     key = ps_rows_malloc((size_t)(src->n_local * n_key), sizeof *key);
     PS_CHECK_ALL(comm, key != NULL, PS_ERR_MEM, "out of memory for the key figures");
-    for (int64_t i = 0; i < src->n_local; i++)
-      for (int64_t q = 0; q < n_key; q++)
-        key[i * n_key + q] = src->data[i * src->n_cols + key_cols[q]];
+    /* From memory, or read back from the table (the projection released it). */
+    PS_TRY(ps_table_columns(f->t, src, key_cols, (int)n_key, key, comm));
   }
   /* No output holds the features (the key figures are taken), so they go
    * now: the pages freed here are the ones the page cache of the outputs

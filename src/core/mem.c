@@ -33,6 +33,21 @@ void ps_rows_advise(void *p, size_t bytes) {
 #endif
 }
 
+void ps_rows_discard(void *p, size_t from, size_t to) {
+#ifdef MADV_DONTNEED
+  const uintptr_t page = 4096;
+  if (!p || to <= from) return;
+  uintptr_t lo = ((uintptr_t)p + from + page - 1) & ~(page - 1);
+  uintptr_t hi = ((uintptr_t)p + to) & ~(page - 1);
+  /* Best effort, like the advice: on failure the pages stay until free(). */
+  if (hi > lo) (void)madvise((void *)lo, (size_t)(hi - lo), MADV_DONTNEED);
+#else
+  (void)p;
+  (void)from;
+  (void)to;
+#endif
+}
+
 /* The bytes of n elements of size (each at least 1, so a zero-row slice
  * still gets a block), or 0 when that overflows size_t. */
 static size_t block_bytes(size_t n, size_t size) {

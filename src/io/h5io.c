@@ -102,9 +102,8 @@ static void h5_close(hid_t *id) {
   *id = NO_ID;
 }
 
-/* Bytes per collective transfer piece: POPSEG_IO_CHUNK_BYTES if it is a valid
- * positive integer (capped at 1 GiB), else 1 GiB. */
-static int64_t io_chunk_bytes(void) {
+/* h5io.h. */
+int64_t ps_h5_io_chunk_bytes(void) {
   const char *s = getenv("POPSEG_IO_CHUNK_BYTES");
   if (s && *s) {
     char *end = NULL;
@@ -381,7 +380,7 @@ static ps_err_t xfer(hid_t did, hid_t memtype, size_t row_bytes, int writing, vo
                    (long long)row_off, (long long)(row_off + n_rows), (unsigned long long)dims[0]);
   PS_AGREE(comm);
   if (row_bytes == 0) row_bytes = 1;
-  step = io_chunk_bytes() / (int64_t)row_bytes;
+  step = ps_h5_io_chunk_bytes() / (int64_t)row_bytes;
   if (step < 1) step = 1;
   pieces = n_rows > 0 ? (n_rows + step - 1) / step : 0;
   PS_TRY(ps_reduce_max_i64(&pieces, 1, comm));

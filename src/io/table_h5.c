@@ -1,14 +1,19 @@
 /* table_h5.c - a table's HDF5 layout (see table.h): its rows and features as
  * dimensions, the table file of popseg import, and its reader. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "popseg/h5io.h"
 #include "popseg/mem.h"
+#include "popseg/reduce.h"
 #include "popseg/sha256.h"
 #include "popseg/table.h"
 #include "popseg/version.h"
+
+static void file_id(const struct stat *st, int64_t id[6]);
 
 void ps_table_describe_rows(ps_h5w_t *w, const ps_table_t *t, int with_features) {
   const ps_matrix_t *x = t->x;
@@ -193,6 +198,16 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   ps_block_range(n, size, rank, &off, &cnt);
   err = ps_table_create(cnt, d, off, n, 1, 1, &t);
   PS_AGREE(comm);
+  /* What ps_table_rows_open compares the file with, should the features be
+   * released and read again: the file before its rows are read, so that a
+   * change during the read is caught too. */
+  {
+    struct stat st;
+    if (stat(path, &st) == 0) {
+      file_id(&st, t->input_id);
+      t->reload = 1;
+    }
+  }
   PS_TRY(read_attrs(r, t));
   PS_TRY(ps_h5r_read(r, "features", PS_H5_F64, 0, off, cnt, t->x->data));
   if (has_ids) PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, off, cnt, t->ids));
@@ -225,4 +240,161 @@ cleanup:
   }
   ps_table_destroy(&t);
   return err;
+}
+
+/* ----------------------------------------------- the features read again */
+
+/* The file as stat sees it: what a change to it would change. */
+static void file_id(const struct stat *st, int64_t id[6]) {
+  id[0] = (int64_t)st->st_dev;
+  id[1] = (int64_t)st->st_ino;
+  id[2] = (int64_t)st->st_size;
+  id[3] = (int64_t)st->st_mtim.tv_sec;
+  id[4] = (int64_t)st->st_mtim.tv_nsec;
+  id[5] = (int64_t)st->st_ctim.tv_sec * 1000000000 + (int64_t)st->st_ctim.tv_nsec;
+}
+
+struct ps_table_rows {
+  const ps_matrix_t *x;
+  ps_h5r_t *r;       /* from the file, or NULL: x->data */
+  double *buf;       /* [win][d] */
+  int64_t win;       /* rows per window, a multiple of PS_ROW_BLOCK */
+  int64_t n_windows; /* agreed */
+  int64_t next;      /* the next window's first local row */
+};
+
+/* Not collective. The end of the window starting at local row w0: the
+ * global row-block boundary win rows on (the slice's end at most). */
+static int64_t window_end(const ps_table_rows_t *r, int64_t w0) {
+  const int64_t off = r->x->row_offset, nl = r->x->n_local;
+  int64_t w1 = (off + w0) / PS_ROW_BLOCK * PS_ROW_BLOCK + r->win - off;
+  return w1 < nl ? w1 : nl;
+}
+
+ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm comm,
+                            ps_table_rows_t **out) {
+  ps_err_t err = PS_OK;
+  ps_table_rows_t *r = calloc(1, sizeof *r);
+  int released = x->data == NULL, any = 0;
+  int64_t want[2] = {x->n_global, x->n_cols}, dims[2], nw = 0;
+  *out = NULL;
+  if (!r)
+    err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
+  else {
+    r->x = x;
+    r->n_windows = 1;
+  }
+  err = ps_err_agree(comm, err);
+  if (err == PS_OK && MPI_Allreduce(&released, &any, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
+    err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Allreduce of the rows' whereabouts failed");
+  err = ps_err_agree(comm, err);
+  if (err != PS_OK) {
+    free(r);
+    return err;
+  }
+  if (!any) {
+    *out = r;
+    return PS_OK;
+  }
+  /* From the file: the one that was read, unchanged (each rank its own view
+   * of it: on a shared file system every node must see the same file). */
+  {
+    struct stat st;
+    int64_t id[6];
+    if (x != t->x || !t->reload)
+      err = ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__,
+                     "%s: the features were released and cannot be read again",
+                     t->input[0] ? t->input : "a table built in memory");
+    else if (stat(t->input, &st) != 0)
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot read its features again: %s",
+                     t->input, strerror(errno));
+    else {
+      file_id(&st, id);
+      if (memcmp(id, t->input_id, sizeof id) != 0)
+        err = ps_error(PS_ERR_IO, __FILE__, __LINE__,
+                       "%s: changed while popseg ran (its %s differs from when it was read): the "
+                       "features are read again after k-means and must be the same; run on a "
+                       "file nothing writes to",
+                       t->input,
+                       id[1] != t->input_id[1]                              ? "inode (replaced)"
+                       : id[2] != t->input_id[2]                            ? "size"
+                       : id[3] != t->input_id[3] || id[4] != t->input_id[4] ? "modification time"
+                                                                            : "status-change time");
+    }
+  }
+  err = ps_err_agree(comm, err);
+  if (err != PS_OK) {
+    free(r);
+    return err;
+  }
+  err = ps_h5r_open(t->input, comm, &r->r);
+  if (err == PS_OK) err = ps_h5r_shape(r->r, "features", PS_H5_NUM, 2, want, NULL, dims, NULL);
+  if (err == PS_OK) {
+    /* About 8 MiB of rows a window (less when the tests shrink the pieces). */
+    int64_t bytes = ps_h5_io_chunk_bytes(), row = (x->n_cols > 0 ? x->n_cols : 1) * 8;
+    if (bytes > ((int64_t)8 << 20)) bytes = (int64_t)8 << 20;
+    r->win = bytes / row / PS_ROW_BLOCK * PS_ROW_BLOCK;
+    if (r->win < PS_ROW_BLOCK) r->win = PS_ROW_BLOCK;
+    for (int64_t w0 = 0; w0 < x->n_local; w0 = window_end(r, w0)) nw++;
+    r->buf = ps_rows_malloc((size_t)((r->win < x->n_local ? r->win : x->n_local) * x->n_cols),
+                            sizeof *r->buf);
+    if (!r->buf)
+      err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory for a window of features");
+    err = ps_err_agree(comm, err);
+  }
+  if (err == PS_OK) {
+    if (MPI_Allreduce(&nw, &r->n_windows, 1, MPI_INT64_T, MPI_MAX, comm) != MPI_SUCCESS)
+      err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Allreduce of the window count failed");
+    err = ps_err_agree(comm, err);
+  }
+  if (err != PS_OK) return ps_table_rows_close(&r, err);
+  *out = r;
+  return PS_OK;
+}
+
+int64_t ps_table_rows_windows(const ps_table_rows_t *r) {
+  return r->n_windows;
+}
+
+ps_err_t ps_table_rows_window(ps_table_rows_t *r, int64_t w, int64_t *i0, int64_t *i1,
+                              const double **rows) {
+  (void)w; /* windows come in turn: r->next is where w starts */
+  if (!r->r) {
+    *i0 = 0;
+    *i1 = r->x->n_local;
+    *rows = r->x->data;
+    return PS_OK;
+  }
+  const int64_t a = r->next, b = a < r->x->n_local ? window_end(r, a) : a;
+  r->next = b;
+  *i0 = a;
+  *i1 = b;
+  *rows = r->buf;
+  return ps_h5r_read(r->r, "features", PS_H5_F64, 0, r->x->row_offset + a, b - a, r->buf);
+}
+
+ps_err_t ps_table_rows_close(ps_table_rows_t **r, ps_err_t err) {
+  if (!r || !*r) return err;
+  if ((*r)->r) err = ps_h5r_close(&(*r)->r, err);
+  free((*r)->buf);
+  free(*r);
+  *r = NULL;
+  return err;
+}
+
+ps_err_t ps_table_columns(const ps_table_t *t, const ps_matrix_t *x, const int64_t *cols, int n,
+                          double *out, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  ps_table_rows_t *rows = NULL;
+  const int64_t d = x->n_cols;
+  PS_TRY(ps_table_rows_open(t, x, comm, &rows));
+  for (int64_t w = 0; w < ps_table_rows_windows(rows); w++) {
+    int64_t i0, i1;
+    const double *v;
+    PS_TRY(ps_table_rows_window(rows, w, &i0, &i1, &v));
+    for (int64_t i = i0; i < i1; i++)
+      for (int q = 0; q < n; q++) out[i * n + q] = v[(i - i0) * d + cols[q]];
+  }
+cleanup:
+  return ps_table_rows_close(&rows, err);
 }

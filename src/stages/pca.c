@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "popseg/mem.h"
 #include "popseg/opt.h"
 #include "popseg/reduce.h"
 #include "popseg/scalapack.h"
@@ -547,12 +548,47 @@ int ps_pca_project_fused(int64_t k) {
   return project_fused(k);
 }
 
-ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x, int64_t k,
-                        ps_matrix_t **out) {
+/* Not collective. Rows [w0, w1) of x into y. w0 and w1 (unless x->n_local)
+ * are on global row-block boundaries (reduce.h), so the dgemm's calls are
+ * those of the whole slice; the fused kernel's rows do not depend on their
+ * neighbours. scratch: the fused path's ct [d][k], or the dgemm's [nb][d]. */
+static void project_range(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x,
+                          int64_t k, int fused, double *scratch, int64_t w0, int64_t w1,
+                          ps_matrix_t *y) {
+  const int64_t d = pca->d;
+  const double *off = sc ? sc->offset : NULL, *fac = sc ? sc->factor : NULL;
+  int64_t i0, i1;
+  if (fused) {
+    int64_t i = w0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    i += project_avx512_any(x->data + w0 * d, w1 - w0, d, off, fac, pca->mean, scratch, k,
+                            y->data + w0 * k);
+#endif
+    for (; i < w1; i++)
+      project_row(x->data + i * d, d, off, fac, pca->mean, scratch, k, y->data + i * k);
+    return;
+  }
+  /* One dgemm per fixed block of global rows (reduce.h): OpenBLAS picks its
+   * kernel, and so the rounding of a row, by the call's shape (small-matrix
+   * kernels on some processors), so the calls must not move with the rank
+   * count for the projection to be the same bits at any rank count. */
+  for (int64_t from = w0; ps_row_blocks(x->row_offset, w1, from, &i0, &i1); from = i1) {
+    const int64_t m = i1 - i0;
+    centre_rows(x->data + i0 * d, m, d, off, fac, pca->mean, scratch);
+    /* y[i0:i0+m][k] = scratch[m][d] * components[k][d]^T */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0, scratch,
+                (int)d, pca->components, (int)d, 0.0, y->data + i0 * k, (int)k);
+  }
+}
+
+/* The projection of x, and with release its rows' pages given back window
+ * by window and its values freed at the end. */
+static ps_err_t project(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *x, int64_t k,
+                        int release, ps_matrix_t **out) {
   ps_err_t err = PS_OK;
   ps_matrix_t *y = NULL;
   double *scratch = NULL;
-  int64_t d = pca->d, nb = PS_ROW_BLOCK, i0, i1;
+  int64_t d = pca->d, nb = PS_ROW_BLOCK;
   const int fused = project_fused(k);
   *out = NULL;
   PS_CHECK(x->n_cols == d, PS_ERR_ARG, "PCA projection: the data have %lld features, the PCA %lld",
@@ -560,41 +596,50 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matr
   PS_CHECK(k >= 1 && k <= pca->p, PS_ERR_ARG,
            "PCA projection: %lld components requested, %lld fitted", (long long)k,
            (long long)pca->p);
+  PS_CHECK(x->data != NULL || x->n_local == 0, PS_ERR_INTERNAL,
+           "PCA projection: the rows were released before it");
   PS_TRY(ps_matrix_create(x->n_local, k, x->row_offset, x->n_global, &y));
   /* Fused: the first k components transposed, ct [d][k]; else the dgemm's
    * scratch block [nb][d]. */
   scratch = malloc((size_t)((fused ? 1 : nb) * d * (fused ? k : 1)) * sizeof *scratch);
   PS_CHECK(scratch != NULL, PS_ERR_MEM, "out of memory for the PCA projection");
-  const double *off = sc ? sc->offset : NULL, *fac = sc ? sc->factor : NULL;
-  if (fused) {
+  if (fused)
     for (int64_t col = 0; col < d; col++)
       for (int64_t j = 0; j < k; j++) scratch[col * k + j] = pca->components[j * d + col];
-    int64_t i = 0;
-#if defined(__x86_64__) && defined(__GNUC__)
-    i = project_avx512_any(x->data, x->n_local, d, off, fac, pca->mean, scratch, k, y->data);
-#endif
-    for (; i < x->n_local; i++)
-      project_row(x->data + i * d, d, off, fac, pca->mean, scratch, k, y->data + i * k);
+  if (!release) {
+    project_range(pca, sc, x, k, fused, scratch, 0, x->n_local, y);
   } else {
-    /* One dgemm per fixed block of global rows (reduce.h): OpenBLAS picks
-     * its kernel, and so the rounding of a row, by the call's shape
-     * (small-matrix kernels on some processors), so the calls must not move
-     * with the rank count for the projection to be the same bits at any
-     * rank count. */
-    for (int64_t from = 0; ps_row_blocks(x->row_offset, x->n_local, from, &i0, &i1); from = i1) {
-      const int64_t m = i1 - i0;
-      centre_rows(x->data + i0 * d, m, d, off, fac, pca->mean, scratch);
-      /* y[i0:i0+m][k] = scratch[m][d] * components[k][d]^T */
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)d, 1.0, scratch,
-                  (int)d, pca->components, (int)d, 0.0, y->data + i0 * k, (int)k);
+    /* Windows of about 8 MiB of rows, ending on global row-block
+     * boundaries: the projection's pages grow as the rows' go, so the two
+     * are never resident whole at once. */
+    const int64_t rows = (((int64_t)8 << 20) / (d > 0 ? d * 8 : 8) / nb + 1) * nb;
+    for (int64_t w0 = 0; w0 < x->n_local;) {
+      int64_t w1 = ((x->row_offset + w0) / nb * nb + rows) - x->row_offset;
+      if (w1 > x->n_local) w1 = x->n_local;
+      project_range(pca, sc, x, k, fused, scratch, w0, w1, y);
+      ps_rows_discard(x->data, (size_t)(w0 * d) * sizeof(double),
+                      (size_t)(w1 * d) * sizeof(double));
+      w0 = w1;
     }
   }
   *out = y;
   y = NULL;
 cleanup:
+  if (release) ps_matrix_release(x);
   free(scratch);
   ps_matrix_destroy(&y);
   return err;
+}
+
+ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x, int64_t k,
+                        ps_matrix_t **out) {
+  /* Without release x is only read. */
+  return project(pca, sc, (ps_matrix_t *)x, k, 0, out);
+}
+
+ps_err_t ps_pca_project_release(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *x,
+                                int64_t k, ps_matrix_t **out) {
+  return project(pca, sc, x, k, 1, out);
 }
 
 void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k, double *rows) {

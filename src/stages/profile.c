@@ -88,37 +88,46 @@ cleanup:
  * of squared deviations from the overall mean: each block of rows, with its
  * weight as one more column ([w x, w], or [x, 1]), summed per segment in
  * row order and added exactly (reduce.h), so the same bits at any rank
- * count; two reductions. sq: [d] scratch. */
-static ps_err_t moments(const ps_matrix_t *x, const double *wt, const int32_t *labels,
-                        ps_profile_t *p, double *sq, MPI_Comm comm) {
+ * count; two reductions. The rows come a window at a time (table.h: from
+ * memory, or read again from t's file when x was released); windows end on
+ * block boundaries, so the blocks are the whole slice's. sq: [d] scratch. */
+static ps_err_t moments(const ps_table_t *t, const ps_matrix_t *x, const double *wt,
+                        const int32_t *labels, ps_profile_t *p, double *sq, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   const int64_t d = p->d, k = p->k, nl = x->n_local, d1 = d + 1;
   ps_xsum_t *acc = calloc((size_t)((k + 1) * d1), sizeof *acc);
   double *part = calloc((size_t)((k > 0 ? k : 1) * d1), sizeof *part);
   double *blk = malloc((size_t)(PS_ROW_BLOCK * d1) * sizeof *blk);
   int32_t *touched = malloc((size_t)(k > 0 ? k : 1) * sizeof *touched);
-  int64_t i0, i1;
+  ps_table_rows_t *rows = NULL;
+  int64_t i0, i1, w0, w1;
+  const double *xw;
   PS_CHECK_ALL(comm, acc && part && touched && blk, PS_ERR_MEM,
                "out of memory for the segment profiles (k = %lld)", (long long)k);
+  PS_TRY(ps_table_rows_open(t, x, comm, &rows));
   for (int64_t j = 0; j < d; j++) {
     p->overall_min[j] = INFINITY;
     p->overall_max[j] = -INFINITY;
   }
   /* acc [k][d + 1]: the segments' sums; acc[k][d + 1]: the overall sums. */
-  for (int64_t from = 0; ps_row_blocks(x->row_offset, nl, from, &i0, &i1); from = i1) {
-    for (int64_t i = i0; i < i1; i++) {
-      const double *row = x->data + i * d, wi = wt ? wt[i] : 1.0;
-      double *y = blk + (i - i0) * d1;
-      for (int64_t j = 0; j < d; j++) {
-        y[j] = wt ? wi * row[j] : row[j];
-        p->overall_min[j] = row[j] < p->overall_min[j] ? row[j] : p->overall_min[j];
-        p->overall_max[j] = row[j] > p->overall_max[j] ? row[j] : p->overall_max[j];
+  for (int64_t w = 0; w < ps_table_rows_windows(rows); w++) {
+    PS_TRY(ps_table_rows_window(rows, w, &w0, &w1, &xw));
+    for (int64_t from = w0; ps_row_blocks(x->row_offset, w1, from, &i0, &i1); from = i1) {
+      for (int64_t i = i0; i < i1; i++) {
+        const double *row = xw + (i - w0) * d, wi = wt ? wt[i] : 1.0;
+        double *y = blk + (i - i0) * d1;
+        for (int64_t j = 0; j < d; j++) {
+          y[j] = wt ? wi * row[j] : row[j];
+          p->overall_min[j] = row[j] < p->overall_min[j] ? row[j] : p->overall_min[j];
+          p->overall_max[j] = row[j] > p->overall_max[j] ? row[j] : p->overall_max[j];
+        }
+        y[d] = wi;
       }
-      y[d] = wi;
+      ps_xsum_group_blocks(blk, x->row_offset + i0, i1 - i0, d1, labels + i0, k, acc, part,
+                           touched);
+      ps_xsum_group_blocks(blk, x->row_offset + i0, i1 - i0, d1, NULL, 1, acc + k * d1, part,
+                           touched);
     }
-    ps_xsum_group_blocks(blk, x->row_offset + i0, i1 - i0, d1, labels + i0, k, acc, part, touched);
-    ps_xsum_group_blocks(blk, x->row_offset + i0, i1 - i0, d1, NULL, 1, acc + k * d1, part,
-                         touched);
   }
   for (int64_t i = 0; i < nl; i++) p->size[labels[i]]++;
   PS_TRY(ps_xsum_reduce(acc, (k + 1) * d1, p->size, k, comm));
@@ -141,18 +150,24 @@ static ps_err_t moments(const ps_matrix_t *x, const double *wt, const int32_t *l
   }
   /* The (weighted) squared deviations, a block of rows at a time. */
   ps_xsum_clear(acc, d);
-  for (int64_t from = 0; ps_row_blocks(x->row_offset, nl, from, &i0, &i1); from = i1) {
-    for (int64_t i = i0; i < i1; i++)
-      for (int64_t j = 0; j < d; j++) {
-        double t = x->data[i * d + j] - p->overall_mean[j];
-        blk[(i - i0) * d + j] = wt ? wt[i] * t * t : t * t;
-      }
-    /* One block: its sums in row order go to acc exactly. */
-    ps_xsum_group_blocks(blk, i0 + x->row_offset, i1 - i0, d, NULL, 1, acc, part, touched);
+  PS_TRY(ps_table_rows_close(&rows, PS_OK));
+  PS_TRY(ps_table_rows_open(t, x, comm, &rows));
+  for (int64_t w = 0; w < ps_table_rows_windows(rows); w++) {
+    PS_TRY(ps_table_rows_window(rows, w, &w0, &w1, &xw));
+    for (int64_t from = w0; ps_row_blocks(x->row_offset, w1, from, &i0, &i1); from = i1) {
+      for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = 0; j < d; j++) {
+          double dev = xw[(i - w0) * d + j] - p->overall_mean[j];
+          blk[(i - i0) * d + j] = wt ? wt[i] * dev * dev : dev * dev;
+        }
+      /* One block: its sums in row order go to acc exactly. */
+      ps_xsum_group_blocks(blk, i0 + x->row_offset, i1 - i0, d, NULL, 1, acc, part, touched);
+    }
   }
   PS_TRY(ps_xsum_reduce(acc, d, NULL, 0, comm));
   ps_xsum_values(acc, d, sq);
 cleanup:
+  err = ps_table_rows_close(&rows, err);
   free(acc);
   free(part);
   free(touched);
@@ -279,7 +294,7 @@ ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_
   p->weighted = weights != NULL;
   snprintf(p->mean_kind, sizeof p->mean_kind, "%s%s", weights ? "weighted by " : "rows",
            weights ? (weights_name ? weights_name : "the weights") : "");
-  PS_TRY(moments(x, weights, labels, p, sq, comm));
+  PS_TRY(moments(t, x, weights, labels, p, sq, comm));
   PS_TRY(examples(t, labels, distance, p, comm));
   /* Back to original units; a spread scales by 1 / |factor| (constant: 0).
    * Weighted, the spread is the weighted population one (sum w dev^2 / W). */

@@ -19,6 +19,7 @@
  *       with CODE and a one-line message naming FILE and containing TEXT
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -448,6 +449,81 @@ static void round_trip(const char *dir, int64_t n, int64_t d, uint64_t seed, int
   ps_table_destroy(&back);
 }
 
+/* The features read again after they were released (table.h): every row
+ * bit for bit, window by window in order (windows of 512 rows with the
+ * 4096-byte pieces: ranks hold different numbers, the agreed count has
+ * empty windows), the key columns, and the refusals: a file changed since it
+ * was read (its modification time), features that never came from a file. */
+static void reread(const char *dir, int64_t n, int64_t d, uint64_t seed, const char *chunk) {
+  char path[600];
+  ps_table_t *t = make_table(n, d, seed, 0), *back = NULL;
+  ps_table_rows_t *rows = NULL;
+  double *keep = NULL, *cols = NULL;
+  int64_t bad = 0, covered = 0, windows = -1, nl = 0, pick[2] = {d - 1, 0};
+  ps_err_t e1, e2, e3 = PS_ERR_INTERNAL, e4 = PS_ERR_INTERNAL, e5 = PS_ERR_INTERNAL, e6, e7;
+  snprintf(path, sizeof path, "%s/reread_%lld_%lld.h5", dir, (long long)n, (long long)d);
+  if (chunk) setenv("POPSEG_IO_CHUNK_BYTES", chunk, 1);
+  ps_error_clear();
+  e1 = ps_table_write_h5(path, 0, t, MPI_COMM_WORLD);
+  e2 = ps_table_read_h5(path, MPI_COMM_WORLD, &back);
+  if (e1 == PS_OK && e2 == PS_OK && back) {
+    nl = back->x->n_local;
+    keep = malloc((size_t)(nl * d + 1) * sizeof *keep);
+    cols = malloc((size_t)(nl * 2 + 1) * sizeof *cols);
+    if (keep) memcpy(keep, back->x->data, (size_t)(nl * d) * sizeof *keep);
+    ps_matrix_release(back->x);
+    e3 = ps_table_rows_open(back, back->x, MPI_COMM_WORLD, &rows);
+    if (e3 == PS_OK) {
+      windows = ps_table_rows_windows(rows);
+      ps_err_t e = PS_OK;
+      for (int64_t w = 0; w < windows && e == PS_OK; w++) {
+        int64_t i0 = -1, i1 = -1;
+        const double *v = NULL;
+        e = ps_table_rows_window(rows, w, &i0, &i1, &v);
+        bad += e != PS_OK || i0 != covered || i1 < i0 || i1 > nl ||
+               (i1 > i0 && (!keep || memcmp(v, keep + i0 * d, (size_t)((i1 - i0) * d) * 8) != 0));
+        covered = i1;
+      }
+      e4 = ps_table_rows_close(&rows, e);
+    }
+    e5 = cols ? ps_table_columns(back, back->x, pick, 2, cols, MPI_COMM_WORLD) : PS_ERR_MEM;
+    for (int64_t i = 0; e5 == PS_OK && keep && i < nl; i++)
+      bad += cols[2 * i] != keep[i * d + d - 1] || cols[2 * i + 1] != keep[i * d];
+  }
+  /* ceil(ceil(n / 512) / size): the most 512-row blocks a rank holds. */
+  const int64_t most = ((n + 511) / 512 + g_size - 1) / g_size;
+  T_CHECK(e3 == PS_OK && e4 == PS_OK && e5 == PS_OK && bad == 0 && covered == nl &&
+              (!chunk || windows == most),
+          "features read again n=%lld d=%lld%s: every row bit for bit, in order, in %lld window%s "
+          "(%lld rows here), and two key columns",
+          (long long)n, (long long)d, chunk ? " (4 KiB pieces)" : "", (long long)windows,
+          windows == 1 ? "" : "s", (long long)nl);
+  /* The file changes (an older modification time, as a copy over it might
+   * leave): refused on every rank, naming the file. */
+  if (g_rank == 0) {
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {1, 0}};
+    utimensat(AT_FDCWD, path, ts, 0);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  ps_error_clear();
+  e6 = back ? ps_table_rows_open(back, back->x, MPI_COMM_WORLD, &rows) : PS_ERR_INTERNAL;
+  T_CHECK(e6 == PS_ERR_IO && !rows && msg_has(path, "changed while popseg ran"),
+          "features read again from a file changed since: refused, naming the file");
+  ps_table_rows_close(&rows, PS_OK);
+  /* Features built in memory (a CSV's) cannot come back once released. */
+  ps_error_clear();
+  if (t) ps_matrix_release(t->x);
+  e7 = t ? ps_table_rows_open(t, t->x, MPI_COMM_WORLD, &rows) : PS_OK;
+  T_CHECK(e7 == PS_ERR_INTERNAL && !rows, "released features that came from no file: an error");
+  ps_table_rows_close(&rows, PS_OK);
+  ps_error_clear();
+  if (chunk) unsetenv("POPSEG_IO_CHUNK_BYTES");
+  free(keep);
+  free(cols);
+  ps_table_destroy(&t);
+  ps_table_destroy(&back);
+}
+
 static void results_round_trip(const char *dir, int64_t n, const char *chunk) {
   char path[600];
   fake_t f;
@@ -625,6 +701,8 @@ static int run_self(void) {
   round_trip(dir, 37, 7, 15, 1, NULL); /* skewed: low ranks hold nothing */
   round_trip(dir, 53, 6, 16, 0, "64"); /* one row per piece, many collective calls */
   round_trip(dir, 29, 2, 17, 1, "64");
+  reread(dir, 3000, 5, 18, "4096"); /* 6 blocks of 512 rows: 1-6 windows a rank */
+  reread(dir, 700, 3, 19, NULL);    /* one window; 4 ranks: two hold none */
   results_round_trip(dir, 23, NULL);
   results_round_trip(dir, 2, "64"); /* fewer rows than ranks, pieces */
   outfile_fresh(dir);
