@@ -61,8 +61,14 @@ mpi 2 "$POPSEG" run "$TMPD/syn.h5" -o "$TMPD/synr.h5" --kmeans-n-init 1 --verbos
   2>"$TMPD/e" || fail "run on 600000 rows, features released [np=2]"
 mpi 2 -x POPSEG_RELEASE_FEATURES=0 "$POPSEG" run "$TMPD/syn.h5" -o "$TMPD/synk.h5" --kmeans-n-init 1 \
   --verbose >"$TMPD/synk.out" 2>"$TMPD/e" || fail "run on 600000 rows, features kept [np=2]"
-$PYTHON tests/e2e/identical_results.py "600000 rows, features released / kept" "$TMPD/synk.h5" \
+mpi 3 "$POPSEG" run "$TMPD/syn.h5" -o "$TMPD/synr3.h5" --kmeans-n-init 1 --quiet 2>"$TMPD/e" ||
+  fail "run on 600000 rows, features released [np=3]"
+mpi 3 -x POPSEG_RELEASE_FEATURES=0 "$POPSEG" run "$TMPD/syn.h5" -o "$TMPD/synk3.h5" --kmeans-n-init 1 \
+  --quiet 2>"$TMPD/e" || fail "run on 600000 rows, features kept [np=3]"
+$PYTHON tests/e2e/identical_results.py "600000 rows, features released / kept [np=2]" "$TMPD/synk.h5" \
   "$TMPD/synr.h5" || T_FAILED=1
+$PYTHON tests/e2e/identical_results.py "600000 rows, features released / kept [np=3]" "$TMPD/synk3.h5" \
+  "$TMPD/synr3.h5" || T_FAILED=1
 check "released: the peak stays within 8 MiB of the read's; kept: it grows by 24 MiB or more [np=2]" $PYTHON -c "
 import re, sys
 def peak(f, stage):

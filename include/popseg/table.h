@@ -144,6 +144,8 @@ int64_t ps_table_rows_windows(const ps_table_rows_t *r);
  * valid until the next call). */
 ps_err_t ps_table_rows_window(ps_table_rows_t *r, int64_t w, int64_t *i0, int64_t *i1,
                               const double **rows);
+/* Not collective. Back to window 0 for another pass (every rank). */
+void ps_table_rows_rewind(ps_table_rows_t *r);
 /* Collective from the file. Returns err, or the close's failure. */
 ps_err_t ps_table_rows_close(ps_table_rows_t **r, ps_err_t err);
 /* Collective. Columns cols[0..n) of every local row into out [n_local][n]

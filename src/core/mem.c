@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 #define MIN_BYTES ((size_t)4 << 20)
@@ -35,8 +36,11 @@ void ps_rows_advise(void *p, size_t bytes) {
 
 void ps_rows_discard(void *p, size_t from, size_t to) {
 #ifdef MADV_DONTNEED
-  const uintptr_t page = 4096;
-  if (!p || to <= from) return;
+  /* madvise wants page-aligned addresses and rounds the length up: with the
+   * real page size, nothing outside [from, to) is discarded. */
+  const long ps = sysconf(_SC_PAGESIZE);
+  const uintptr_t page = ps > 0 ? (uintptr_t)ps : 0;
+  if (!p || to <= from || !page) return;
   uintptr_t lo = ((uintptr_t)p + from + page - 1) & ~(page - 1);
   uintptr_t hi = ((uintptr_t)p + to) & ~(page - 1);
   /* Best effort, like the advice: on failure the pages stay until free(). */

@@ -116,7 +116,9 @@ blocks_shani(uint32_t h[8], const unsigned char *p, size_t n) {
     __m128i m[4], k;
     /* Unrolled, m[g % 4] are registers: rolled, GCC keeps them on the stack
      * and the four-round groups wait on loads (1.09 against 1.75 GB/s). */
+#if defined(__clang__) || __GNUC__ >= 8
 #pragma GCC unroll 16
+#endif
     for (int g = 0; g < 16; g++) {
       if (g < 4) {
         m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);

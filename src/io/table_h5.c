@@ -184,11 +184,16 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   char *names = NULL, *fnames = NULL;
   ps_sha256_job_t *job = NULL;
   int rank, size, has_ids = 0, has_names = 0;
-  int64_t n = 0, d = 0, off = 0, cnt = 0;
+  int64_t n = 0, d = 0, off = 0, cnt = 0, id0[6] = {0};
+  int have_id0 = 0;
   size_t name_w = 0, fname_w = 0;
+  struct stat st0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   *out = NULL;
+  /* The file before it is opened (see below, after the read). */
+  have_id0 = stat(path, &st0) == 0;
+  if (have_id0) file_id(&st0, id0);
   PS_TRY(ps_h5r_open(path, comm, &r));
   PS_TRY(table_shape(r, &n, &d, &has_ids, &has_names));
   /* Rank 0 hashes the file in a thread while the ranks read it (and run the
@@ -198,18 +203,23 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   ps_block_range(n, size, rank, &off, &cnt);
   err = ps_table_create(cnt, d, off, n, 1, 1, &t);
   PS_AGREE(comm);
-  /* What ps_table_rows_open compares the file with, should the features be
-   * released and read again: the file before its rows are read, so that a
-   * change during the read is caught too. */
-  {
-    struct stat st;
-    if (stat(path, &st) == 0) {
-      file_id(&st, t->input_id);
-      t->reload = 1;
-    }
-  }
   PS_TRY(read_attrs(r, t));
   PS_TRY(ps_h5r_read(r, "features", PS_H5_F64, 0, off, cnt, t->x->data));
+  /* What ps_table_rows_open compares the file with, should the features be
+   * released and read again: the file as it was before it was opened and as
+   * it is after its rows were read, when the two agree (a file replaced or
+   * written to meanwhile is not read again: the features are kept). */
+  if (have_id0) {
+    struct stat st;
+    int64_t id1[6];
+    if (stat(path, &st) == 0) {
+      file_id(&st, id1);
+      if (memcmp(id0, id1, sizeof id1) == 0) {
+        memcpy(t->input_id, id0, sizeof id0);
+        t->reload = 1;
+      }
+    }
+  }
   if (has_ids) PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, off, cnt, t->ids));
   if (has_names) {
     PS_TRY(ps_h5r_read_strings(r, "rows/name", off, cnt, 1, &names, &name_w));
@@ -316,7 +326,8 @@ ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm 
                        "features are read again after k-means and must be the same; run on a "
                        "file nothing writes to",
                        t->input,
-                       id[1] != t->input_id[1]                              ? "inode (replaced)"
+                       id[0] != t->input_id[0]                              ? "device"
+                       : id[1] != t->input_id[1]                            ? "inode (replaced)"
                        : id[2] != t->input_id[2]                            ? "size"
                        : id[3] != t->input_id[3] || id[4] != t->input_id[4] ? "modification time"
                                                                             : "status-change time");
@@ -350,6 +361,10 @@ ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm 
   if (err != PS_OK) return ps_table_rows_close(&r, err);
   *out = r;
   return PS_OK;
+}
+
+void ps_table_rows_rewind(ps_table_rows_t *r) {
+  r->next = 0;
 }
 
 int64_t ps_table_rows_windows(const ps_table_rows_t *r) {

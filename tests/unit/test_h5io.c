@@ -461,7 +461,8 @@ static void reread(const char *dir, int64_t n, int64_t d, uint64_t seed, const c
   double *keep = NULL, *cols = NULL;
   int64_t bad = 0, covered = 0, windows = -1, nl = 0, pick[2] = {d - 1, 0};
   ps_err_t e1, e2, e3 = PS_ERR_INTERNAL, e4 = PS_ERR_INTERNAL, e5 = PS_ERR_INTERNAL, e6, e7;
-  snprintf(path, sizeof path, "%s/reread_%lld_%lld.h5", dir, (long long)n, (long long)d);
+  snprintf(path, sizeof path, "%s/reread_%lld_%lld_%llu.h5", dir, (long long)n, (long long)d,
+           (unsigned long long)seed);
   if (chunk) setenv("POPSEG_IO_CHUNK_BYTES", chunk, 1);
   ps_error_clear();
   e1 = ps_table_write_h5(path, 0, t, MPI_COMM_WORLD);
@@ -490,21 +491,28 @@ static void reread(const char *dir, int64_t n, int64_t d, uint64_t seed, const c
     for (int64_t i = 0; e5 == PS_OK && keep && i < nl; i++)
       bad += cols[2 * i] != keep[i * d + d - 1] || cols[2 * i + 1] != keep[i * d];
   }
-  /* ceil(ceil(n / 512) / size): the most 512-row blocks a rank holds. */
+  /* ceil(ceil(n / 512) / size): the most 512-row blocks a rank holds; a
+   * window is wb whole blocks (the piece size's rows, at least one block),
+   * so the agreed count is ceil(most / wb). */
   const int64_t most = ((n + 511) / 512 + g_size - 1) / g_size;
-  T_CHECK(e3 == PS_OK && e4 == PS_OK && e5 == PS_OK && bad == 0 && covered == nl &&
-              (!chunk || windows == most),
-          "features read again n=%lld d=%lld%s: every row bit for bit, in order, in %lld window%s "
-          "(%lld rows here), and two key columns",
-          (long long)n, (long long)d, chunk ? " (4 KiB pieces)" : "", (long long)windows,
-          windows == 1 ? "" : "s", (long long)nl);
+  int64_t wb = chunk ? atoll(chunk) / (d * 8) / 512 : 1;
+  if (wb < 1) wb = 1;
+  T_CHECK(
+      e3 == PS_OK && e4 == PS_OK && e5 == PS_OK && bad == 0 && covered == nl &&
+          (!chunk || windows == (most + wb - 1) / wb),
+      "features read again n=%lld d=%lld%s%s: every row bit for bit, in order, in %lld window%s "
+      "(%lld rows here), and two key columns",
+      (long long)n, (long long)d, chunk ? ", pieces of " : "", chunk ? chunk : "",
+      (long long)windows, windows == 1 ? "" : "s", (long long)nl);
   /* The file changes (an older modification time, as a copy over it might
    * leave): refused on every rank, naming the file. */
+  int touched = 1;
   if (g_rank == 0) {
     struct timespec ts[2] = {{0, UTIME_OMIT}, {1, 0}};
-    utimensat(AT_FDCWD, path, ts, 0);
+    touched = utimensat(AT_FDCWD, path, ts, 0) == 0;
   }
-  MPI_Barrier(MPI_COMM_WORLD);
+  MPI_Bcast(&touched, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  T_CHECK(touched, "the table's modification time set back to 1970");
   ps_error_clear();
   e6 = back ? ps_table_rows_open(back, back->x, MPI_COMM_WORLD, &rows) : PS_ERR_INTERNAL;
   T_CHECK(e6 == PS_ERR_IO && !rows && msg_has(path, "changed while popseg ran"),
@@ -701,8 +709,9 @@ static int run_self(void) {
   round_trip(dir, 37, 7, 15, 1, NULL); /* skewed: low ranks hold nothing */
   round_trip(dir, 53, 6, 16, 0, "64"); /* one row per piece, many collective calls */
   round_trip(dir, 29, 2, 17, 1, "64");
-  reread(dir, 3000, 5, 18, "4096"); /* 6 blocks of 512 rows: 1-6 windows a rank */
-  reread(dir, 700, 3, 19, NULL);    /* one window; 4 ranks: two hold none */
+  reread(dir, 3000, 5, 18, "4096");  /* 6 blocks of 512 rows: 1-6 windows a rank */
+  reread(dir, 3000, 5, 20, "61440"); /* windows of 3 blocks: 1 or 2 */
+  reread(dir, 700, 3, 19, NULL);     /* one window; 4 ranks: two hold none */
   results_round_trip(dir, 23, NULL);
   results_round_trip(dir, 2, "64"); /* fewer rows than ranks, pieces */
   outfile_fresh(dir);
