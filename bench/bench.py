@@ -586,13 +586,14 @@ def bench_size(n, b):
             xbytes / r["read"] / 1e9, 100 * xbytes / r["read"] / 1e9 / cat, cat,
             100 * xbytes / r["read"] / 1e9 / fresh, P, fresh, fresh4k, freshH))
     say("- write: %.2f GB (the results file) at %.2f GB/s; writing as many bytes to new files with %d "
-        "processes, primed: %.2f GB/s, the write bound (page cache, no fsync; popseg frees the features "
-        "before it writes, so the page cache takes pages the host already backs)" % (
+        "processes, primed: %.2f GB/s, the write bound (page cache, no fsync; the features released by the "
+        "projection, the default from an HDF5 table, the page cache takes fresh pages, each a host fault on "
+        "this VM: see the released / kept line)" % (
             obytes / 1e9, obytes / r["write"] / 1e9, P, wrate))
     say("- the input's sha256 (provenance, rank 0's thread at the lowest priority): %.3f s of hashing on one "
-        "core (%.2f GB/s, hashlib on the warm file); the ranks leave no core idle, so the write stage waited "
-        "%.3f s for it (timed apart: `time_hash_wait_s`, not in the write row). Shared perfectly between the "
-        "%d cores it would still cost %.3f s of the run" % (hash_s, sha, r["hash_wait"], P, hash_s / P))
+        "core (%.2f GB/s, hashlib on the warm file); the write stage waited %.3f s for it (timed apart: "
+        "`time_hash_wait_s`, not in the write row; with no core idle it runs when the ranks wait, as they "
+        "yield in this bench). Shared perfectly between the %d cores it would still cost %.3f s of the run" % (hash_s, sha, r["hash_wait"], P, hash_s / P))
     e2e_floor = (bound["read"] + bound["scale+pca"] + r["seed"] + r["total_iterations"] * bound["lloyd"]
                  + bound["write"] + hash_s / P)
     say("- end to end at the bounds: read, scale + PCA, %d Lloyd iterations (all runs) and the write each "
