@@ -25,6 +25,18 @@ runs census-minmax $CSV
 runs census-standard $CSV --scale standard
 runs census-kmeans-parallel $CSV --kmeans-init kmeans-parallel
 runs census-lloyd-scalapack $CSV --kmeans-algorithm lloyd --pca-solver scalapack
+# A plain mpirun, without the OPENBLAS_NUM_THREADS=1 this suite exports (tests/lib.sh):
+# OpenBLAS would size its thread pool by each rank's CPU mask, which mpirun's
+# binding changes with the rank count (bound at 1 rank, not at 3 on this
+# 2-core kind), and the eigensolver's last bits moved with it. popseg asks
+# OpenBLAS for one thread itself (src/app/main.c): the same file at 1 and 3.
+for np in 1 3; do
+  env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u GOTO_NUM_THREADS \
+    timeout -k 5 300 mpirun --oversubscribe -np $np "$POPSEG" run $CSV -o "$TMPD/plain-np$np.h5" --quiet \
+    2>"$TMPD/err" || fail "census, no BLAS thread count in the environment [np=$np]"
+done
+$PYTHON tests/e2e/identical_results.py "census, no BLAS thread count in the environment" \
+  "$TMPD/plain-np1.h5" "$TMPD/plain-np3.h5" || T_FAILED=1
 mpi 2 "$POPSEG" synth --rows 1000003 -o "$TMPD/synth.h5" --seed 3 --quiet || fail "synth 1,000,003 rows"
 runs synth-minmax "$TMPD/synth.h5" --kmeans-n-init 2
 runs synth-standard-parallel "$TMPD/synth.h5" --kmeans-n-init 2 --scale standard --kmeans-init kmeans-parallel

@@ -1,6 +1,7 @@
 /* main.c - popseg entry point: MPI, options, one command, exit status. */
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "popseg/cli.h"
 #include "popseg/error.h"
@@ -8,6 +9,21 @@
 #include "popseg/sig.h"
 #include "popseg/strbuf.h"
 #include "popseg/version.h"
+
+/* OpenBLAS's (weak: absent with another BLAS). */
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+
+/* OpenBLAS starts as many threads as the process's CPU mask holds, and
+ * mpirun's binding changes that mask with the rank count (a core per rank up
+ * to the cores, no binding past them): the eigensolver's rounding, and so the
+ * PCA's last bits, moved with the rank count under a plain mpirun (census, 1
+ * rank against 3, 2026-12-05). One thread, as each rank has a core; a count
+ * the environment names is kept (fixed, it is the same at every rank count). */
+static void blas_threads(void) {
+  if (openblas_set_num_threads && !getenv("OPENBLAS_NUM_THREADS") && !getenv("GOTO_NUM_THREADS") &&
+      !getenv("OMP_NUM_THREADS"))
+    openblas_set_num_threads(1);
+}
 
 int main(int argc, char **argv) {
   ps_options_t opts;
@@ -19,6 +35,7 @@ int main(int argc, char **argv) {
   /* MPI errors come back as return codes (PS_ERR_MPI, exit status 7) on every
    * communicator derived from this one, instead of killing the job unexplained. */
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  blas_threads();
   ps_signal_install();
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   err = ps_cli_parse(argc, argv, &opts);
