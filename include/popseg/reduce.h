@@ -126,6 +126,34 @@ static inline int ps_row_blocks(int64_t row_offset, int64_t n_local, int64_t fro
   return 1;
 }
 
+/* Not collective. Windows of whole blocks, for the passes that hold a part
+ * of a slice at a time (the projection giving the rows back, the features
+ * read again: pca.h, table.h). ps_row_window_rows: about `bytes` of rows of
+ * d doubles, as whole blocks (at least one). ps_row_window: window w's local
+ * rows [*i0, *i1), empty past the slice; every window ends on a global block
+ * boundary (or the slice's end), so the blocks inside the windows are
+ * ps_row_blocks' over the whole slice. ps_row_window_count: how many. */
+static inline int64_t ps_row_window_rows(int64_t bytes, int64_t d) {
+  const int64_t b = bytes / ((d > 0 ? d : 1) * 8) / PS_ROW_BLOCK;
+  return (b > 0 ? b : 1) * PS_ROW_BLOCK;
+}
+/* Where the first window ends: win rows past the start of the global block
+ * that holds the slice's first row. */
+static inline int64_t ps_row_window_end0(int64_t row_offset, int64_t win) {
+  return row_offset / PS_ROW_BLOCK * PS_ROW_BLOCK + win - row_offset;
+}
+static inline void ps_row_window(int64_t row_offset, int64_t n_local, int64_t win, int64_t w,
+                                 int64_t *i0, int64_t *i1) {
+  const int64_t e0 = ps_row_window_end0(row_offset, win);
+  const int64_t a = w == 0 ? 0 : e0 + (w - 1) * win, b = e0 + w * win;
+  *i0 = a < n_local ? a : n_local;
+  *i1 = b < n_local ? b : n_local;
+}
+static inline int64_t ps_row_window_count(int64_t row_offset, int64_t n_local, int64_t win) {
+  const int64_t e0 = ps_row_window_end0(row_offset, win);
+  return n_local <= 0 ? 0 : n_local <= e0 ? 1 : 1 + (n_local - e0 + win - 1) / win;
+}
+
 /* Not collective. For each global block of the local rows x [n_local][d]
  * (global offset row_offset), the rows' sums by group, in row order, added
  * exactly: acc [k][d] += block partials (group NULL: every row is group 0).

@@ -139,13 +139,11 @@ ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm 
 /* Not collective (the same on every rank). How many windows: 1 in memory;
  * from the file, the most any rank has (every rank takes each in turn). */
 int64_t ps_table_rows_windows(const ps_table_rows_t *r);
-/* Collective from the file (every rank, each w in turn). Window w: local
- * rows [*i0, *i1) (empty past a rank's rows) at *rows ([*i1 - *i0][d],
- * valid until the next call). */
+/* Collective from the file (every rank the same w's, in the same order: a
+ * second pass starts at 0 again). Window w: local rows [*i0, *i1) (empty
+ * past a rank's rows) at *rows ([*i1 - *i0][d], valid until the next call). */
 ps_err_t ps_table_rows_window(ps_table_rows_t *r, int64_t w, int64_t *i0, int64_t *i1,
                               const double **rows);
-/* Not collective. Back to window 0 for another pass (every rank). */
-void ps_table_rows_rewind(ps_table_rows_t *r);
 /* Collective from the file. Returns err, or the close's failure. */
 ps_err_t ps_table_rows_close(ps_table_rows_t **r, ps_err_t err);
 /* Collective. Columns cols[0..n) of every local row into out [n_local][n]

@@ -297,11 +297,10 @@ static ps_err_t run_pca(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
    * projection are never resident whole together, and k-means runs without
    * the slice (bench/README.md, "Peak memory"). Kept when they differ from
    * the file's (the prep steps), and with POPSEG_RELEASE_FEATURES=0. */
-  int release = f->t->reload && !ps_prep_any(&f->prep) && !f->raw &&
-                ps_env_flag("POPSEG_RELEASE_FEATURES", 1),
-      all = 0;
-  PS_CALL_MPI(MPI_Allreduce(&release, &all, 1, MPI_INT, MPI_MIN, comm));
-  if (all)
+  int64_t keep =
+      !f->t->reload || ps_prep_any(&f->prep) || !ps_env_flag("POPSEG_RELEASE_FEATURES", 1);
+  PS_TRY(ps_reduce_max_i64(&keep, 1, comm)); /* kept if any rank must */
+  if (!keep)
     err = ps_pca_project_release(f->pca, f->sc, f->t->x, f->pca->n_kept, &f->proj);
   else
     err = ps_pca_project(f->pca, f->sc, f->t->x, f->pca->n_kept, &f->proj);

@@ -13,7 +13,15 @@
 #include "popseg/table.h"
 #include "popseg/version.h"
 
-static void file_id(const struct stat *st, int64_t id[6]);
+/* The file as stat sees it: what a change to it would change. */
+static void file_id(const struct stat *st, int64_t id[6]) {
+  id[0] = (int64_t)st->st_dev;
+  id[1] = (int64_t)st->st_ino;
+  id[2] = (int64_t)st->st_size;
+  id[3] = (int64_t)st->st_mtim.tv_sec;
+  id[4] = (int64_t)st->st_mtim.tv_nsec;
+  id[5] = (int64_t)st->st_ctim.tv_sec * 1000000000 + (int64_t)st->st_ctim.tv_nsec;
+}
 
 void ps_table_describe_rows(ps_h5w_t *w, const ps_table_t *t, int with_features) {
   const ps_matrix_t *x = t->x;
@@ -254,39 +262,20 @@ cleanup:
 
 /* ----------------------------------------------- the features read again */
 
-/* The file as stat sees it: what a change to it would change. */
-static void file_id(const struct stat *st, int64_t id[6]) {
-  id[0] = (int64_t)st->st_dev;
-  id[1] = (int64_t)st->st_ino;
-  id[2] = (int64_t)st->st_size;
-  id[3] = (int64_t)st->st_mtim.tv_sec;
-  id[4] = (int64_t)st->st_mtim.tv_nsec;
-  id[5] = (int64_t)st->st_ctim.tv_sec * 1000000000 + (int64_t)st->st_ctim.tv_nsec;
-}
-
 struct ps_table_rows {
   const ps_matrix_t *x;
   ps_h5r_t *r;       /* from the file, or NULL: x->data */
   double *buf;       /* [win][d] */
-  int64_t win;       /* rows per window, a multiple of PS_ROW_BLOCK */
+  int64_t win;       /* rows per window (reduce.h: ps_row_window) */
   int64_t n_windows; /* agreed */
-  int64_t next;      /* the next window's first local row */
 };
-
-/* Not collective. The end of the window starting at local row w0: the
- * global row-block boundary win rows on (the slice's end at most). */
-static int64_t window_end(const ps_table_rows_t *r, int64_t w0) {
-  const int64_t off = r->x->row_offset, nl = r->x->n_local;
-  int64_t w1 = (off + w0) / PS_ROW_BLOCK * PS_ROW_BLOCK + r->win - off;
-  return w1 < nl ? w1 : nl;
-}
 
 ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm comm,
                             ps_table_rows_t **out) {
   ps_err_t err = PS_OK;
   ps_table_rows_t *r = calloc(1, sizeof *r);
-  int released = x->data == NULL, any = 0;
-  int64_t want[2] = {x->n_global, x->n_cols}, dims[2], nw = 0;
+  int64_t released = x->data == NULL;
+  int64_t want[2] = {x->n_global, x->n_cols}, dims[2];
   *out = NULL;
   if (!r)
     err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory");
@@ -295,14 +284,12 @@ ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm 
     r->n_windows = 1;
   }
   err = ps_err_agree(comm, err);
-  if (err == PS_OK && MPI_Allreduce(&released, &any, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS)
-    err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Allreduce of the rows' whereabouts failed");
-  err = ps_err_agree(comm, err);
+  if (err == PS_OK) err = ps_err_agree(comm, ps_reduce_max_i64(&released, 1, comm));
   if (err != PS_OK) {
     free(r);
     return err;
   }
-  if (!any) {
+  if (!released) {
     *out = r;
     return PS_OK;
   }
@@ -342,29 +329,19 @@ ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm 
   if (err == PS_OK) err = ps_h5r_shape(r->r, "features", PS_H5_NUM, 2, want, NULL, dims, NULL);
   if (err == PS_OK) {
     /* About 8 MiB of rows a window (less when the tests shrink the pieces). */
-    int64_t bytes = ps_h5_io_chunk_bytes(), row = (x->n_cols > 0 ? x->n_cols : 1) * 8;
-    if (bytes > ((int64_t)8 << 20)) bytes = (int64_t)8 << 20;
-    r->win = bytes / row / PS_ROW_BLOCK * PS_ROW_BLOCK;
-    if (r->win < PS_ROW_BLOCK) r->win = PS_ROW_BLOCK;
-    for (int64_t w0 = 0; w0 < x->n_local; w0 = window_end(r, w0)) nw++;
+    int64_t bytes = ps_h5_io_chunk_bytes();
+    r->win = ps_row_window_rows(bytes < ((int64_t)8 << 20) ? bytes : (int64_t)8 << 20, x->n_cols);
+    r->n_windows = ps_row_window_count(x->row_offset, x->n_local, r->win);
     r->buf = ps_rows_malloc((size_t)((r->win < x->n_local ? r->win : x->n_local) * x->n_cols),
                             sizeof *r->buf);
     if (!r->buf)
       err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory for a window of features");
     err = ps_err_agree(comm, err);
   }
-  if (err == PS_OK) {
-    if (MPI_Allreduce(&nw, &r->n_windows, 1, MPI_INT64_T, MPI_MAX, comm) != MPI_SUCCESS)
-      err = ps_error(PS_ERR_MPI, __FILE__, __LINE__, "MPI_Allreduce of the window count failed");
-    err = ps_err_agree(comm, err);
-  }
+  if (err == PS_OK) err = ps_err_agree(comm, ps_reduce_max_i64(&r->n_windows, 1, comm));
   if (err != PS_OK) return ps_table_rows_close(&r, err);
   *out = r;
   return PS_OK;
-}
-
-void ps_table_rows_rewind(ps_table_rows_t *r) {
-  r->next = 0;
 }
 
 int64_t ps_table_rows_windows(const ps_table_rows_t *r) {
@@ -373,19 +350,15 @@ int64_t ps_table_rows_windows(const ps_table_rows_t *r) {
 
 ps_err_t ps_table_rows_window(ps_table_rows_t *r, int64_t w, int64_t *i0, int64_t *i1,
                               const double **rows) {
-  (void)w; /* windows come in turn: r->next is where w starts */
   if (!r->r) {
     *i0 = 0;
     *i1 = r->x->n_local;
     *rows = r->x->data;
     return PS_OK;
   }
-  const int64_t a = r->next, b = a < r->x->n_local ? window_end(r, a) : a;
-  r->next = b;
-  *i0 = a;
-  *i1 = b;
+  ps_row_window(r->x->row_offset, r->x->n_local, r->win, w, i0, i1);
   *rows = r->buf;
-  return ps_h5r_read(r->r, "features", PS_H5_F64, 0, r->x->row_offset + a, b - a, r->buf);
+  return ps_h5r_read(r->r, "features", PS_H5_F64, 0, r->x->row_offset + *i0, *i1 - *i0, r->buf);
 }
 
 ps_err_t ps_table_rows_close(ps_table_rows_t **r, ps_err_t err) {

@@ -609,17 +609,15 @@ static ps_err_t project(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *
   if (!release) {
     project_range(pca, sc, x, k, fused, scratch, 0, x->n_local, y);
   } else {
-    /* Windows of about 8 MiB of rows, ending on global row-block
-     * boundaries: the projection's pages grow as the rows' go, so the two
-     * are never resident whole at once. */
-    const int64_t rows = (((int64_t)8 << 20) / (d > 0 ? d * 8 : 8) / nb + 1) * nb;
-    for (int64_t w0 = 0; w0 < x->n_local;) {
-      int64_t w1 = ((x->row_offset + w0) / nb * nb + rows) - x->row_offset;
-      if (w1 > x->n_local) w1 = x->n_local;
+    /* Windows of about 8 MiB of rows (reduce.h): the projection's pages
+     * grow as the rows' go, so the two are never resident whole at once. */
+    const int64_t win = ps_row_window_rows((int64_t)8 << 20, d);
+    for (int64_t w = 0; w < ps_row_window_count(x->row_offset, x->n_local, win); w++) {
+      int64_t w0, w1;
+      ps_row_window(x->row_offset, x->n_local, win, w, &w0, &w1);
       project_range(pca, sc, x, k, fused, scratch, w0, w1, y);
       ps_rows_discard(x->data, (size_t)(w0 * d) * sizeof(double),
                       (size_t)(w1 * d) * sizeof(double));
-      w0 = w1;
     }
   }
   *out = y;

@@ -150,7 +150,6 @@ static ps_err_t moments(const ps_table_t *t, const ps_matrix_t *x, const double 
   }
   /* The (weighted) squared deviations, a block of rows at a time. */
   ps_xsum_clear(acc, d);
-  ps_table_rows_rewind(rows);
   for (int64_t w = 0; w < ps_table_rows_windows(rows); w++) {
     PS_TRY(ps_table_rows_window(rows, w, &w0, &w1, &xw));
     for (int64_t from = w0; ps_row_blocks(x->row_offset, w1, from, &i0, &i1); from = i1) {
