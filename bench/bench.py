@@ -18,6 +18,7 @@ bench/results.md.
 """
 import hashlib
 import json
+import math
 import mmap
 import multiprocessing as mp
 import os
@@ -548,6 +549,11 @@ def bench_size(n, b):
     obytes = os.path.getsize(os.path.join(OUT, "run-%d.h5" % P))
     wrate = write_rate(obytes)
 
+    # Start-up and exit: mpirun, the rss.py wrapper and popseg doing nothing
+    # (--version), P ranks and 1, the best of 3: in every run's wall, and no
+    # more ranks shorten it.
+    start = {np_: min(popseg(np_, ["--version"], "start")[0] for _ in range(3)) for np_ in {P, 1}}
+
     r = res[P]
     sb, db, tb = b["stream%d" % P], b["dgemm%d" % P], b["touch%d" % P]
     bound = {
@@ -555,6 +561,13 @@ def bench_size(n, b):
         "scale+pca": max(2 * xbytes / 1e9 / sb, (n * 34 * 35 + 2.0 * n * 34 * K) / 1e9 / db),
         "lloyd": max(n * K * 8 / 1e9 / sb, 3.0 * n * K_SEG * K / 1e9 / db),
         "write": obytes / 1e9 / wrate,
+        # Greedy k-means++, one run: each of the k centres needs every row's
+        # distance to it (the first centre's for the weights, each later one
+        # for its candidates' potentials and the new weights), so at least k
+        # passes over the projection; popseg makes two a centre after the
+        # first (candidates, then the weights).
+        "seed": max(K_SEG * n * K * 8 / 1e9 / sb,
+                    (1 + (K_SEG - 1) * (2 + math.floor(math.log(K_SEG)))) * 3.0 * n * K / 1e9 / db),
     }
     n_runs = seeds["kmeans++"]["n_init"]
     peer_e2e = sum(peer[s_] for s_ in ("read", "scale", "pca", "kmeans", "write"))
@@ -562,7 +575,7 @@ def bench_size(n, b):
         ("read (HDF5 -> memory)", r["read"], peer["read"], bound["read"]),
         ("scale + PCA (+ projection)", r["scale"] + r["pca"], peer["scale"] + peer["pca"], bound["scale+pca"]),
         ("  numpy cov + eigh route", r["scale"] + r["pca"], np_pca, bound["scale+pca"]),
-        ("k-means++ seeding, 1 run", seeds["kmeans++"]["seed"] / n_runs, seed_peer, None),
+        ("k-means++ seeding, 1 run", seeds["kmeans++"]["seed"] / n_runs, seed_peer, bound["seed"]),
         ("Lloyd iteration (Hamerly, default)", lloyd["hamerly", P], per_peer, bound["lloyd"]),
         ("Lloyd iteration (plain Lloyd)", lloyd["lloyd", P], per_peer, bound["lloyd"]),
         ("write", r["write"], peer["write"], bound["write"]),
@@ -595,13 +608,18 @@ def bench_size(n, b):
         "core (%.2f GB/s, hashlib on the warm file); the write stage waited %.3f s for it (timed apart: "
         "`time_hash_wait_s`, not in the write row; with no core idle it runs when the ranks wait, as they "
         "yield in this bench). Shared perfectly between the %d cores it would still cost %.3f s of the run" % (hash_s, sha, r["hash_wait"], P, hash_s / P))
-    e2e_floor = (bound["read"] + bound["scale+pca"] + r["seed"] + r["total_iterations"] * bound["lloyd"]
-                 + bound["write"] + hash_s / P)
-    say("- end to end at the bounds: read, scale + PCA, %d Lloyd iterations (all runs) and the write each "
-        "at its bound, seeding as measured (%.3f s), the hash shared perfectly: %.3f s, so this algorithm "
-        "(restarts one after another, each streaming the projection every iteration) is at most %.2fx the "
-        "peer; popseg's run is %.2fx that floor" % (
-            r["total_iterations"], r["seed"], e2e_floor,
+    e2e_floor = (start[P] + bound["read"] + bound["scale+pca"] + n_runs * bound["seed"]
+                 + r["total_iterations"] * bound["lloyd"] + bound["write"] + hash_s / P)
+    say("- seeding bound (a run): k = %d passes over the projection at the stream rate (each centre needs "
+        "every row's distance to it), or the candidates' distances at the dgemm rate if more; popseg "
+        "makes 2 passes a centre after the first: %.2fx the bound" % (
+            K_SEG, seeds["kmeans++"]["seed"] / n_runs / bound["seed"]))
+    say("- end to end at the bounds: start-up (mpirun and popseg --version, %.3f s), read, scale + PCA, "
+        "seeding (%d runs), %d Lloyd iterations (all runs) and the write each at its bound, the hash shared "
+        "perfectly: %.3f s: with restarts one after another, each streaming the projection every iteration, "
+        "at most %.2fx the peer; popseg's run is %.2fx that. Not a cap: Hamerly's pruned iterations can beat "
+        "the streaming bound (they skip rows), as they do when the projection fits in cache" % (
+            start[P], n_runs, r["total_iterations"], e2e_floor,
             peer_e2e / e2e_floor,
             r["wall"] / e2e_floor))
     say("- Hamerly: %.1f%% of the distances skipped per iteration at %d ranks (%.1f%% at 1), the same labels "
@@ -652,6 +670,7 @@ def bench_size(n, b):
         "table twice, the key figures once), write %.3f vs %.3f s (README: the write's pages)" % (
             P, max(r["peaks"]) / 1024, max(kept["peaks"]) / 1024, r["wall"], kept["wall"],
             100 * (r["wall"] / kept["wall"] - 1), r["write"], kept["write"]))
+    scaling_cap = None
     if 1 in res and P != 1:
         one = res[1]
         say("- strong scaling 1 -> %d ranks: end to end %.2fx, read %.2fx, scale + PCA %.2fx, "
@@ -663,31 +682,52 @@ def bench_size(n, b):
         say("- the hash bounds it: one rank hashes on the idle core for free; %d ranks take at least "
             "(T1 + H) / %d with every other stage scaling perfectly (T1 = %.3f s, H = %.3f s): at most %.2fx"
             % (P, P, one["wall"], hash_s, one["wall"] / ((one["wall"] + hash_s) / P)))
+        # With what the hardware gives more processes, measured in this run:
+        # the start-up does not shrink, a write into fresh page-cache pages
+        # (host faults, 4 KiB) and a read into fresh memory (2 MiB pages)
+        # scale as first touches do, everything else at most P times.
+        hw_w = min(P, b["touch%d" % P] / b["touch1"])
+        hw_r = min(P, b["touchH%d" % P] / b["touchH1"])
+        rest1 = one["wall"] - start[1] - one["write"] - one["read"]
+        t_cap = start[P] + one["write"] / hw_w + one["read"] / hw_r + (rest1 + hash_s) / P
+        scaling_cap = one["wall"] / t_cap
+        say("- what this machine allows: start-up %.3f s at 1 rank, %.3f s at %d (no faster); the write "
+            "(%.3f s at 1 rank) scales at most as first touches of 4 KiB pages (%.2fx), the read (%.3f s) as "
+            "first touches of 2 MiB pages (%.2fx), the rest (%.3f s) and the hash (%.3f s) at most %dx: "
+            "%d ranks take at least %.3f s, at most %.2fx one rank" % (
+                start[1], start[P], P, one["write"], hw_w, one["read"], hw_r, rest1, hash_s, P, P,
+                t_cap, scaling_cap))
     # The issue's targets, each met or not, with the figure.
+    # Each with the most this machine allows where that is below the target
+    # (the lines above say how each is measured).
     tg = [
-        ("Lloyd iteration >= 3x scikit-learn's", per_peer / lloyd["hamerly", P], 3.0, "x"),
-        ("plain Lloyd iteration within 1.5x of its bound", lloyd["lloyd", P] / bound["lloyd"], -1.5, "x"),
-        ("scale + PCA within 2x of the two-pass bound", (r["scale"] + r["pca"]) / bound["scale+pca"], -2.0, "x"),
+        ("Lloyd iteration >= 3x scikit-learn's", per_peer / lloyd["hamerly", P], 3.0, "x", ""),
+        ("plain Lloyd iteration within 1.5x of its bound", lloyd["lloyd", P] / bound["lloyd"], -1.5, "x", ""),
+        ("scale + PCA within 2x of the two-pass bound", (r["scale"] + r["pca"]) / bound["scale+pca"], -2.0,
+         "x", ""),
         ("end to end >= 10x the h5py + scikit-learn route",
-         peer_e2e / r["wall"], 10.0, "x"),
-        ("HDF5 read >= 70% of `cat`", 100 * xbytes / r["read"] / 1e9 / cat, 70.0, "%"),
+         peer_e2e / r["wall"], 10.0, "x",
+         "not capped: %.2fx with Lloyd at its streaming bound" % (peer_e2e / e2e_floor)),
+        ("HDF5 read >= 70% of `cat`", 100 * xbytes / r["read"] / 1e9 / cat, 70.0, "%",
+         "reading into fresh memory: at most %.0f%%" % (100 * fresh / cat)),
         ("peak memory per rank <= 1.3 x slice + 64 MiB",
-         max(r["peaks"]) / 1024 / (1.3 * slice_mib + 64), -1.0, "x of the target"),
+         max(r["peaks"]) / 1024 / (1.3 * slice_mib + 64), -1.0, "x of the target", ""),
     ]
     if 1 in res and P != 1:
-        tg.append(("%d ranks >= 1.9x one rank (end to end)" % P, res[1]["wall"] / r["wall"], 1.9, "x"))
+        tg.append(("%d ranks >= 1.9x one rank (end to end)" % P, res[1]["wall"] / r["wall"], 1.9, "x",
+                   "start-up, first touches, hash: at most %.2fx" % scaling_cap))
     if cost:
         tg.append(("exact sums cost < 5% of the run (the summing stages' extra time)", sums_cost(cost),
-                   -5.0, "%"))
-    say("\n| target | measured | met |\n|---|---:|---|")
-    for name, v, want, unit in tg:
+                   -5.0, "%", ""))
+    say("\n| target | measured | met | this machine allows |\n|---|---:|---|---|")
+    for name, v, want, unit, cap in tg:
         ok = v >= want if want > 0 else v <= -want
-        say("| %s | %.2f%s | %s |" % (name, v, unit if unit != "x of the target" else "x of it",
-                                      "yes" if ok else "**no**"))
+        say("| %s | %.2f%s | %s | %s |" % (name, v, unit if unit != "x of the target" else "x of it",
+                                           "yes" if ok else "**no**", cap))
     return dict(n=n, popseg=res, lloyd={"%s-%d" % k_: v for k_, v in lloyd.items()},
                 skipped={"%s-%d" % k_: v for k_, v in skipped.items()}, same_alg=same_alg, cost=cost,
                 peer=peer, numpy_pca=np_pca, peer_lloyd=per_peer, same_labels=same, seeds=seeds,
-                kept=kept, cat=cat, sha=sha, e2e_floor=e2e_floor, fresh=fresh, fresh4k=fresh4k, fresh_huge=freshH, hugepages=hp, bound=bound)
+                kept=kept, cat=cat, sha=sha, e2e_floor=e2e_floor, start=start, scaling_cap=scaling_cap, fresh=fresh, fresh4k=fresh4k, fresh_huge=freshH, hugepages=hp, bound=bound)
 
 
 def bench_sweep():
