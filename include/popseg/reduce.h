@@ -126,6 +126,9 @@ static inline int ps_row_blocks(int64_t row_offset, int64_t n_local, int64_t fro
   return 1;
 }
 
+/* The windows' size: small enough to bound what a pass holds beside the
+ * slice, large enough for whole-block reads and writes. */
+#define PS_ROW_WINDOW_BYTES ((int64_t)8 << 20)
 /* Not collective. Windows of whole blocks, for the passes that hold a part
  * of a slice at a time (the projection giving the rows back, the features
  * read again: pca.h, table.h). ps_row_window_rows: about `bytes` of rows of

@@ -611,7 +611,7 @@ static ps_err_t project(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *
   } else {
     /* Windows of about 8 MiB of rows (reduce.h): the projection's pages
      * grow as the rows' go, so the two are never resident whole at once. */
-    const int64_t win = ps_row_window_rows((int64_t)8 << 20, d);
+    const int64_t win = ps_row_window_rows(PS_ROW_WINDOW_BYTES, d);
     for (int64_t w = 0; w < ps_row_window_count(x->row_offset, x->n_local, win); w++) {
       int64_t w0, w1;
       ps_row_window(x->row_offset, x->n_local, win, w, &w0, &w1);
