@@ -37,7 +37,10 @@ $PYTHON tests/e2e/same_results.py "$TMPD/fromh5.h5" "$TMPD/pieces.h5" || T_FAILE
 # the report's key figures read them back (table.h): the same bytes as with
 # them kept in memory (POPSEG_RELEASE_FEATURES=0), with 4 KiB pieces too (512-row
 # windows, unequal counts per rank), at 1-4 ranks. Kept for a CSV input and
-# when the prep steps change them.
+# when the prep steps change them. A rank keeps the last rows that fit under
+# its read's peak (pipeline.c, features_tail_bytes) and reads back only the
+# others: none of the census's with 8 MiB windows, some with 512-row ones at 1
+# and 2 ranks (at 2 only rank 0: the windows mix memory and file across ranks).
 for np in 1 2 3 4; do
   mpi $np "$POPSEG" run "$TMPD/census.h5" -o "$TMPD/rel$np.h5" --verbose \
     >"$TMPD/rel$np.out" 2>"$TMPD/e" || fail "run from HDF5, features released [np=$np]"
@@ -45,23 +48,30 @@ for np in 1 2 3 4; do
     --verbose >"$TMPD/kept$np.out" 2>"$TMPD/e" ||
     fail "run from HDF5, features kept [np=$np]"
   mpi $np -x POPSEG_IO_CHUNK_BYTES=4096 "$POPSEG" run "$TMPD/census.h5" -o "$TMPD/relw$np.h5" \
-    --quiet 2>"$TMPD/e" || fail "run from HDF5, features released, 4 KiB pieces [np=$np]"
+    --verbose >"$TMPD/relw$np.out" 2>"$TMPD/e" ||
+    fail "run from HDF5, features released, 4 KiB pieces [np=$np]"
   $PYTHON tests/e2e/identical_results.py "features released / kept [np=$np]" "$TMPD/kept$np.h5" \
     "$TMPD/rel$np.h5" "$TMPD/relw$np.h5" || T_FAILED=1
   check "released: the profile says it read the features again [np=$np]" \
     grep -q '^\[rank 0\] profile .* (the features read again from the table)$' "$TMPD/rel$np.out"
   check "kept: the profile reads them from memory [np=$np]" \
     sh -c "grep -q '^\[rank 0\] profile ' '$TMPD/kept$np.out' && ! grep -q 'read again' '$TMPD/kept$np.out'"
+  if [ $np -le 2 ]; then
+    check "released, 512-row windows: rank 0 keeps a tail and reads the rest again [np=$np]" \
+      grep -q '^\[rank 0\] profile .* (the features read again from the table but for the last [1-9][0-9]* of [0-9]* rows, kept)$' \
+      "$TMPD/relw$np.out"
+  fi
 done
 # What it is for: on 600,000 synthetic rows (78 MiB of features a rank at 2
 # ranks) the peak stays at the read's instead of growing by the projection and
-# k-means on top of the slice (by about 32 MiB).
+# k-means on top of the slice (by about 32 MiB), with the tail each rank keeps
+# (at 2 and 3 ranks, 8 MiB windows).
 mpi 2 "$POPSEG" synth --rows 600000 -o "$TMPD/syn.h5" --quiet 2>"$TMPD/e" || fail "synth 600000 rows"
 mpi 2 "$POPSEG" run "$TMPD/syn.h5" -o "$TMPD/synr.h5" --kmeans-n-init 1 --verbose >"$TMPD/synr.out" \
   2>"$TMPD/e" || fail "run on 600000 rows, features released [np=2]"
 mpi 2 -x POPSEG_RELEASE_FEATURES=0 "$POPSEG" run "$TMPD/syn.h5" -o "$TMPD/synk.h5" --kmeans-n-init 1 \
   --verbose >"$TMPD/synk.out" 2>"$TMPD/e" || fail "run on 600000 rows, features kept [np=2]"
-mpi 3 "$POPSEG" run "$TMPD/syn.h5" -o "$TMPD/synr3.h5" --kmeans-n-init 1 --quiet 2>"$TMPD/e" ||
+mpi 3 "$POPSEG" run "$TMPD/syn.h5" -o "$TMPD/synr3.h5" --kmeans-n-init 1 --verbose >"$TMPD/synr3.out" 2>"$TMPD/e" ||
   fail "run on 600000 rows, features released [np=3]"
 mpi 3 -x POPSEG_RELEASE_FEATURES=0 "$POPSEG" run "$TMPD/syn.h5" -o "$TMPD/synk3.h5" --kmeans-n-init 1 \
   --quiet 2>"$TMPD/e" || fail "run on 600000 rows, features kept [np=3]"
@@ -69,6 +79,13 @@ $PYTHON tests/e2e/identical_results.py "600000 rows, features released / kept [n
   "$TMPD/synr.h5" || T_FAILED=1
 $PYTHON tests/e2e/identical_results.py "600000 rows, features released / kept [np=3]" "$TMPD/synk3.h5" \
   "$TMPD/synr3.h5" || T_FAILED=1
+check "600000 rows: every rank keeps a tail [np=3]" \
+  test "$(grep -c '^\[rank [0-2]\] profile .* but for the last [1-9][0-9]* of [0-9]* rows, kept)$' "$TMPD/synr3.out")" = 3
+for r in 0 1; do
+  check "600000 rows: rank $r keeps a tail of its features and reads the rest again [np=2]" \
+    grep -q "^\[rank $r\] profile .* (the features read again from the table but for the last [1-9][0-9]* of [0-9]* rows, kept)$" \
+    "$TMPD/synr.out"
+done
 check "released: the peak stays within 8 MiB of the read's; kept: it grows by 24 MiB or more [np=2]" $PYTHON -c "
 import re, sys
 def peak(f, stage):

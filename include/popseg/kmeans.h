@@ -113,6 +113,11 @@ void ps_kmeans_destroy(ps_kmeans_t **km);
 ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_Comm comm,
                        ps_kmeans_t **out);
 
+/* Not collective. The bytes a fit holds per local row, in use or not (the
+ * labels, distances and Hamerly's bounds of the run, and the best run's
+ * labels and distances), for the callers that budget memory around it. */
+int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *opts);
+
 /* Not collective. Nearest centroid for each local row: labels [n_local],
  * distance [n_local] (Euclidean; may be NULL). Ties go to the lowest index. */
 void ps_kmeans_assign(const double *centroids, int64_t k, const ps_matrix_t *x, int32_t *labels,

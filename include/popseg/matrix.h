@@ -17,7 +17,10 @@ typedef struct {
   int64_t n_cols;     /* columns (same on all ranks) */
   int64_t row_offset; /* global index of the first local row */
   int64_t n_global;   /* rows over all ranks */
-  double *data;       /* [n_local][n_cols], owned */
+  double *data;       /* [n_local][n_cols], owned; NULL once released */
+  int64_t n_released; /* rows [0, n_released) given back by the releasing
+                         projection (pca.h): their values are gone, the rest
+                         are kept; every row when data is NULL */
 } ps_matrix_t;
 
 /* The row distribution: rank gets rows [*offset, *offset + *count), in whole
@@ -32,8 +35,8 @@ ps_err_t ps_matrix_create(int64_t n_local, int64_t n_cols, int64_t row_offset, i
                           ps_matrix_t **out);
 /* Free *m and set it to NULL; accepts NULL. */
 void ps_matrix_destroy(ps_matrix_t **m);
-/* Free m's values (data becomes NULL) and keep its shape, for the stages
- * that only report it. Accepts NULL. Not collective. */
+/* Free m's values (data becomes NULL, n_released n_local) and keep its
+ * shape, for the stages that only report it. Accepts NULL. Not collective. */
 void ps_matrix_release(ps_matrix_t *m);
 
 #endif

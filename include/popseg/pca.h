@@ -111,11 +111,13 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matr
                         ps_matrix_t **out);
 /* Not collective. The same projection (the same bits), releasing x as it
  * goes: the pages of the rows already projected are given back a window
- * (about 8 MiB) at a time, and x's values are freed at the end (shape kept,
- * data NULL: ps_matrix_release), also when it fails. The slice and its
+ * (about 8 MiB) at a time, except the last rows that fit in keep_bytes (0:
+ * none). x->n_released is then where the kept rows start (a global block
+ * boundary, reduce.h); when none are kept, or it fails, x's values are
+ * freed (shape kept, data NULL: ps_matrix_release). The slice and its
  * projection are never resident whole together: the peak is the slice's. */
 ps_err_t ps_pca_project_release(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *x,
-                                int64_t k, ps_matrix_t **out);
+                                int64_t k, int64_t keep_bytes, ps_matrix_t **out);
 /* Not collective. Whether ps_pca_project of k components is fused (1) or a
  * dgemm per block (0) on this processor and environment. */
 int ps_pca_project_fused(int64_t k);

@@ -127,11 +127,12 @@ ps_err_t ps_table_write_h5(const char *path, int force, const ps_table_t *t, MPI
 ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out);
 /* A rank's features a window of rows at a time, for the stages after the
  * projection (the profile, the report's key figures). From x in memory; or,
- * when x's values were released (x->data NULL, x == t->x: the projection
- * gives them back, pca.h), read again from t's HDF5 table, which must be the
- * file that was read (t->input_id): a file changed since is refused with
- * PS_ERR_IO naming it. Windows end on global row-block boundaries
- * (reduce.h), so blocked sums over them are those over the whole slice. */
+ * when x's values were released (x->data NULL, or rows [0, x->n_released)
+ * of them, x == t->x: the projection gives them back, pca.h), the released
+ * rows read again from t's HDF5 table, which must be the file that was read
+ * (t->input_id): a file changed since is refused with PS_ERR_IO naming it.
+ * Windows end on global row-block boundaries (reduce.h), so blocked sums
+ * over them are those over the whole slice. */
 typedef struct ps_table_rows ps_table_rows_t;
 /* Collective. *out: ps_table_rows_close. */
 ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm comm,

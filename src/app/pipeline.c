@@ -287,7 +287,30 @@ cleanup:
   return err;
 }
 
-static ps_err_t run_pca(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
+/* The most key figures a row carries for the HTML report (run_write). */
+#define KEY_FIGURES 4
+
+/* Not collective. How many bytes of its features a rank may keep after the
+ * releasing projection without raising its peak above the read's (the
+ * slice): what the slice holds less the projection, k-means' per-row arrays,
+ * the key figures and a window of features read again. Only for one k-means
+ * (run): the sweep's and the sub-segments' own arrays are not counted, and
+ * they keep none. (Weights are a prep step: the features are kept whole.) */
+static int64_t features_tail_bytes(const ps_options_t *o, const fit_t *f, int sweep) {
+  const ps_matrix_t *x = f->t->x;
+  const int64_t d8 = x->n_cols * (int64_t)sizeof(double);
+  if (sweep || o->subseg.n != 0) return 0;
+  const int64_t after = f->pca->n_kept * (int64_t)sizeof(double) + ps_kmeans_row_bytes(&o->kmeans) +
+                        KEY_FIGURES * (int64_t)sizeof(double);
+  /* The read-back window (table.h), as ps_table_rows_open sizes it. */
+  const int64_t io = ps_h5_io_chunk_bytes();
+  const int64_t wrows =
+      ps_row_window_rows(io < PS_ROW_WINDOW_BYTES ? io : PS_ROW_WINDOW_BYTES, x->n_cols);
+  const int64_t tail = x->n_local * (d8 - after) - (wrows < x->n_local ? wrows : x->n_local) * d8;
+  return tail > 0 ? tail : 0;
+}
+
+static ps_err_t run_pca(const ps_options_t *o, fit_t *f, int sweep, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   double t0 = MPI_Wtime(), cum = 0;
   PS_TRY(ps_pca_fit_stats(f->st, f->sc, &o->pca, comm, &f->pca));
@@ -295,13 +318,17 @@ static ps_err_t run_pca(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
    * the features, and they can read them back from an HDF5 table as it was
    * read (table.h): released as the projection goes, the slice and its
    * projection are never resident whole together, and k-means runs without
-   * the slice (bench/README.md, "Peak memory"). Kept when they differ from
-   * the file's (the prep steps), and with POPSEG_RELEASE_FEATURES=0. */
+   * the slice (bench/README.md, "Peak memory"). The last rows that fit under
+   * the read's peak stay (features_tail_bytes): they are not read again, and
+   * freed just before the write they give the page cache pages the host
+   * still backs (run_write). Kept when they differ from the file's (the prep
+   * steps), and with POPSEG_RELEASE_FEATURES=0. */
   int64_t keep =
       !f->t->reload || ps_prep_any(&f->prep) || !ps_env_flag("POPSEG_RELEASE_FEATURES", 1);
   PS_TRY(ps_reduce_max_i64(&keep, 1, comm)); /* kept if any rank must */
   if (!keep)
-    err = ps_pca_project_release(f->pca, f->sc, f->t->x, f->pca->n_kept, &f->proj);
+    err = ps_pca_project_release(f->pca, f->sc, f->t->x, f->pca->n_kept,
+                                 features_tail_bytes(o, f, sweep), &f->proj);
   else
     err = ps_pca_project(f->pca, f->sc, f->t->x, f->pca->n_kept, &f->proj);
   PS_AGREE(comm);
@@ -459,8 +486,16 @@ static ps_err_t run_profile(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
     PS_TRY(ps_profile_compute(f->t, f->raw ? f->raw : f->t->x, NULL, f->weights, f->prep.weights,
                               f->sub->labels, f->sub->distance, f->sub->m, &o->profile, comm,
                               &f->sub_profile));
-  ps_log_verbose(comm, "profile %.3f s%s", MPI_Wtime() - t0,
-                 f->t->x->data ? "" : " (the features read again from the table)");
+  const ps_matrix_t *x = f->t->x;
+  if (!x->data || !x->n_released)
+    ps_log_verbose(comm, "profile %.3f s%s", MPI_Wtime() - t0,
+                   x->data ? "" : " (the features read again from the table)");
+  else
+    ps_log_verbose(comm,
+                   "profile %.3f s (the features read again from the table but for the last "
+                   "%lld of %lld rows, kept)",
+                   MPI_Wtime() - t0, (long long)(x->n_local - x->n_released),
+                   (long long)x->n_local);
   f->reconstructed = malloc((size_t)(k * d) * sizeof(double));
   PS_CHECK_ALL(comm, f->reconstructed != NULL, PS_ERR_MEM, "out of memory");
   ps_pca_inverse(f->pca, f->km->centroids, k, f->pca->n_kept, f->reconstructed);
@@ -515,7 +550,7 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   ps_sb_t md = {0}, summary = {0};
   double *key = NULL;
-  int64_t key_cols[4], n_key = 0;
+  int64_t key_cols[KEY_FIGURES], n_key = 0;
   int size, rank;
   char files[4096];
   MPI_Comm_size(comm, &size);
@@ -524,16 +559,17 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   if (f->profile && (o->out.output || o->out.html)) {
     /* A few key figures of each row for the HTML report's tooltips. */
     const ps_matrix_t *src = f->raw ? f->raw : f->t->x;
-    n_key = ps_profile_key_features(f->profile, 4, key_cols);
+    n_key = ps_profile_key_features(f->profile, KEY_FIGURES, key_cols);
     key = ps_rows_malloc((size_t)(src->n_local * n_key), sizeof *key);
     PS_CHECK_ALL(comm, key != NULL, PS_ERR_MEM, "out of memory for the key figures");
     /* From memory, or read back from the table (the projection released it). */
     PS_TRY(ps_table_columns(f->t, src, key_cols, (int)n_key, key, comm));
   }
   /* No output holds the features (the key figures are taken), so they go
-   * now: the pages freed here are the ones the page cache of the outputs
-   * takes next. Fresh ones are host faults on this VM kind, and writing the
-   * results into them took 7x as long (bench/README.md, "Write"). */
+   * now, or the tail the releasing projection kept: the pages freed here are
+   * the ones the page cache of the outputs takes next. Fresh ones are host
+   * faults on this VM kind, and writing the results into them took 7x as
+   * long (bench/README.md, "Write"). */
   ps_matrix_release(f->t->x);
   ps_matrix_release(f->raw);
   /* The outputs record the input's hash (rank 0's thread may still be on it):
@@ -618,7 +654,7 @@ static ps_err_t fit_pipeline(const ps_options_t *o, int sweep, MPI_Comm comm) {
   log_memory("read", comm);
   PS_TRY(run_scale(o, &f, comm));
   log_memory("scale", comm);
-  PS_TRY(run_pca(o, &f, comm));
+  PS_TRY(run_pca(o, &f, sweep, comm));
   log_memory("pca", comm);
   if (sweep)
     PS_TRY(run_sweep(o, &f, comm));

@@ -42,6 +42,7 @@ void ps_matrix_release(ps_matrix_t *m) {
   if (!m) return;
   free(m->data);
   m->data = NULL;
+  m->n_released = m->n_local;
 }
 
 void ps_matrix_destroy(ps_matrix_t **m) {

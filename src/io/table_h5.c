@@ -274,7 +274,7 @@ ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm 
                             ps_table_rows_t **out) {
   ps_err_t err = PS_OK;
   ps_table_rows_t *r = calloc(1, sizeof *r);
-  int64_t released = x->data == NULL;
+  int64_t released = x->data == NULL || x->n_released > 0;
   int64_t want[2] = {x->n_global, x->n_cols}, dims[2];
   *out = NULL;
   if (!r)
@@ -359,6 +359,12 @@ ps_err_t ps_table_rows_window(ps_table_rows_t *r, int64_t w, int64_t *i0, int64_
     return PS_OK;
   }
   ps_row_window(r->x->row_offset, r->x->n_local, r->win, w, i0, i1);
+  if (r->x->data && *i0 >= r->x->n_released && *i1 > *i0) {
+    /* In the tail the projection kept: from memory, and the collective read
+     * still takes part, with no rows. */
+    *rows = r->x->data + *i0 * r->x->n_cols;
+    return ps_h5r_read(r->r, "features", PS_H5_F64, 0, r->x->row_offset + *i1, 0, r->buf);
+  }
   *rows = r->buf;
   return ps_h5r_read(r->r, "features", PS_H5_F64, 0, r->x->row_offset + *i0, *i1 - *i0, r->buf);
 }

@@ -1433,7 +1433,16 @@ cleanup:
   return err;
 }
 
+int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *o) {
+  /* fit_alloc's per-row arrays: lab, lab_new, d2, w (the bounds share it),
+   * wtmp when weighted; the result's labels and distance. */
+  return 2 * (int64_t)sizeof(int32_t) + 2 * (int64_t)sizeof(double) +
+         (o && o->weights ? (int64_t)sizeof(double) : 0) + (int64_t)sizeof(int32_t) +
+         (int64_t)sizeof(double);
+}
+
 /* Collective. The fit's workspace and the result it fills. */
+
 static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   ps_err_t err = PS_OK;
   const int64_t k = f->k, dim = f->dim, nl1 = f->nl > 0 ? f->nl : 1;

@@ -582,9 +582,10 @@ static void project_range(const ps_pca_t *pca, const ps_scale_t *sc, const ps_ma
 }
 
 /* The projection of x, and with release its rows' pages given back window
- * by window and its values freed at the end. */
+ * by window but for a tail of at most keep_bytes (whole global blocks), and
+ * its values freed at the end if no row is kept. */
 static ps_err_t project(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *x, int64_t k,
-                        int release, ps_matrix_t **out) {
+                        int release, int64_t keep_bytes, ps_matrix_t **out) {
   ps_err_t err = PS_OK;
   ps_matrix_t *y = NULL;
   double *scratch = NULL;
@@ -612,18 +613,27 @@ static ps_err_t project(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *
     /* Windows of about 8 MiB of rows (reduce.h): the projection's pages
      * grow as the rows' go, so the two are never resident whole at once. */
     const int64_t win = ps_row_window_rows(PS_ROW_WINDOW_BYTES, d);
+    /* The kept tail: the rows that fit in keep_bytes, from a global block
+     * boundary on. */
+    const int64_t fit = d > 0 ? keep_bytes / (d * (int64_t)sizeof(double)) : x->n_local;
+    int64_t keep_from = x->n_local - (fit < x->n_local ? fit : x->n_local);
+    const int64_t g = x->row_offset + keep_from;
+    keep_from = (g + PS_ROW_BLOCK - 1) / PS_ROW_BLOCK * PS_ROW_BLOCK - x->row_offset;
+    if (keep_from > x->n_local) keep_from = x->n_local;
     for (int64_t w = 0; w < ps_row_window_count(x->row_offset, x->n_local, win); w++) {
       int64_t w0, w1;
       ps_row_window(x->row_offset, x->n_local, win, w, &w0, &w1);
       project_range(pca, sc, x, k, fused, scratch, w0, w1, y);
-      ps_rows_discard(x->data, (size_t)(w0 * d) * sizeof(double),
-                      (size_t)(w1 * d) * sizeof(double));
+      if (w0 < keep_from)
+        ps_rows_discard(x->data, (size_t)(w0 * d) * sizeof(double),
+                        (size_t)((w1 < keep_from ? w1 : keep_from) * d) * sizeof(double));
     }
+    x->n_released = keep_from;
   }
   *out = y;
   y = NULL;
 cleanup:
-  if (release) ps_matrix_release(x);
+  if (release && (err != PS_OK || x->n_released >= x->n_local)) ps_matrix_release(x);
   free(scratch);
   ps_matrix_destroy(&y);
   return err;
@@ -632,12 +642,12 @@ cleanup:
 ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matrix_t *x, int64_t k,
                         ps_matrix_t **out) {
   /* Without release x is only read. */
-  return project(pca, sc, (ps_matrix_t *)x, k, 0, out);
+  return project(pca, sc, (ps_matrix_t *)x, k, 0, 0, out);
 }
 
 ps_err_t ps_pca_project_release(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *x,
-                                int64_t k, ps_matrix_t **out) {
-  return project(pca, sc, x, k, 1, out);
+                                int64_t k, int64_t keep_bytes, ps_matrix_t **out) {
+  return project(pca, sc, x, k, 1, keep_bytes, out);
 }
 
 void ps_pca_inverse(const ps_pca_t *pca, const double *scores, int64_t n, int64_t k, double *rows) {
