@@ -40,7 +40,9 @@ $PYTHON tests/e2e/same_results.py "$TMPD/fromh5.h5" "$TMPD/pieces.h5" || T_FAILE
 # when the prep steps change them. A rank keeps the last rows that fit under
 # its read's peak (pipeline.c, features_tail_bytes) and reads back only the
 # others: none of the census's with 8 MiB windows, some with 512-row ones at 1
-# and 2 ranks (at 2 only rank 0: the windows mix memory and file across ranks).
+# and 2 ranks (at 2 only rank 0: the windows mix memory and file across ranks;
+# its budget fits 602 rows, so its one 512-row block, a narrow margin: a larger
+# per-row budget fails this check rather than silently testing nothing).
 for np in 1 2 3 4; do
   mpi $np "$POPSEG" run "$TMPD/census.h5" -o "$TMPD/rel$np.h5" --verbose \
     >"$TMPD/rel$np.out" 2>"$TMPD/e" || fail "run from HDF5, features released [np=$np]"

@@ -115,7 +115,8 @@ ps_err_t ps_pca_project(const ps_pca_t *pca, const ps_scale_t *sc, const ps_matr
  * none). x->n_released is then where the kept rows start (a global block
  * boundary, reduce.h); when none are kept, or it fails, x's values are
  * freed (shape kept, data NULL: ps_matrix_release). The slice and its
- * projection are never resident whole together: the peak is the slice's. */
+ * projection are never resident whole together: the peak is the slice's,
+ * if keep_bytes leaves room for the projection and what follows it. */
 ps_err_t ps_pca_project_release(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *x,
                                 int64_t k, int64_t keep_bytes, ps_matrix_t **out);
 /* Not collective. Whether ps_pca_project of k components is fused (1) or a

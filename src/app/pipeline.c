@@ -300,7 +300,9 @@ static int64_t features_tail_bytes(const ps_options_t *o, const fit_t *f, int sw
   const ps_matrix_t *x = f->t->x;
   const int64_t d8 = x->n_cols * (int64_t)sizeof(double);
   if (sweep || o->subseg.n != 0) return 0;
-  const int64_t after = f->pca->n_kept * (int64_t)sizeof(double) + ps_kmeans_row_bytes(&o->kmeans) +
+  ps_kmeans_opts_t ko = o->kmeans;
+  ko.weights = f->weights; /* as run_kmeans passes them */
+  const int64_t after = f->pca->n_kept * (int64_t)sizeof(double) + ps_kmeans_row_bytes(&ko) +
                         KEY_FIGURES * (int64_t)sizeof(double);
   /* The read-back window (table.h), as ps_table_rows_open sizes it. */
   const int64_t io = ps_h5_io_chunk_bytes();

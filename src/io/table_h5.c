@@ -359,14 +359,23 @@ ps_err_t ps_table_rows_window(ps_table_rows_t *r, int64_t w, int64_t *i0, int64_
     return PS_OK;
   }
   ps_row_window(r->x->row_offset, r->x->n_local, r->win, w, i0, i1);
-  if (r->x->data && *i0 >= r->x->n_released && *i1 > *i0) {
+  const int64_t d = r->x->n_cols, first_kept = r->x->data ? r->x->n_released : r->x->n_local;
+  if (*i1 > *i0 && *i0 >= first_kept) {
     /* In the tail the projection kept: from memory, and the collective read
      * still takes part, with no rows. */
-    *rows = r->x->data + *i0 * r->x->n_cols;
+    *rows = r->x->data + *i0 * d;
     return ps_h5r_read(r->r, "features", PS_H5_F64, 0, r->x->row_offset + *i1, 0, r->buf);
   }
+  /* The released rows from the file (one collective read a window); a window
+   * that runs into the tail gets the rest from memory. */
+  const int64_t from_file = (*i1 < first_kept ? *i1 : first_kept) - *i0;
   *rows = r->buf;
-  return ps_h5r_read(r->r, "features", PS_H5_F64, 0, r->x->row_offset + *i0, *i1 - *i0, r->buf);
+  ps_err_t err = ps_h5r_read(r->r, "features", PS_H5_F64, 0, r->x->row_offset + *i0,
+                             from_file > 0 ? from_file : 0, r->buf);
+  if (err == PS_OK && from_file > 0 && *i1 > first_kept)
+    memcpy(r->buf + from_file * d, r->x->data + first_kept * d,
+           (size_t)((*i1 - first_kept) * d) * sizeof *r->buf);
+  return err;
 }
 
 ps_err_t ps_table_rows_close(ps_table_rows_t **r, ps_err_t err) {

@@ -1442,7 +1442,6 @@ int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *o) {
 }
 
 /* Collective. The fit's workspace and the result it fills. */
-
 static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   ps_err_t err = PS_OK;
   const int64_t k = f->k, dim = f->dim, nl1 = f->nl > 0 ? f->nl : 1;

@@ -597,7 +597,7 @@ static ps_err_t project(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *
   PS_CHECK(k >= 1 && k <= pca->p, PS_ERR_ARG,
            "PCA projection: %lld components requested, %lld fitted", (long long)k,
            (long long)pca->p);
-  PS_CHECK(x->data != NULL || x->n_local == 0, PS_ERR_INTERNAL,
+  PS_CHECK((x->data != NULL && x->n_released == 0) || x->n_local == 0, PS_ERR_INTERNAL,
            "PCA projection: the rows were released before it");
   PS_TRY(ps_matrix_create(x->n_local, k, x->row_offset, x->n_global, &y));
   /* Fused: the first k components transposed, ct [d][k]; else the dgemm's
@@ -615,7 +615,7 @@ static ps_err_t project(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *
     const int64_t win = ps_row_window_rows(PS_ROW_WINDOW_BYTES, d);
     /* The kept tail: the rows that fit in keep_bytes, from a global block
      * boundary on. */
-    const int64_t fit = d > 0 ? keep_bytes / (d * (int64_t)sizeof(double)) : x->n_local;
+    const int64_t fit = d > 0 ? keep_bytes / (d * (int64_t)sizeof(double)) : 0;
     int64_t keep_from = x->n_local - (fit < x->n_local ? fit : x->n_local);
     const int64_t g = x->row_offset + keep_from;
     keep_from = (g + PS_ROW_BLOCK - 1) / PS_ROW_BLOCK * PS_ROW_BLOCK - x->row_offset;

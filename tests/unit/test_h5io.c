@@ -532,6 +532,68 @@ static void reread(const char *dir, int64_t n, int64_t d, uint64_t seed, const c
   ps_table_destroy(&back);
 }
 
+/* The releasing projection's kept tail (pca.h): rows [0, n_released) come
+ * back from the file, the rest from memory. The released rows are made NaN
+ * and the kept ones + 1 in memory, so a window that took a released row
+ * from memory or a kept one from the file shows it. n_released: the first
+ * global block boundary at or past the middle of each rank's rows. */
+static void reread_tail(const char *dir, int64_t n, int64_t d, uint64_t seed, const char *chunk) {
+  char path[600];
+  ps_table_t *t = make_table(n, d, seed, 0), *back = NULL;
+  ps_table_rows_t *rows = NULL;
+  double *want = NULL;
+  int64_t bad = 0, covered = 0, windows = -1, nl = 0, first = 0, mixed = 0;
+  ps_err_t e1, e2, e3 = PS_ERR_INTERNAL, e4 = PS_ERR_INTERNAL;
+  snprintf(path, sizeof path, "%s/tail_%lld_%lld_%llu.h5", dir, (long long)n, (long long)d,
+           (unsigned long long)seed);
+  if (chunk) setenv("POPSEG_IO_CHUNK_BYTES", chunk, 1);
+  ps_error_clear();
+  e1 = ps_table_write_h5(path, 0, t, MPI_COMM_WORLD);
+  e2 = ps_table_read_h5(path, MPI_COMM_WORLD, &back);
+  if (e1 == PS_OK && e2 == PS_OK && back) {
+    ps_matrix_t *x = back->x;
+    nl = x->n_local;
+    const int64_t mid = x->row_offset + nl / 2;
+    first = (mid + 511) / 512 * 512 - x->row_offset;
+    if (first > nl) first = nl;
+    want = malloc((size_t)(nl * d + 1) * sizeof *want);
+    for (int64_t q = 0; want && q < nl * d; q++) {
+      want[q] = q < first * d ? x->data[q] : x->data[q] + 1.0;
+      x->data[q] = q < first * d ? NAN : x->data[q] + 1.0;
+    }
+    x->n_released = first;
+    e3 = ps_table_rows_open(back, x, MPI_COMM_WORLD, &rows);
+    if (e3 == PS_OK) {
+      windows = ps_table_rows_windows(rows);
+      ps_err_t e = PS_OK;
+      for (int64_t w = 0; w < windows && e == PS_OK; w++) {
+        int64_t i0 = -1, i1 = -1;
+        const double *v = NULL;
+        e = ps_table_rows_window(rows, w, &i0, &i1, &v);
+        mixed += i0 < first && i1 > first;
+        bad += e != PS_OK || i0 != covered || i1 < i0 || i1 > nl ||
+               (i1 > i0 && (!want || memcmp(v, want + i0 * d, (size_t)((i1 - i0) * d) * 8) != 0));
+        covered = i1;
+      }
+      e4 = ps_table_rows_close(&rows, e);
+    }
+  }
+  int64_t agg[2] = {bad + (covered != nl), mixed};
+  MPI_Allreduce(MPI_IN_PLACE, agg, 2, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  T_CHECK(e3 == PS_OK && e4 == PS_OK && agg[0] == 0,
+          "features read again with a kept tail, n=%lld d=%lld%s%s: released rows from the file, "
+          "kept ones from memory, bit for bit (%lld window%s here, rows from %lld of %lld kept; "
+          "%lld window%s over all ranks straddle the tail's start)",
+          (long long)n, (long long)d, chunk ? ", pieces of " : "", chunk ? chunk : "",
+          (long long)windows, windows == 1 ? "" : "s", (long long)first, (long long)nl,
+          (long long)agg[1], agg[1] == 1 ? "" : "s");
+  ps_error_clear();
+  if (chunk) unsetenv("POPSEG_IO_CHUNK_BYTES");
+  free(want);
+  ps_table_destroy(&t);
+  ps_table_destroy(&back);
+}
+
 static void results_round_trip(const char *dir, int64_t n, const char *chunk) {
   char path[600];
   fake_t f;
@@ -709,9 +771,12 @@ static int run_self(void) {
   round_trip(dir, 37, 7, 15, 1, NULL); /* skewed: low ranks hold nothing */
   round_trip(dir, 53, 6, 16, 0, "64"); /* one row per piece, many collective calls */
   round_trip(dir, 29, 2, 17, 1, "64");
-  reread(dir, 3000, 5, 18, "4096");  /* 6 blocks of 512 rows: 1-6 windows a rank */
-  reread(dir, 3000, 5, 20, "61440"); /* windows of 3 blocks: 1 or 2 */
-  reread(dir, 700, 3, 19, NULL);     /* one window; 4 ranks: two hold none */
+  reread(dir, 3000, 5, 18, "4096");       /* 6 blocks of 512 rows: 1-6 windows a rank */
+  reread(dir, 3000, 5, 20, "61440");      /* windows of 3 blocks: 1 or 2 */
+  reread(dir, 700, 3, 19, NULL);          /* one window; 4 ranks: two hold none */
+  reread_tail(dir, 5000, 5, 21, "4096");  /* windows of one block: none straddles */
+  reread_tail(dir, 5000, 5, 22, "61440"); /* windows of 3 blocks: some straddle */
+  reread_tail(dir, 5000, 5, 23, NULL);    /* one window a rank: it straddles */
   results_round_trip(dir, 23, NULL);
   results_round_trip(dir, 2, "64"); /* fewer rows than ranks, pieces */
   outfile_fresh(dir);
