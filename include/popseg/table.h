@@ -134,6 +134,9 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out);
  * Windows end on global row-block boundaries (reduce.h), so blocked sums
  * over them are those over the whole slice. */
 typedef struct ps_table_rows ps_table_rows_t;
+/* Not collective. The rows of d columns a window from the file holds (the
+ * projection's windows, less when POPSEG_IO_CHUNK_BYTES shrinks the pieces). */
+int64_t ps_table_rows_window_rows(int64_t d);
 /* Collective. *out: ps_table_rows_close. */
 ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm comm,
                             ps_table_rows_t **out);

@@ -304,10 +304,7 @@ static int64_t features_tail_bytes(const ps_options_t *o, const fit_t *f, int sw
   ko.weights = f->weights; /* as run_kmeans passes them */
   const int64_t after = f->pca->n_kept * (int64_t)sizeof(double) + ps_kmeans_row_bytes(&ko) +
                         KEY_FIGURES * (int64_t)sizeof(double);
-  /* The read-back window (table.h), as ps_table_rows_open sizes it. */
-  const int64_t io = ps_h5_io_chunk_bytes();
-  const int64_t wrows =
-      ps_row_window_rows(io < PS_ROW_WINDOW_BYTES ? io : PS_ROW_WINDOW_BYTES, x->n_cols);
+  const int64_t wrows = ps_table_rows_window_rows(x->n_cols); /* the read-back buffer */
   const int64_t tail = x->n_local * (d8 - after) - (wrows < x->n_local ? wrows : x->n_local) * d8;
   return tail > 0 ? tail : 0;
 }

@@ -270,6 +270,11 @@ struct ps_table_rows {
   int64_t n_windows; /* agreed */
 };
 
+int64_t ps_table_rows_window_rows(int64_t d) {
+  const int64_t bytes = ps_h5_io_chunk_bytes();
+  return ps_row_window_rows(bytes < PS_ROW_WINDOW_BYTES ? bytes : PS_ROW_WINDOW_BYTES, d);
+}
+
 ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm comm,
                             ps_table_rows_t **out) {
   ps_err_t err = PS_OK;
@@ -328,11 +333,7 @@ ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm 
   err = ps_h5r_open(t->input, comm, &r->r);
   if (err == PS_OK) err = ps_h5r_shape(r->r, "features", PS_H5_NUM, 2, want, NULL, dims, NULL);
   if (err == PS_OK) {
-    /* The windows of the projection's release (less when the tests shrink
-     * the pieces). */
-    const int64_t bytes = ps_h5_io_chunk_bytes();
-    r->win =
-        ps_row_window_rows(bytes < PS_ROW_WINDOW_BYTES ? bytes : PS_ROW_WINDOW_BYTES, x->n_cols);
+    r->win = ps_table_rows_window_rows(x->n_cols);
     r->n_windows = ps_row_window_count(x->row_offset, x->n_local, r->win);
     r->buf = ps_rows_malloc((size_t)((r->win < x->n_local ? r->win : x->n_local) * x->n_cols),
                             sizeof *r->buf);
