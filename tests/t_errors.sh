@@ -26,6 +26,8 @@ for np in 1 3; do
   expect_error "--k larger than n [np=$np]" "k-means: k = 5000 is more than the 3218 rows to cluster \\(--k\\)" $np run $CSV -o $OUT --k 5000
   expect_error "--kmeans-n-init 0 [np=$np]" "--kmeans-n-init" $np run $CSV -o $OUT --kmeans-n-init 0
   expect_error "--kmeans-max-iter 0 [np=$np]" "--kmeans-max-iter" $np run $CSV -o $OUT --kmeans-max-iter 0
+  expect_error "--kmeans-lockstep 0 [np=$np]" "--kmeans-lockstep '0' must be an integer in \\[1, 16\\]" $np run $CSV -o $OUT --kmeans-lockstep 0
+  expect_error "--kmeans-lockstep 17 [np=$np]" "--kmeans-lockstep '17' must be an integer in \\[1, 16\\]" $np run $CSV -o $OUT --kmeans-lockstep 17
   expect_error "--kmeans-tol -1 [np=$np]" "--kmeans-tol" $np run $CSV -o $OUT --kmeans-tol -1
   expect_error "--pca-keep larger than fitted [np=$np]" "--pca-keep" $np run $CSV -o $OUT --pca-keep 40
   expect_error "--pca-variance 0 [np=$np]" "--pca-variance" $np run $CSV -o $OUT --pca-variance 0

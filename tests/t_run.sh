@@ -21,6 +21,41 @@ check "progress lines printed once, by rank 0 [np=4]" \
 check "stdout summary lists 8 segments" test "$(grep -cE '^ +[0-9]+: +[0-9]+ rows' "$TMPD/np1/stdout")" -eq 8
 check "--quiet prints nothing on stdout" sh -c "mpirun --oversubscribe -np 2 $POPSEG run $CSV --quiet > $TMPD/q.out 2>&1 && ! test -s $TMPD/q.out"
 
+# --kmeans-lockstep: restarts iterated L at a time give the results file, byte
+# for byte, of restarts one after another (L = 1): the default (auto: 10 of
+# the census's 100 restarts at a time) at 1-4 ranks; plain Lloyd 3 at a time
+# (100 = 33 x 3 + 1); weighted rows, random seeding, 16 at a time (6 x 16 + 4);
+# k-means|| 7 at a time; 7 restarts 3 at a time (3, 3, 1) and 5 with auto
+# (more than the restarts).
+check "popseg run --help lists --kmeans-lockstep" sh -c "$POPSEG run --help | grep -q -- '--kmeans-lockstep L'"
+for np in 1 2 3 4; do
+  mpi $np "$POPSEG" run $CSV -o "$TMPD/ls1_np$np.h5" --kmeans-lockstep 1 --quiet 2>"$TMPD/e" ||
+    fail "run census --kmeans-lockstep 1 [np=$np]: $(tail -n 2 "$TMPD/e" | tr '\n' ' ')"
+  $PYTHON tests/e2e/identical_results.py "--kmeans-lockstep 1 / default [np=$np]" "$TMPD/ls1_np$np.h5" \
+    "$TMPD/np$np/r.h5" || T_FAILED=1
+done
+# lockstep NP NAME "OPTIONS" L...: the census with OPTIONS at --kmeans-lockstep
+# 1 and each L, the same bytes.
+lockstep() {
+  ls_np=$1 ls_name=$2 ls_opts=$3; shift 3
+  ls_files=""
+  for l in 1 "$@"; do
+    # shellcheck disable=SC2086
+    mpi $ls_np "$POPSEG" run $CSV -o "$TMPD/ls_$ls_name$l.h5" $ls_opts --kmeans-lockstep $l --quiet \
+      2>"$TMPD/e" ||
+      fail "run census $ls_opts --kmeans-lockstep $l [np=$ls_np]: $(tail -n 2 "$TMPD/e" | tr '\n' ' ')"
+    ls_files="$ls_files $TMPD/ls_$ls_name$l.h5"
+  done
+  # shellcheck disable=SC2086
+  $PYTHON tests/e2e/identical_results.py "$ls_opts: --kmeans-lockstep $* / 1 [np=$ls_np]" $ls_files ||
+    T_FAILED=1
+}
+lockstep 3 lloyd "--kmeans-algorithm lloyd" 3
+lockstep 2 wrandom "--weights TotalPop --kmeans-init random" 16
+lockstep 4 par "--kmeans-init kmeans-parallel" 7
+lockstep 1 n7 "--kmeans-n-init 7" 3
+lockstep 3 n5 "--kmeans-n-init 5 --kmeans-init random" auto
+
 # import -> HDF5 -> run gives the same labels as running on the CSV.
 if mpi 2 "$POPSEG" import $CSV "$TMPD/census.h5" >"$TMPD/imp.out" 2>&1; then pass "import census [np=2]"; else fail "import census [np=2]"; fi
 check "import reports the dropped rows" grep -q "Kalawao" "$TMPD/imp.out"
@@ -42,7 +77,9 @@ $PYTHON tests/e2e/same_results.py "$TMPD/fromh5.h5" "$TMPD/pieces.h5" || T_FAILE
 # others: none of the census's with 8 MiB windows, some with 512-row ones at 1
 # and 2 ranks (at 2 only rank 0: the windows mix memory and file across ranks;
 # its budget fits 602 rows, so its one 512-row block, a narrow margin: a larger
-# per-row budget fails this check rather than silently testing nothing).
+# per-row budget fails this check rather than silently testing nothing). That
+# run takes its restarts one at a time (--kmeans-lockstep 1): the default's 10
+# at a time cost 108 bytes a row more, which leaves no 512-row block to keep.
 for np in 1 2 3 4; do
   mpi $np "$POPSEG" run "$TMPD/census.h5" -o "$TMPD/rel$np.h5" --verbose \
     >"$TMPD/rel$np.out" 2>"$TMPD/e" || fail "run from HDF5, features released [np=$np]"
@@ -50,7 +87,7 @@ for np in 1 2 3 4; do
     --verbose >"$TMPD/kept$np.out" 2>"$TMPD/e" ||
     fail "run from HDF5, features kept [np=$np]"
   mpi $np -x POPSEG_IO_CHUNK_BYTES=4096 "$POPSEG" run "$TMPD/census.h5" -o "$TMPD/relw$np.h5" \
-    --verbose >"$TMPD/relw$np.out" 2>"$TMPD/e" ||
+    --kmeans-lockstep 1 --verbose >"$TMPD/relw$np.out" 2>"$TMPD/e" ||
     fail "run from HDF5, features released, 4 KiB pieces [np=$np]"
   $PYTHON tests/e2e/identical_results.py "features released / kept [np=$np]" "$TMPD/kept$np.h5" \
     "$TMPD/rel$np.h5" "$TMPD/relw$np.h5" || T_FAILED=1

@@ -49,6 +49,9 @@ typedef struct {
   int n_init;                      /* restarts, >= 1, or 0: auto (ps_kmeans_n_init_for; the
                                       default); forced to 1 with init_centroids */
   int max_iter;                    /* >= 1 (default 300) */
+  int lockstep;                    /* restarts iterated together, sharing each pass over the
+                                      rows, 1-16, or 0: auto (10; the default). Each costs
+                                      12 bytes a row; the result is the same for any value */
   double tol;                      /* >= 0 (default 1e-4), relative to mean feature variance */
   uint64_t seed;                   /* default 0 */
   int parallel_rounds;             /* k-means|| rounds (default 5) */
@@ -92,6 +95,7 @@ typedef struct {
   double seed_seconds;      /* wall time seeding, all runs */
   double lloyd_seconds;     /* wall time in Lloyd iterations, all runs */
   int64_t total_iterations; /* Lloyd iterations, all runs */
+  int lockstep;             /* runs seeded and iterated together (at most; see opts) */
   double *run_inertia;      /* [n_runs] */
   int *run_iterations;      /* [n_runs] */
   int64_t n_empty_relocations; /* empty clusters re-seeded, all runs */

@@ -63,7 +63,8 @@ int ps_km_nearest_simd(void);
  * NULL. ctg [dim][4] holds the candidates in lanes (ctg[d * 4 + l]). Every
  * distance is summed over d in order and every p[l] over the rows in order,
  * with separate multiplies and adds: the same bits on every instruction set
- * (AVX2 four lanes, portable otherwise). */
+ * (AVX-512 eight rows in the lanes for dim <= 16, then AVX2 four candidates
+ * in the lanes, portable otherwise). */
 void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,
                    const double *wt, double p[4]);
 /* w[i] = min(w[i], sqdist(x_i, c)) for the rows x [n][dim] (sqdist's sum). */

@@ -408,8 +408,9 @@ static ps_err_t run_kmeans(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   }
   PS_TRY(ps_kmeans_fit(f->proj, &ko, comm, &f->km));
   f->times[PS_T_KMEANS] = MPI_Wtime() - t0;
-  ps_log_progress(comm, "        seeding %.3f s, %lld Lloyd iterations %.3f s", f->km->seed_seconds,
-                  (long long)f->km->total_iterations, f->km->lloyd_seconds);
+  ps_log_progress(comm, "        seeding %.3f s, %lld Lloyd iterations %.3f s, %s at a time",
+                  f->km->seed_seconds, (long long)f->km->total_iterations, f->km->lloyd_seconds,
+                  ps_plural_s(nr, f->km->lockstep, "run", "runs"));
   ps_log_progress(comm, "k-means best run %d: inertia %.10g after %d iterations (%.3f s)",
                   f->km->best_run + 1, f->km->inertia, f->km->iterations, f->times[PS_T_KMEANS]);
   if (f->km->few_distinct)

@@ -36,6 +36,10 @@
  * empty at once is far beyond what happens; more are still correct, see
  * relocate_empty). */
 #define KM_MAX_RELOC 64
+/* Restarts iterated in lockstep (ps_kmeans_opts_t.lockstep): auto, and at
+ * most. Each costs 12 bytes a row (labels and float bounds). */
+#define KM_LOCKSTEP_AUTO 10
+#define KM_LOCKSTEP_MAX 16
 /* Bound safety: an upper bound is inflated, a lower one deflated, by far more
  * than the rounding of the distances (a few ulps), and a row is skipped only
  * when its bounds separate its centre from the others by a relative margin:
@@ -74,6 +78,13 @@ static int64_t uniform_index(uint64_t seed, uint64_t stream, uint64_t counter, i
 /* scikit-learn's greedy k-means++: 2 + floor(ln k) candidates per centre. */
 static int n_trials(int64_t k) {
   return 2 + (int)floor(log((double)k));
+}
+
+/* The restarts in lockstep: ps_kmeans_opts_t.lockstep, or auto. */
+static int lockstep_for(const ps_kmeans_opts_t *o, int n_runs) {
+  int l = o && o->lockstep > 0 ? o->lockstep : KM_LOCKSTEP_AUTO;
+  if (l > KM_LOCKSTEP_MAX) l = KM_LOCKSTEP_MAX;
+  return l < n_runs ? l : (n_runs > 0 ? n_runs : 1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -137,6 +148,18 @@ const ps_opt_t ps_kmeans_options[] = {
      .metavar = "R",
      .help = "restarts; the best inertia is kept. auto: 1e7 / (rows k) restarts, at least 10 "
              "and at most 100 (restarts are cheap on small tables: 100 on the census)"},
+    {.flag = "--kmeans-lockstep",
+     .field = "lockstep",
+     .kind = PS_OPT_INT,
+     .offset = KO(lockstep),
+     .min = 1,
+     .max = KM_LOCKSTEP_MAX,
+     .flags = PS_OPT_AUTO,
+     .auto_value = 0,
+     .def = "auto",
+     .metavar = "L",
+     .help = "restarts iterated together, L at a time: one pass over the rows serves them all "
+             "(12 bytes a row each); 1: one after another. auto: 10. The same results for any L"},
     {.flag = "--kmeans-max-iter",
      .field = "max_iter",
      .kind = PS_OPT_INT,
@@ -338,7 +361,17 @@ typedef struct {
   int32_t reloc_old[KM_MAX_RELOC]; /* their clusters before */
   int n_reloc;
   int64_t dist_done, dist_lloyd; /* distances computed, and what plain Lloyd computes */
-  float *ubf, *lbf; /* [nl] Hamerly's bounds (Euclidean), in f->w's memory during Lloyd */
+  float *ubf, *lbf; /* [nl] Hamerly's bounds (Euclidean), in f->w's memory during Lloyd,
+                       or in bnd for a restart's own view (see lockstep) */
+  /* A restart in lockstep (ps_kmeans_fit): each runs in its own copy of this
+   * struct, a view, that shares x, the options and the scratch arrays but
+   * owns its centres, labels, bounds, sums and the state of its loop. */
+  float *bnd; /* [2][nl] the bounds of a view that owns them (NULL: in w) */
+  int owns;   /* 1: a view's own arrays, freed by view_free */
+  int run, it, strict, stopped, conv;
+  int64_t changed, jmax;
+  double dmax, dmax2;
+  int32_t reloc_new[KM_MAX_RELOC];
   double tol_abs;
   int few;
   int64_t relocs;
@@ -580,69 +613,103 @@ static void dist_to(const fit_t *f, const double *c, double *out) {
   ps_km_dist_min(f->x->data, f->nl, f->dim, c, out);
 }
 
-/* k-means++ with D^2 sampling across ranks (greedy trials, as scikit-learn):
- * the weights' totals, the picks and the trials' potentials use exact block
- * sums (reduce.h), so every rank count picks the same rows. */
-static ps_err_t seed_kmeanspp(fit_t *f, int run) {
+/* Not collective. w [nl] = min(w, sqdist(x_i, centre c)) for each view
+ * whose on[v] is set, a chunk of rows at a time for all of them, so each
+ * chunk of x is read from memory once (the bits are ps_km_dist_min's, which
+ * does each row alone). */
+static void dist_min_views(fit_t **vs, int nv, int64_t c, const int *on) {
+  const int64_t dim = vs[0]->dim, nl = vs[0]->nl;
+  const double *x = vs[0]->x->data;
+  for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
+    const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
+    for (int v = 0; v < nv; v++)
+      if (on[v]) ps_km_dist_min(x + i0 * dim, m, dim, vs[v]->cent + c * dim, vs[v]->w + i0);
+  }
+}
+
+/* k-means++ with D^2 sampling across ranks (greedy trials, as scikit-learn)
+ * for the restarts of nv views at once: each view draws from its own weights
+ * (its w) and random streams, as it would alone, and the passes over x (the
+ * trials' potentials, the distances to each new centre) serve all views a
+ * block at a time. The weights' totals, the picks and the trials' potentials
+ * use exact block sums (reduce.h), so every rank count picks the same rows. */
+static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
   ps_err_t err = PS_OK;
+  fit_t *f = vs[0];
   const int64_t dim = f->dim, nl = f->nl, k = f->k;
   const double *x = f->x->data;
   const uint64_t seed = f->o->seed;
   const int T = f->trials;
-  double *w = f->w, total0 = 0.0;
   const int64_t groups = (T + 3) / 4, nblk = nl / PS_ROW_BLOCK + 2;
   double *part = malloc((size_t)nblk * sizeof *part);
-  ps_xsum_t *potx = malloc((size_t)T * sizeof *potx);
+  ps_xsum_t *potx = malloc((size_t)(nv * T) * sizeof *potx);
+  int on[KM_LOCKSTEP_MAX];
   PS_CHECK_ALL(f->comm, part && potx, PS_ERR_MEM, "out of memory in k-means++ seeding");
 
-  if (f->wt) {
-    /* Weighted: the first centre is drawn by weight too (one trial). */
-    PS_TRY(draw(f, f->wt, stream_of(ST_PP, run, 0), 1, part, &total0));
-    memcpy(f->cent, f->cand, (size_t)dim * sizeof *f->cent);
-  } else {
-    PS_TRY(fetch_row(f, uniform_index(seed, stream_of(ST_PP, run, 0), 0, f->n), f->cent));
+  for (int v = 0; v < nv; v++) {
+    fit_t *g = vs[v];
+    double total0 = 0.0;
+    if (g->wt) {
+      /* Weighted: the first centre is drawn by weight too (one trial). */
+      PS_TRY(draw(g, g->wt, stream_of(ST_PP, g->run, 0), 1, part, &total0));
+      memcpy(g->cent, g->cand, (size_t)dim * sizeof *g->cent);
+    } else {
+      PS_TRY(fetch_row(g, uniform_index(seed, stream_of(ST_PP, g->run, 0), 0, g->n), g->cent));
+    }
+    for (int64_t i = 0; i < nl; i++) g->w[i] = INFINITY; /* min(inf, d) = d: sqdist's bits */
+    on[v] = 1;
   }
-  dist_to(f, f->cent, w);
+  dist_min_views(vs, nv, 0, on);
 
   for (int64_t c = 1; c < k; c++) {
-    const uint64_t st = stream_of(ST_PP, run, c);
-    double *dst = f->cent + c * dim;
-    double total = 0.0;
-    /* D^2 sampling, by weight x D^2 when weighted. */
-    const double *v = w;
-    if (f->wt) {
-      for (int64_t i = 0; i < nl; i++) f->wtmp[i] = f->wt[i] * w[i];
-      v = f->wtmp;
-    }
-    PS_TRY(draw(f, v, st, T, part, &total));
-    if (!(total > 0)) {
-      /* Every row sits on a chosen centre: fewer distinct rows than k. */
-      f->few = 1;
-      PS_TRY(fetch_row(f, uniform_index(seed, st, (uint64_t)T, f->n), dst));
-      continue;
+    for (int v = 0; v < nv; v++) {
+      fit_t *g = vs[v];
+      const uint64_t st = stream_of(ST_PP, g->run, c);
+      double total = 0.0;
+      /* D^2 sampling, by weight x D^2 when weighted. */
+      const double *val = g->w;
+      if (g->wt) {
+        for (int64_t i = 0; i < nl; i++) g->wtmp[i] = g->wt[i] * g->w[i];
+        val = g->wtmp;
+      }
+      PS_TRY(draw(g, val, st, T, part, &total));
+      ps_xsum_clear(potx + v * T, T);
+      on[v] = total > 0;
+      if (!on[v]) {
+        /* Every row sits on a chosen centre: fewer distinct rows than k. */
+        g->few = 1;
+        PS_TRY(fetch_row(g, uniform_index(seed, st, (uint64_t)T, g->n), g->cent + c * dim));
+        continue;
+      }
+      to_lanes(g->cand, T, dim + 1, dim, 4, g->candt);
     }
     /* Potential of each candidate: one pass with the candidates in lanes,
-     * block partials added exactly, one reduction for all trials. */
-    to_lanes(f->cand, T, dim + 1, dim, 4, f->candt);
-    ps_xsum_clear(potx, T);
-    for (int64_t g = 0; g < groups; g++) {
+     * block partials added exactly, one reduction for all trials and views. */
+    for (int64_t q = 0; q < groups; q++) {
       /* Lanes past T are computed and dropped; each sum runs over a block's
        * rows in order. */
-      const double *ctg = f->candt + g * dim * 4;
       int64_t i0, i1;
-      for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1) {
-        double p[4] = {0.0, 0.0, 0.0, 0.0};
-        ps_km_trials4(x + i0 * dim, i1 - i0, dim, ctg, w + i0, f->wt ? f->wt + i0 : NULL, p);
-        for (int64_t l = 0; l < 4 && g * 4 + l < T; l++) ps_xsum_add(&potx[g * 4 + l], p[l]);
-      }
+      for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1)
+        for (int v = 0; v < nv; v++) {
+          if (!on[v]) continue;
+          double p[4] = {0.0, 0.0, 0.0, 0.0};
+          ps_km_trials4(x + i0 * dim, i1 - i0, dim, vs[v]->candt + q * dim * 4, vs[v]->w + i0,
+                        f->wt ? f->wt + i0 : NULL, p);
+          for (int64_t l = 0; l < 4 && q * 4 + l < T; l++)
+            ps_xsum_add(&potx[v * T + q * 4 + l], p[l]);
+        }
     }
-    PS_TRY(ps_xsum_reduce(potx, T, NULL, 0, f->comm));
-    ps_xsum_values(potx, T, f->pot);
-    int best = 0;
-    for (int t = 1; t < T; t++)
-      if (f->pot[t] < f->pot[best]) best = t;
-    memcpy(dst, f->cand + best * (dim + 1), (size_t)dim * sizeof *dst);
-    ps_km_dist_min(x, nl, dim, dst, w);
+    PS_TRY(ps_xsum_reduce(potx, nv * T, NULL, 0, f->comm));
+    for (int v = 0; v < nv; v++) {
+      if (!on[v]) continue;
+      fit_t *g = vs[v];
+      ps_xsum_values(potx + v * T, T, f->pot);
+      int best = 0;
+      for (int t = 1; t < T; t++)
+        if (f->pot[t] < f->pot[best]) best = t;
+      memcpy(g->cent + c * dim, g->cand + best * (dim + 1), (size_t)dim * sizeof(double));
+    }
+    dist_min_views(vs, nv, c, on);
   }
 cleanup:
   free(part);
@@ -1137,46 +1204,40 @@ static void half_gaps(fit_t *f) {
   }
 }
 
-/* Not collective. One assignment of every local row to the centres f->cent
- * (prepared in f->ws). With prune (Hamerly), the bounds (f->d2 upper, f->w
- * lower, Euclidean) first follow the centres' moves (drift: a row's own
- * centre is at most its drift farther, every other at most the largest other
- * drift, dmax or dmax2 for centre jmax, closer), then a row whose bounds prove
- * its centre is still the nearest is skipped, then one whose distance to it
- * does, and the others are searched in full. Returns the rows that changed
- * cluster. */
-static int64_t assign(fit_t *f, int prune, int64_t jmax, double dmax, double dmax2) {
-  const int64_t dim = f->dim, nl = f->nl, k = f->k;
-  const double *x = f->x->data;
-  int64_t changed = 0, nb = 0;
-  f->dist_lloyd += nl * k;
-  if (!prune) {
-    /* Plain Lloyd: every row, straight from x, a block at a time. */
-    for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
-      const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
-      ps_km_nearest_rows(&f->ws, x + i0 * dim, m, f->blab, NULL);
-      for (int64_t b = 0; b < m; b++)
-        if (f->blab[b] != f->lab[i0 + b]) {
-          move_row(f, i0 + b, f->blab[b]);
-          changed++;
-        }
-    }
-    f->dist_done += nl * k;
-    flush_moves(f);
-    return changed;
-  }
-  half_gaps(f);
-  const ps_km_bounds_t bs = {.k = k,
+/* Not collective. One assignment of every local row to each view's centres
+ * (prepared in its ws), the views in lockstep: a block of rows at a time,
+ * every view in turn, so a row that fails several views' tests is fetched
+ * from memory once and found in cache by the others. With prune (Hamerly),
+ * a view's bounds (ubf upper, lbf lower, Euclidean) first follow its centres'
+ * moves (drift: a row's own centre is at most its drift farther, every other
+ * at most the largest other drift, dmax or dmax2 for centre jmax, closer),
+ * then a row whose bounds prove its centre is still the nearest is skipped,
+ * then one whose distance to it does, and the others are searched in full.
+ * Each view's changed counts its rows that changed cluster. The views' sums
+ * follow their own rows in the order one view alone visits them (move_row),
+ * so a view's bits do not depend on the others. */
+static void assign(fit_t **vs, int nv, int prune) {
+  const int64_t dim = vs[0]->dim, nl = vs[0]->nl;
+  const double *x = vs[0]->x->data;
+  ps_km_bounds_t bs[KM_LOCKSTEP_MAX];
+  for (int v = 0; v < nv; v++) {
+    fit_t *f = vs[v];
+    f->changed = 0;
+    f->dist_lloyd += nl * f->k;
+    if (!prune) continue;
+    half_gaps(f);
+    bs[v] = (ps_km_bounds_t){.k = f->k,
                              .drift = f->drift,
                              .half = f->half,
-                             .jmax = jmax,
-                             .dmax = dmax,
-                             .dmax2 = dmax2,
+                             .jmax = f->jmax,
+                             .dmax = f->dmax,
+                             .dmax2 = f->dmax2,
                              .margin = KM_MARGIN,
                              .up = BOUND_UP,
                              .down = BOUND_DOWN,
                              .x = x,
                              .dim = dim};
+  }
   /* A row passes or fails the test at random, so the step does not branch
    * on it: the failing rows' indices are compacted, then searched in
    * batches (the step fetches each failing row as it finds it, the search
@@ -1185,33 +1246,35 @@ static int64_t assign(fit_t *f, int prune, int64_t jmax, double dmax, double dma
    * dimension are small: not done. */
   for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
     const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
-    nb = ps_km_bounds_step(&bs, f->lab, f->ubf, f->lbf, i0, m, f->bidx);
-    if (nb) changed += flush_batch(f, nb);
+    for (int v = 0; v < nv; v++) {
+      fit_t *f = vs[v];
+      if (prune) {
+        const int64_t nb = ps_km_bounds_step(&bs[v], f->lab, f->ubf, f->lbf, i0, m, f->bidx);
+        if (nb) f->changed += flush_batch(f, nb);
+      } else {
+        /* Plain Lloyd: every row, straight from x. */
+        ps_km_nearest_rows(&f->ws, x + i0 * dim, m, f->blab, NULL);
+        for (int64_t b = 0; b < m; b++)
+          if (f->blab[b] != f->lab[i0 + b]) {
+            move_row(f, i0 + b, f->blab[b]);
+            f->changed++;
+          }
+        f->dist_done += m * f->k;
+      }
+    }
   }
-  flush_moves(f);
-  return changed;
+  for (int v = 0; v < nv; v++) flush_moves(vs[v]);
 }
 
-/* One Lloyd run from f->cent. Leaves the final centres in f->cent, labels in
- * f->lab, squared distances in f->d2 and global sizes in f->sizes. The sums
- * are exact (ps_xsum) and follow the rows that change cluster; every value a
- * decision below reads (counts, changed rows, centre shift) is reduced or
- * computed from reduced values, so every rank decides the same, whatever the
- * rank count. With pruning (Hamerly) the labels are those of the full search. */
-static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
-  ps_err_t err = PS_OK;
-  const int64_t dim = f->dim, nl = f->nl, k = f->k, nsum = f->nsum;
+/* Not collective. The start of a Lloyd run from f->cent: the first
+ * assignment searches every row and starts the sums from scratch (block
+ * partials, exactly: reduce.h). */
+static void lloyd_begin(fit_t *f) {
+  const int64_t dim = f->dim, nl = f->nl, k = f->k;
   const double *x = f->x->data;
   const int prune = f->o->algorithm == PS_KM_HAMERLY;
-  int64_t *cnt = f->red, *extra = cnt + k;
-  int strict = 0, stopped = 0, it = 0;
-  int64_t changed, jmax = -1;
-  double dmax = 0.0, dmax2 = 0.0;
-
-  /* The first assignment searches every row and starts the sums from scratch
-   * (block partials, exactly: reduce.h). */
   ps_km_nearest_prep(&f->ws, f->cent, k);
-  f->ubf = (float *)f->w;
+  f->ubf = f->bnd ? f->bnd : (float *)f->w;
   f->lbf = f->ubf + (nl > 0 ? nl : 1);
   for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
     const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
@@ -1225,7 +1288,7 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
   }
   f->dist_done += nl * k;
   f->dist_lloyd += nl * k;
-  ps_xsum_clear(f->acc, nsum);
+  ps_xsum_clear(f->acc, f->nsum);
   if (f->wt) {
     /* Weighted: each block's rows summed in row order per cluster, as the
      * moves are (move_row), then added exactly. */
@@ -1248,78 +1311,98 @@ static ps_err_t lloyd(fit_t *f, int *iters, int *converged, double *inertia) {
   }
   memset(f->cnt_l, 0, (size_t)k * sizeof *f->cnt_l);
   for (int64_t i = 0; i < nl; i++) f->cnt_l[f->lab[i]]++;
-  changed = nl; /* from no labels at all */
+  f->changed = nl; /* from no labels at all */
   f->n_reloc = 0;
+  f->it = f->strict = f->stopped = 0;
+  f->jmax = -1;
+  f->dmax = f->dmax2 = 0.0;
+}
 
-  for (;;) {
-    /* One reduction: the exact sums, the sizes, the changed rows, and a
-     * pending SIGTERM/SIGINT, which every rank so learns of in the same
-     * iteration (and stops at once) with no extra message. */
-    memcpy(cnt, f->cnt_l, (size_t)k * sizeof *cnt);
-    extra[0] = changed;
-    extra[1] = ps_signal_pending() ? 1 : 0;
-    PS_TRY(ps_xsum_reduce_to(f->acc, f->gacc, nsum, f->red, k + 2, f->comm));
-    if (extra[1] > 0) PS_AGREE(f->comm);
-    const int64_t changed_all = extra[0];
-    PS_TRY(relocate_empty(f, cnt));
-
-    double shift = 0.0;
-    dmax = dmax2 = 0.0;
-    jmax = -1;
-    for (int64_t j = 0; j < k; j++) {
-      const double *old = f->cent + j * dim;
-      double *nw = f->cnew + j * dim;
-      const double wj = f->wt ? ps_xsum_value(&f->gacc[k * dim + j]) : (double)cnt[j];
-      if (cnt[j] > 0 && wj > 0) {
-        for (int64_t d = 0; d < dim; d++) nw[d] = ps_xsum_value(&f->gacc[j * dim + d]) / wj;
-      } else {
-        memcpy(nw, old, (size_t)dim * sizeof *nw);
-      }
-      const double s2 = ps_km_sqdist(nw, old, dim);
-      shift += s2;
-      f->drift[j] = sqrt(s2) * KM_UP;
-      if (f->drift[j] > dmax) {
-        dmax2 = dmax;
-        dmax = f->drift[j];
-        jmax = j;
-      } else if (f->drift[j] > dmax2) {
-        dmax2 = f->drift[j];
-      }
-    }
-    double *t = f->cent;
-    f->cent = f->cnew;
-    f->cnew = t;
-    it++;
-    if (changed_all == 0) {
-      strict = 1;
-      stopped = 1;
-      break;
-    }
-    if (shift <= f->tol_abs) {
-      stopped = 1;
-      break;
-    }
-    if (it >= f->o->max_iter) break;
-    ps_km_nearest_prep(&f->ws, f->cent, k);
-    /* The relocated rows: scikit-learn compares labels with those before the
-     * relocation, so a row that stays where it was moved counts as changed. */
-    int32_t reloc_new[KM_MAX_RELOC];
-    for (int r = 0; r < f->n_reloc; r++) reloc_new[r] = f->lab[f->reloc_row[r]];
-    changed = assign(f, prune, jmax, dmax, dmax2);
+/* Collective. The end of an iteration: one reduction (the exact sums, the
+ * sizes, the changed rows, and a pending SIGTERM/SIGINT, which every rank so
+ * learns of in the same iteration and stops at once, with no extra message),
+ * the empty clusters relocated, the new centres and their drifts. *more: 1 if
+ * the run assigns again (then ws holds the new centres), 0 if it stopped.
+ * Every value decided on is reduced or computed from reduced values, so
+ * every rank decides the same, whatever the rank count. */
+static ps_err_t lloyd_next(fit_t *f, int *more) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, k = f->k;
+  int64_t *cnt = f->red, *extra = cnt + k;
+  *more = 0;
+  if (f->it > 0) {
+    /* The relocated rows: scikit-learn compares labels with those before
+     * the relocation, so a row that stays where it was moved counts as
+     * changed. */
     for (int r = 0; r < f->n_reloc; r++) {
       const int32_t now = f->lab[f->reloc_row[r]];
-      changed += (now != f->reloc_old[r]) - (now != reloc_new[r]);
+      f->changed += (now != f->reloc_old[r]) - (now != f->reloc_new[r]);
     }
   }
-  *iters = it;
-  *converged = stopped;
+  memcpy(cnt, f->cnt_l, (size_t)k * sizeof *cnt);
+  extra[0] = f->changed;
+  extra[1] = ps_signal_pending() ? 1 : 0;
+  PS_TRY(ps_xsum_reduce_to(f->acc, f->gacc, f->nsum, f->red, k + 2, f->comm));
+  if (extra[1] > 0) PS_AGREE(f->comm);
+  const int64_t changed_all = extra[0];
+  PS_TRY(relocate_empty(f, cnt));
 
-  /* Labels that match the final centres (unless no label changed), then the
-   * exact squared distances, the sizes and the inertia (exact block sums). */
-  if (!strict) {
-    ps_km_nearest_prep(&f->ws, f->cent, k);
-    assign(f, prune, jmax, dmax, dmax2);
+  double shift = 0.0;
+  f->dmax = f->dmax2 = 0.0;
+  f->jmax = -1;
+  for (int64_t j = 0; j < k; j++) {
+    const double *old = f->cent + j * dim;
+    double *nw = f->cnew + j * dim;
+    const double wj = f->wt ? ps_xsum_value(&f->gacc[k * dim + j]) : (double)cnt[j];
+    if (cnt[j] > 0 && wj > 0) {
+      for (int64_t d = 0; d < dim; d++) nw[d] = ps_xsum_value(&f->gacc[j * dim + d]) / wj;
+    } else {
+      memcpy(nw, old, (size_t)dim * sizeof *nw);
+    }
+    const double s2 = ps_km_sqdist(nw, old, dim);
+    shift += s2;
+    f->drift[j] = sqrt(s2) * KM_UP;
+    if (f->drift[j] > f->dmax) {
+      f->dmax2 = f->dmax;
+      f->dmax = f->drift[j];
+      f->jmax = j;
+    } else if (f->drift[j] > f->dmax2) {
+      f->dmax2 = f->drift[j];
+    }
   }
+  double *t = f->cent;
+  f->cent = f->cnew;
+  f->cnew = t;
+  f->it++;
+  if (changed_all == 0) {
+    f->strict = f->stopped = 1;
+    goto cleanup;
+  }
+  if (shift <= f->tol_abs) {
+    f->stopped = 1;
+    goto cleanup;
+  }
+  if (f->it >= f->o->max_iter) goto cleanup;
+  ps_km_nearest_prep(&f->ws, f->cent, k);
+  for (int r = 0; r < f->n_reloc; r++) f->reloc_new[r] = f->lab[f->reloc_row[r]];
+  *more = 1;
+cleanup:
+  return err;
+}
+
+/* Collective. The end of a run: labels that match the final centres (unless
+ * no label changed), then the exact squared distances (into the shared d2),
+ * the sizes and the inertia (exact block sums). */
+static ps_err_t lloyd_end(fit_t *f, double *inertia) {
+  ps_err_t err = PS_OK;
+  const int64_t dim = f->dim, nl = f->nl, k = f->k;
+  const double *x = f->x->data;
+  int64_t *cnt = f->red;
+  if (!f->strict) {
+    ps_km_nearest_prep(&f->ws, f->cent, k);
+    assign(&f, 1, f->o->algorithm == PS_KM_HAMERLY);
+  }
+  f->conv = f->stopped;
   for (int64_t i = 0; i < nl; i++)
     f->d2[i] = ps_km_sqdist(x + i * dim, f->cent + (int64_t)f->lab[i] * dim, dim);
   if (f->wt) {
@@ -1435,10 +1518,17 @@ cleanup:
 
 int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *o) {
   /* fit_alloc's per-row arrays: lab, lab_new, d2, w (the bounds share it),
-   * wtmp when weighted; the result's labels and distance. */
+   * wtmp when weighted; the result's labels and distance; each view that
+   * owns its arrays (view_open): labels and two float bounds. The restarts
+   * are at least 10 when n_init is auto. */
+  const int runs = !o                  ? KM_LOCKSTEP_AUTO
+                   : o->init_centroids ? 1
+                   : o->n_init > 0     ? o->n_init
+                                       : KM_LOCKSTEP_MAX;
   return 2 * (int64_t)sizeof(int32_t) + 2 * (int64_t)sizeof(double) +
          (o && o->weights ? (int64_t)sizeof(double) : 0) + (int64_t)sizeof(int32_t) +
-         (int64_t)sizeof(double);
+         (int64_t)sizeof(double) +
+         (lockstep_for(o, runs) - 1) * (int64_t)(sizeof(int32_t) + 2 * sizeof(float));
 }
 
 /* Collective. The fit's workspace and the result it fills. */
@@ -1515,45 +1605,187 @@ cleanup:
   return err;
 }
 
-/* Collective. One restart: seed, Lloyd, and keep it if it is the best so
- * far. The inertia is global, so every rank takes the same branch. */
-static ps_err_t one_run(fit_t *f, int run, ps_kmeans_t *km) {
+/* A view of f for one restart in lockstep (see fit_t). own 0: it borrows f's
+ * arrays, bounds in f->w (the first view: alone, a fit costs what it did
+ * before lockstep); 1: it owns its centres, labels, bounds, sums and
+ * workspace. Returns 0 out of memory (view_free then frees what it got). */
+static int view_open(const fit_t *f, fit_t *v, int own) {
+  const int64_t k = f->k, dim = f->dim, nl1 = f->nl > 0 ? f->nl : 1;
+  *v = *f;
+  v->dist_done = v->dist_lloyd = v->relocs = 0;
+  v->few = 0;
+  v->owns = own;
+  v->bnd = NULL;
+  if (!own) return 1;
+  memset(&v->ws, 0, sizeof v->ws);
+  v->cent = v->cnew = NULL;
+  v->lab = NULL;
+  v->acc = v->gacc = NULL;
+  v->cnt_l = v->red = v->sizes = NULL;
+  v->part = v->half = v->drift = v->wsizes = NULL;
+  v->touched = v->mv_list = NULL;
+  v->cand = v->candt = NULL;
+  v->mv_n = 0;
+  v->mv_block = -1;
+  int ok = ps_km_nearest_alloc(&v->ws, k, dim);
+  v->cent = malloc((size_t)(k * dim) * sizeof(double));
+  v->cnew = malloc((size_t)(k * dim) * sizeof(double));
+  v->lab = ps_rows_malloc((size_t)nl1, sizeof(int32_t));
+  v->bnd = ps_rows_malloc((size_t)(2 * nl1), sizeof(float));
+  v->acc = malloc((size_t)v->nsum * sizeof *v->acc);
+  v->gacc = malloc((size_t)v->nsum * sizeof *v->gacc);
+  v->part = calloc((size_t)v->nsum, sizeof *v->part);
+  v->cnt_l = malloc((size_t)k * sizeof *v->cnt_l);
+  v->red = malloc((size_t)(k + 2) * sizeof *v->red);
+  v->sizes = malloc((size_t)k * sizeof *v->sizes);
+  v->touched = calloc((size_t)k, sizeof *v->touched);
+  v->mv_list = malloc((size_t)k * sizeof *v->mv_list);
+  v->half = malloc((size_t)k * sizeof *v->half);
+  v->drift = malloc((size_t)k * sizeof *v->drift);
+  if (v->wt) v->wsizes = calloc((size_t)k, sizeof *v->wsizes);
+  v->cand = malloc((size_t)(v->trials * (dim + 1)) * sizeof(double));
+  v->candt = malloc((size_t)((v->trials + 3) / 4 * 4 * dim) * sizeof(double));
+  /* The seeding weights, nl doubles, in the bounds' memory: seeding is done
+   * before Lloyd's first assignment writes the bounds. */
+  v->w = (double *)(void *)v->bnd;
+  return ok && v->cand && v->candt && v->cent && v->cnew && v->lab && v->bnd && v->acc && v->gacc &&
+         v->part && v->cnt_l && v->red && v->sizes && v->touched && v->mv_list && v->half &&
+         v->drift && (!v->wt || v->wsizes);
+}
+
+static void view_free(fit_t *v) {
+  if (!v->owns) return;
+  ps_km_nearest_free(&v->ws);
+  free(v->cent);
+  free(v->cnew);
+  free(v->lab);
+  free(v->bnd);
+  free(v->acc);
+  free(v->gacc);
+  free(v->part);
+  free(v->cnt_l);
+  free(v->red);
+  free(v->sizes);
+  free(v->touched);
+  free(v->mv_list);
+  free(v->half);
+  free(v->drift);
+  free(v->wsizes);
+  free(v->cand);
+  free(v->candt);
+  v->owns = 0;
+}
+
+/* Collective. Seed one restart's view: its centres into v->cent. */
+static ps_err_t seed_run(fit_t *v) {
+  const ps_kmeans_opts_t *o = v->o;
+  if (o->init_centroids) {
+    memcpy(v->cent, o->init_centroids, (size_t)(v->k * v->dim) * sizeof(double));
+    return PS_OK;
+  }
+  if (o->init == PS_KM_INIT_PARALLEL) return seed_parallel(v, v->run);
+  if (o->init == PS_KM_INIT_RANDOM) return seed_random(v, v->run);
+  return seed_kmeanspp(&v, 1);
+}
+
+/* Collective. The end of one restart: its inertia, and its result kept if it
+ * is the best so far (the lowest inertia, the first run among equals, as
+ * when the runs go one after another). The inertia is global, so every rank
+ * takes the same branch. */
+static ps_err_t finish_run(fit_t *v, ps_kmeans_t *km) {
   ps_err_t err = PS_OK;
-  const ps_kmeans_opts_t *o = f->o;
-  int iters = 0, conv = 0;
-  double inertia = 0.0, t0 = MPI_Wtime();
-  if (o->init_centroids)
-    memcpy(f->cent, o->init_centroids, (size_t)(f->k * f->dim) * sizeof(double));
-  else if (o->init == PS_KM_INIT_PARALLEL)
-    PS_TRY(seed_parallel(f, run));
-  else if (o->init == PS_KM_INIT_RANDOM)
-    PS_TRY(seed_random(f, run));
-  else
-    PS_TRY(seed_kmeanspp(f, run));
-  double t1 = MPI_Wtime();
-  PS_TRY(lloyd(f, &iters, &conv, &inertia));
-  km->seed_seconds += t1 - t0;
-  km->lloyd_seconds += MPI_Wtime() - t1;
-  km->total_iterations += iters;
+  double inertia = 0.0;
+  PS_TRY(lloyd_end(v, &inertia));
+  km->total_iterations += v->it;
   PS_CHECK(isfinite(inertia), PS_ERR_NUMERIC,
            "k-means: the inertia is not finite (non-finite input values?)");
-  km->run_inertia[run] = inertia;
-  km->run_iterations[run] = iters;
-  if (run == 0 || inertia < km->inertia) {
-    memcpy(km->centroids, f->cent, (size_t)(f->k * f->dim) * sizeof(double));
-    memcpy(km->sizes, f->sizes, (size_t)f->k * sizeof(int64_t));
-    if (f->wt) memcpy(km->weight_sizes, f->wsizes, (size_t)f->k * sizeof(double));
-    for (int64_t i = 0; i < f->nl; i++) {
-      km->labels[i] = f->lab[i];
-      km->distance[i] = sqrt(f->d2[i]);
+  km->run_inertia[v->run] = inertia;
+  km->run_iterations[v->run] = v->it;
+  if (km->best_run < 0 || inertia < km->inertia ||
+      (inertia == km->inertia && v->run < km->best_run)) {
+    memcpy(km->centroids, v->cent, (size_t)(v->k * v->dim) * sizeof(double));
+    memcpy(km->sizes, v->sizes, (size_t)v->k * sizeof(int64_t));
+    if (v->wt) memcpy(km->weight_sizes, v->wsizes, (size_t)v->k * sizeof(double));
+    for (int64_t i = 0; i < v->nl; i++) {
+      km->labels[i] = v->lab[i];
+      km->distance[i] = sqrt(v->d2[i]);
     }
     km->inertia = inertia;
-    km->iterations = iters;
-    km->converged = conv;
-    km->best_run = run;
+    km->iterations = v->it;
+    km->converged = v->conv;
+    km->best_run = v->run;
   }
-  if (o->on_run) o->on_run(o->cb_ctx, run, iters, inertia, conv);
 cleanup:
+  return err;
+}
+
+/* Collective. The restarts, L at a time in lockstep (lockstep_for): each
+ * group is seeded run by run, then its Lloyd runs iterate together, every
+ * iteration one pass over the rows for all of them (assign), until each has
+ * stopped. A run's arithmetic is the same alone or in a group, so the result
+ * does not depend on L. */
+static ps_err_t fit_runs(fit_t *f, ps_kmeans_t *km) {
+  ps_err_t err = PS_OK;
+  const ps_kmeans_opts_t *o = f->o;
+  const int n_runs = km->n_runs, L = lockstep_for(o, n_runs);
+  const int prune = o->algorithm == PS_KM_HAMERLY;
+  fit_t *views = calloc((size_t)L, sizeof *views);
+  fit_t *act[KM_LOCKSTEP_MAX];
+  int ok = views != NULL;
+  for (int j = 0; ok && j < L; j++) ok = view_open(f, &views[j], j > 0);
+  PS_CHECK_ALL(f->comm, ok, PS_ERR_MEM,
+               "out of memory for k-means (%d restarts at once, %lld local rows)", L,
+               (long long)f->nl);
+  km->best_run = -1;
+  km->lockstep = L;
+  for (int r0 = 0; r0 < n_runs; r0 += L) {
+    const int nr = n_runs - r0 < L ? n_runs - r0 : L;
+    int nact = 0;
+    const double t0 = MPI_Wtime();
+    for (int j = 0; j < nr; j++) {
+      views[j].run = r0 + j;
+      act[j] = &views[j];
+    }
+    if (!o->init_centroids && o->init == PS_KM_INIT_KMEANSPP)
+      PS_TRY(seed_kmeanspp(act, nr));
+    else
+      for (int j = 0; j < nr; j++) PS_TRY(seed_run(&views[j]));
+    const double t1 = MPI_Wtime();
+    for (int j = 0; j < nr; j++) {
+      lloyd_begin(&views[j]);
+      act[nact++] = &views[j];
+    }
+    while (nact > 0) {
+      int still = 0;
+      for (int a = 0; a < nact; a++) {
+        int more = 0;
+        PS_TRY(lloyd_next(act[a], &more));
+        if (more)
+          act[still++] = act[a];
+        else
+          PS_TRY(finish_run(act[a], km));
+      }
+      nact = still;
+      if (nact > 0) assign(act, nact, prune);
+    }
+    km->seed_seconds += t1 - t0;
+    km->lloyd_seconds += MPI_Wtime() - t1;
+    if (o->on_run)
+      for (int j = 0; j < nr; j++)
+        o->on_run(o->cb_ctx, r0 + j, views[j].it, km->run_inertia[r0 + j], views[j].conv);
+    PS_AGREE(f->comm);
+  }
+cleanup:
+  if (views) {
+    for (int j = 0; j < L; j++) {
+      f->dist_done += views[j].dist_done;
+      f->dist_lloyd += views[j].dist_lloyd;
+      f->relocs += views[j].relocs;
+      f->few |= views[j].few;
+      view_free(&views[j]);
+    }
+    free(views);
+  }
   return err;
 }
 
@@ -1583,10 +1815,7 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
   PS_TRY(
       fit_alloc(&f, opts->init_centroids ? 1 : ps_kmeans_n_init_for(f.n, f.k, opts->n_init), &km));
   PS_TRY(tolerance(&f, &f.tol_abs));
-  for (int run = 0; run < km->n_runs; run++) {
-    PS_TRY(one_run(&f, run, km));
-    PS_AGREE(comm);
-  }
+  PS_TRY(fit_runs(&f, km));
   km->n_empty_relocations = f.relocs;
   km->algorithm = opts->algorithm;
   {

@@ -626,6 +626,63 @@ dist_min_avx512(const double *x, int64_t n, const double *c, double *w, const in
   return i;
 }
 
+/* k-means++'s trials with AVX-512 for DIM <= ROWS_DIM columns: eight rows in
+ * the lanes (contig8), each candidate's distances summed over d in order with
+ * a separate multiply and add, the min with w (vminpd is a < b ? a : b) and
+ * the row weight as the portable form takes them, then each p[l] summed over
+ * the rows in order: the reference's bits. The candidates' scores for eight
+ * rows cost one register each, not a row's four per register with the
+ * columns broadcast (trials_avx2), and the row-order sums are four scalar
+ * chains that overlap. Returns the rows done (a multiple of 8). */
+__attribute__((target("avx512f,avx512dq"), always_inline)) static inline int64_t
+trials_avx512(const double *x, int64_t n, const double *ctg, const double *w, const double *wt,
+              double p[4], const int DIM) {
+  int64_t i = 0;
+  double p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
+  for (; i + 8 <= n; i += 8) {
+    __m512d xt[ROWS_DIM];
+    double a[4][8];
+    contig8(x, i, n, xt, DIM);
+    const __m512d wv = _mm512_loadu_pd(w + i);
+    for (int l = 0; l < 4; l++) {
+      __m512d sum = _mm512_setzero_pd();
+#pragma GCC unroll 16
+      for (int d = 0; d < DIM; d++) {
+        const __m512d t = _mm512_sub_pd(xt[d], _mm512_set1_pd(ctg[d * 4 + l]));
+        sum = _mm512_add_pd(sum, _mm512_mul_pd(t, t));
+      }
+      sum = _mm512_min_pd(sum, wv);
+      if (wt) sum = _mm512_mul_pd(sum, _mm512_loadu_pd(wt + i));
+      _mm512_storeu_pd(a[l], sum);
+    }
+    for (int r = 0; r < 8; r++) {
+      p0 += a[0][r];
+      p1 += a[1][r];
+      p2 += a[2][r];
+      p3 += a[3][r];
+    }
+  }
+  p[0] = p0;
+  p[1] = p1;
+  p[2] = p2;
+  p[3] = p3;
+  return i;
+}
+
+__attribute__((target("avx512f,avx512dq"))) static int64_t
+trials_avx512_any(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,
+                  const double *wt, double p[4]) {
+  switch (dim) {
+#define TRIALS_CASE(D)                                                                             \
+  case D:                                                                                          \
+    return trials_avx512(x, n, ctg, w, wt, p, D);
+    PS_EACH_1_16(TRIALS_CASE)
+#undef TRIALS_CASE
+  default:
+    return 0;
+  }
+}
+
 __attribute__((target("avx512f,avx512dq"))) static int64_t
 dist_min_avx512_any(const double *x, int64_t n, int64_t dim, const double *c, double *w) {
   switch (dim) {
@@ -849,9 +906,12 @@ void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, do
 void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,
                    const double *wt, double p[4]) {
 #if defined(__x86_64__) && defined(__GNUC__)
+  int64_t done = 0;
+  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off())
+    done = trials_avx512_any(x, n, dim, ctg, w, wt, p);
   if (simd_level() >= 1) {
-    trials_avx2(x, n, dim, ctg, w, wt, p);
-    return;
+    trials_avx2(x + done * dim, n - done, dim, ctg, w + done, wt ? wt + done : NULL, p);
+    return; /* AVX-512 implies AVX2: the rows past done */
   }
 #endif
   trials_portable(x, n, dim, ctg, w, wt, p);

@@ -361,7 +361,7 @@ static void nearest_rows(void) {
           getenv("POPSEG_KMEANS_NO_ROWS") ? ", centre lanes only" : "", cases, ties);
 }
 
-/* k-means++'s kernels (ps_km_trials4: AVX2 or portable; ps_km_dist_min)
+/* k-means++'s kernels (ps_km_trials4: AVX-512, AVX2 or portable; ps_km_dist_min)
  * against the plain formulas, bit for bit: each distance summed over d in
  * order, min with the weight, times the row weight, summed over the rows in
  * order. Dimensions 1 to 20 (past the kernel's 16 column registers), row
@@ -413,7 +413,346 @@ static void seeding_kernels(void) {
   T_CHECK(
       same && some_min && some_dist,
       "k-means++ trial potentials (%s) and distance minimum: the plain formulas' bits (%d cases)",
-      ps_km_nearest_simd() >= 1 ? "AVX2" : "portable", cases);
+      getenv("POPSEG_KMEANS_PORTABLE")                                ? "portable"
+      : ps_km_nearest_simd() == 2 && !getenv("POPSEG_KMEANS_NO_ROWS") ? "AVX-512 rows, AVX2 tails"
+      : ps_km_nearest_simd() >= 1                                     ? "AVX2"
+                                                                      : "portable",
+      cases);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Restarts in lockstep (ps_kmeans_opts_t.lockstep): any L gives lockstep 1's
+ * result bit for bit. */
+
+/* Row g of the lockstep data (3 columns): every fifth row an exact copy of
+ * one of three points (random seeding then picks coinciding centres, whose
+ * higher-index one is left empty and relocated), the others six overlapping
+ * blobs (restarts that take different numbers of iterations). */
+static uint64_t mix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+static void row_lock(int64_t g, double *r) {
+  static const double dup[3][3] = {{0.5, 0.5, 0.5}, {3.0, -1.0, 2.0}, {-2.0, 2.5, -0.5}};
+  static const double blob[6][3] = {{0, 0, 0},   {2, 0, 1},  {0, 2.5, 0},
+                                    {-2, -1, 1}, {1, 1, -2}, {3, 3, 3}};
+  const uint64_t h = mix64((uint64_t)g);
+  if (g % 5 == 0) {
+    memcpy(r, dup[(h >> 7) % 3], 3 * sizeof *r);
+    return;
+  }
+  const double *b = blob[(h >> 11) % 6];
+  for (int d = 0; d < 3; d++)
+    r[d] = b[d] + (double)((h >> (20 + 11 * d)) & 0x7ff) / 2048.0 * 2.4 - 1.2;
+}
+/* The weight of row g: some zero (clusters of weight 0 are empty). */
+static double weight_lock(int64_t g) {
+  return g % 9 == 4 ? 0.0 : 0.25 + (double)((mix64((uint64_t)g) >> 40) & 0xff) / 64.0;
+}
+
+enum { LS_MAXRUNS = 32 };
+typedef struct {
+  int calls, order_ok;
+  int iters[LS_MAXRUNS], conv[LS_MAXRUNS];
+  double inertia[LS_MAXRUNS];
+} ls_log_t;
+
+static void ls_on_run(void *ctx, int run, int iterations, double inertia, int converged) {
+  ls_log_t *c = ctx;
+  if (run != c->calls || run < 0 || run >= LS_MAXRUNS) {
+    c->order_ok = 0;
+  } else {
+    c->iters[run] = iterations;
+    c->inertia[run] = inertia;
+    c->conv[run] = converged;
+  }
+  c->calls++;
+}
+
+/* 0 if a and b are the same fit bit for bit, else the number of the first
+ * field that differs (ls_field). Local: labels and distances of this rank. */
+static const char *const ls_field[] = {"",
+                                       "a fit failed",
+                                       "shape (k, dim, n_local, n_runs)",
+                                       "centroids",
+                                       "labels",
+                                       "distance",
+                                       "sizes",
+                                       "weight_sizes",
+                                       "run_inertia",
+                                       "run_iterations",
+                                       "inertia",
+                                       "best_run",
+                                       "iterations",
+                                       "converged",
+                                       "total_iterations",
+                                       "distances",
+                                       "distances_lloyd",
+                                       "n_empty_relocations",
+                                       "few_distinct",
+                                       "init_given / algorithm",
+                                       "lockstep (not the runs at a time asked for)"};
+static int ls_diff(const ps_kmeans_t *a, const ps_kmeans_t *b) {
+  if (!a || !b) return 1;
+  if (a->k != b->k || a->dim != b->dim || a->n_local != b->n_local || a->n_runs != b->n_runs)
+    return 2;
+  const size_t kd = (size_t)(a->k * a->dim), nl = (size_t)a->n_local, k = (size_t)a->k,
+               nr = (size_t)a->n_runs;
+  if (memcmp(a->centroids, b->centroids, kd * sizeof(double))) return 3;
+  if (nl && memcmp(a->labels, b->labels, nl * sizeof(int32_t))) return 4;
+  if (nl && memcmp(a->distance, b->distance, nl * sizeof(double))) return 5;
+  if (memcmp(a->sizes, b->sizes, k * sizeof(int64_t))) return 6;
+  if (!a->weight_sizes != !b->weight_sizes ||
+      (a->weight_sizes && memcmp(a->weight_sizes, b->weight_sizes, k * sizeof(double))))
+    return 7;
+  if (memcmp(a->run_inertia, b->run_inertia, nr * sizeof(double))) return 8;
+  if (memcmp(a->run_iterations, b->run_iterations, nr * sizeof(int))) return 9;
+  if (memcmp(&a->inertia, &b->inertia, sizeof a->inertia)) return 10;
+  if (a->best_run != b->best_run) return 11;
+  if (a->iterations != b->iterations) return 12;
+  if (a->converged != b->converged) return 13;
+  if (a->total_iterations != b->total_iterations) return 14;
+  if (a->distances != b->distances) return 15;
+  if (a->distances_lloyd != b->distances_lloyd) return 16;
+  if (a->n_empty_relocations != b->n_empty_relocations) return 17;
+  if (a->few_distinct != b->few_distinct) return 18;
+  if (a->init_given != b->init_given || a->algorithm != b->algorithm) return 19;
+  return 0;
+}
+
+/* The callback saw every run once, in order, with the fit's iterations and
+ * inertia; the best run is the first of the lowest inertia. */
+static int ls_log_ok(const ls_log_t *c, const ps_kmeans_t *km) {
+  if (!km || !c->order_ok || c->calls != km->n_runs || km->n_runs > LS_MAXRUNS) return 0;
+  int best = 0;
+  for (int r = 0; r < km->n_runs; r++) {
+    if (c->iters[r] != km->run_iterations[r] ||
+        memcmp(&c->inertia[r], &km->run_inertia[r], sizeof(double)) ||
+        (c->conv[r] != 0 && c->conv[r] != 1))
+      return 0;
+    if (km->run_inertia[r] < km->run_inertia[best]) best = r;
+  }
+  return km->best_run == best && c->conv[best] == km->converged && c->iters[best] == km->iterations;
+}
+
+typedef struct {
+  const char *name;
+  int data; /* 0: row_lock (1300 rows), 1: row_three (30 rows), 2: row_empty (42 rows) */
+  int64_t k;
+  int n_init, max_iter, weighted, given;
+  ps_kmeans_algorithm_t alg;
+  ps_kmeans_init_t init;
+  double tol;
+  uint64_t seed;
+} ls_case_t;
+
+static void lockstep_checks(const ps_matrix_t *xline) {
+  ps_kmeans_opts_t o;
+  /* The option: auto by default, 1..16, a row's bytes grow by 12 a run. */
+  ps_kmeans_opts_default(&o);
+  T_CHECK(o.lockstep == 0, "lockstep: auto (0) by default (got %d)", o.lockstep);
+  {
+    int64_t b[5];
+    const int ls[5] = {1, 2, 3, 10, 0};
+    int ok = 1;
+    double w1 = 1.0;
+    for (int weighted = 0; weighted < 2; weighted++) {
+      ps_kmeans_opts_default(&o);
+      o.n_init = 10;
+      if (weighted) o.weights = &w1;
+      for (int q = 0; q < 5; q++) {
+        o.lockstep = ls[q];
+        b[q] = ps_kmeans_row_bytes(&o);
+      }
+      ok &= b[1] - b[0] == 12 && b[2] - b[0] == 2 * 12 && b[3] - b[0] == 9 * 12 && b[4] == b[3];
+      if (g_rank == 0 && !ok)
+        fprintf(stderr,
+                "  row bytes (weighted %d) for lockstep 1, 2, 3, 10, auto: %lld %lld %lld "
+                "%lld %lld\n",
+                weighted, (long long)b[0], (long long)b[1], (long long)b[2], (long long)b[3],
+                (long long)b[4]);
+    }
+    T_CHECK(ok, "lockstep: ps_kmeans_row_bytes grows by 12 bytes a row per run in lockstep (n_init "
+                "10: lockstep 1, 2, 3, 10, auto), weighted or not");
+  }
+  ps_kmeans_opts_default(&o);
+  o.lockstep = 17;
+  check_bad(xline, &o, "--kmeans-lockstep", "lockstep=17");
+  o.lockstep = -1;
+  check_bad(xline, &o, "--kmeans-lockstep", "lockstep=-1");
+  {
+    ps_kmeans_t *km = NULL;
+    ps_kmeans_opts_default(&o);
+    o.k = 3;
+    o.n_init = 2;
+    o.lockstep = 16;
+    ps_err_t e = fit_quiet(xline, &o, &km);
+    int ok16 = e == PS_OK && km != NULL;
+    ps_kmeans_destroy(&km);
+    o.lockstep = 1;
+    e = fit_quiet(xline, &o, &km);
+    T_CHECK(ok16 && e == PS_OK && km != NULL, "lockstep 1 and 16 accepted");
+    ps_kmeans_destroy(&km);
+  }
+
+  /* init_centroids for row_empty: centres 2 and 3 far off, left empty. */
+  static const double given4[8] = {0.1, 0, 10.1, 0, -1000, 0, -2000, 0};
+  const ls_case_t cases[] = {
+      {"hamerly kmeans++", 0, 7, 7, 300, 0, 0, PS_KM_HAMERLY, PS_KM_INIT_KMEANSPP, 1e-4, 3},
+      {"hamerly kmeans-parallel", 0, 7, 7, 300, 0, 0, PS_KM_HAMERLY, PS_KM_INIT_PARALLEL, 1e-4, 3},
+      {"hamerly random", 0, 7, 7, 300, 0, 0, PS_KM_HAMERLY, PS_KM_INIT_RANDOM, 1e-4, 3},
+      {"lloyd kmeans++", 0, 7, 7, 300, 0, 0, PS_KM_LLOYD, PS_KM_INIT_KMEANSPP, 1e-4, 3},
+      {"lloyd kmeans-parallel", 0, 7, 7, 300, 0, 0, PS_KM_LLOYD, PS_KM_INIT_PARALLEL, 1e-4, 3},
+      {"lloyd random", 0, 7, 7, 300, 0, 0, PS_KM_LLOYD, PS_KM_INIT_RANDOM, 1e-4, 3},
+      {"weighted hamerly kmeans++", 0, 7, 7, 300, 1, 0, PS_KM_HAMERLY, PS_KM_INIT_KMEANSPP, 1e-4,
+       5},
+      {"weighted hamerly kmeans-parallel", 0, 7, 7, 300, 1, 0, PS_KM_HAMERLY, PS_KM_INIT_PARALLEL,
+       1e-4, 5},
+      {"weighted hamerly random", 0, 7, 7, 300, 1, 0, PS_KM_HAMERLY, PS_KM_INIT_RANDOM, 1e-4, 5},
+      {"weighted lloyd random", 0, 7, 7, 300, 1, 0, PS_KM_LLOYD, PS_KM_INIT_RANDOM, 1e-4, 5},
+      {"hamerly random, max_iter 12", 0, 7, 7, 12, 0, 0, PS_KM_HAMERLY, PS_KM_INIT_RANDOM, 1e-4, 3},
+      {"lloyd kmeans-parallel, max_iter 10", 0, 7, 7, 10, 0, 0, PS_KM_LLOYD, PS_KM_INIT_PARALLEL,
+       1e-4, 3},
+      {"weighted hamerly random, max_iter 12", 0, 7, 7, 12, 1, 0, PS_KM_HAMERLY, PS_KM_INIT_RANDOM,
+       1e-4, 5},
+      {"hamerly kmeans++, tol 0", 0, 7, 7, 300, 0, 0, PS_KM_HAMERLY, PS_KM_INIT_KMEANSPP, 0.0, 9},
+      {"hamerly random, tol 1e-2", 0, 7, 7, 300, 0, 0, PS_KM_HAMERLY, PS_KM_INIT_RANDOM, 1e-2, 9},
+      {"lloyd random, tol 1e-2", 0, 7, 7, 300, 0, 0, PS_KM_LLOYD, PS_KM_INIT_RANDOM, 1e-2, 9},
+      {"hamerly random, n_init 20", 0, 7, 20, 300, 0, 0, PS_KM_HAMERLY, PS_KM_INIT_RANDOM, 1e-4,
+       21},
+      {"weighted lloyd random, n_init 20", 0, 7, 20, 300, 1, 0, PS_KM_LLOYD, PS_KM_INIT_RANDOM,
+       1e-4, 21},
+      {"lloyd kmeans++, n_init 1", 0, 7, 1, 300, 0, 0, PS_KM_LLOYD, PS_KM_INIT_KMEANSPP, 1e-4, 21},
+      {"3 distinct points, k 5, hamerly random", 1, 5, 7, 300, 0, 0, PS_KM_HAMERLY,
+       PS_KM_INIT_RANDOM, 1e-4, 1},
+      {"3 distinct points, k 3, lloyd random", 1, 3, 7, 300, 0, 0, PS_KM_LLOYD, PS_KM_INIT_RANDOM,
+       1e-4, 1},
+      {"3 distinct points, k 5, hamerly kmeans++", 1, 5, 7, 300, 0, 0, PS_KM_HAMERLY,
+       PS_KM_INIT_KMEANSPP, 1e-4, 1},
+      {"weighted 3 distinct points, k 5, lloyd kmeans-parallel", 1, 5, 7, 300, 1, 0, PS_KM_LLOYD,
+       PS_KM_INIT_PARALLEL, 1e-4, 1},
+      {"weighted 3 distinct points, k 5, hamerly random", 1, 5, 7, 300, 1, 0, PS_KM_HAMERLY,
+       PS_KM_INIT_RANDOM, 1e-4, 2},
+      {"init_centroids with 2 empty clusters, hamerly", 2, 4, 7, 300, 0, 1, PS_KM_HAMERLY,
+       PS_KM_INIT_KMEANSPP, 1e-4, 0},
+      {"init_centroids with 2 empty clusters, lloyd", 2, 4, 7, 300, 0, 1, PS_KM_LLOYD,
+       PS_KM_INIT_KMEANSPP, 1e-4, 0},
+      {"init_centroids with 2 empty clusters, weighted lloyd", 2, 4, 7, 300, 1, 1, PS_KM_LLOYD,
+       PS_KM_INIT_KMEANSPP, 1e-4, 0},
+      {"init_centroids, weighted hamerly", 0, 7, 7, 300, 1, 1, PS_KM_HAMERLY, PS_KM_INIT_KMEANSPP,
+       1e-4, 0},
+  };
+  const int n_cases = (int)(sizeof cases / sizeof *cases);
+  const int Ls[] = {2, 3, 4, 7, 16, 0}, nL = (int)(sizeof Ls / sizeof *Ls);
+  ps_matrix_t *xs[3] = {make_matrix(1300, 3, row_lock), make_matrix(30, 2, row_three),
+                        make_matrix(42, 2, row_empty)};
+  double *wts[3] = {NULL, NULL, NULL};
+  int made = 1;
+  for (int q = 0; q < 3; q++) {
+    wts[q] =
+        xs[q] ? malloc((size_t)(xs[q]->n_local > 0 ? xs[q]->n_local : 1) * sizeof(double)) : NULL;
+    made &= wts[q] != NULL;
+    for (int64_t i = 0; wts[q] && i < xs[q]->n_local; i++)
+      wts[q][i] = weight_lock(xs[q]->row_offset + i);
+  }
+  if (!T_CHECK(made, "lockstep data created")) goto done;
+  /* What the cases exercise (lockstep 1's fits): runs of a group that stop
+   * at different iterations, relocations, runs cut at max_iter, tied best
+   * inertias. */
+  int uneven = 0, relocs = 0, wrelocs = 0, cut = 0, ties = 0, log_ok = 1;
+  for (int c = 0; c < n_cases; c++) {
+    const ls_case_t *cs = &cases[c];
+    ps_matrix_t *x = xs[cs->data];
+    ls_log_t log;
+    ps_kmeans_t *ref = NULL;
+    ps_kmeans_opts_default(&o);
+    o.k = cs->k;
+    o.n_init = cs->n_init;
+    o.max_iter = cs->max_iter;
+    o.algorithm = cs->alg;
+    o.init = cs->init;
+    o.tol = cs->tol;
+    o.seed = cs->seed;
+    o.weights = cs->weighted ? wts[cs->data] : NULL;
+    if (cs->given) {
+      static double cent7[21];
+      for (int j = 0; j < 21; j++) cent7[j] = (double)((j * 5) % 7) * 0.5 - 1.0;
+      o.init_centroids = cs->data == 2 ? given4 : cent7;
+    }
+    o.on_run = ls_on_run;
+    o.cb_ctx = &log;
+    o.lockstep = 1;
+    memset(&log, 0, sizeof log);
+    log.order_ok = 1;
+    ps_err_t e = fit_quiet(x, &o, &ref);
+    if (e != PS_OK || !ref) {
+      T_CHECK(0, "lockstep %s: lockstep 1 fit: %s", cs->name, ps_error_message());
+      ps_kmeans_destroy(&ref);
+      continue;
+    }
+    log_ok &= ls_log_ok(&log, ref);
+    int itmin = ref->run_iterations[0], itmax = itmin, nconv = 0;
+    for (int r = 0; r < ref->n_runs; r++) {
+      const int it = ref->run_iterations[r];
+      itmin = it < itmin ? it : itmin;
+      itmax = it > itmax ? it : itmax;
+      nconv += log.conv[r];
+      if (r != ref->best_run && ref->run_inertia[r] == ref->inertia) ties++;
+    }
+    uneven += itmin != itmax;
+    relocs += ref->n_empty_relocations > 0;
+    wrelocs += cs->weighted && ref->n_empty_relocations > 0;
+    cut += nconv > 0 && nconv < ref->n_runs;
+    int bad = ref->lockstep != 1 ? 20 : 0, badL = bad ? 1 : -1;
+    for (int q = 0; q < nL; q++) {
+      ps_kmeans_t *km = NULL;
+      o.lockstep = Ls[q];
+      memset(&log, 0, sizeof log);
+      log.order_ok = 1;
+      e = fit_quiet(x, &o, &km);
+      int d = e == PS_OK ? ls_diff(ref, km) : 1;
+      /* The runs at a time it reports: L (auto 10), at most the runs. */
+      const int want = Ls[q] ? Ls[q] : 10;
+      if (d == 0 && km->lockstep != (want < km->n_runs ? want : km->n_runs)) d = 20;
+      if (d == 0 && !ls_log_ok(&log, km)) log_ok = 0;
+      MPI_Allreduce(MPI_IN_PLACE, &d, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+      if (d && !bad) {
+        bad = d;
+        badL = Ls[q];
+      }
+      ps_kmeans_destroy(&km);
+    }
+    char why[128] = "";
+    if (bad) {
+      char lname[16];
+      if (badL)
+        snprintf(lname, sizeof lname, "%d", badL);
+      else
+        snprintf(lname, sizeof lname, "auto");
+      snprintf(why, sizeof why, " -- lockstep %s differs in %s", lname, ls_field[bad]);
+    }
+    T_CHECK(bad == 0,
+            "lockstep %s (%d runs, %d to %d iterations, %lld relocations): lockstep 2, 3, 4, 7, "
+            "16, auto give lockstep 1's fit bit for bit%s",
+            cs->name, ref->n_runs, itmin, itmax, (long long)ref->n_empty_relocations, why);
+    ps_kmeans_destroy(&ref);
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &log_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  T_CHECK(log_ok,
+          "lockstep: on_run called once per run, in run order, with each run's iterations, "
+          "inertia and stop; the best run the first of the lowest inertia (every case, every L)");
+  T_CHECK(uneven >= 10 && relocs >= 4 && wrelocs >= 2 && cut >= 2 && ties >= 1,
+          "lockstep: the cases exercise runs of unequal lengths (%d cases), empty-cluster "
+          "relocations (%d cases, %d weighted), runs stopped by max_iter beside converged ones "
+          "(%d cases), tied best inertias (%d runs)",
+          uneven, relocs, wrelocs, cut, ties);
+done:
+  for (int q = 0; q < 3; q++) {
+    free(wts[q]);
+    ps_matrix_destroy(&xs[q]);
+  }
 }
 
 static void unit_checks(void) {
@@ -673,6 +1012,7 @@ static void unit_checks(void) {
     free(lab);
     free(dist);
   }
+  lockstep_checks(x);
   ps_matrix_destroy(&x);
 }
 
