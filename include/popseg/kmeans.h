@@ -119,8 +119,10 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
 
 /* Not collective. The bytes a fit holds per local row, in use or not (the
  * labels, distances and Hamerly's bounds of the run, and the best run's
- * labels and distances), for the callers that budget memory around it. */
-int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *opts);
+ * labels and distances; 12 more for each restart in lockstep beyond the
+ * first), for the callers that budget memory around it. n: the global rows
+ * (the restarts, when n_init is auto, depend on it). */
+int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *opts, int64_t n);
 
 /* Not collective. Nearest centroid for each local row: labels [n_local],
  * distance [n_local] (Euclidean; may be NULL). Ties go to the lowest index. */

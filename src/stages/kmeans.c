@@ -40,6 +40,8 @@
  * most. Each costs 12 bytes a row (labels and float bounds). */
 #define KM_LOCKSTEP_AUTO 10
 #define KM_LOCKSTEP_MAX 16
+/* The most bytes the views beyond the first hold apart from their rows. */
+#define KM_VIEWS_FIXED_MAX ((int64_t)64 << 20)
 /* Bound safety: an upper bound is inflated, a lower one deflated, by far more
  * than the rounding of the distances (a few ulps), and a row is skipped only
  * when its bounds separate its centre from the others by a relative margin:
@@ -1244,8 +1246,20 @@ static void assign(fit_t **vs, int nv, int prune) {
    * kernel the rows 32 ahead of the one it scores). Tightening the upper bound
    * first, Hamerly's second test, costs about one full search when k and the
    * dimension are small: not done. */
+  /* With two runs or more, nearly every row fails some run's test, so the
+   * next block of x is fetched whole, in order (the hardware's stride, no
+   * per-row branch), instead of the failing rows one by one as the step does
+   * for a run alone: Lloyd 5% faster at 10 runs (4M x 34, 2 ranks). */
+  const int dense = prune && nv >= 2;
+  if (dense)
+    for (int v = 0; v < nv; v++) bs[v].x = NULL;
   for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
     const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
+    if (dense) {
+      const int64_t j1 = nl - i0 < 2 * KM_BATCH ? nl : i0 + 2 * KM_BATCH;
+      const char *p0 = (const char *)(x + (i0 + m) * dim), *p1 = (const char *)(x + j1 * dim);
+      for (const char *p = p0; p < p1; p += 64) __builtin_prefetch(p);
+    }
     for (int v = 0; v < nv; v++) {
       fit_t *f = vs[v];
       if (prune) {
@@ -1516,15 +1530,13 @@ cleanup:
   return err;
 }
 
-int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *o) {
+int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *o, int64_t n) {
   /* fit_alloc's per-row arrays: lab, lab_new, d2, w (the bounds share it),
    * wtmp when weighted; the result's labels and distance; each view that
-   * owns its arrays (view_open): labels and two float bounds. The restarts
-   * are at least 10 when n_init is auto. */
-  const int runs = !o                  ? KM_LOCKSTEP_AUTO
-                   : o->init_centroids ? 1
-                   : o->n_init > 0     ? o->n_init
-                                       : KM_LOCKSTEP_MAX;
+   * owns its arrays (view_open): labels and two float bounds. fit_runs may
+   * open fewer views (view_fixed_bytes), never more. */
+  const int one = o && (o->init_centroids || (o->init_from && *o->init_from));
+  const int runs = !o ? KM_LOCKSTEP_AUTO : one ? 1 : ps_kmeans_n_init_for(n, o->k, o->n_init);
   return 2 * (int64_t)sizeof(int32_t) + 2 * (int64_t)sizeof(double) +
          (o && o->weights ? (int64_t)sizeof(double) : 0) + (int64_t)sizeof(int32_t) +
          (int64_t)sizeof(double) +
@@ -1719,6 +1731,14 @@ cleanup:
   return err;
 }
 
+/* What a view that owns its arrays holds beyond its rows' (view_open): the
+ * exact sums (local and reduced), their block partials, the centres and the
+ * search's workspace (ps_km_nearest_alloc: up to KM_BATCH scores a centre). */
+static int64_t view_fixed_bytes(const fit_t *f) {
+  return f->nsum * (int64_t)(2 * sizeof(ps_xsum_t) + sizeof(double)) +
+         f->k * (f->dim * 4 + KM_BATCH) * (int64_t)sizeof(double);
+}
+
 /* Collective. The restarts, L at a time in lockstep (lockstep_for): each
  * group is seeded run by run, then its Lloyd runs iterate together, every
  * iteration one pass over the rows for all of them (assign), until each has
@@ -1727,8 +1747,15 @@ cleanup:
 static ps_err_t fit_runs(fit_t *f, ps_kmeans_t *km) {
   ps_err_t err = PS_OK;
   const ps_kmeans_opts_t *o = f->o;
-  const int n_runs = km->n_runs, L = lockstep_for(o, n_runs);
+  const int n_runs = km->n_runs;
   const int prune = o->algorithm == PS_KM_HAMERLY;
+  /* The views' fixed arrays grow with k x dim (an exact sum is 576 bytes):
+   * at most KM_VIEWS_FIXED_MAX for all views beyond the first, so a large
+   * k runs fewer restarts at a time rather than running out of memory. The
+   * same L on every rank (k, dim and the options are global). */
+  int L = lockstep_for(o, n_runs);
+  while (L > 1 && (L - 1) * view_fixed_bytes(f) > KM_VIEWS_FIXED_MAX) L--;
+  int done[KM_LOCKSTEP_MAX];
   fit_t *views = calloc((size_t)L, sizeof *views);
   fit_t *act[KM_LOCKSTEP_MAX];
   int ok = views != NULL;
@@ -1754,25 +1781,32 @@ static ps_err_t fit_runs(fit_t *f, ps_kmeans_t *km) {
     for (int j = 0; j < nr; j++) {
       lloyd_begin(&views[j]);
       act[nact++] = &views[j];
+      done[j] = 0;
     }
+    km->seed_seconds += t1 - t0;
+    /* Progress in run order: a run is reported once it and every run
+     * before it in the group have finished. */
+    int next = 0;
     while (nact > 0) {
       int still = 0;
       for (int a = 0; a < nact; a++) {
         int more = 0;
         PS_TRY(lloyd_next(act[a], &more));
-        if (more)
+        if (more) {
           act[still++] = act[a];
-        else
-          PS_TRY(finish_run(act[a], km));
+          continue;
+        }
+        PS_TRY(finish_run(act[a], km));
+        done[act[a]->run - r0] = 1;
+        for (; next < nr && done[next]; next++)
+          if (o->on_run)
+            o->on_run(o->cb_ctx, r0 + next, views[next].it, km->run_inertia[r0 + next],
+                      views[next].conv);
       }
       nact = still;
       if (nact > 0) assign(act, nact, prune);
     }
-    km->seed_seconds += t1 - t0;
     km->lloyd_seconds += MPI_Wtime() - t1;
-    if (o->on_run)
-      for (int j = 0; j < nr; j++)
-        o->on_run(o->cb_ctx, r0 + j, views[j].it, km->run_inertia[r0 + j], views[j].conv);
     PS_AGREE(f->comm);
   }
 cleanup:

@@ -434,6 +434,11 @@ static uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
+/* Row g of 40 columns in [0, 1): for fits with a large k x dim. */
+static void row_wide(int64_t g, double *r) {
+  for (int d = 0; d < 40; d++)
+    r[d] = (double)(mix64((uint64_t)(g * 40 + d)) >> 11) / 9007199254740992.0;
+}
 static void row_lock(int64_t g, double *r) {
   static const double dup[3][3] = {{0.5, 0.5, 0.5}, {3.0, -1.0, 2.0}, {-2.0, 2.5, -0.5}};
   static const double blob[6][3] = {{0, 0, 0},   {2, 0, 1},  {0, 2.5, 0},
@@ -564,7 +569,7 @@ static void lockstep_checks(const ps_matrix_t *xline) {
       if (weighted) o.weights = &w1;
       for (int q = 0; q < 5; q++) {
         o.lockstep = ls[q];
-        b[q] = ps_kmeans_row_bytes(&o);
+        b[q] = ps_kmeans_row_bytes(&o, 4000000);
       }
       ok &= b[1] - b[0] == 12 && b[2] - b[0] == 2 * 12 && b[3] - b[0] == 9 * 12 && b[4] == b[3];
       if (g_rank == 0 && !ok)
@@ -576,6 +581,50 @@ static void lockstep_checks(const ps_matrix_t *xline) {
     }
     T_CHECK(ok, "lockstep: ps_kmeans_row_bytes grows by 12 bytes a row per run in lockstep (n_init "
                 "10: lockstep 1, 2, 3, 10, auto), weighted or not");
+  }
+  {
+    /* The runs the budget counts: n_init auto's for the rows given (10 on
+     * 4M rows, 100 on the census's 3218: both 10 at a time), a given n_init
+     * below L, and one run from given centroids (init_from, as the pipeline
+     * budgets before it loads them). */
+    ps_kmeans_opts_default(&o);
+    const int64_t one = (o.lockstep = 1, ps_kmeans_row_bytes(&o, 4000000));
+    o.lockstep = 0;
+    const int64_t big = ps_kmeans_row_bytes(&o, 4000000), census = ps_kmeans_row_bytes(&o, 3218);
+    o.n_init = 3;
+    const int64_t three = ps_kmeans_row_bytes(&o, 4000000);
+    o.n_init = 0;
+    o.init_from = "start.h5";
+    const int64_t given = ps_kmeans_row_bytes(&o, 4000000);
+    T_CHECK(big - one == 108 && census == big && three - one == 24 && given == one,
+            "lockstep: the row budget counts the runs a fit makes at a time (auto on 4M rows and "
+            "the census +%lld, n_init 3 +%lld, init_from +%lld; want 108, 24, 0)",
+            (long long)(big - one), (long long)(three - one), (long long)(given - one));
+  }
+  {
+    /* A large k x dim: each view beyond the first holds 2 exact sums per
+     * centre coordinate (576 bytes each), so fit_runs opens only as many as
+     * fit in 64 MiB: k 700 x 40 columns, about 35 MB a view: 2 at a time,
+     * with the same result as 1. */
+    ps_matrix_t *xw = make_matrix(800, 40, row_wide);
+    ps_kmeans_t *a = NULL, *b = NULL;
+    ps_kmeans_opts_default(&o);
+    o.k = 700;
+    o.n_init = 3;
+    o.max_iter = 2;
+    o.init = PS_KM_INIT_RANDOM;
+    o.lockstep = 1;
+    ps_err_t ea = xw ? fit_quiet(xw, &o, &a) : PS_ERR_MEM;
+    o.lockstep = 0;
+    ps_err_t eb = xw ? fit_quiet(xw, &o, &b) : PS_ERR_MEM;
+    T_CHECK(ea == PS_OK && eb == PS_OK && b && b->lockstep == 2 && a && a->lockstep == 1 &&
+                ls_diff(a, b) == 0,
+            "lockstep: k 700 x 40 columns runs 2 restarts at a time, not 10 (got %d), the same "
+            "fit as 1 at a time",
+            b ? b->lockstep : -1);
+    ps_kmeans_destroy(&a);
+    ps_kmeans_destroy(&b);
+    ps_matrix_destroy(&xw);
   }
   ps_kmeans_opts_default(&o);
   o.lockstep = 17;
