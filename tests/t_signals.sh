@@ -193,10 +193,13 @@ fi
 
 # (a4) SIGINT to the ranks during k-means: exit 130, and the ranks stop within
 # one Lloyd iteration (no further restart reported), with the message on a
-# line of its own even where stdout and stderr share a file.
+# line of its own even where stdout and stderr share a file. The restarts run
+# one at a time here (--kmeans-lockstep 1): in lockstep a group's reports come
+# in a burst when its first run finishes, up to 10 at once, which the count of
+# reports before and after the signal cannot tell from restarts run after it.
 rm -f "$OUT/int_rk.h5"
-mpirun --oversubscribe -np 2 "$POPSEG" run "$DATA" --kmeans-n-init 100000 -o "$OUT/int_rk.h5" \
-  >"$TMPD/int_rk.out" 2>&1 &
+mpirun --oversubscribe -np 2 "$POPSEG" run "$DATA" --kmeans-n-init 100000 --kmeans-lockstep 1 \
+  -o "$OUT/int_rk.h5" >"$TMPD/int_rk.out" 2>&1 &
 MPIRUN_PID=$!
 if ! wait_working int_rk; then
   wait_end; fail "(a) SIGINT to the ranks: job did not start working (rc $RC)"
@@ -218,6 +221,29 @@ else
     pass "(a) SIGINT to the ranks: 'stopped by SIGINT' on a line of its own"
   else
     fail "(a) SIGINT to the ranks: message spliced or missing: $(grep 'popseg: error' "$TMPD/int_rk.out" | head -c 200)"
+  fi
+fi
+
+# (a4b) The same in lockstep (the default, 10 restarts at a time): exit 130,
+# and no more than the group the signal found (10 reports) after it.
+rm -f "$OUT/int_ls.h5"
+mpirun --oversubscribe -np 2 "$POPSEG" run "$DATA" --kmeans-n-init 100000 -o "$OUT/int_ls.h5" \
+  >"$TMPD/int_ls.out" 2>&1 &
+MPIRUN_PID=$!
+if ! wait_working int_ls; then
+  wait_end; fail "(a) SIGINT in lockstep: job did not start working (rc $RC)"
+else
+  before=$(grep -c 'k-means run' "$TMPD/int_ls.out")
+  # shellcheck disable=SC2046 # one pid per word
+  kill -INT $(ranks)
+  wait_end
+  after=$(grep -c 'k-means run' "$TMPD/int_ls.out")
+  cp "$TMPD/int_ls.out" "$TMPD/int_ls.err"
+  check_ended int_ls "(a) SIGINT to the ranks during k-means in lockstep" 130
+  if [ $((after - before)) -le 10 ]; then
+    pass "(a) SIGINT in lockstep: stopped within the group it was in ($before then $after restarts reported)"
+  else
+    fail "(a) SIGINT in lockstep: $((after - before)) more restarts ran after the signal"
   fi
 fi
 
