@@ -302,7 +302,8 @@ static int64_t features_tail_bytes(const ps_options_t *o, const fit_t *f, int sw
   if (sweep || o->subseg.n != 0) return 0;
   ps_kmeans_opts_t ko = o->kmeans;
   ko.weights = f->weights; /* as run_kmeans passes them */
-  const int64_t after = f->pca->n_kept * (int64_t)sizeof(double) + ps_kmeans_row_bytes(&ko, x->n_global) +
+  const int64_t after = f->pca->n_kept * (int64_t)sizeof(double) +
+                        ps_kmeans_row_bytes(&ko, x->n_global) +
                         KEY_FIGURES * (int64_t)sizeof(double);
   const int64_t wrows = ps_table_rows_window_rows(x->n_cols); /* the read-back buffer */
   const int64_t tail = x->n_local * (d8 - after) - (wrows < x->n_local ? wrows : x->n_local) * d8;

@@ -1688,16 +1688,23 @@ static void view_free(fit_t *v) {
   v->owns = 0;
 }
 
-/* Collective. Seed one restart's view: its centres into v->cent. */
-static ps_err_t seed_run(fit_t *v) {
-  const ps_kmeans_opts_t *o = v->o;
-  if (o->init_centroids) {
-    memcpy(v->cent, o->init_centroids, (size_t)(v->k * v->dim) * sizeof(double));
-    return PS_OK;
+/* Collective. Seed a group's views (their centres into cent): k-means++
+ * together (seed_kmeanspp), the other seedings one view after another. */
+static ps_err_t seed_group(fit_t **vs, int nv) {
+  ps_err_t err = PS_OK;
+  const ps_kmeans_opts_t *o = vs[0]->o;
+  if (!o->init_centroids && o->init == PS_KM_INIT_KMEANSPP) return seed_kmeanspp(vs, nv);
+  for (int v = 0; v < nv; v++) {
+    fit_t *g = vs[v];
+    if (o->init_centroids)
+      memcpy(g->cent, o->init_centroids, (size_t)(g->k * g->dim) * sizeof(double));
+    else if (o->init == PS_KM_INIT_PARALLEL)
+      PS_TRY(seed_parallel(g, g->run));
+    else
+      PS_TRY(seed_random(g, g->run));
   }
-  if (o->init == PS_KM_INIT_PARALLEL) return seed_parallel(v, v->run);
-  if (o->init == PS_KM_INIT_RANDOM) return seed_random(v, v->run);
-  return seed_kmeanspp(&v, 1);
+cleanup:
+  return err;
 }
 
 /* Collective. The end of one restart: its inertia, and its result kept if it
@@ -1773,10 +1780,7 @@ static ps_err_t fit_runs(fit_t *f, ps_kmeans_t *km) {
       views[j].run = r0 + j;
       act[j] = &views[j];
     }
-    if (!o->init_centroids && o->init == PS_KM_INIT_KMEANSPP)
-      PS_TRY(seed_kmeanspp(act, nr));
-    else
-      for (int j = 0; j < nr; j++) PS_TRY(seed_run(&views[j]));
+    PS_TRY(seed_group(act, nr));
     const double t1 = MPI_Wtime();
     for (int j = 0; j < nr; j++) {
       lloyd_begin(&views[j]);
