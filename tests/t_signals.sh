@@ -197,25 +197,39 @@ fi
 # one at a time here (--kmeans-lockstep 1): in lockstep a group's reports come
 # in a burst when its first run finishes, up to 10 at once, which the count of
 # reports before and after the signal cannot tell from restarts run after it.
-rm -f "$OUT/int_rk.h5"
-mpirun --oversubscribe -np 2 "$POPSEG" run "$DATA" --kmeans-n-init 100000 --kmeans-lockstep 1 \
-  -o "$OUT/int_rk.h5" >"$TMPD/int_rk.out" 2>&1 &
-MPIRUN_PID=$!
-if ! wait_working int_rk; then
-  wait_end; fail "(a) SIGINT to the ranks: job did not start working (rc $RC)"
-else
-  before=$(grep -c 'k-means run' "$TMPD/int_rk.out")
+# (a4b) The same in lockstep (the default, 10 restarts at a time): exit 130,
+# and no more than the group the signal found (10 reports) after it.
+# sigint_kmeans NAME LABEL ENDED_LABEL MAX_MORE WITHIN [popseg options...]:
+# runs the census with 100000 restarts, sends SIGINT once it works, checks
+# the exit and that at most MAX_MORE restarts were reported after the signal;
+# 0 if the job started (the caller's further checks read $TMPD/NAME.out).
+sigint_kmeans() {
+  name=$1 label=$2 ended=$3 max_more=$4 within=$5
+  shift 5
+  rm -f "$OUT/$name.h5"
+  mpirun --oversubscribe -np 2 "$POPSEG" run "$DATA" --kmeans-n-init 100000 "$@" \
+    -o "$OUT/$name.h5" >"$TMPD/$name.out" 2>&1 &
+  MPIRUN_PID=$!
+  if ! wait_working "$name"; then
+    wait_end; fail "(a) $label: job did not start working (rc $RC)"
+    return 1
+  fi
+  before=$(grep -c 'k-means run' "$TMPD/$name.out")
   # shellcheck disable=SC2046 # one pid per word
   kill -INT $(ranks)
   wait_end
-  after=$(grep -c 'k-means run' "$TMPD/int_rk.out")
-  cp "$TMPD/int_rk.out" "$TMPD/int_rk.err"
-  check_ended int_rk "(a) SIGINT to the ranks during k-means" 130
-  if [ $((after - before)) -le 1 ]; then
-    pass "(a) SIGINT to the ranks: stopped within the restart it was in ($before then $after restarts reported)"
+  after=$(grep -c 'k-means run' "$TMPD/$name.out")
+  cp "$TMPD/$name.out" "$TMPD/$name.err"
+  check_ended "$name" "(a) $ended" 130
+  if [ $((after - before)) -le "$max_more" ]; then
+    pass "(a) $label: stopped within the $within it was in ($before then $after restarts reported)"
   else
-    fail "(a) SIGINT to the ranks: $((after - before)) more restarts ran after the signal"
+    fail "(a) $label: $((after - before)) more restarts ran after the signal"
   fi
+}
+
+if sigint_kmeans int_rk "SIGINT to the ranks" "SIGINT to the ranks during k-means" 1 restart \
+  --kmeans-lockstep 1; then
   if grep -q '^popseg: error: stopped by SIGINT; temporary output removed$' "$TMPD/int_rk.out" &&
      [ "$(grep -c 'popseg: error' "$TMPD/int_rk.out")" -eq "$(grep -c '^popseg: error' "$TMPD/int_rk.out")" ]; then
     pass "(a) SIGINT to the ranks: 'stopped by SIGINT' on a line of its own"
@@ -223,29 +237,8 @@ else
     fail "(a) SIGINT to the ranks: message spliced or missing: $(grep 'popseg: error' "$TMPD/int_rk.out" | head -c 200)"
   fi
 fi
-
-# (a4b) The same in lockstep (the default, 10 restarts at a time): exit 130,
-# and no more than the group the signal found (10 reports) after it.
-rm -f "$OUT/int_ls.h5"
-mpirun --oversubscribe -np 2 "$POPSEG" run "$DATA" --kmeans-n-init 100000 -o "$OUT/int_ls.h5" \
-  >"$TMPD/int_ls.out" 2>&1 &
-MPIRUN_PID=$!
-if ! wait_working int_ls; then
-  wait_end; fail "(a) SIGINT in lockstep: job did not start working (rc $RC)"
-else
-  before=$(grep -c 'k-means run' "$TMPD/int_ls.out")
-  # shellcheck disable=SC2046 # one pid per word
-  kill -INT $(ranks)
-  wait_end
-  after=$(grep -c 'k-means run' "$TMPD/int_ls.out")
-  cp "$TMPD/int_ls.out" "$TMPD/int_ls.err"
-  check_ended int_ls "(a) SIGINT to the ranks during k-means in lockstep" 130
-  if [ $((after - before)) -le 10 ]; then
-    pass "(a) SIGINT in lockstep: stopped within the group it was in ($before then $after restarts reported)"
-  else
-    fail "(a) SIGINT in lockstep: $((after - before)) more restarts ran after the signal"
-  fi
-fi
+sigint_kmeans int_ls "SIGINT in lockstep" "SIGINT to the ranks during k-means in lockstep" 10 group ||
+  true
 
 # (a5) a singleton (no launcher): 143 for SIGTERM, 130 for SIGINT.
 for sig in TERM INT; do
