@@ -69,29 +69,51 @@ void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, c
                    const double *wt, double p[4]);
 /* w[i] = min(w[i], sqdist(x_i, c)) for the rows x [n][dim] (sqdist's sum). */
 void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, double *w);
+/* The rows x [n][dim] as columns of eight rows, for the two kernels above
+ * when several runs read the same rows (k-means++ in lockstep): xc [n][dim],
+ * each group of eight rows' columns in turn (xc[8 g dim + 8 d + r] = x[8 g +
+ * r][d]). Returns the rows laid out, a multiple of 8 (0 where the kernels do
+ * not read columns: no AVX-512, dim > 16 or POPSEG_KMEANS_NO_ROWS). */
+int64_t ps_km_columns8(const double *x, int64_t n, int64_t dim, double *xc);
+/* ps_km_trials4 and ps_km_dist_min with the first nc rows of x also as
+ * columns xc (ps_km_columns8's; nc 0: none), which skips their transposes:
+ * the same bits. */
+void ps_km_trials4_cols(const double *x, const double *xc, int64_t nc, int64_t n, int64_t dim,
+                        const double *ctg, const double *w, const double *wt, double p[4]);
+void ps_km_dist_min_cols(const double *x, const double *xc, int64_t nc, int64_t n, int64_t dim,
+                         const double *c, double *w);
 
-/* Hamerly's bounds, carried from one assignment to the next. */
+/* Hamerly's bounds, carried from one assignment to the next as offsets from
+ * each centre's cumulative drifts (Dc[a]: the sum of a's drifts since the
+ * run began, Mc[a]: the sum of the largest drift of the other centres), so a
+ * row that passes is only read: up = u - Dc[a] and gap = l margin - u + Dc[a]
+ * + Mc[a], as of the search that bounded it (u the upper bound on its
+ * distance to its centre a, l the lower bound on every other's, Euclidean;
+ * the kmeans stage writes them, rounded outward). Its centre is still the
+ * nearest if the drifts since then have not closed the gap, gap > Dc[a] +
+ * Mc[a] now, or if its upper bound up + Dc[a] is below half the distance
+ * from a to the nearest other centre (times the margin). */
 typedef struct {
   int64_t k;
-  const double *drift; /* [k] how far each centre moved (Euclidean, inflated) */
-  const double *half;  /* [k] half the distance to its nearest other centre (deflated) */
-  int64_t jmax;        /* the centre that moved most (-1: none) */
-  double dmax, dmax2;  /* the largest drift, and the largest of the others */
-  double margin;       /* the relative margin a row's bounds must clear */
-  double up, down;     /* the outward rounding factors of the float bounds */
-  const double *x;     /* [n][dim] the rows, fetched ahead when they fail (NULL: not) */
+  const double *gmin; /* [k] the first test's threshold: Dc[a] + Mc[a], rounded up */
+  const double *dcum; /* [k] Dc[a] */
+  const double *half; /* [k] half the distance to the nearest other centre, deflated, x margin */
+  const double *x;    /* [n][dim] the rows, fetched ahead when they fail (NULL: not) */
   int64_t dim;
+  int64_t n; /* the rows: lab, up and gap are fetched ahead up to n */
 } ps_km_bounds_t;
 
-/* For rows i0 .. i0 + m - 1 with centre lab[i]: the upper bound ub[i] grows
- * by its centre's drift and the lower bound lb[i] shrinks by the largest
- * other drift (both stored as floats, rounded outward: ub * up, lb * down,
- * 0 when not positive); a row whose new ub is not below max(half[lab],
- * lb) * margin may have a nearer centre, and its index goes to out (in row
- * order) and, x given, its row is fetched into the cache ahead of the
- * search. Returns how many did. The same bits on every instruction set
- * (AVX-512 eight rows at a time, portable otherwise). */
-int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb,
-                          int64_t i0, int64_t m, int64_t *out);
+/* For rows i0 .. i0 + m - 1 with centre lab[i] and offset bounds up[i],
+ * gap[i]: a row that passes neither test (gap[i] > gmin[a]; the next double
+ * above up[i] + dcum[a] below half[a]) may have a nearer centre, and its
+ * index goes to out (in row order) and, x given, its row is fetched into the
+ * cache ahead of the search. Returns how many did. Reads the bounds, never
+ * writes them. The same bits on every instruction set (AVX-512 eight rows at
+ * a time, portable otherwise). */
+int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, const float *up,
+                          const float *gap, int64_t i0, int64_t m, int64_t *out);
+/* The next double above v >= 0 (+0 included): an upper bound on a sum
+ * rounded to nearest. */
+double ps_km_next_up(double v);
 
 #endif

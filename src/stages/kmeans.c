@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,17 +49,25 @@
  * then the exact distances order the same way, and the label is Lloyd's. */
 #define KM_UP (1.0 + 1e-13)
 #define KM_DOWN (1.0 - 1e-13)
-/* The bounds are kept as floats (half the memory traffic of a pruned
- * iteration): rounded outward, by a factor far above a float's rounding. */
-#define BOUND_UP (1.0 + 0x1p-20)
-#define BOUND_DOWN (1.0 - 0x1p-20)
-static inline float bound_up(double v) {
-  return (float)(v * BOUND_UP);
-}
-static inline float bound_down(double v) {
-  return v > 0 ? (float)(v * BOUND_DOWN) : 0.0f;
-}
 #define KM_MARGIN (1.0 - 1e-11)
+/* The bounds are kept as floats (a third of the memory traffic of double
+ * bounds) and as offsets from the cumulative drifts (kmeans_nearest.h), so a
+ * row that passes is read, never written: each rounded outward, after a slack
+ * far above the rounding of the few double operations that made it. */
+#define BOUND_SLACK 0x1p-46
+/* v rounded up / down to a float: moved outward by more than a float's
+ * rounding, relative (2^-24) or, below the normal floats, absolute (2^-150),
+ * then rounded to nearest; no branch (a test of the rounding's direction
+ * would be mispredicted half the time). Beyond the floats, up gives +inf
+ * (a row that fails: next_up(inf) is a NaN) and down FLT_MAX, not +inf,
+ * which would pass forever; a NaN stays a NaN, which fails. */
+static inline float float_up(double v) {
+  return (float)(v + fabs(v) * 0x1p-22 + 0x1p-140);
+}
+static inline float float_down(double v) {
+  const double w = v - fabs(v) * 0x1p-22 - 0x1p-140;
+  return w > FLT_MAX ? FLT_MAX : (float)w;
+}
 /* Weighted Lloyd iterations on the k-means|| candidates (at most). */
 #define KM_REFINE_ITER 30
 /* pick_row's margin for skipping blocks by a double running sum. */
@@ -355,7 +364,9 @@ typedef struct {
   int mv_n;
   int64_t mv_block;                /* the global block of the pending partials, -1: none */
   double *half;                    /* [k] half the distance from each centre to the nearest other */
-  double *drift;                   /* [k] how far each centre moved */
+  double *drift;                   /* [5][k] how far each centre moved; then the next four */
+  double *dcum, *mcum;             /* [k] Dc and Mc of the offset bounds (kmeans_nearest.h) */
+  double *gmin, *hthr;             /* [k] the bounds step's thresholds, this iteration */
   int64_t *bidx;                   /* [KM_BATCH] rows whose every distance is computed */
   int32_t *blab;                   /* [KM_BATCH] */
   double *bd2, *blb;               /* [KM_BATCH] */
@@ -363,8 +374,8 @@ typedef struct {
   int32_t reloc_old[KM_MAX_RELOC]; /* their clusters before */
   int n_reloc;
   int64_t dist_done, dist_lloyd; /* distances computed, and what plain Lloyd computes */
-  float *ubf, *lbf; /* [nl] Hamerly's bounds (Euclidean), in f->w's memory during Lloyd,
-                       or in bnd for a restart's own view (see lockstep) */
+  float *upf, *gapf; /* [nl] Hamerly's bounds as offsets (store_bounds), in f->w's memory
+                         during Lloyd, or in bnd for a restart's own view (see lockstep) */
   /* A restart in lockstep (ps_kmeans_fit): each runs in its own copy of this
    * struct, a view, that shares x, the options and the scratch arrays but
    * owns its centres, labels, bounds, sums and the state of its loop. */
@@ -618,14 +629,17 @@ static void dist_to(const fit_t *f, const double *c, double *out) {
 /* Not collective. w [nl] = min(w, sqdist(x_i, centre c)) for each view
  * whose on[v] is set, a chunk of rows at a time for all of them, so each
  * chunk of x is read from memory once (the bits are ps_km_dist_min's, which
- * does each row alone). */
-static void dist_min_views(fit_t **vs, int nv, int64_t c, const int *on) {
+ * does each row alone); xc [KM_BATCH][dim] (NULL: none), the chunk's columns
+ * (ps_km_columns8), transposed once for all the views. */
+static void dist_min_views(fit_t **vs, int nv, int64_t c, const int *on, double *xc) {
   const int64_t dim = vs[0]->dim, nl = vs[0]->nl;
   const double *x = vs[0]->x->data;
   for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
     const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
+    const int64_t nc = xc ? ps_km_columns8(x + i0 * dim, m, dim, xc) : 0;
     for (int v = 0; v < nv; v++)
-      if (on[v]) ps_km_dist_min(x + i0 * dim, m, dim, vs[v]->cent + c * dim, vs[v]->w + i0);
+      if (on[v])
+        ps_km_dist_min_cols(x + i0 * dim, xc, nc, m, dim, vs[v]->cent + c * dim, vs[v]->w + i0);
   }
 }
 
@@ -645,8 +659,13 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
   const int64_t groups = (T + 3) / 4, nblk = nl / PS_ROW_BLOCK + 2;
   double *part = malloc((size_t)nblk * sizeof *part);
   ps_xsum_t *potx = malloc((size_t)(nv * T) * sizeof *potx);
+  /* Several views: a block's columns, transposed once for all of them (the
+   * kernels' transposes cost as much as their arithmetic). */
+  const int64_t xrows = PS_ROW_BLOCK > KM_BATCH ? PS_ROW_BLOCK : KM_BATCH;
+  double *xc = nv > 1 ? malloc((size_t)(xrows * dim) * sizeof *xc) : NULL;
   int on[KM_LOCKSTEP_MAX];
-  PS_CHECK_ALL(f->comm, part && potx, PS_ERR_MEM, "out of memory in k-means++ seeding");
+  PS_CHECK_ALL(f->comm, part && potx && (nv == 1 || xc), PS_ERR_MEM,
+               "out of memory in k-means++ seeding");
 
   for (int v = 0; v < nv; v++) {
     fit_t *g = vs[v];
@@ -661,7 +680,7 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
     for (int64_t i = 0; i < nl; i++) g->w[i] = INFINITY; /* min(inf, d) = d: sqdist's bits */
     on[v] = 1;
   }
-  dist_min_views(vs, nv, 0, on);
+  dist_min_views(vs, nv, 0, on, xc);
 
   for (int64_t c = 1; c < k; c++) {
     for (int v = 0; v < nv; v++) {
@@ -691,15 +710,17 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
       /* Lanes past T are computed and dropped; each sum runs over a block's
        * rows in order. */
       int64_t i0, i1;
-      for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1)
+      for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1) {
+        const int64_t nc = xc ? ps_km_columns8(x + i0 * dim, i1 - i0, dim, xc) : 0;
         for (int v = 0; v < nv; v++) {
           if (!on[v]) continue;
           double p[4] = {0.0, 0.0, 0.0, 0.0};
-          ps_km_trials4(x + i0 * dim, i1 - i0, dim, vs[v]->candt + q * dim * 4, vs[v]->w + i0,
-                        f->wt ? f->wt + i0 : NULL, p);
+          ps_km_trials4_cols(x + i0 * dim, xc, nc, i1 - i0, dim, vs[v]->candt + q * dim * 4,
+                             vs[v]->w + i0, f->wt ? f->wt + i0 : NULL, p);
           for (int64_t l = 0; l < 4 && q * 4 + l < T; l++)
             ps_xsum_add(&potx[v * T + q * 4 + l], p[l]);
         }
+      }
     }
     PS_TRY(ps_xsum_reduce(potx, nv * T, NULL, 0, f->comm));
     for (int v = 0; v < nv; v++) {
@@ -711,11 +732,12 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
         if (f->pot[t] < f->pot[best]) best = t;
       memcpy(g->cent + c * dim, g->cand + best * (dim + 1), (size_t)dim * sizeof(double));
     }
-    dist_min_views(vs, nv, c, on);
+    dist_min_views(vs, nv, c, on, xc);
   }
 cleanup:
   free(part);
   free(potx);
+  free(xc);
   return err;
 }
 
@@ -1089,8 +1111,11 @@ static ps_err_t relocate_empty(fit_t *f, int64_t *cnt) {
       f->cnt_l[j]++;
       f->lab[bi] = (int32_t)j;
       f->lab_new[bi] = 1;
-      f->ubf[bi] = 0.0f; /* upper bound: it is the new centre */
-      f->lbf[bi] = 0.0f; /* lower bound: unknown */
+      /* No bounds: both tests fail, and the next assignment searches it.
+       * (Its distance to j's new centre is 0 only if the centre moves onto
+       * it, which a row of weight 0 does not make it do.) */
+      f->upf[bi] = INFINITY;
+      f->gapf[bi] = -INFINITY;
       if (f->n_reloc < KM_MAX_RELOC) {
         f->reloc_row[f->n_reloc] = bi;
         f->reloc_old[f->n_reloc++] = old;
@@ -1172,6 +1197,21 @@ static inline void move_row(fit_t *f, int64_t i, int32_t j) {
   f->lab[i] = j;
 }
 
+/* Not collective. Row i's bounds after a search found it nearest centre a,
+ * u2 and l2 bounds on the squared distances to a and to every other: as
+ * offsets from a's cumulative drifts (kmeans_nearest.h), each at least (up)
+ * or at most (gap) the exact value, whatever the rounding. */
+static inline void store_bounds(fit_t *f, int64_t i, int32_t a, double u2, double l2) {
+  const double u = sqrt(u2) * KM_UP, dc = f->dcum[a], mc = f->mcum[a];
+  f->upf[i] = float_up(u - dc + (u + dc) * BOUND_SLACK);
+  if (isinf(l2)) {
+    f->gapf[i] = INFINITY; /* k = 1 */
+    return;
+  }
+  const double l = sqrt(l2) * KM_DOWN;
+  f->gapf[i] = float_down(l * KM_MARGIN - u + dc + mc - (l + u + dc + mc) * BOUND_SLACK);
+}
+
 /* Not collective. The full search for the gathered rows: labels, bounds
  * from the scores; rows that change cluster move their sums. Returns how
  * many changed. */
@@ -1180,8 +1220,7 @@ static int64_t flush_batch(fit_t *f, int64_t nb) {
   ps_km_nearest_rows_lb(&f->ws, f->x->data, f->bidx, nb, f->blab, NULL, f->bd2, f->blb);
   for (int64_t b = 0; b < nb; b++) {
     const int64_t i = f->bidx[b];
-    f->ubf[i] = bound_up(sqrt(f->bd2[b]));
-    f->lbf[i] = bound_down(sqrt(f->blb[b]));
+    store_bounds(f, i, f->blab[b], f->bd2[b], f->blb[b]);
     if (f->blab[b] != f->lab[i]) {
       move_row(f, i, f->blab[b]);
       changed++;
@@ -1210,11 +1249,11 @@ static void half_gaps(fit_t *f) {
  * (prepared in its ws), the views in lockstep: a block of rows at a time,
  * every view in turn, so a row that fails several views' tests is fetched
  * from memory once and found in cache by the others. With prune (Hamerly),
- * a view's bounds (ubf upper, lbf lower, Euclidean) first follow its centres'
- * moves (drift: a row's own centre is at most its drift farther, every other
- * at most the largest other drift, dmax or dmax2 for centre jmax, closer),
- * then a row whose bounds prove its centre is still the nearest is skipped,
- * then one whose distance to it does, and the others are searched in full.
+ * a row whose bounds prove its centre is still the nearest is skipped (its
+ * own centre is at most its drifts farther, every other at most the largest
+ * other drifts closer: offsets from the cumulative drifts, see
+ * kmeans_nearest.h, so a skipped row's bounds are not written), and the
+ * others are searched in full.
  * Each view's changed counts its rows that changed cluster. The views' sums
  * follow their own rows in the order one view alone visits them (move_row),
  * so a view's bits do not depend on the others. */
@@ -1228,17 +1267,12 @@ static void assign(fit_t **vs, int nv, int prune) {
     f->dist_lloyd += nl * f->k;
     if (!prune) continue;
     half_gaps(f);
-    bs[v] = (ps_km_bounds_t){.k = f->k,
-                             .drift = f->drift,
-                             .half = f->half,
-                             .jmax = f->jmax,
-                             .dmax = f->dmax,
-                             .dmax2 = f->dmax2,
-                             .margin = KM_MARGIN,
-                             .up = BOUND_UP,
-                             .down = BOUND_DOWN,
-                             .x = x,
-                             .dim = dim};
+    for (int64_t j = 0; j < f->k; j++) {
+      f->gmin[j] = ps_km_next_up(f->dcum[j] + f->mcum[j]);
+      f->hthr[j] = f->half[j] * KM_MARGIN;
+    }
+    bs[v] = (ps_km_bounds_t){
+        .k = f->k, .gmin = f->gmin, .dcum = f->dcum, .half = f->hthr, .x = x, .dim = dim, .n = nl};
   }
   /* A row passes or fails the test at random, so the step does not branch
    * on it: the failing rows' indices are compacted, then searched in
@@ -1255,15 +1289,21 @@ static void assign(fit_t **vs, int nv, int prune) {
     for (int v = 0; v < nv; v++) bs[v].x = NULL;
   for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
     const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
-    if (dense) {
-      const int64_t j1 = nl - i0 < 2 * KM_BATCH ? nl : i0 + 2 * KM_BATCH;
-      const char *p0 = (const char *)(x + (i0 + m) * dim), *p1 = (const char *)(x + j1 * dim);
-      for (const char *p = p0; p < p1; p += 64) __builtin_prefetch(p);
-    }
+    /* The next block's bytes [o0, o1) of x, as offsets: a pointer may not
+     * step past the end of the array. */
+    const int64_t j1 = nl - i0 < 2 * KM_BATCH ? nl : i0 + 2 * KM_BATCH;
+    int64_t o0 = (i0 + m) * dim * (int64_t)sizeof *x;
+    const int64_t o1 = j1 * dim * (int64_t)sizeof *x, share = ((o1 - o0) / nv + 63) / 64 * 64;
     for (int v = 0; v < nv; v++) {
       fit_t *f = vs[v];
       if (prune) {
-        const int64_t nb = ps_km_bounds_step(&bs[v], f->lab, f->ubf, f->lbf, i0, m, f->bidx);
+        if (dense) {
+          /* A view's share of the next block, so that the fetches overlap
+           * the views' work instead of queueing all at once. */
+          const int64_t q1 = share < o1 - o0 ? o0 + share : o1;
+          for (; o0 < q1; o0 += 64) __builtin_prefetch((const char *)x + o0);
+        }
+        const int64_t nb = ps_km_bounds_step(&bs[v], f->lab, f->upf, f->gapf, i0, m, f->bidx);
         if (nb) f->changed += flush_batch(f, nb);
       } else {
         /* Plain Lloyd: every row, straight from x. */
@@ -1288,17 +1328,15 @@ static void lloyd_begin(fit_t *f) {
   const double *x = f->x->data;
   const int prune = f->o->algorithm == PS_KM_HAMERLY;
   ps_km_nearest_prep(&f->ws, f->cent, k);
-  f->ubf = f->bnd ? f->bnd : (float *)f->w;
-  f->lbf = f->ubf + (nl > 0 ? nl : 1);
+  f->upf = f->bnd ? f->bnd : (float *)f->w;
+  f->gapf = f->upf + (nl > 0 ? nl : 1);
+  for (int64_t j = 0; j < k; j++) f->dcum[j] = f->mcum[j] = 0.0;
   for (int64_t i0 = 0; i0 < nl; i0 += KM_BATCH) {
     const int64_t m = nl - i0 < KM_BATCH ? nl - i0 : KM_BATCH;
     ps_km_nearest_rows_lb(&f->ws, x + i0 * dim, NULL, m, f->lab + i0, NULL, prune ? f->bd2 : NULL,
                           prune ? f->blb : NULL);
     if (prune)
-      for (int64_t b = 0; b < m; b++) {
-        f->ubf[i0 + b] = bound_up(sqrt(f->bd2[b]));
-        f->lbf[i0 + b] = bound_down(sqrt(f->blb[b]));
-      }
+      for (int64_t b = 0; b < m; b++) store_bounds(f, i0 + b, f->lab[i0 + b], f->bd2[b], f->blb[b]);
   }
   f->dist_done += nl * k;
   f->dist_lloyd += nl * k;
@@ -1383,6 +1421,11 @@ static ps_err_t lloyd_next(fit_t *f, int *more) {
     } else if (f->drift[j] > f->dmax2) {
       f->dmax2 = f->drift[j];
     }
+  }
+  /* The offset bounds' cumulative drifts, each sum rounded up. */
+  for (int64_t j = 0; j < k; j++) {
+    f->dcum[j] = ps_km_next_up(f->dcum[j] + f->drift[j]);
+    f->mcum[j] = ps_km_next_up(f->mcum[j] + (j == f->jmax ? f->dmax2 : f->dmax));
   }
   double *t = f->cent;
   f->cent = f->cnew;
@@ -1543,6 +1586,19 @@ int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *o, int64_t n) {
          (lockstep_for(o, runs) - 1) * (int64_t)(sizeof(int32_t) + 2 * sizeof(float));
 }
 
+/* The drifts and, after them in one block, the cumulative drifts and the
+ * bounds step's thresholds (fit_t); NULL out of memory. */
+static double *drift_block(fit_t *f) {
+  double *d = malloc((size_t)(5 * f->k) * sizeof *d);
+  if (d) {
+    f->dcum = d + f->k;
+    f->mcum = d + 2 * f->k;
+    f->gmin = d + 3 * f->k;
+    f->hthr = d + 4 * f->k;
+  }
+  return d;
+}
+
 /* Collective. The fit's workspace and the result it fills. */
 static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   ps_err_t err = PS_OK;
@@ -1582,7 +1638,7 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->mv_list = malloc((size_t)k * sizeof *f->mv_list);
   f->mv_block = -1;
   f->half = malloc((size_t)k * sizeof *f->half);
-  f->drift = malloc((size_t)k * sizeof *f->drift);
+  f->drift = drift_block(f);
   f->bidx = malloc(KM_BATCH * sizeof *f->bidx);
   f->blab = malloc(KM_BATCH * sizeof *f->blab);
   f->bd2 = malloc(KM_BATCH * sizeof *f->bd2);
@@ -1653,7 +1709,7 @@ static int view_open(const fit_t *f, fit_t *v, int own) {
   v->touched = calloc((size_t)k, sizeof *v->touched);
   v->mv_list = malloc((size_t)k * sizeof *v->mv_list);
   v->half = malloc((size_t)k * sizeof *v->half);
-  v->drift = malloc((size_t)k * sizeof *v->drift);
+  v->drift = drift_block(v);
   if (v->wt) v->wsizes = calloc((size_t)k, sizeof *v->wsizes);
   v->cand = malloc((size_t)(v->trials * (dim + 1)) * sizeof(double));
   v->candt = malloc((size_t)((v->trials + 3) / 4 * 4 * dim) * sizeof(double));

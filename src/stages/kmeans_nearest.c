@@ -180,19 +180,24 @@ __attribute__((always_inline)) static inline void decide(const ps_km_nearest_t *
   }
 }
 
+double ps_km_next_up(double v) {
+  uint64_t u;
+  memcpy(&u, &v, sizeof u);
+  u++; /* v >= 0: the next representable double up */
+  memcpy(&v, &u, sizeof v);
+  return v;
+}
+
 /* Hamerly's bounds step, one row at a time: the reference (see the header). */
-static int64_t bounds_portable(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb,
-                               int64_t i0, int64_t m, int64_t *out) {
+static int64_t bounds_portable(const ps_km_bounds_t *b, const int32_t *lab, const float *up,
+                               const float *gap, int64_t i0, int64_t m, int64_t *out) {
   int64_t nb = 0;
   for (int64_t i = i0; i < i0 + m; i++) {
     const int32_t a = lab[i];
-    const double u = (double)ub[i] + b->drift[a];
-    const double l = (double)lb[i] - (a == b->jmax ? b->dmax2 : b->dmax);
-    const double bound = (b->half[a] > l ? b->half[a] : l) * b->margin;
-    ub[i] = (float)(u * b->up);
-    lb[i] = l > 0 ? (float)(l * b->down) : 0.0f;
+    const int pass =
+        (double)gap[i] > b->gmin[a] || ps_km_next_up((double)up[i] + b->dcum[a]) < b->half[a];
     out[nb] = i;
-    nb += !((double)ub[i] < bound);
+    nb += !pass;
     if (b->x) {
       /* Fetch the latest failing row now, a batch ahead of its search
        * (branch-free: a passing row re-fetches the previous one). */
@@ -492,6 +497,34 @@ contig8(const double *x, int64_t i, int64_t n, __m512d *xt, const int DIM) {
   ps_columns8(rp, xt, (i + 7) * DIM + (DIM + 7) / 8 * 8 <= n * DIM, DIM);
 }
 
+/* The columns of rows i .. i + 7 from their copy laid out by ps_km_columns8
+ * (plain loads: the transpose was done once for every kernel that reads
+ * them). */
+__attribute__((target("avx512f"), always_inline)) static inline void
+cols8(const double *xc, int64_t i, __m512d *xt, const int DIM) {
+#pragma GCC unroll 16
+  for (int d = 0; d < DIM; d++) xt[d] = _mm512_loadu_pd(xc + i * DIM + d * 8);
+}
+
+__attribute__((target("avx512f,avx512dq"))) static int64_t
+columns8_avx512_any(const double *x, int64_t n, int64_t dim, double *xc) {
+  int64_t i = 0;
+  switch (dim) {
+#define COLS_CASE(D)                                                                               \
+  case D:                                                                                          \
+    for (; i + 8 <= n; i += 8) {                                                                   \
+      __m512d t[D];                                                                                \
+      contig8(x, i, n, t, D);                                                                      \
+      for (int d = 0; d < D; d++) _mm512_storeu_pd(xc + i * D + d * 8, t[d]);                      \
+    }                                                                                              \
+    return i;
+    PS_EACH_1_16(COLS_CASE)
+#undef COLS_CASE
+  default:
+    return 0;
+  }
+}
+
 /* The rows form with AVX-512: eight rows in the lanes of a register, their
  * shifted columns in DIM registers (transposed from contiguous rows, gathered
  * from scattered ones), then each centre's scores for the eight rows at once,
@@ -610,11 +643,15 @@ rows_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, i
  * form takes it (vminpd is a < b ? a : b): the reference's bits. Returns the
  * rows done (a multiple of 8). */
 __attribute__((target("avx512f,avx512dq"), always_inline)) static inline int64_t
-dist_min_avx512(const double *x, int64_t n, const double *c, double *w, const int DIM) {
+dist_min_avx512(const double *x, const double *xc, int64_t n, const double *c, double *w,
+                const int DIM) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m512d xt[ROWS_DIM];
-    contig8(x, i, n, xt, DIM);
+    if (xc)
+      cols8(xc, i, xt, DIM);
+    else
+      contig8(x, i, n, xt, DIM);
     __m512d sum = _mm512_setzero_pd();
 #pragma GCC unroll 16
     for (int d = 0; d < DIM; d++) {
@@ -635,14 +672,17 @@ dist_min_avx512(const double *x, int64_t n, const double *c, double *w, const in
  * columns broadcast (trials_avx2), and the row-order sums are four scalar
  * chains that overlap. Returns the rows done (a multiple of 8). */
 __attribute__((target("avx512f,avx512dq"), always_inline)) static inline int64_t
-trials_avx512(const double *x, int64_t n, const double *ctg, const double *w, const double *wt,
-              double p[4], const int DIM) {
+trials_avx512(const double *x, const double *xc, int64_t n, const double *ctg, const double *w,
+              const double *wt, double p[4], const int DIM) {
   int64_t i = 0;
   double p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3];
   for (; i + 8 <= n; i += 8) {
     __m512d xt[ROWS_DIM];
     double a[4][8];
-    contig8(x, i, n, xt, DIM);
+    if (xc)
+      cols8(xc, i, xt, DIM);
+    else
+      contig8(x, i, n, xt, DIM);
     const __m512d wv = _mm512_loadu_pd(w + i);
     for (int l = 0; l < 4; l++) {
       __m512d sum = _mm512_setzero_pd();
@@ -670,12 +710,12 @@ trials_avx512(const double *x, int64_t n, const double *ctg, const double *w, co
 }
 
 __attribute__((target("avx512f,avx512dq"))) static int64_t
-trials_avx512_any(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,
-                  const double *wt, double p[4]) {
+trials_avx512_any(const double *x, const double *xc, int64_t n, int64_t dim, const double *ctg,
+                  const double *w, const double *wt, double p[4]) {
   switch (dim) {
 #define TRIALS_CASE(D)                                                                             \
   case D:                                                                                          \
-    return trials_avx512(x, n, ctg, w, wt, p, D);
+    return trials_avx512(x, xc, n, ctg, w, wt, p, D);
     PS_EACH_1_16(TRIALS_CASE)
 #undef TRIALS_CASE
   default:
@@ -684,11 +724,12 @@ trials_avx512_any(const double *x, int64_t n, int64_t dim, const double *ctg, co
 }
 
 __attribute__((target("avx512f,avx512dq"))) static int64_t
-dist_min_avx512_any(const double *x, int64_t n, int64_t dim, const double *c, double *w) {
+dist_min_avx512_any(const double *x, const double *xc, int64_t n, int64_t dim, const double *c,
+                    double *w) {
   switch (dim) {
 #define DMIN_CASE(D)                                                                               \
   case D:                                                                                          \
-    return dist_min_avx512(x, n, c, w, D);
+    return dist_min_avx512(x, xc, n, c, w, D);
     PS_EACH_1_16(DMIN_CASE)
 #undef DMIN_CASE
   default:
@@ -696,47 +737,52 @@ dist_min_avx512_any(const double *x, int64_t n, int64_t dim, const double *c, do
   }
 }
 
-/* Hamerly's bounds step, eight rows at a time: the same operations as
- * bounds_portable, each an IEEE double operation or a conversion rounded to
- * nearest, so the same bits; the failing rows' indices are compressed into
- * out in row order. The centres' drifts and half gaps come from registers
- * for k <= 8 (a permute), from memory otherwise (a gather). */
+/* The bounds step fetches a run's labels and bounds this many rows ahead:
+ * in lockstep each run's three arrays are streams of their own, read a block
+ * at a time in turn, too short and too many for the hardware to fetch them
+ * ahead. */
+#define BOUNDS_AHEAD 256
+/* Hamerly's bounds step, eight rows at a time: the same comparisons as
+ * bounds_portable on the same doubles (a float widened, one add rounded to
+ * nearest, the next double up as the integer one above), so the same bits;
+ * the failing rows' indices are compressed into out in row order. The
+ * centres' thresholds come from registers for k <= 8 (a permute), from
+ * memory otherwise (a gather). */
 __attribute__((target("avx512f,avx512dq"))) static int64_t
-bounds_avx512(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb, int64_t i0,
-              int64_t m, int64_t *out) {
+bounds_avx512(const ps_km_bounds_t *b, const int32_t *lab, const float *up, const float *gap,
+              int64_t i0, int64_t m, int64_t *out) {
   int64_t nb = 0, i = i0;
   const int64_t end = i0 + m;
   const int small = b->k <= 8;
-  double dr8[8] = {0}, hf8[8] = {0};
-  for (int64_t j = 0; small && j < b->k; j++) dr8[j] = b->drift[j], hf8[j] = b->half[j];
-  const __m512d vdr = _mm512_loadu_pd(dr8), vhf = _mm512_loadu_pd(hf8);
-  const __m512d dmax = _mm512_set1_pd(b->dmax), dmax2 = _mm512_set1_pd(b->dmax2);
-  const __m512d margin = _mm512_set1_pd(b->margin), up = _mm512_set1_pd(b->up),
-                down = _mm512_set1_pd(b->down), zero = _mm512_setzero_pd();
-  const __m512i jmax = _mm512_set1_epi64(b->jmax), iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  double gm8[8] = {0}, dc8[8] = {0}, hf8[8] = {0};
+  for (int64_t j = 0; small && j < b->k; j++)
+    gm8[j] = b->gmin[j], dc8[j] = b->dcum[j], hf8[j] = b->half[j];
+  const __m512d vgm = _mm512_loadu_pd(gm8), vdc = _mm512_loadu_pd(dc8), vhf = _mm512_loadu_pd(hf8);
+  const __m512i one = _mm512_set1_epi64(1), iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
   for (; i + 8 <= end; i += 8) {
+    if ((i & 15) == 0 && i + BOUNDS_AHEAD < b->n) {
+      __builtin_prefetch(lab + i + BOUNDS_AHEAD);
+      __builtin_prefetch(up + i + BOUNDS_AHEAD);
+      __builtin_prefetch(gap + i + BOUNDS_AHEAD);
+    }
     const __m256i a32 = _mm256_loadu_si256((const __m256i *)(const void *)(lab + i));
-    const __m512i a = _mm512_cvtepi32_epi64(a32);
-    __m512d dr, hf;
+    __m512d gm, dc, hf;
     if (small) {
-      dr = _mm512_permutexvar_pd(a, vdr);
+      const __m512i a = _mm512_cvtepi32_epi64(a32);
+      gm = _mm512_permutexvar_pd(a, vgm);
+      dc = _mm512_permutexvar_pd(a, vdc);
       hf = _mm512_permutexvar_pd(a, vhf);
     } else {
-      dr = _mm512_i32gather_pd(a32, b->drift, 8);
+      gm = _mm512_i32gather_pd(a32, b->gmin, 8);
+      dc = _mm512_i32gather_pd(a32, b->dcum, 8);
       hf = _mm512_i32gather_pd(a32, b->half, 8);
     }
-    const __m512d u = _mm512_add_pd(_mm512_cvtps_pd(_mm256_loadu_ps(ub + i)), dr);
-    const __m512d l =
-        _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(lb + i)),
-                      _mm512_mask_blend_pd(_mm512_cmpeq_epi64_mask(a, jmax), dmax, dmax2));
-    /* vmaxpd(h, l) is h > l ? h : l, the reference's choice */
-    const __m512d bound = _mm512_mul_pd(_mm512_max_pd(hf, l), margin);
-    const __m256 un = _mm512_cvtpd_ps(_mm512_mul_pd(u, up));
-    const __m256 ln =
-        _mm512_maskz_cvtpd_ps(_mm512_cmp_pd_mask(l, zero, _CMP_GT_OQ), _mm512_mul_pd(l, down));
-    _mm256_storeu_ps(ub + i, un);
-    _mm256_storeu_ps(lb + i, ln);
-    const __mmask8 fail = (__mmask8)~_mm512_cmp_pd_mask(_mm512_cvtps_pd(un), bound, _CMP_LT_OQ);
+    const __mmask8 pass1 =
+        _mm512_cmp_pd_mask(_mm512_cvtps_pd(_mm256_loadu_ps(gap + i)), gm, _CMP_GT_OQ);
+    const __m512d s = _mm512_add_pd(_mm512_cvtps_pd(_mm256_loadu_ps(up + i)), dc);
+    const __m512d sup = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(s), one));
+    const __mmask8 pass2 = _mm512_cmp_pd_mask(sup, hf, _CMP_LT_OQ);
+    const __mmask8 fail = (__mmask8) ~(pass1 | pass2);
     _mm512_mask_compressstoreu_epi64(out + nb, fail, _mm512_add_epi64(_mm512_set1_epi64(i), iota));
     const int64_t nf = __builtin_popcount((unsigned)fail);
     /* Fetch the failing rows now, a batch ahead of their search. */
@@ -747,7 +793,7 @@ bounds_avx512(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb,
     }
     nb += nf;
   }
-  return nb + bounds_portable(b, lab, ub, lb, i, end - i, out + nb);
+  return nb + bounds_portable(b, lab, up, gap, i, end - i, out + nb);
 }
 
 /* The trial potentials with AVX2: a row's four distances in one register,
@@ -886,33 +932,59 @@ void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int6
   lanes_portable(w, x, idx, n, lab, d2, ub2, lb2);
 }
 
-int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, float *ub, float *lb,
-                          int64_t i0, int64_t m, int64_t *out) {
+int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, const float *up,
+                          const float *gap, int64_t i0, int64_t m, int64_t *out) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (simd_level() == 2) return bounds_avx512(b, lab, ub, lb, i0, m, out);
+  if (simd_level() == 2) return bounds_avx512(b, lab, up, gap, i0, m, out);
 #endif
-  return bounds_portable(b, lab, ub, lb, i0, m, out);
+  return bounds_portable(b, lab, up, gap, i0, m, out);
+}
+
+int64_t ps_km_columns8(const double *x, int64_t n, int64_t dim, double *xc) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off())
+    return columns8_avx512_any(x, n, dim, xc);
+#endif
+  (void)x, (void)n, (void)dim, (void)xc;
+  return 0;
 }
 
 void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, double *w) {
+  ps_km_dist_min_cols(x, NULL, 0, n, dim, c, w);
+}
+
+void ps_km_dist_min_cols(const double *x, const double *xc, int64_t nc, int64_t n, int64_t dim,
+                         const double *c, double *w) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off())
-    done = dist_min_avx512_any(x, n, dim, c, w);
+  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off()) {
+    if (nc > 0) done = dist_min_avx512_any(x, xc, nc, dim, c, w);
+    done += dist_min_avx512_any(x + done * dim, NULL, n - done, dim, c, w + done);
+  }
 #endif
+  (void)xc, (void)nc;
   dist_min_portable(x, done, n, dim, c, w);
 }
 
 void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,
                    const double *wt, double p[4]) {
+  ps_km_trials4_cols(x, NULL, 0, n, dim, ctg, w, wt, p);
+}
+
+void ps_km_trials4_cols(const double *x, const double *xc, int64_t nc, int64_t n, int64_t dim,
+                        const double *ctg, const double *w, const double *wt, double p[4]) {
 #if defined(__x86_64__) && defined(__GNUC__)
   int64_t done = 0;
-  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off())
-    done = trials_avx512_any(x, n, dim, ctg, w, wt, p);
+  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off()) {
+    if (nc > 0) done = trials_avx512_any(x, xc, nc, dim, ctg, w, wt, p);
+    done += trials_avx512_any(x + done * dim, NULL, n - done, dim, ctg, w + done,
+                              wt ? wt + done : NULL, p);
+  }
   if (simd_level() >= 1) {
     trials_avx2(x + done * dim, n - done, dim, ctg, w + done, wt ? wt + done : NULL, p);
     return; /* AVX-512 implies AVX2: the rows past done */
   }
 #endif
+  (void)xc, (void)nc;
   trials_portable(x, n, dim, ctg, w, wt, p);
 }

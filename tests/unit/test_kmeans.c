@@ -208,67 +208,115 @@ static void lcg_next(uint64_t *st) {
 }
 
 /* Hamerly's bounds step (ps_km_bounds_step: AVX-512 or portable, whichever
- * this processor and POPSEG_KMEANS_PORTABLE pick) against the plain formula,
- * bit for bit: new float bounds and the failing rows, in order. Row counts
- * that leave tails, k up to 20 (permute and gather), jmax -1 or a centre,
- * lower bounds that go negative. */
+ * this processor and POPSEG_KMEANS_PORTABLE pick) against the plain formula
+ * of the header, bit for bit: the failing rows, in order, and the bounds
+ * left as they were (a step only reads them). Row counts that leave tails, k
+ * up to 20 (permute and gather), gaps of -inf (a relocated row) and +inf (k =
+ * 1), upper offsets below zero, and rows that pass by either test alone. */
 static void bounds_step(void) {
   uint64_t st = 99;
-  int same = 1, cases = 0, some_fail = 0, some_pass = 0;
+  int same = 1, cases = 0, some_fail = 0, some_pass1 = 0, some_pass2 = 0;
   const int64_t ks[] = {1, 3, 8, 13, 20}, ms[] = {1, 7, 8, 9, 64, 255, 256};
   for (size_t a = 0; a < sizeof ks / sizeof *ks; a++)
-    for (size_t b = 0; b < sizeof ms / sizeof *ms; b++)
-      for (int64_t jm = -1; jm < 2; jm++) {
-        const int64_t k = ks[a], m = ms[b], i0 = 5, n = i0 + m;
-        double drift[20], half[20];
-        int32_t lab[300];
-        float ub[300], lb[300], ub2[300], lb2[300];
-        int64_t out[300], ref[300];
-        for (int64_t j = 0; j < k; j++) {
-          lcg_next(&st);
-          drift[j] = (double)(st >> 40) / 16777216.0 * 0.3;
-          half[j] = 0.5 + (double)((st >> 20) & 0xfffff) / 1048576.0;
-        }
-        for (int64_t i = 0; i < n; i++) {
-          lcg_next(&st);
-          lab[i] = (int32_t)((st >> 33) % (uint64_t)k);
-          ub[i] = ub2[i] = (float)((double)(st >> 44) / 1048576.0 * 2.0);
-          lb[i] = lb2[i] = (float)((double)((st >> 12) & 0xfffff) / 1048576.0 * 2.0);
-        }
-        ps_km_bounds_t bs = {.k = k,
-                             .drift = drift,
-                             .half = half,
-                             .jmax = jm < k ? jm : -1,
-                             .dmax = 0.29,
-                             .dmax2 = 0.11,
-                             .margin = 1.0 - 1e-11,
-                             .up = 1.0 + 0x1p-20,
-                             .down = 1.0 - 0x1p-20};
-        const int64_t nb = ps_km_bounds_step(&bs, lab, ub, lb, i0, m, out);
-        int64_t nr = 0;
-        for (int64_t i = i0; i < n; i++) {
-          const int32_t c = lab[i];
-          const double u = (double)ub2[i] + drift[c];
-          const double l = (double)lb2[i] - (c == bs.jmax ? bs.dmax2 : bs.dmax);
-          const double bound = (half[c] > l ? half[c] : l) * bs.margin;
-          ub2[i] = (float)(u * bs.up);
-          lb2[i] = l > 0 ? (float)(l * bs.down) : 0.0f;
-          if (!((double)ub2[i] < bound)) ref[nr++] = i;
-        }
-        same &= nb == nr && memcmp(out, ref, (size_t)nr * sizeof *out) == 0 &&
-                memcmp(ub + i0, ub2 + i0, (size_t)m * sizeof *ub) == 0 &&
-                memcmp(lb + i0, lb2 + i0, (size_t)m * sizeof *lb) == 0 &&
-                memcmp(ub, ub2, (size_t)i0 * sizeof *ub) == 0;
-        some_fail |= nr > 0;
-        some_pass |= nr < m;
-        cases++;
+    for (size_t b = 0; b < sizeof ms / sizeof *ms; b++) {
+      const int64_t k = ks[a], m = ms[b], i0 = 5, n = i0 + m;
+      double gmin[20], dcum[20], half[20];
+      int32_t lab[300];
+      float up[300], gap[300], up2[300], gap2[300];
+      int64_t out[300], ref[300];
+      for (int64_t j = 0; j < k; j++) {
+        lcg_next(&st);
+        dcum[j] = (double)(st >> 40) / 16777216.0 * 3.0;
+        gmin[j] = ps_km_next_up(dcum[j] + (double)((st >> 8) & 0xfff) / 4096.0);
+        half[j] = 0.5 + (double)((st >> 20) & 0xfffff) / 1048576.0;
       }
-  T_CHECK(same && some_fail && some_pass,
-          "Hamerly bounds step (%s): the plain formula's bits and failing rows (%d cases)",
+      for (int64_t i = 0; i < n; i++) {
+        lcg_next(&st);
+        lab[i] = (int32_t)((st >> 33) % (uint64_t)k);
+        up[i] = up2[i] = (float)((double)(st >> 44) / 1048576.0 * 2.0 - dcum[lab[i]]);
+        gap[i] = gap2[i] = (st & 31) == 0 ? -INFINITY
+                           : (st & 31) == 1
+                               ? INFINITY
+                               : (float)((double)((st >> 12) & 0xfffff) / 1048576.0 * 8.0);
+      }
+      ps_km_bounds_t bs = {.k = k, .gmin = gmin, .dcum = dcum, .half = half, .n = n};
+      const int64_t nb = ps_km_bounds_step(&bs, lab, up, gap, i0, m, out);
+      int64_t nr = 0;
+      for (int64_t i = i0; i < n; i++) {
+        const int32_t c = lab[i];
+        const int p1 = (double)gap2[i] > gmin[c];
+        const int p2 = ps_km_next_up((double)up2[i] + dcum[c]) < half[c];
+        if (!p1 && !p2) ref[nr++] = i;
+        some_pass1 |= p1 && !p2;
+        some_pass2 |= p2 && !p1;
+      }
+      same &= nb == nr && memcmp(out, ref, (size_t)nr * sizeof *out) == 0 &&
+              memcmp(up, up2, (size_t)n * sizeof *up) == 0 &&
+              memcmp(gap, gap2, (size_t)n * sizeof *gap) == 0;
+      some_fail |= nr > 0;
+      cases++;
+    }
+  T_CHECK(same && some_fail && some_pass1 && some_pass2,
+          "Hamerly bounds step (%s): the plain formula's failing rows, bounds unwritten (%d cases)",
           getenv("POPSEG_KMEANS_PORTABLE") ? "portable"
           : ps_km_nearest_simd() == 2      ? "AVX-512"
                                            : "portable",
           cases);
+  /* At the thresholds, by hand (k 3: permutes, 13: gathers; 600 rows: the
+   * fetches 256 rows ahead run): a gap equal to the first threshold and an
+   * upper bound whose next double up equals the half gap both fail (the
+   * tests are strict), a float above / below passes, NaN and infinite bounds
+   * fail, a bound of exactly 0 passes. Failing: rows i % 6 in {0, 3, 4}. */
+  for (int64_t k = 3; k <= 13; k += 10) {
+    enum { N = 600 };
+    static int32_t lab[N];
+    static float up[N], gap[N];
+    static int64_t out[N];
+    double gmin[13], dcum[13], half[13];
+    for (int64_t j = 0; j < k; j++) {
+      dcum[j] = 0.25 * (double)(j + 1);
+      gmin[j] = 2.0 * (double)(j + 1);
+      half[j] = ps_km_next_up(0.75 + dcum[j]);
+    }
+    for (int64_t i = 0; i < N; i++) {
+      const int32_t a = (int32_t)(i % k);
+      const float g = (float)gmin[a], u = (float)(0.75);
+      lab[i] = a;
+      switch (i % 6) {
+      case 0:
+        up[i] = u, gap[i] = g;
+        break;
+      case 1:
+        up[i] = u, gap[i] = nextafterf(g, INFINITY);
+        break;
+      case 2:
+        up[i] = nextafterf(u, 0.0f), gap[i] = g;
+        break;
+      case 3:
+        up[i] = NAN, gap[i] = NAN;
+        break;
+      case 4:
+        up[i] = INFINITY, gap[i] = -INFINITY;
+        break;
+      default:
+        up[i] = (float)-dcum[a], gap[i] = 0.0f;
+        break;
+      }
+    }
+    ps_km_bounds_t bs = {.k = k, .gmin = gmin, .dcum = dcum, .half = half, .n = N};
+    const int64_t i0 = 3, nb = ps_km_bounds_step(&bs, lab, up, gap, i0, N - i0, out);
+    int64_t nr = 0, ok = 1;
+    for (int64_t i = i0; i < N; i++)
+      if (i % 6 == 0 || i % 6 == 3 || i % 6 == 4) ok &= nr < nb && out[nr++] == i;
+    T_CHECK(ok && nb == nr,
+            "Hamerly bounds step at its thresholds (k = %lld): strict tests, NaN and inf fail, "
+            "%lld of %d rows failing as by hand",
+            (long long)k, (long long)nb, N - 3);
+  }
+  /* The next double up: one step above, +0 to the least subnormal. */
+  const double one = ps_km_next_up(1.0), z = ps_km_next_up(0.0);
+  T_CHECK(one > 1.0 && one - 1.0 == 0x1p-52 && z > 0.0 && z == 0x1p-1074,
+          "ps_km_next_up: 1 -> 1 + 2^-52, 0 -> 2^-1074");
 }
 
 /* ps_km_nearest_rows_lb (every form: the eight-rows and the centre-lanes
@@ -368,10 +416,11 @@ static void nearest_rows(void) {
  * counts with tails, weights that win and lose the min. */
 static void seeding_kernels(void) {
   uint64_t st = 7;
-  int same = 1, cases = 0, some_min = 0, some_dist = 0;
-  const int64_t dims[] = {1, 2, 7, 16, 17, 20}, ns[] = {0, 1, 3, 8, 33};
+  int same = 1, cols_same = 1, cases = 0, some_min = 0, some_dist = 0, some_cols = 0;
+  const int64_t dims[] = {1, 2, 7, 9, 16, 17, 20}, ns[] = {0, 1, 3, 8, 33};
   enum { NMAX = 33, DMAX = 20 };
-  double x[NMAX * DMAX], ctg[DMAX * 4], cand[4][DMAX], w[NMAX], wt[NMAX], w2[NMAX];
+  double x[NMAX * DMAX], xc[NMAX * DMAX], ctg[DMAX * 4], cand[4][DMAX], w[NMAX], wt[NMAX], w2[NMAX],
+      w3[NMAX];
   for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
     for (size_t b = 0; b < sizeof ns / sizeof *ns; b++)
       for (int weighted = 0; weighted < 2; weighted++) {
@@ -388,11 +437,18 @@ static void seeding_kernels(void) {
           }
         for (int64_t i = 0; i < n; i++) {
           lcg_next(&st);
-          w[i] = w2[i] = (double)(st >> 11) / 9007199254740992.0 * 2.0 * (double)dim;
+          w[i] = w2[i] = w3[i] = (double)(st >> 11) / 9007199254740992.0 * 2.0 * (double)dim;
           wt[i] = 0.5 + (double)(st & 0xffff) / 65536.0;
         }
-        double p[4] = {0.25, 0.5, 0.75, 1.0}, r[4] = {0.25, 0.5, 0.75, 1.0};
+        double p[4] = {0.25, 0.5, 0.75, 1.0}, r[4] = {0.25, 0.5, 0.75, 1.0},
+               pc[4] = {0.25, 0.5, 0.75, 1.0};
         ps_km_trials4(x, n, dim, ctg, w, weighted ? wt : NULL, p);
+        /* The same from the columns (the lockstep seeding's transpose). */
+        const int64_t nc = ps_km_columns8(x, n, dim, xc);
+        some_cols |= nc > 0;
+        cols_same &= nc % 8 == 0 && nc <= n && (nc == n / 8 * 8 || nc == 0);
+        ps_km_trials4_cols(x, xc, nc, n, dim, ctg, w, weighted ? wt : NULL, pc);
+        cols_same &= memcmp(p, pc, sizeof p) == 0;
         for (int64_t i = 0; i < n; i++)
           for (int l = 0; l < 4; l++) {
             double dl = ps_km_sqdist(x + i * dim, cand[l], dim);
@@ -403,11 +459,13 @@ static void seeding_kernels(void) {
           }
         same &= memcmp(p, r, sizeof p) == 0;
         ps_km_dist_min(x, n, dim, cand[weighted], w);
+        ps_km_dist_min_cols(x, xc, nc, n, dim, cand[weighted], w3);
         for (int64_t i = 0; i < n; i++) {
           const double dl = ps_km_sqdist(x + i * dim, cand[weighted], dim);
           w2[i] = dl < w2[i] ? dl : w2[i];
         }
         same &= memcmp(w, w2, (size_t)n * sizeof *w) == 0;
+        cols_same &= memcmp(w3, w2, (size_t)n * sizeof *w) == 0;
         cases++;
       }
   T_CHECK(
@@ -418,6 +476,14 @@ static void seeding_kernels(void) {
       : ps_km_nearest_simd() >= 1                                     ? "AVX2"
                                                                       : "portable",
       cases);
+  /* Where the kernels read columns (AVX-512 and not POPSEG_KMEANS_NO_ROWS),
+   * some case must have laid rows out; elsewhere none may. */
+  const int reads_cols = ps_km_nearest_simd() == 2 && !getenv("POPSEG_KMEANS_NO_ROWS") &&
+                         !getenv("POPSEG_KMEANS_PORTABLE");
+  T_CHECK(cols_same && some_cols == reads_cols,
+          "k-means++ kernels from the rows' columns (ps_km_columns8, %s): the same bits as from "
+          "the rows (%d cases)",
+          reads_cols ? "laid out" : "not used here", cases);
 }
 
 /* ------------------------------------------------------------------------ */
