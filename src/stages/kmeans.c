@@ -362,11 +362,11 @@ typedef struct {
   int32_t *touched; /* [k] */
   int32_t *mv_list; /* [k] clusters with a pending partial of moved rows (move_row) */
   int mv_n;
-  int64_t mv_block;                /* the global block of the pending partials, -1: none */
-  double *half;                    /* [k] half the distance from each centre to the nearest other */
-  double *drift;                   /* [5][k] how far each centre moved; then the next four */
+  int64_t mv_block; /* the global block of the pending partials, -1: none */
+  double *half;     /* [k] half the distance from each centre to the nearest other, x KM_MARGIN */
+  double *drift;    /* [4][k] how far each centre moved; then the next three */
   double *dcum, *mcum;             /* [k] Dc and Mc of the offset bounds (kmeans_nearest.h) */
-  double *gmin, *hthr;             /* [k] the bounds step's thresholds, this iteration */
+  double *gmin;                    /* [k] the bounds step's threshold on gap, this iteration */
   int64_t *bidx;                   /* [KM_BATCH] rows whose every distance is computed */
   int32_t *blab;                   /* [KM_BATCH] */
   double *bd2, *blb;               /* [KM_BATCH] */
@@ -382,8 +382,7 @@ typedef struct {
   float *bnd; /* [2][nl] the bounds of a view that owns them (NULL: in w) */
   int owns;   /* 1: a view's own arrays, freed by view_free */
   int run, it, strict, stopped, conv;
-  int64_t changed, jmax;
-  double dmax, dmax2;
+  int64_t changed;
   int32_t reloc_new[KM_MAX_RELOC];
   double tol_abs;
   int few;
@@ -1231,7 +1230,8 @@ static int64_t flush_batch(fit_t *f, int64_t nb) {
 }
 
 /* Not collective. Half the distance from each centre to its nearest other
- * (a row nearer its centre than that is nearest it), deflated. */
+ * (a row nearer its centre than that is nearest it), deflated and times the
+ * margin: the bounds step's threshold on a row's upper bound. */
 static void half_gaps(fit_t *f) {
   const int64_t dim = f->dim, k = f->k;
   for (int64_t j = 0; j < k; j++) {
@@ -1241,7 +1241,7 @@ static void half_gaps(fit_t *f) {
         double dq = ps_km_sqdist_fast(f->cent + j * dim, f->cent + q * dim, dim);
         if (dq < m) m = dq;
       }
-    f->half[j] = 0.5 * sqrt(m) * KM_DOWN;
+    f->half[j] = 0.5 * sqrt(m) * KM_DOWN * KM_MARGIN;
   }
 }
 
@@ -1267,12 +1267,9 @@ static void assign(fit_t **vs, int nv, int prune) {
     f->dist_lloyd += nl * f->k;
     if (!prune) continue;
     half_gaps(f);
-    for (int64_t j = 0; j < f->k; j++) {
-      f->gmin[j] = ps_km_next_up(f->dcum[j] + f->mcum[j]);
-      f->hthr[j] = f->half[j] * KM_MARGIN;
-    }
+    for (int64_t j = 0; j < f->k; j++) f->gmin[j] = ps_km_next_up(f->dcum[j] + f->mcum[j]);
     bs[v] = (ps_km_bounds_t){
-        .k = f->k, .gmin = f->gmin, .dcum = f->dcum, .half = f->hthr, .x = x, .dim = dim, .n = nl};
+        .k = f->k, .gmin = f->gmin, .dcum = f->dcum, .half = f->half, .x = x, .dim = dim, .n = nl};
   }
   /* A row passes or fails the test at random, so the step does not branch
    * on it: the failing rows' indices are compacted, then searched in
@@ -1366,8 +1363,6 @@ static void lloyd_begin(fit_t *f) {
   f->changed = nl; /* from no labels at all */
   f->n_reloc = 0;
   f->it = f->strict = f->stopped = 0;
-  f->jmax = -1;
-  f->dmax = f->dmax2 = 0.0;
 }
 
 /* Collective. The end of an iteration: one reduction (the exact sums, the
@@ -1399,9 +1394,10 @@ static ps_err_t lloyd_next(fit_t *f, int *more) {
   const int64_t changed_all = extra[0];
   PS_TRY(relocate_empty(f, cnt));
 
-  double shift = 0.0;
-  f->dmax = f->dmax2 = 0.0;
-  f->jmax = -1;
+  /* The largest drift (centre jmax) and the second largest: every other
+   * centre's largest other drift is dmax, jmax's is dmax2. */
+  double shift = 0.0, dmax = 0.0, dmax2 = 0.0;
+  int64_t jmax = -1;
   for (int64_t j = 0; j < k; j++) {
     const double *old = f->cent + j * dim;
     double *nw = f->cnew + j * dim;
@@ -1414,18 +1410,18 @@ static ps_err_t lloyd_next(fit_t *f, int *more) {
     const double s2 = ps_km_sqdist(nw, old, dim);
     shift += s2;
     f->drift[j] = sqrt(s2) * KM_UP;
-    if (f->drift[j] > f->dmax) {
-      f->dmax2 = f->dmax;
-      f->dmax = f->drift[j];
-      f->jmax = j;
-    } else if (f->drift[j] > f->dmax2) {
-      f->dmax2 = f->drift[j];
+    if (f->drift[j] > dmax) {
+      dmax2 = dmax;
+      dmax = f->drift[j];
+      jmax = j;
+    } else if (f->drift[j] > dmax2) {
+      dmax2 = f->drift[j];
     }
   }
   /* The offset bounds' cumulative drifts, each sum rounded up. */
   for (int64_t j = 0; j < k; j++) {
     f->dcum[j] = ps_km_next_up(f->dcum[j] + f->drift[j]);
-    f->mcum[j] = ps_km_next_up(f->mcum[j] + (j == f->jmax ? f->dmax2 : f->dmax));
+    f->mcum[j] = ps_km_next_up(f->mcum[j] + (j == jmax ? dmax2 : dmax));
   }
   double *t = f->cent;
   f->cent = f->cnew;
@@ -1587,14 +1583,13 @@ int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *o, int64_t n) {
 }
 
 /* The drifts and, after them in one block, the cumulative drifts and the
- * bounds step's thresholds (fit_t); NULL out of memory. */
+ * bounds step's threshold on gap (fit_t); NULL out of memory. */
 static double *drift_block(fit_t *f) {
-  double *d = malloc((size_t)(5 * f->k) * sizeof *d);
+  double *d = malloc((size_t)(4 * f->k) * sizeof *d);
   if (d) {
     f->dcum = d + f->k;
     f->mcum = d + 2 * f->k;
     f->gmin = d + 3 * f->k;
-    f->hthr = d + 4 * f->k;
   }
   return d;
 }
