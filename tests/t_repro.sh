@@ -55,6 +55,27 @@ a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-port
 for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
     assert a[k][()].tobytes() == b[k][()].tobytes(), k
 "
+# k = 24: k-means++ draws 5 candidates a centre, scored in two groups of four
+# from a block laid out as columns once (seed_kmeanspp), for one run alone and
+# for 3 in lockstep; the portable kernels never lay out columns.
+for v in l1 l3 portable; do
+  case $v in
+  l1) a="--kmeans-lockstep 1" ;;
+  *) a="--kmeans-lockstep 3" ;;
+  esac
+  if [ $v = portable ]; then export POPSEG_KMEANS_PORTABLE=1; fi
+  mpi 2 "$POPSEG" run $CSV -o "$TMPD/k24-$v.h5" --quiet --k 24 --kmeans-n-init 3 $a 2>/dev/null ||
+    fail "census k 24 ($v)"
+  unset POPSEG_KMEANS_PORTABLE
+done
+check "k 24, one run alone, 3 in lockstep and the portable kernels: the same seeding and fit" "$PYTHON" -c "
+import h5py
+fs = [h5py.File('$TMPD/k24-%s.h5' % v, 'r') for v in ('l1', 'l3', 'portable')]
+for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations'):
+    for b in fs[1:]:
+        assert fs[0][k][()].tobytes() == b[k][()].tobytes(), k
+assert fs[0]['kmeans/centroids'].shape[0] == 24
+"
 # Pruned and plain Lloyd give the same file (but for the algorithm and its count).
 mpi 2 "$POPSEG" run $CSV -o "$TMPD/lloyd.h5" --quiet --kmeans-algorithm lloyd 2>/dev/null
 check "hamerly and lloyd: the same labels, centroids, inertia and iterations" "$PYTHON" -c "

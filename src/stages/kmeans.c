@@ -658,12 +658,14 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
   const int64_t groups = (T + 3) / 4, nblk = nl / PS_ROW_BLOCK + 2;
   double *part = malloc((size_t)nblk * sizeof *part);
   ps_xsum_t *potx = malloc((size_t)(nv * T) * sizeof *potx);
-  /* Several views: a block's columns, transposed once for all of them (the
-   * kernels' transposes cost as much as their arithmetic). */
+  /* Several views, or more than four trials: a block's columns, transposed
+   * once for all the kernels that read it (their own transposes cost as much
+   * as their arithmetic). */
   const int64_t xrows = PS_ROW_BLOCK > KM_BATCH ? PS_ROW_BLOCK : KM_BATCH;
-  double *xc = nv > 1 ? malloc((size_t)(xrows * dim) * sizeof *xc) : NULL;
+  const int cols = nv > 1 || groups > 1;
+  double *xc = cols ? malloc((size_t)(xrows * dim) * sizeof *xc) : NULL;
   int on[KM_LOCKSTEP_MAX];
-  PS_CHECK_ALL(f->comm, part && potx && (nv == 1 || xc), PS_ERR_MEM,
+  PS_CHECK_ALL(f->comm, part && potx && (!cols || xc), PS_ERR_MEM,
                "out of memory in k-means++ seeding");
 
   for (int v = 0; v < nv; v++) {
@@ -705,12 +707,13 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
     }
     /* Potential of each candidate: one pass with the candidates in lanes,
      * block partials added exactly, one reduction for all trials and views. */
-    for (int64_t q = 0; q < groups; q++) {
-      /* Lanes past T are computed and dropped; each sum runs over a block's
-       * rows in order. */
-      int64_t i0, i1;
-      for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1) {
-        const int64_t nc = xc ? ps_km_columns8(x + i0 * dim, i1 - i0, dim, xc) : 0;
+    /* Lanes past T are computed and dropped; each sum runs over a block's
+     * rows in order. A block is laid out as columns once for every group of
+     * four trials and every view. */
+    int64_t i0, i1;
+    for (int64_t from = 0; ps_row_blocks(f->x->row_offset, nl, from, &i0, &i1); from = i1) {
+      const int64_t nc = xc ? ps_km_columns8(x + i0 * dim, i1 - i0, dim, xc) : 0;
+      for (int64_t q = 0; q < groups; q++)
         for (int v = 0; v < nv; v++) {
           if (!on[v]) continue;
           double p[4] = {0.0, 0.0, 0.0, 0.0};
@@ -719,7 +722,6 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
           for (int64_t l = 0; l < 4 && q * 4 + l < T; l++)
             ps_xsum_add(&potx[v * T + q * 4 + l], p[l]);
         }
-      }
     }
     PS_TRY(ps_xsum_reduce(potx, nv * T, NULL, 0, f->comm));
     for (int v = 0; v < nv; v++) {
@@ -731,7 +733,7 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
         if (f->pot[t] < f->pot[best]) best = t;
       memcpy(g->cent + c * dim, g->cand + best * (dim + 1), (size_t)dim * sizeof(double));
     }
-    dist_min_views(vs, nv, c, on, xc);
+    dist_min_views(vs, nv, c, on, nv > 1 ? xc : NULL);
   }
 cleanup:
   free(part);
