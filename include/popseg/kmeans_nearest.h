@@ -70,7 +70,8 @@ void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, c
 /* w[i] = min(w[i], sqdist(x_i, c)) for the rows x [n][dim] (sqdist's sum). */
 void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, double *w);
 /* The rows x [n][dim] as columns of eight rows, for the two kernels above
- * when several runs read the same rows (k-means++ in lockstep): xc [n][dim],
+ * when several kernels read the same rows (k-means++ in lockstep, or a run's
+ * more than four trials): xc [n][dim],
  * each group of eight rows' columns in turn (xc[8 g dim + 8 d + r] = x[8 g +
  * r][d]). Returns the rows laid out, a multiple of 8 (0 where the kernels do
  * not read columns: no AVX-512, dim > 16 or POPSEG_KMEANS_NO_ROWS). */

@@ -681,7 +681,7 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
     for (int64_t i = 0; i < nl; i++) g->w[i] = INFINITY; /* min(inf, d) = d: sqdist's bits */
     on[v] = 1;
   }
-  dist_min_views(vs, nv, 0, on, xc);
+  dist_min_views(vs, nv, 0, on, nv > 1 ? xc : NULL);
 
   for (int64_t c = 1; c < k; c++) {
     for (int v = 0; v < nv; v++) {
