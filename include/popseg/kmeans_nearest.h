@@ -76,6 +76,9 @@ void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, do
  * r][d]). Returns the rows laid out, a multiple of 8 (0 where the kernels do
  * not read columns: no AVX-512, dim > 16 or POPSEG_KMEANS_NO_ROWS). */
 int64_t ps_km_columns8(const double *x, int64_t n, int64_t dim, double *xc);
+/* Whether ps_km_columns8 lays out anything for dim columns (and the kernels
+ * above read columns): callers allocate xc only then. */
+int ps_km_columns8_used(int64_t dim);
 /* ps_km_trials4 and ps_km_dist_min with the first nc rows of x also as
  * columns xc (ps_km_columns8's; nc 0: none), which skips their transposes:
  * the same bits. */

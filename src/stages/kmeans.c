@@ -662,7 +662,7 @@ static ps_err_t seed_kmeanspp(fit_t **vs, int nv) {
    * once for all the kernels that read it (their own transposes cost as much
    * as their arithmetic). */
   const int64_t xrows = PS_ROW_BLOCK > KM_BATCH ? PS_ROW_BLOCK : KM_BATCH;
-  const int cols = nv > 1 || groups > 1;
+  const int cols = (nv > 1 || groups > 1) && ps_km_columns8_used(dim);
   double *xc = cols ? malloc((size_t)(xrows * dim) * sizeof *xc) : NULL;
   int on[KM_LOCKSTEP_MAX];
   PS_CHECK_ALL(f->comm, part && potx && (!cols || xc), PS_ERR_MEM,

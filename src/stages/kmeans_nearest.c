@@ -623,6 +623,14 @@ rows_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64
 /* The rows form for up to ROWS_DIM columns (the columns of eight rows in
  * registers, with room left for the scores). */
 #define ROWS_DIM 16
+
+/* Whether the AVX-512 kernels that read eight rows at a time run for dim
+ * columns: the one test the rows search, the columns, the distances and the
+ * trials share, so ps_km_columns8 lays out columns exactly when they read
+ * them. */
+static int rows8_ok(int64_t dim) {
+  return simd_level() == 2 && dim <= ROWS_DIM && !rows_off();
+}
 __attribute__((target("avx512f,avx512dq"))) static int64_t
 rows_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
                 int32_t *lab, double *d2, double *ub2, double *lb2) {
@@ -917,7 +925,7 @@ void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int6
    * AVX-512 form reads multiples of 8 (the workspace has room, see alloc). */
   if (simd_level() == 2) {
     int64_t done = 0;
-    if (w->dim <= ROWS_DIM && !rows_off()) done = rows_avx512_any(w, x, idx, n, lab, d2, ub2, lb2);
+    if (rows8_ok(w->dim)) done = rows_avx512_any(w, x, idx, n, lab, d2, ub2, lb2);
     if (done < n)
       lanes_avx512_any(w, idx ? x : x + done * w->dim, idx ? idx + done : NULL, n - done,
                        lab ? lab + done : NULL, d2 ? d2 + done : NULL, ub2 ? ub2 + done : NULL,
@@ -940,10 +948,18 @@ int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, const flo
   return bounds_portable(b, lab, up, gap, i0, m, out);
 }
 
+int ps_km_columns8_used(int64_t dim) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return rows8_ok(dim);
+#else
+  (void)dim;
+  return 0;
+#endif
+}
+
 int64_t ps_km_columns8(const double *x, int64_t n, int64_t dim, double *xc) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off())
-    return columns8_avx512_any(x, n, dim, xc);
+  if (rows8_ok(dim)) return columns8_avx512_any(x, n, dim, xc);
 #endif
   (void)x, (void)n, (void)dim, (void)xc;
   return 0;
@@ -957,7 +973,7 @@ void ps_km_dist_min_cols(const double *x, const double *xc, int64_t nc, int64_t 
                          const double *c, double *w) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off()) {
+  if (rows8_ok(dim)) {
     if (nc > 0) done = dist_min_avx512_any(x, xc, nc, dim, c, w);
     done += dist_min_avx512_any(x + done * dim, NULL, n - done, dim, c, w + done);
   }
@@ -975,7 +991,7 @@ void ps_km_trials4_cols(const double *x, const double *xc, int64_t nc, int64_t n
                         const double *ctg, const double *w, const double *wt, double p[4]) {
 #if defined(__x86_64__) && defined(__GNUC__)
   int64_t done = 0;
-  if (simd_level() == 2 && dim <= ROWS_DIM && !rows_off()) {
+  if (rows8_ok(dim)) {
     if (nc > 0) done = trials_avx512_any(x, xc, nc, dim, ctg, w, wt, p);
     done += trials_avx512_any(x + done * dim, NULL, n - done, dim, ctg, w + done,
                               wt ? wt + done : NULL, p);
