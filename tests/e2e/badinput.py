@@ -128,6 +128,22 @@ def latin1_names(f):
 
 case("hdf5 invalid UTF-8 feature name", "error:3:feature 2: the name is not valid UTF-8", *RUN,
      h5("utf8_feature.h5", X, extra=latin1_names), *OUTS)
+def latin1_row(f):
+    del f["rows/name"]
+    f["rows/name"] = np.array([b"r0", b"r1", b"r2", b"Pe\xf1a", b"r4", b"r5"], dtype="S8")
+
+
+def utf8_rows(f):
+    del f["rows/name"]
+    f["rows/name"] = np.array([s.encode() for s in ("Doña Ana", "Bayamón", "r2", "r3", "日本", "r5")],
+                              dtype="S12")
+
+
+# Row names: all-ASCII blocks skip the decoder (table.c), the others take it.
+case("hdf5 invalid UTF-8 row name", "error:3:utf8_row.h5: row 4 \\(id 103\\): the name is not valid "
+     "UTF-8 \\(byte 0xF1 at position 3\\)", *RUN, h5("utf8_row.h5", X, extra=latin1_row), *OUTS)
+case("hdf5 UTF-8 row names", "ok:segments", *RUN, h5("utf8_rows.h5", X, extra=utf8_rows), *OUTS,
+     "--k", "2")
 case("hdf5 --id-column is refused", "error:1:--id-column applies to CSV input only", *RUN, good,
      *OUTS, "--id-column", "id")
 case("hdf5 --missing is refused", "error:1:--missing applies to CSV input only", *RUN, good,
