@@ -1,8 +1,8 @@
 #!/bin/sh
 # t_geo.sh - the geodemographic options (--weights, --share, --exclude-columns,
 # --transform, --subsegments, index scores, tracking by predict) against numpy,
-# scikit-learn and pandas (tests/oracle/check_geo.py), at 1, 2, 3 and 4 ranks,
-# and their errors.
+# scikit-learn and pandas (tests/oracle/check_geo.py), at 1, 2, 3 and 4 ranks
+# (1 and 3 under ASan: RANKS, tests/lib.sh), and their errors.
 . tests/lib.sh
 
 CSV=data/acs2015_county_data.csv
@@ -47,11 +47,12 @@ oracle "unweighted index" index "$D/u.h5" "$CSV"
 
 # Weighted by TotalPop (a feature still): PCA vs numpy weighted covariance + eigh,
 # k-means vs KMeans(sample_weight=TotalPop) from the same centres, index scores.
-for np in 1 2 3 4; do
+for np in $RANKS; do
   fit "weighted census" "$np" "$D/w$np.h5" --weights TotalPop --pca-keep 7 \
     --kmeans-init-from "$D/u.h5" --kmeans-tol 0 --quiet
 done
-same "weighted census" "$D/w1.h5" "$D/w2.h5" "$D/w3.h5" "$D/w4.h5"
+# shellcheck disable=SC2046 # per_rank's paths: mktemp's, no spaces
+same "weighted census" $(per_rank "$D/w" .h5)
 oracle "weighted PCA" pca "$D/w1.h5" "$CSV" --weights TotalPop
 for np in 1 3; do oracle "weighted k-means" kmeans "$D/w$np.h5" "$D/u.h5" TotalPop; done
 oracle "weighted index" index "$D/w1.h5" "$CSV" --weights TotalPop
@@ -80,12 +81,13 @@ oracle "log1p" pca "$D/log1p.h5" "$CSV" --transform log1p \
 oracle "log1p index (original units)" index "$D/log1p.h5" "$CSV" --exclude-columns Women
 
 # The README's population-weighted run: shares, exclusion, weights, asinh, sub-segments.
-for np in 1 2 3 4; do
+for np in $RANKS; do
   fit "geodemographic census" "$np" "$D/g$np.h5" --weights TotalPop $SHARE \
     --exclude-columns TotalPop --transform asinh --transform-columns "$TCOLS" \
     --subsegments auto --quiet
 done
-same "geodemographic census" "$D/g1.h5" "$D/g2.h5" "$D/g3.h5" "$D/g4.h5"
+# shellcheck disable=SC2046
+same "geodemographic census" $(per_rank "$D/g" .h5)
 GPREP="--weights TotalPop $SHARE --exclude-columns TotalPop --transform asinh --transform-columns $TCOLS"
 oracle "geo PCA" pca "$D/g1.h5" "$CSV" $GPREP
 oracle "geo index" index "$D/g1.h5" "$CSV" $GPREP
@@ -100,11 +102,12 @@ for np in 1 3; do
     fail "predict on the training data [np=$np]: failed"
   oracle "self-predict [np=$np]" selfpredict "$D/self$np.h5" "$D/g1.h5"
 done
-for np in 1 2 3 4; do
+for np in $RANKS; do
   mpi "$np" "$POPSEG" predict "$D/g1.h5" "$CSV17" -o "$D/p17_$np.h5" --rename CountyId=CensusId \
     --rename VotingAgeCitizen=Citizen --quiet >/dev/null 2>&1 || fail "predict 2017 [np=$np]: failed"
 done
-same "2017 predictions" "$D/p17_1.h5" "$D/p17_2.h5" "$D/p17_3.h5" "$D/p17_4.h5"
+# shellcheck disable=SC2046
+same "2017 predictions" $(per_rank "$D/p17_" .h5)
 oracle "2017 tracking" track "$D/p17_1.h5" "$D/g1.h5" "$CSV17" --rename CountyId=CensusId \
   --rename VotingAgeCitizen=Citizen $GPREP
 

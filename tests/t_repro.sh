@@ -1,6 +1,7 @@
 #!/bin/sh
 # Reproducible: the same results file, byte for byte (timings, rank count and
-# command line aside), at 1, 2, 3, 4, 5 and 7 ranks, on the census and on a
+# command line aside), at 1, 2, 3, 4, 5 and 7 ranks (1, 3 and 7 under ASan:
+# RANKS_WIDE in tests/lib.sh), on the census and on a
 # 1,000,003-row synthetic table, with minmax and standard scaling and with
 # k-means|| seeding; and the exact sums against Python's exact arithmetic.
 . tests/lib.sh
@@ -11,7 +12,7 @@ for np in 1 3; do run_c_test $np "$POPSEG_BIN/tests/test_xsum"; done
 runs() { # LABEL INPUT OPTIONS...: one run per rank count, then the comparison
   label=$1; in=$2; shift 2
   files=""
-  for np in 1 2 3 4 5 7; do
+  for np in $RANKS_WIDE; do
     out="$TMPD/$label-np$np.h5"
     if ! mpi $np "$POPSEG" run "$in" -o "$out" --quiet "$@" 2>"$TMPD/err"; then
       fail "$label [np=$np]: $(tail -n 1 "$TMPD/err")"
