@@ -107,6 +107,30 @@ typedef struct {
   int64_t n; /* the rows: lab, up and gap are fetched ahead up to n */
 } ps_km_bounds_t;
 
+/* Bound safety: an upper bound is inflated, a lower one deflated, by far more
+ * than the rounding of the distances (a few ulps), and a row is skipped only
+ * when its bounds separate its centre from the others by a relative margin:
+ * then the exact distances order the same way, and the label is Lloyd's. */
+#define PS_KM_UP (1.0 + 1e-13)
+#define PS_KM_DOWN (1.0 - 1e-13)
+#define PS_KM_MARGIN (1.0 - 1e-11)
+
+/* The writer's side: for the n searched rows b, row r = idx[b] (idx NULL:
+ * i0 + b) with nearest centre lab[b] and squared bounds u2[b], l2[b] from
+ * ps_km_nearest_rows_lb (l2 +inf: k = 1), store up[r] = u - Dc[a] and gap[r]
+ * = l margin - u + Dc[a] + Mc[a] (dcum, mcum [k]) as floats rounded outward
+ * (gap +inf for k = 1). The same bits on every instruction set: AVX-512
+ * eight rows at a time where ps_km_bounds_store8_used says so, one row at a
+ * time otherwise and for the last n mod 8 rows. */
+void ps_km_bounds_store(const double *dcum, const double *mcum, const int64_t *idx, int64_t i0,
+                        const int32_t *lab, const double *u2, const double *l2, int64_t n,
+                        float *up, float *gap);
+/* Whether ps_km_bounds_store computes eight rows at a time: AVX-512 on an AMD
+ * processor, where it measured faster (on an Intel Xeon VM it measured
+ * slower: bench/README.md). POPSEG_KMEANS_BOUNDS8=1 / 0 in the environment
+ * forces it on (where AVX-512 runs) / off, for the tests and the A/B. */
+int ps_km_bounds_store8_used(void);
+
 /* For rows i0 .. i0 + m - 1 with centre lab[i] and offset bounds up[i],
  * gap[i]: a row that passes neither test (gap[i] > gmin[a]; the next double
  * above up[i] + dcum[a] below half[a]) may have a nearer centre, and its

@@ -1,6 +1,9 @@
 /* utf8.c - UTF-8 validation (see utf8.h). */
 #include "popseg/utf8.h"
 
+#include <stdint.h>
+#include <string.h>
+
 size_t ps_utf8_invalid(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
@@ -30,4 +33,16 @@ size_t ps_utf8_invalid(const char *s, size_t n) {
     i += len;
   }
   return n;
+}
+
+int ps_utf8_ascii(const char *s, size_t n) {
+  uint64_t hi = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, sizeof w);
+    hi |= w;
+  }
+  for (; i < n; i++) hi |= (unsigned char)s[i];
+  return (hi & 0x8080808080808080ULL) == 0;
 }

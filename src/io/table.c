@@ -192,26 +192,12 @@ cleanup:
   return err;
 }
 
-/* Whether bytes [0, n) of s are all ASCII (every byte below 0x80): a word
- * at a time, which the compiler vectorizes. ASCII is valid UTF-8. */
-static int all_ascii(const char *s, size_t n) {
-  uint64_t hi = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, s + i, sizeof w);
-    hi |= w;
-  }
-  for (; i < n; i++) hi |= (unsigned char)s[i];
-  return (hi & 0x8080808080808080ULL) == 0;
-}
-
 ps_err_t ps_table_validate(const ps_table_t *t, MPI_Comm comm) {
   ps_err_t err = validate_features(t);
   PS_AGREE(comm);
   /* Names that are all ASCII need no decoding (most tables, and every
    * synthetic one): one pass over the block instead of a decoder per row. */
-  if (all_ascii(t->names, (size_t)t->x->n_local * t->name_width)) goto cleanup;
+  if (ps_utf8_ascii(t->names, (size_t)t->x->n_local * t->name_width)) goto cleanup;
   for (int64_t i = 0; i < t->x->n_local; i++) {
     const char *s = ps_table_name(t, i);
     size_t len = strlen(s), bad = ps_utf8_invalid(s, len);

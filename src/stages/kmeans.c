@@ -22,7 +22,6 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,9 +29,6 @@
 #include "popseg/reduce.h"
 #include "popseg/rng.h"
 #include "popseg/sig.h"
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 /* Rows gathered for a full nearest-centre search in a pruned iteration. */
 #define KM_BATCH 256
@@ -46,31 +42,6 @@
 #define KM_LOCKSTEP_MAX 16
 /* The most bytes the views beyond the first hold apart from their rows. */
 #define KM_VIEWS_FIXED_MAX ((int64_t)64 << 20)
-/* Bound safety: an upper bound is inflated, a lower one deflated, by far more
- * than the rounding of the distances (a few ulps), and a row is skipped only
- * when its bounds separate its centre from the others by a relative margin:
- * then the exact distances order the same way, and the label is Lloyd's. */
-#define KM_UP (1.0 + 1e-13)
-#define KM_DOWN (1.0 - 1e-13)
-#define KM_MARGIN (1.0 - 1e-11)
-/* The bounds are kept as floats (a third of the memory traffic of double
- * bounds) and as offsets from the cumulative drifts (kmeans_nearest.h), so a
- * row that passes is read, never written: each rounded outward, after a slack
- * far above the rounding of the few double operations that made it. */
-#define BOUND_SLACK 0x1p-46
-/* v rounded up / down to a float: moved outward by more than a float's
- * rounding, relative (2^-24) or, below the normal floats, absolute (2^-150),
- * then rounded to nearest; no branch (a test of the rounding's direction
- * would be mispredicted half the time). Beyond the floats, up gives +inf
- * (a row that fails: next_up(inf) is a NaN) and down FLT_MAX, not +inf,
- * which would pass forever; a NaN stays a NaN, which fails. */
-static inline float float_up(double v) {
-  return (float)(v + fabs(v) * 0x1p-22 + 0x1p-140);
-}
-static inline float float_down(double v) {
-  const double w = v - fabs(v) * 0x1p-22 - 0x1p-140;
-  return w > FLT_MAX ? FLT_MAX : (float)w;
-}
 /* Weighted Lloyd iterations on the k-means|| candidates (at most). */
 #define KM_REFINE_ITER 30
 /* pick_row's margin for skipping blocks by a double running sum. */
@@ -366,7 +337,7 @@ typedef struct {
   int32_t *mv_list; /* [k] clusters with a pending partial of moved rows (move_row) */
   int mv_n;
   int64_t mv_block; /* the global block of the pending partials, -1: none */
-  double *half;     /* [k] half the distance from each centre to the nearest other, x KM_MARGIN */
+  double *half;     /* [k] half the distance from each centre to the nearest other, x the margin */
   double *drift;    /* [4][k] how far each centre moved; then the next three */
   double *dcum, *mcum;             /* [k] Dc and Mc of the offset bounds (kmeans_nearest.h) */
   double *gmin;                    /* [k] the bounds step's threshold on gap, this iteration */
@@ -377,7 +348,7 @@ typedef struct {
   int32_t reloc_old[KM_MAX_RELOC]; /* their clusters before */
   int n_reloc;
   int64_t dist_done, dist_lloyd; /* distances computed, and what plain Lloyd computes */
-  float *upf, *gapf; /* [nl] Hamerly's bounds as offsets (store_bounds), in f->w's memory
+  float *upf, *gapf; /* [nl] Hamerly's bounds as offsets (ps_km_bounds_store), in f->w's memory
                          during Lloyd, or in bnd for a restart's own view (see lockstep) */
   /* A restart in lockstep (ps_kmeans_fit): each runs in its own copy of this
    * struct, a view, that shares x, the options and the scratch arrays but
@@ -1201,84 +1172,13 @@ static inline void move_row(fit_t *f, int64_t i, int32_t j) {
   f->lab[i] = j;
 }
 
-/* Not collective. Row i's bounds after a search found it nearest centre a,
- * u2 and l2 bounds on the squared distances to a and to every other: as
- * offsets from a's cumulative drifts (kmeans_nearest.h), each at least (up)
- * or at most (gap) the exact value, whatever the rounding. */
-static inline void store_bounds(fit_t *f, int64_t i, int32_t a, double u2, double l2) {
-  const double u = sqrt(u2) * KM_UP, dc = f->dcum[a], mc = f->mcum[a];
-  f->upf[i] = float_up(u - dc + (u + dc) * BOUND_SLACK);
-  if (isinf(l2)) {
-    f->gapf[i] = INFINITY; /* k = 1 */
-    return;
-  }
-  const double l = sqrt(l2) * KM_DOWN;
-  f->gapf[i] = float_down(l * KM_MARGIN - u + dc + mc - (l + u + dc + mc) * BOUND_SLACK);
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-/* store_bounds for the searched rows idx [nb] eight at a time, with AVX-512:
- * the same operations in the same order (no FMA), so the same bits; its
- * square roots, one row at a time, were the search's critical path (two per
- * searched row). Returns the rows done, a multiple of 8; store_bounds does
- * the rest. */
-__attribute__((target("avx512f,avx512dq"))) static int64_t
-store_bounds8(fit_t *f, const int64_t *idx, const int32_t *lab, const double *u2, const double *l2,
-              int64_t nb) {
-  const __m512d kup = _mm512_set1_pd(KM_UP), kdown = _mm512_set1_pd(KM_DOWN);
-  const __m512d margin = _mm512_set1_pd(KM_MARGIN), slack = _mm512_set1_pd(BOUND_SLACK);
-  const __m512d rel = _mm512_set1_pd(0x1p-22), tiny = _mm512_set1_pd(0x1p-140);
-  const __m512d fmax = _mm512_set1_pd(FLT_MAX), inf = _mm512_set1_pd(INFINITY);
-  int64_t b = 0;
-  for (; b + 8 <= nb; b += 8) {
-    const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(lab + b));
-    const __m512i at = _mm512_loadu_si512((const void *)(idx + b));
-    const __m512d dc = _mm512_i32gather_pd(a, f->dcum, 8), mc = _mm512_i32gather_pd(a, f->mcum, 8);
-    const __m512d lsq = _mm512_loadu_pd(l2 + b);
-    const __m512d u = _mm512_mul_pd(_mm512_sqrt_pd(_mm512_loadu_pd(u2 + b)), kup);
-    /* float_up(u - dc + (u + dc) * BOUND_SLACK) */
-    __m512d v = _mm512_add_pd(_mm512_sub_pd(u, dc), _mm512_mul_pd(_mm512_add_pd(u, dc), slack));
-    v = _mm512_add_pd(_mm512_add_pd(v, _mm512_mul_pd(_mm512_abs_pd(v), rel)), tiny);
-    _mm512_i64scatter_ps(f->upf, at, _mm512_cvtpd_ps(v), 4);
-    /* float_down(l * KM_MARGIN - u + dc + mc - (l + u + dc + mc) * BOUND_SLACK),
-     * INFINITY where l2 is (k = 1) */
-    const __m512d l = _mm512_mul_pd(_mm512_sqrt_pd(lsq), kdown);
-    __m512d g = _mm512_add_pd(_mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(l, margin), u), dc), mc);
-    g = _mm512_sub_pd(
-        g, _mm512_mul_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(l, u), dc), mc), slack));
-    g = _mm512_sub_pd(_mm512_sub_pd(g, _mm512_mul_pd(_mm512_abs_pd(g), rel)), tiny);
-    g = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(g, fmax, _CMP_GT_OQ), g, fmax);
-    g = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(lsq, inf, _CMP_EQ_OQ), g, inf);
-    _mm512_i64scatter_ps(f->gapf, at, _mm512_cvtpd_ps(g), 4);
-  }
-  return b;
-}
-
-/* Whether store_bounds8 runs: AVX-512 on an AMD processor. On the AMD EPYC
- * VM (Zen 4) it made Lloyd about 10% faster (eight alternated pairs, 4M x 34,
- * 2 ranks: bench/README.md); on an Intel Xeon VM the same arithmetic was
- * about 8% slower (two pairs): there the stores, not the square roots, set
- * the pace. */
-static int bounds8_ok(void) {
-  static int v = -1;
-  if (v < 0) {
-    __builtin_cpu_init();
-    v = ps_km_nearest_simd() == 2 && __builtin_cpu_is("amd");
-  }
-  return v;
-}
-#endif
-
 /* Not collective. The full search for the gathered rows: labels, bounds
  * from the scores; rows that change cluster move their sums. Returns how
  * many changed. */
 static int64_t flush_batch(fit_t *f, int64_t nb) {
-  int64_t changed = 0, done = 0;
+  int64_t changed = 0;
   ps_km_nearest_rows_lb(&f->ws, f->x->data, f->bidx, nb, f->blab, NULL, f->bd2, f->blb);
-#if defined(__x86_64__) && defined(__GNUC__)
-  if (bounds8_ok()) done = store_bounds8(f, f->bidx, f->blab, f->bd2, f->blb, nb);
-#endif
-  for (int64_t b = done; b < nb; b++) store_bounds(f, f->bidx[b], f->blab[b], f->bd2[b], f->blb[b]);
+  ps_km_bounds_store(f->dcum, f->mcum, f->bidx, 0, f->blab, f->bd2, f->blb, nb, f->upf, f->gapf);
   for (int64_t b = 0; b < nb; b++) {
     const int64_t i = f->bidx[b];
     if (f->blab[b] != f->lab[i]) {
@@ -1302,7 +1202,7 @@ static void half_gaps(fit_t *f) {
         double dq = ps_km_sqdist_fast(f->cent + j * dim, f->cent + q * dim, dim);
         if (dq < m) m = dq;
       }
-    f->half[j] = 0.5 * sqrt(m) * KM_DOWN * KM_MARGIN;
+    f->half[j] = 0.5 * sqrt(m) * PS_KM_DOWN * PS_KM_MARGIN;
   }
 }
 
@@ -1394,7 +1294,8 @@ static void lloyd_begin(fit_t *f) {
     ps_km_nearest_rows_lb(&f->ws, x + i0 * dim, NULL, m, f->lab + i0, NULL, prune ? f->bd2 : NULL,
                           prune ? f->blb : NULL);
     if (prune)
-      for (int64_t b = 0; b < m; b++) store_bounds(f, i0 + b, f->lab[i0 + b], f->bd2[b], f->blb[b]);
+      ps_km_bounds_store(f->dcum, f->mcum, NULL, i0, f->lab + i0, f->bd2, f->blb, m, f->upf,
+                         f->gapf);
   }
   f->dist_done += nl * k;
   f->dist_lloyd += nl * k;
@@ -1470,7 +1371,7 @@ static ps_err_t lloyd_next(fit_t *f, int *more) {
     }
     const double s2 = ps_km_sqdist(nw, old, dim);
     shift += s2;
-    f->drift[j] = sqrt(s2) * KM_UP;
+    f->drift[j] = sqrt(s2) * PS_KM_UP;
     if (f->drift[j] > dmax) {
       dmax2 = dmax;
       dmax = f->drift[j];

@@ -16,6 +16,7 @@
 #include "popseg/opt.h"
 
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,38 @@ static int64_t bounds_portable(const ps_km_bounds_t *b, const int32_t *lab, cons
     }
   }
   return nb;
+}
+
+/* The bounds are kept as floats (a third of the memory traffic of double
+ * bounds) and as offsets from the cumulative drifts (see the header), so a
+ * row that passes is read, never written: each rounded outward, after a slack
+ * far above the rounding of the few double operations that made it. */
+#define BOUND_SLACK 0x1p-46
+/* v rounded up / down to a float: moved outward by more than a float's
+ * rounding, relative (2^-24) or, below the normal floats, absolute (2^-150),
+ * then rounded to nearest; no branch (a test of the rounding's direction
+ * would be mispredicted half the time). Beyond the floats, up gives +inf
+ * (a row that fails: next_up(inf) is a NaN) and down FLT_MAX, not +inf,
+ * which would pass forever; a NaN stays a NaN, which fails. */
+static inline float float_up(double v) {
+  return (float)(v + fabs(v) * 0x1p-22 + 0x1p-140);
+}
+static inline float float_down(double v) {
+  const double w = v - fabs(v) * 0x1p-22 - 0x1p-140;
+  return w > FLT_MAX ? FLT_MAX : (float)w;
+}
+
+/* One row's stored bounds (ps_km_bounds_store): the reference. */
+static inline void store_portable(const double *dcum, const double *mcum, int64_t r, int32_t a,
+                                  double u2, double l2, float *up, float *gap) {
+  const double u = sqrt(u2) * PS_KM_UP, dc = dcum[a], mc = mcum[a];
+  up[r] = float_up(u - dc + (u + dc) * BOUND_SLACK);
+  if (isinf(l2)) {
+    gap[r] = INFINITY; /* k = 1 */
+    return;
+  }
+  const double l = sqrt(l2) * PS_KM_DOWN;
+  gap[r] = float_down(l * PS_KM_MARGIN - u + dc + mc - (l + u + dc + mc) * BOUND_SLACK);
 }
 
 /* The lanes form, portable C (the compiler vectorises the j loops). */
@@ -745,6 +778,51 @@ dist_min_avx512_any(const double *x, const double *xc, int64_t n, int64_t dim, c
   }
 }
 
+/* store_portable eight rows at a time: the same operations in the same order
+ * (no FMA), so the same bits; its square roots, one row at a time, were the
+ * search's critical path (two per searched row). The rows' bounds are
+ * scattered (idx) or stored in a run (i0). Returns the rows done, a multiple
+ * of 8. */
+__attribute__((target("avx512f,avx512dq"))) static int64_t
+store_avx512(const double *dcum, const double *mcum, const int64_t *idx, int64_t i0,
+             const int32_t *lab, const double *u2, const double *l2, int64_t n, float *up,
+             float *gap) {
+  const __m512d kup = _mm512_set1_pd(PS_KM_UP), kdown = _mm512_set1_pd(PS_KM_DOWN);
+  const __m512d margin = _mm512_set1_pd(PS_KM_MARGIN), slack = _mm512_set1_pd(BOUND_SLACK);
+  const __m512d rel = _mm512_set1_pd(0x1p-22), tiny = _mm512_set1_pd(0x1p-140);
+  const __m512d fmax = _mm512_set1_pd(FLT_MAX), inf = _mm512_set1_pd(INFINITY);
+  const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  int64_t b = 0;
+  for (; b + 8 <= n; b += 8) {
+    const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(lab + b));
+    const __m512i at = idx ? _mm512_loadu_si512((const void *)(idx + b))
+                           : _mm512_add_epi64(_mm512_set1_epi64(i0 + b), iota);
+    const __m512d dc = _mm512_i32gather_pd(a, dcum, 8), mc = _mm512_i32gather_pd(a, mcum, 8);
+    const __m512d lsq = _mm512_loadu_pd(l2 + b);
+    const __m512d u = _mm512_mul_pd(_mm512_sqrt_pd(_mm512_loadu_pd(u2 + b)), kup);
+    /* float_up(u - dc + (u + dc) * BOUND_SLACK) */
+    __m512d v = _mm512_add_pd(_mm512_sub_pd(u, dc), _mm512_mul_pd(_mm512_add_pd(u, dc), slack));
+    v = _mm512_add_pd(_mm512_add_pd(v, _mm512_mul_pd(_mm512_abs_pd(v), rel)), tiny);
+    /* float_down(l * margin - u + dc + mc - (l + u + dc + mc) * BOUND_SLACK),
+     * INFINITY where l2 is (k = 1) */
+    const __m512d l = _mm512_mul_pd(_mm512_sqrt_pd(lsq), kdown);
+    __m512d g = _mm512_add_pd(_mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(l, margin), u), dc), mc);
+    g = _mm512_sub_pd(
+        g, _mm512_mul_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(l, u), dc), mc), slack));
+    g = _mm512_sub_pd(_mm512_sub_pd(g, _mm512_mul_pd(_mm512_abs_pd(g), rel)), tiny);
+    g = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(g, fmax, _CMP_GT_OQ), g, fmax);
+    g = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(lsq, inf, _CMP_EQ_OQ), g, inf);
+    if (idx) {
+      _mm512_i64scatter_ps(up, at, _mm512_cvtpd_ps(v), 4);
+      _mm512_i64scatter_ps(gap, at, _mm512_cvtpd_ps(g), 4);
+    } else {
+      _mm256_storeu_ps(up + i0 + b, _mm512_cvtpd_ps(v));
+      _mm256_storeu_ps(gap + i0 + b, _mm512_cvtpd_ps(g));
+    }
+  }
+  return b;
+}
+
 /* The bounds step fetches a run's labels and bounds this many rows ahead:
  * in lockstep each run's three arrays are streams of their own, read a block
  * at a time in turn, too short and too many for the hardware to fetch them
@@ -946,6 +1024,30 @@ int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, const flo
   if (simd_level() == 2) return bounds_avx512(b, lab, up, gap, i0, m, out);
 #endif
   return bounds_portable(b, lab, up, gap, i0, m, out);
+}
+
+int ps_km_bounds_store8_used(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static int v = -1;
+  if (v < 0) {
+    __builtin_cpu_init();
+    v = simd_level() == 2 && ps_env_flag("POPSEG_KMEANS_BOUNDS8", __builtin_cpu_is("amd"));
+  }
+  return v;
+#else
+  return 0;
+#endif
+}
+
+void ps_km_bounds_store(const double *dcum, const double *mcum, const int64_t *idx, int64_t i0,
+                        const int32_t *lab, const double *u2, const double *l2, int64_t n,
+                        float *up, float *gap) {
+  int64_t b = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (ps_km_bounds_store8_used()) b = store_avx512(dcum, mcum, idx, i0, lab, u2, l2, n, up, gap);
+#endif
+  for (; b < n; b++)
+    store_portable(dcum, mcum, idx ? idx[b] : i0 + b, lab[b], u2[b], l2[b], up, gap);
 }
 
 int ps_km_columns8_used(int64_t dim) {

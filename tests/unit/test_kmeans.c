@@ -12,6 +12,7 @@
  *                                    k-means|| vs k-means++ on DIR/mix.x
  * The data are split into balanced row blocks over MPI_COMM_WORLD.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -317,6 +318,85 @@ static void bounds_step(void) {
   const double one = ps_km_next_up(1.0), z = ps_km_next_up(0.0);
   T_CHECK(one > 1.0 && one - 1.0 == 0x1p-52 && z > 0.0 && z == 0x1p-1074,
           "ps_km_next_up: 1 -> 1 + 2^-52, 0 -> 2^-1074");
+}
+
+/* The stored bounds (ps_km_bounds_store): a batch (eight rows at a time
+ * where ps_km_bounds_store8_used, POPSEG_KMEANS_BOUNDS8 forcing it) against
+ * the same rows stored one at a time (always the one-row form), bit for bit,
+ * rows scattered (idx) and in a run (i0), the rows not named left alone; and
+ * each bound outward of the plain formula: up + Dc at or above u, gap at or
+ * below l - u + Dc + Mc. Batch sizes with tails, k = 1 (l2 +inf: gap +inf),
+ * bounds beyond the floats (up +inf, gap clamped to FLT_MAX), zeros. */
+static void bounds_store(void) {
+  enum { N = 600 };
+  static float up[N], gap[N], up1[N], gap1[N];
+  static double u2[N], l2[N];
+  static int64_t idx[N];
+  static int32_t lab[N];
+  uint64_t st = 7;
+  int same = 1, outward = 1, saw_inf = 0, saw_clamp = 0, cases = 0;
+  const int64_t ks[] = {1, 3, 8, 20}, ns[] = {1, 7, 8, 9, 64, 255, 256};
+  for (size_t a = 0; a < sizeof ks / sizeof *ks; a++)
+    for (size_t c = 0; c < sizeof ns / sizeof *ns; c++)
+      for (int scattered = 0; scattered < 2; scattered++) {
+        const int64_t k = ks[a], n = ns[c], i0 = 11;
+        double dcum[20], mcum[20];
+        for (int64_t j = 0; j < k; j++) {
+          lcg_next(&st);
+          dcum[j] = (double)(st >> 40) / 16777216.0 * 4.0;
+          mcum[j] = (double)((st >> 8) & 0xffff) / 65536.0 * 2.0;
+        }
+        /* A scattered batch: distinct rows in a shuffled order. */
+        for (int64_t i = 0; i < N; i++) idx[i] = i;
+        for (int64_t i = N - 1; i > 0; i--) {
+          lcg_next(&st);
+          const int64_t j = (int64_t)((st >> 33) % (uint64_t)(i + 1)), t = idx[i];
+          idx[i] = idx[j], idx[j] = t;
+        }
+        for (int64_t b = 0; b < n; b++) {
+          lcg_next(&st);
+          lab[b] = (int32_t)((st >> 33) % (uint64_t)k);
+          const double r = (double)(st >> 44) / 1048576.0;
+          switch (st & 15) {
+          case 0: /* beyond the floats */
+            u2[b] = 1e80, l2[b] = 4e80;
+            break;
+          case 1: /* a row on its centre */
+            u2[b] = 0.0, l2[b] = r;
+            break;
+          default:
+            u2[b] = r * r * 9.0, l2[b] = u2[b] + (double)((st >> 12) & 0xffff) / 4096.0;
+            break;
+          }
+          if (k == 1) l2[b] = INFINITY;
+        }
+        for (int64_t i = 0; i < N; i++) up[i] = up1[i] = gap[i] = gap1[i] = -7.0f;
+        const int64_t *ix = scattered ? idx : NULL;
+        ps_km_bounds_store(dcum, mcum, ix, i0, lab, u2, l2, n, up, gap);
+        for (int64_t b = 0; b < n; b++)
+          ps_km_bounds_store(dcum, mcum, ix ? ix + b : NULL, i0 + b, lab + b, u2 + b, l2 + b, 1,
+                             up1, gap1);
+        same &= memcmp(up, up1, sizeof up) == 0 && memcmp(gap, gap1, sizeof gap) == 0;
+        int64_t written = 0;
+        for (int64_t i = 0; i < N; i++) written += up[i] != -7.0f;
+        same &= written == n;
+        for (int64_t b = 0; b < n; b++) {
+          const int64_t r = ix ? ix[b] : i0 + b;
+          const double dc = dcum[lab[b]], mc = mcum[lab[b]], u = sqrt(u2[b]);
+          outward &= (double)up[r] + dc >= u;
+          if (k == 1)
+            outward &= isinf(gap[r]) && gap[r] > 0;
+          else
+            outward &= (double)gap[r] <= sqrt(l2[b]) - u + dc + mc;
+          saw_inf |= isinf(up[r]) && up[r] > 0;
+          saw_clamp |= gap[r] == FLT_MAX;
+        }
+        cases++;
+      }
+  T_CHECK(same && outward && saw_inf && saw_clamp,
+          "Hamerly bounds store (%s): a batch gives the bits of one row at a time, "
+          "each bound outward (%d cases)",
+          ps_km_bounds_store8_used() ? "AVX-512, eight rows" : "one row at a time", cases);
 }
 
 /* ps_km_nearest_rows_lb (every form: the eight-rows and the centre-lanes
@@ -878,6 +958,7 @@ static void unit_checks(void) {
   T_CHECK(x != NULL, "line data created");
   assign_paths();
   bounds_step();
+  bounds_store();
   nearest_rows();
   seeding_kernels();
 
