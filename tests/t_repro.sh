@@ -1,9 +1,9 @@
 #!/bin/sh
 # Reproducible: the same results file, byte for byte (timings, rank count and
 # command line aside), at 1, 2, 3, 4, 5 and 7 ranks (1, 3 and 7 under ASan:
-# RANKS_WIDE in tests/lib.sh), on the census and on a
-# 1,000,003-row synthetic table, with minmax and standard scaling and with
-# k-means|| seeding; and the exact sums against Python's exact arithmetic.
+# RANKS_WIDE in tests/lib.sh), on the census and on a 1,000,003-row synthetic
+# table, with minmax and standard scaling and with k-means|| seeding; and the
+# exact sums against Python's exact arithmetic.
 . tests/lib.sh
 CSV=data/acs2015_county_data.csv
 $PYTHON tests/oracle/check_xsum.py "$POPSEG_BIN/tests/test_xsum" 1 2 3 4 || T_FAILED=1

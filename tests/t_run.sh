@@ -23,10 +23,10 @@ check "--quiet prints nothing on stdout" sh -c "mpirun --oversubscribe -np 2 $PO
 
 # --kmeans-lockstep: restarts iterated L at a time give the results file, byte
 # for byte, of restarts one after another (L = 1): the default (auto: 10 of
-# the census's 100 restarts at a time) at RANKS (tests/lib.sh); plain Lloyd 3 at a time
-# (100 = 33 x 3 + 1); weighted rows, random seeding, 16 at a time (6 x 16 + 4);
-# k-means|| 7 at a time; 7 restarts 3 at a time (3, 3, 1) and 5 with auto
-# (more than the restarts).
+# the census's 100 restarts at a time) at RANKS (tests/lib.sh); plain Lloyd 3
+# at a time (100 = 33 x 3 + 1); weighted rows, random seeding, 16 at a time
+# (6 x 16 + 4); k-means|| 7 at a time; 7 restarts 3 at a time (3, 3, 1) and 5
+# with auto (more than the restarts).
 check "popseg run --help lists --kmeans-lockstep" sh -c "$POPSEG run --help | grep -q -- '--kmeans-lockstep L'"
 for np in $RANKS; do
   mpi $np "$POPSEG" run $CSV -o "$TMPD/ls1_np$np.h5" --kmeans-lockstep 1 --quiet 2>"$TMPD/e" ||
@@ -69,13 +69,13 @@ mpi 3 -x POPSEG_IO_CHUNK_BYTES=4096 "$POPSEG" run "$TMPD/census.h5" -o "$TMPD/pi
 $PYTHON tests/e2e/same_results.py "$TMPD/fromh5.h5" "$TMPD/pieces.h5" || T_FAILED=1
 
 # From an HDF5 table the projection releases the features and the profile and
-# the report's key figures read them back (table.h): the same bytes as with
-# them kept in memory (POPSEG_RELEASE_FEATURES=0), with 4 KiB pieces too (512-row
-# windows, unequal counts per rank), at RANKS (tests/lib.sh). Kept for a CSV input and
-# when the prep steps change them. A rank keeps the last rows that fit under
-# its read's peak (pipeline.c, features_tail_bytes) and reads back only the
-# others: none of the census's with 8 MiB windows, some with 512-row ones at 1
-# and 2 ranks (at 2 only rank 0: the windows mix memory and file across ranks;
+# the report's key figures read them back (table.h): the same bytes as with them
+# kept in memory (POPSEG_RELEASE_FEATURES=0), with 4 KiB pieces too (512-row
+# windows, unequal counts per rank), at RANKS (tests/lib.sh). Kept for a CSV
+# input and when the prep steps change them. A rank keeps the last rows that fit
+# under its read's peak (pipeline.c, features_tail_bytes) and reads back only
+# the others: none of the census's with 8 MiB windows, some with 512-row ones at
+# 1 and 2 ranks (at 2 only rank 0: the windows mix memory and file across ranks;
 # its budget fits 602 rows, so its one 512-row block, a narrow margin: a larger
 # per-row budget fails this check rather than silently testing nothing). That
 # run takes its restarts one at a time (--kmeans-lockstep 1): the default's 10
