@@ -75,8 +75,8 @@ $PYTHON tests/e2e/same_results.py "$TMPD/fromh5.h5" "$TMPD/pieces.h5" || T_FAILE
 # input and when the prep steps change them. A rank keeps the last rows that fit
 # under its read's peak (pipeline.c, features_tail_bytes) and reads back only
 # the others: none of the census's with 8 MiB windows, some with 512-row ones at
-# 1 and 2 ranks (at 2 only rank 0: the windows mix memory and file across ranks;
-# its budget fits 602 rows, so its one 512-row block, a narrow margin: a larger
+# 1 and 2 ranks (at 2 the windows mix memory and file across ranks; rank 0's
+# budget fits 662 rows, so its one 512-row block, a narrow margin: a larger
 # per-row budget fails this check rather than silently testing nothing). That
 # run takes its restarts one at a time (--kmeans-lockstep 1): the default's 10
 # at a time cost 108 bytes a row more, which leaves no 512-row block to keep.

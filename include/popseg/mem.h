@@ -34,7 +34,12 @@ void ps_rows_advise(void *p, size_t bytes);
  * (madvise(MADV_DONTNEED)): the resident memory drops while the block stays
  * allocated, and those bytes read as zeros afterwards. For a block being
  * consumed front to back before it is freed (the features, as the projection
- * goes: pca.h). A no-op where the call does not exist. */
-void ps_rows_discard(void *p, size_t from, size_t to);
+ * goes: pca.h). With the huge-page advice on, the end stops at a 2 MiB
+ * boundary, so no huge page is split (mem.c says what a split costs).
+ * Returns the end of what was given back, as an offset from p (from when
+ * nothing was): pass it as the next call's from, so a piece left before the
+ * boundary goes with the next call. A no-op returning from where the call
+ * does not exist. */
+size_t ps_rows_discard(void *p, size_t from, size_t to);
 
 #endif

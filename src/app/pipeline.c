@@ -292,21 +292,27 @@ cleanup:
 
 /* Not collective. How many bytes of its features a rank may keep after the
  * releasing projection without raising its peak above the read's (the
- * slice): what the slice holds less the projection, k-means' per-row arrays,
- * the key figures and a window of features read again. Only for one k-means
- * (run): the sweep's and the sub-segments' own arrays are not counted, and
- * they keep none. (Weights are a prep step: the features are kept whole.) */
+ * slice): what the slice holds less the projection and the larger of what
+ * comes after it: k-means' per-row arrays, or, once k-means has freed its
+ * workspace, its result (a label and a distance a row), the key figures and
+ * a window of features read again. Only for one k-means (run): the sweep's
+ * and the sub-segments' own arrays are not counted, and they keep none.
+ * (Weights are a prep step: the features are kept whole.) The tail is freed
+ * just before the write, and the page cache of the outputs takes its pages,
+ * which the host still backs (bench/README.md, "Write"). */
 static int64_t features_tail_bytes(const ps_options_t *o, const fit_t *f, int sweep) {
   const ps_matrix_t *x = f->t->x;
-  const int64_t d8 = x->n_cols * (int64_t)sizeof(double);
+  const int64_t n = x->n_local, d8 = x->n_cols * (int64_t)sizeof(double);
   if (sweep || o->subseg.n != 0) return 0;
   ps_kmeans_opts_t ko = o->kmeans;
   ko.weights = f->weights; /* as run_kmeans passes them */
-  const int64_t after = f->pca->n_kept * (int64_t)sizeof(double) +
-                        ps_kmeans_row_bytes(&ko, x->n_global) +
-                        KEY_FIGURES * (int64_t)sizeof(double);
+  const int64_t kmeans = n * ps_kmeans_row_bytes(&ko, x->n_global);
   const int64_t wrows = ps_table_rows_window_rows(x->n_cols); /* the read-back buffer */
-  const int64_t tail = x->n_local * (d8 - after) - (wrows < x->n_local ? wrows : x->n_local) * d8;
+  const int64_t later = n * ((int64_t)sizeof(int32_t) + (int64_t)sizeof(double) +
+                             KEY_FIGURES * (int64_t)sizeof(double)) +
+                        (wrows < n ? wrows : n) * d8;
+  const int64_t tail =
+      n * (d8 - f->pca->n_kept * (int64_t)sizeof(double)) - (kmeans > later ? kmeans : later);
   return tail > 0 ? tail : 0;
 }
 

@@ -34,21 +34,34 @@ void ps_rows_advise(void *p, size_t bytes) {
 #endif
 }
 
-void ps_rows_discard(void *p, size_t from, size_t to) {
+size_t ps_rows_discard(void *p, size_t from, size_t to) {
 #ifdef MADV_DONTNEED
   /* madvise wants page-aligned addresses and rounds the length up: with the
-   * real page size, nothing outside [from, to) is discarded. */
+   * real page size, nothing outside [from, to) is discarded. The end stops
+   * at a huge-page boundary where the block may be on huge pages, so no huge
+   * page is split into 4 KiB ones. Measured on the AMD EPYC VM of
+   * bench/results.md, 4M x 34 at 2 ranks, the releasing projection's 8 MiB
+   * windows cut anywhere: 0.15-0.17 s, of which 8-11 ms in madvise (the
+   * windows after a split projected 3-4x slower); cut on huge-page
+   * boundaries: 0.04-0.05 s, as fast as not releasing (0.045-0.059 s). */
   const long ps = sysconf(_SC_PAGESIZE);
   const uintptr_t page = ps > 0 ? (uintptr_t)ps : 0;
-  if (!p || to <= from || !page) return;
+  if (!p || to <= from || !page) return from;
+#ifdef MADV_HUGEPAGE
+  const uintptr_t end_page = advice_on() && page < HUGE_PAGE ? HUGE_PAGE : page;
+#else
+  const uintptr_t end_page = page;
+#endif
   uintptr_t lo = ((uintptr_t)p + from + page - 1) & ~(page - 1);
-  uintptr_t hi = ((uintptr_t)p + to) & ~(page - 1);
+  uintptr_t hi = ((uintptr_t)p + to) & ~(end_page - 1);
+  if (hi <= lo) return from;
   /* Best effort, like the advice: on failure the pages stay until free(). */
-  if (hi > lo) (void)madvise((void *)lo, (size_t)(hi - lo), MADV_DONTNEED);
+  (void)madvise((void *)lo, (size_t)(hi - lo), MADV_DONTNEED);
+  return (size_t)(hi - (uintptr_t)p);
 #else
   (void)p;
-  (void)from;
   (void)to;
+  return from;
 #endif
 }
 

@@ -620,13 +620,14 @@ static ps_err_t project(const ps_pca_t *pca, const ps_scale_t *sc, ps_matrix_t *
     const int64_t g = x->row_offset + keep_from;
     keep_from = (g + PS_ROW_BLOCK - 1) / PS_ROW_BLOCK * PS_ROW_BLOCK - x->row_offset;
     if (keep_from > x->n_local) keep_from = x->n_local;
+    size_t given = 0; /* the bytes given back so far (whole huge pages: mem.h) */
     for (int64_t w = 0; w < ps_row_window_count(x->row_offset, x->n_local, win); w++) {
       int64_t w0, w1;
       ps_row_window(x->row_offset, x->n_local, win, w, &w0, &w1);
       project_range(pca, sc, x, k, fused, scratch, w0, w1, y);
       if (w0 < keep_from)
-        ps_rows_discard(x->data, (size_t)(w0 * d) * sizeof(double),
-                        (size_t)((w1 < keep_from ? w1 : keep_from) * d) * sizeof(double));
+        given = ps_rows_discard(x->data, given,
+                                (size_t)((w1 < keep_from ? w1 : keep_from) * d) * sizeof(double));
     }
     x->n_released = keep_from;
   }

@@ -1,7 +1,9 @@
 /* test_mem.c - per-row arrays (mem.h): zeroed, sized, NULL on overflow, and
  * advised MADV_HUGEPAGE (the "hg" flag of their mapping in /proc/self/smaps)
- * when large, unless POPSEG_HUGEPAGES=0; a matrix whose values are released
- * (matrix.h) keeps its shape. */
+ * when large, unless POPSEG_HUGEPAGES=0; given back front to back by
+ * ps_rows_discard on whole pages (2 MiB ones with the advice), never past
+ * the end asked for; a matrix whose values are released (matrix.h) keeps its
+ * shape. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,47 @@ int main(int argc, char **argv) {
     T_CHECK(s > 0 && big[n - 1] == (double)(n - 1), "the whole block is writable and keeps values");
   }
   free(big);
+
+  /* ps_rows_discard as the releasing projection calls it (pca.c): windows
+   * of an odd size consumed front to back, each call from where the last
+   * stopped. What it gave back reads as zeros; from the window's end on
+   * nothing changes; each stop is on a page boundary (2 MiB with the
+   * advice), so at the end less than one such page is left. */
+  const long psz = sysconf(_SC_PAGESIZE);
+  const uintptr_t unit = off ? (uintptr_t)psz : (uintptr_t)2 << 20;
+  const size_t nb = (size_t)24 << 20, step = ((size_t)3 << 20) + 12345;
+  unsigned char *blk = ps_rows_malloc(nb, 1);
+  T_CHECK(blk != NULL && psz > 0, "a block to give back");
+  if (blk && psz > 0) {
+    memset(blk, 7, nb);
+    size_t given = 0;
+    int order = 1, stop = 1, zeros = 1, kept = 1, calls = 0;
+    for (size_t to = step;; to += step) {
+      if (to > nb) to = nb;
+      const size_t r = ps_rows_discard(blk, given, to);
+      calls++;
+      order = order && r >= given && r <= to;
+      stop = stop && (r == given || ((uintptr_t)blk + r) % unit == 0);
+      /* The first whole page at or after the last stop, up to this one. */
+      const size_t lo =
+          (size_t)((((uintptr_t)blk + given + psz - 1) & ~(uintptr_t)(psz - 1)) - (uintptr_t)blk);
+      for (size_t i = lo; i < r; i += 4093) zeros = zeros && blk[i] == 0;
+      if (r > lo) zeros = zeros && blk[r - 1] == 0;
+      for (size_t i = to; i < nb; i += 4093) kept = kept && blk[i] == 7;
+      given = r;
+      if (to == nb) break;
+    }
+    T_CHECK(order, "each call stops at or after its start and never past the end asked for");
+    T_CHECK(stop, "each call stops on a %s page boundary", off ? "page" : "2 MiB");
+    T_CHECK(zeros, "what was given back reads as zeros");
+    T_CHECK(kept, "the bytes from each window's end on are untouched");
+    T_CHECK(given + unit > nb && calls == (int)((nb + step - 1) / step),
+            "at the end less than one page (%zu bytes) is left: %zu of %zu given back",
+            (size_t)unit, given, nb);
+    T_CHECK(ps_rows_discard(blk, 100, 100) == 100 && ps_rows_discard(NULL, 5, nb) == 5,
+            "an empty range or no block gives nothing back and returns its start");
+  }
+  free(blk);
 
   int32_t *lab = ps_rows_malloc((size_t)5 << 20, sizeof *lab);
   a = lab ? advised(lab + 1000000) : -1;
