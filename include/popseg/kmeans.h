@@ -124,6 +124,11 @@ ps_err_t ps_kmeans_fit(const ps_matrix_t *x, const ps_kmeans_opts_t *opts, MPI_C
  * (the restarts, when n_init is auto, depend on it). */
 int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *opts, int64_t n);
 
+/* Not collective. The bytes per local row of what a fit leaves once its
+ * workspace is freed (the result's labels and distance): part of
+ * ps_kmeans_row_bytes, for the callers that budget what comes after it. */
+int64_t ps_kmeans_result_row_bytes(void);
+
 /* Not collective. Nearest centroid for each local row: labels [n_local],
  * distance [n_local] (Euclidean; may be NULL). Ties go to the lowest index. */
 void ps_kmeans_assign(const double *centroids, int64_t k, const ps_matrix_t *x, int32_t *labels,

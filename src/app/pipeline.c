@@ -308,8 +308,7 @@ static int64_t features_tail_bytes(const ps_options_t *o, const fit_t *f, int sw
   ko.weights = f->weights; /* as run_kmeans passes them */
   const int64_t kmeans = n * ps_kmeans_row_bytes(&ko, x->n_global);
   const int64_t wrows = ps_table_rows_window_rows(x->n_cols); /* the read-back buffer */
-  const int64_t later = n * ((int64_t)sizeof(int32_t) + (int64_t)sizeof(double) +
-                             KEY_FIGURES * (int64_t)sizeof(double)) +
+  const int64_t later = n * (ps_kmeans_result_row_bytes() + KEY_FIGURES * (int64_t)sizeof(double)) +
                         (wrows < n ? wrows : n) * d8;
   const int64_t tail =
       n * (d8 - f->pca->n_kept * (int64_t)sizeof(double)) - (kmeans > later ? kmeans : later);

@@ -1539,9 +1539,12 @@ int64_t ps_kmeans_row_bytes(const ps_kmeans_opts_t *o, int64_t n) {
   const int one = o && (o->init_centroids || (o->init_from && *o->init_from));
   const int runs = !o ? KM_LOCKSTEP_AUTO : one ? 1 : ps_kmeans_n_init_for(n, o->k, o->n_init);
   return 2 * (int64_t)sizeof(int32_t) + 2 * (int64_t)sizeof(double) +
-         (o && o->weights ? (int64_t)sizeof(double) : 0) + (int64_t)sizeof(int32_t) +
-         (int64_t)sizeof(double) +
+         (o && o->weights ? (int64_t)sizeof(double) : 0) + ps_kmeans_result_row_bytes() +
          (lockstep_for(o, runs) - 1) * (int64_t)(sizeof(int32_t) + 2 * sizeof(float));
+}
+
+int64_t ps_kmeans_result_row_bytes(void) {
+  return (int64_t)sizeof(int32_t) + (int64_t)sizeof(double); /* labels, distance */
 }
 
 /* The drifts and, after them in one block, the cumulative drifts and the
