@@ -698,7 +698,7 @@ def bench_size(n, b):
     say("- the features released by the projection, but for the tail that fits under the read's peak, "
         "and read back for the profiles (the default from an HDF5 table) against kept in memory to the "
         "end (POPSEG_RELEASE_FEATURES=0), %d ranks, best of 2: peak per rank %.0f vs %.0f MiB, end to end "
-        "%.3f s vs %.3f s (%+.1f%%; the profiles read the released rows twice, the key figures once), "
+        "%.3f s vs %.3f s (%+.1f%%; the profiles and the key figures read the released rows once each), "
         "write %.3f vs %.3f s (README: the write's pages)" % (
             P, max(r["peaks"]) / 1024, max(kept["peaks"]) / 1024, r["wall"], kept["wall"],
             100 * (r["wall"] / kept["wall"] - 1), r["write"], kept["write"]))

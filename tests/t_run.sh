@@ -16,6 +16,9 @@ done
 $PYTHON tests/e2e/check_run.py "$TMPD/np1/r.h5" "$TMPD/np1/s.csv" "$TMPD/np1/r.md" " [np=1]" || T_FAILED=1
 $PYTHON tests/e2e/check_run.py "$TMPD/np3/r.h5" "$TMPD/np3/s.csv" "$TMPD/np3/r.md" " [np=3]" || T_FAILED=1
 $PYTHON tests/e2e/same_results.py "$TMPD/np1/r.h5" "$TMPD/np2/r.h5" "$TMPD/np3/r.h5" "$TMPD/np4/r.h5" || T_FAILED=1
+# The profiles' overall spread from the statistics stage (one pass) and from a
+# pass of their own, against long double (tests/unit/test_profile.c).
+for np in 1 2 3 4; do run_c_test "$np" "$POPSEG_BIN/tests/test_profile"; done
 check "progress lines printed once, by rank 0 [np=4]" \
   test "$(grep -c '^read ' "$TMPD/np4/stdout")" -eq 1
 check "stdout summary lists 8 segments" test "$(grep -cE '^ +[0-9]+: +[0-9]+ rows' "$TMPD/np1/stdout")" -eq 8

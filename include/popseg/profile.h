@@ -14,6 +14,7 @@
 #include "popseg/h5io.h"
 #include "popseg/matrix.h"
 #include "popseg/scale.h"
+#include "popseg/stats.h"
 #include "popseg/table.h"
 
 #include "popseg/opt.h"
@@ -53,14 +54,17 @@ typedef struct {
 /* Collective. Profile the segments of the rows of x ([n_local][d], the same
  * row block as t and labels/distance [n_local]); weights [n_local] (NULL:
  * every row 1) make the means, spread and index weighted, weights_name the
- * column's for the record. undo (may be NULL) maps x
+ * column's for the record. st (may be NULL): the statistics of these very
+ * rows with these weights (ps_stats_compute_w on x): the overall spread is
+ * then theirs and the rows are read once; NULL: a second pass sums the
+ * squared deviations from the overall mean. undo (may be NULL) maps x
  * back to original units (x holds scaled values in place); names and ids come
  * from t; opts NULL means the defaults. Every rank gets the whole profile.
  * *out: ps_profile_destroy. */
 ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
-                            const double *weights, const char *weights_name, const int32_t *labels,
-                            const double *distance, int64_t k, const ps_profile_opts_t *opts,
-                            MPI_Comm comm, ps_profile_t **out);
+                            const double *weights, const char *weights_name, const ps_stats_t *st,
+                            const int32_t *labels, const double *distance, int64_t k,
+                            const ps_profile_opts_t *opts, MPI_Comm comm, ps_profile_t **out);
 void ps_profile_destroy(ps_profile_t **p);
 
 /* Not collective. The features that tell the segments apart most: the

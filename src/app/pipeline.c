@@ -486,11 +486,15 @@ static ps_err_t run_profile(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   ps_err_t err = PS_OK;
   const int64_t k = f->km->k, d = f->pca->d;
   const double t0 = MPI_Wtime();
-  PS_TRY(ps_profile_compute(f->t, f->raw ? f->raw : f->t->x, NULL, f->weights, f->prep.weights,
+  /* The statistics describe the features scaled (f->t->x with the weights);
+   * after a transform the profile is of the rows before it (f->raw), and
+   * takes its spread from a pass of its own. */
+  const ps_stats_t *st = f->raw ? NULL : f->st;
+  PS_TRY(ps_profile_compute(f->t, f->raw ? f->raw : f->t->x, NULL, f->weights, f->prep.weights, st,
                             f->km->labels, f->km->distance, k, &o->profile, comm, &f->profile));
   if (f->sub)
     PS_TRY(ps_profile_compute(f->t, f->raw ? f->raw : f->t->x, NULL, f->weights, f->prep.weights,
-                              f->sub->labels, f->sub->distance, f->sub->m, &o->profile, comm,
+                              st, f->sub->labels, f->sub->distance, f->sub->m, &o->profile, comm,
                               &f->sub_profile));
   const ps_matrix_t *x = f->t->x;
   if (!x->data || !x->n_released)

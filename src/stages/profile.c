@@ -84,13 +84,14 @@ cleanup:
   return err;
 }
 
-/* Collective. Sizes, (weighted) means in x's units and the (weighted) sums
- * of squared deviations from the overall mean: each block of rows, with its
- * weight as one more column ([w x, w], or [x, 1]), summed per segment in
+/* Collective. Sizes, (weighted) means in x's units and, sq not NULL, the
+ * (weighted) sums of squared deviations from the overall mean into sq [d]
+ * (a second pass: the deviations need the mean): each block of rows, with
+ * its weight as one more column ([w x, w], or [x, 1]), summed per segment in
  * row order and added exactly (reduce.h), so the same bits at any rank
- * count; two reductions. The rows come a window at a time (table.h: from
+ * count; a reduction a pass. The rows come a window at a time (table.h: from
  * memory, or read again from t's file when x was released); windows end on
- * block boundaries, so the blocks are the whole slice's. sq: [d] scratch. */
+ * block boundaries, so the blocks are the whole slice's. */
 static ps_err_t moments(const ps_table_t *t, const ps_matrix_t *x, const double *wt,
                         const int32_t *labels, ps_profile_t *p, double *sq, MPI_Comm comm) {
   ps_err_t err = PS_OK;
@@ -148,6 +149,7 @@ static ps_err_t moments(const ps_table_t *t, const ps_matrix_t *x, const double 
     }
     free(v);
   }
+  if (!sq) goto cleanup;
   /* The (weighted) squared deviations, a block of rows at a time. */
   ps_xsum_clear(acc, d);
   for (int64_t w = 0; w < ps_table_rows_windows(rows); w++) {
@@ -270,9 +272,9 @@ cleanup:
 }
 
 ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_scale_t *undo,
-                            const double *weights, const char *weights_name, const int32_t *labels,
-                            const double *distance, int64_t k, const ps_profile_opts_t *opts,
-                            MPI_Comm comm, ps_profile_t **out) {
+                            const double *weights, const char *weights_name, const ps_stats_t *st,
+                            const int32_t *labels, const double *distance, int64_t k,
+                            const ps_profile_opts_t *opts, MPI_Comm comm, ps_profile_t **out) {
   ps_err_t err = PS_OK;
   ps_profile_t *p = NULL;
   ps_profile_opts_t defaults;
@@ -282,6 +284,12 @@ ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_
   ps_profile_opts_default(&defaults);
   if (!opts) opts = &defaults;
   err = ps_opt_validate(ps_profile_options, "profile", "profile", opts);
+  if (err == PS_OK && st && (st->d != d || st->n != n || st->weighted != (weights != NULL)))
+    err = ps_error(PS_ERR_ARG, __FILE__, __LINE__,
+                   "profile: the statistics given are of other rows (%lld x %lld%s, not %lld x "
+                   "%lld%s)",
+                   (long long)st->n, (long long)st->d, st->weighted ? ", weighted" : "",
+                   (long long)n, (long long)d, weights ? ", weighted" : "");
   if (err == PS_OK) err = profile_create(k, d, opts->examples, t->name_width, &p);
   if (err == PS_OK) {
     sq = malloc((size_t)(d > 0 ? d : 1) * sizeof *sq);
@@ -292,13 +300,21 @@ ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_
   p->weighted = weights != NULL;
   snprintf(p->mean_kind, sizeof p->mean_kind, "%s%s", weights ? "weighted by " : "rows",
            weights ? (weights_name ? weights_name : "the weights") : "");
-  PS_TRY(moments(t, x, weights, labels, p, sq, comm));
+  /* With the statistics of these rows the spread is theirs (var is the
+   * population variance, in unit^2), and the rows are read once, not twice:
+   * a pass saved, which from a released table is a read of the file. */
+  PS_TRY(moments(t, x, weights, labels, p, st ? NULL : sq, comm));
   PS_TRY(examples(t, labels, distance, p, comm));
   /* Back to original units; a spread scales by 1 / |factor| (constant: 0).
    * Weighted, the spread is the weighted population one (sum w dev^2 / W). */
   for (int64_t j = 0; j < d; j++) {
-    double v = weights ? (p->wsum > 0 ? sqrt(sq[j] / p->wsum) : 0.0)
-                       : (n > 1 ? sqrt(sq[j] / (double)(n - 1)) : 0.0);
+    double v;
+    if (st)
+      v = weights ? sqrt(st->var[j]) * st->unit[j]
+                  : (n > 1 ? sqrt(st->var[j] * ((double)n / (double)(n - 1))) * st->unit[j] : 0.0);
+    else
+      v = weights ? (p->wsum > 0 ? sqrt(sq[j] / p->wsum) : 0.0)
+                  : (n > 1 ? sqrt(sq[j] / (double)(n - 1)) : 0.0);
     double f = undo ? undo->factor[j] : 1.0;
     p->overall_sd[j] = f != 0.0 ? v / fabs(f) : 0.0;
   }
