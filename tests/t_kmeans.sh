@@ -23,7 +23,7 @@ run_c_test 1 "$POPSEG_BIN/tests/test_rng"
 # Per-row arrays on huge pages (mem.h), and with the advice turned off.
 run_c_test 1 "$POPSEG_BIN/tests/test_mem"
 export POPSEG_HUGEPAGES=0; run_c_test 1 "$POPSEG_BIN/tests/test_mem"; unset POPSEG_HUGEPAGES
-run_c_test 1 "$POPSEG_BIN/tests/test_sha256"
+for np in 1 2 3; do run_c_test $np "$POPSEG_BIN/tests/test_sha256"; done
 for np in 1 2 3 4; do run_c_test "$np" "$T"; done
 # The portable and the AVX2 kernels (the default picks AVX-512 where the
 # processor has it): the same unit checks.

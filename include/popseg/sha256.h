@@ -12,9 +12,11 @@ ps_err_t ps_sha256_file(const char *path, char hex[65]);
  * one rank overlaps the read and the stages after it instead of adding to
  * them (the thread blocks signals and makes no MPI or error-module calls). */
 typedef struct ps_sha256_job ps_sha256_job_t;
-/* Not collective. Start hashing path; *job is NULL if the thread could not
- * start (then ps_sha256_job_finish hashes in the caller's thread). */
-ps_err_t ps_sha256_job_start(const char *path, ps_sha256_job_t **job);
+/* Not collective. Start hashing path in a thread at the lowest priority;
+ * cpus [n_cpus] (NULL or 0: the caller's) are the CPUs it may run on (Linux;
+ * best effort, at most 1024 of them). ps_sha256_job_finish hashes in the
+ * caller's thread if the thread could not start. */
+ps_err_t ps_sha256_job_start(const char *path, const int *cpus, int n_cpus, ps_sha256_job_t **job);
 /* Not collective. Wait for the hash (hex, 65 bytes); frees *job. A read
  * error is reported here, naming the file. */
 ps_err_t ps_sha256_job_finish(ps_sha256_job_t **job, char hex[65]);

@@ -3,7 +3,8 @@
  * extensions (checked at run time) the same compression with them: about 8x
  * faster, which matters when the input is a table of many gigabytes. Both
  * give the same digest (test_sha256 compares them). */
-/* Linux: the hashing thread's own nice value (setpriority on its thread id). */
+/* Linux: the hashing thread's own nice value (setpriority on its thread id)
+ * and CPUs (pthread_setaffinity_np). */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE
 #endif
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #if defined(__linux__)
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -267,6 +269,8 @@ struct ps_sha256_job {
   const char *what;
   int rc;
   atomic_int stop;
+  int n_cpus;     /* 0: the caller's CPUs */
+  int cpus[1024]; /* [n_cpus] */
 };
 
 static void *job_main(void *arg) {
@@ -279,18 +283,31 @@ static void *job_main(void *arg) {
    * spare core it must not slow the ranks' compute stages (rank 0 would hold
    * every collective back); it runs on what they leave idle. Best effort. */
   (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+  /* CPUs no rank is bound to, when the caller found some: there the thread
+   * takes nobody's time (a rank bound to one core would lend it its core
+   * only while it waits). The kernel keeps to the job's cpuset; refused
+   * (none of them allowed), the thread keeps the caller's CPUs. */
+  if (j->n_cpus > 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int q = 0; q < j->n_cpus; q++)
+      if (j->cpus[q] >= 0 && j->cpus[q] < CPU_SETSIZE) CPU_SET(j->cpus[q], &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  }
 #endif
   j->rc = hash_file(j->path, j->hex, &j->stop, &j->what);
   return NULL;
 }
 
-ps_err_t ps_sha256_job_start(const char *path, ps_sha256_job_t **job) {
+ps_err_t ps_sha256_job_start(const char *path, const int *cpus, int n_cpus, ps_sha256_job_t **job) {
   ps_err_t err = PS_OK;
   ps_sha256_job_t *j = calloc(1, sizeof *j);
   *job = NULL;
   PS_CHECK_ALLOC(j);
   PS_CHECK(strlen(path) < sizeof j->path, PS_ERR_ARG, "%s: path too long", path);
   snprintf(j->path, sizeof j->path, "%s", path);
+  for (int q = 0; cpus && q < n_cpus && j->n_cpus < (int)(sizeof j->cpus / sizeof j->cpus[0]); q++)
+    j->cpus[j->n_cpus++] = cpus[q];
   atomic_init(&j->stop, 0);
   /* No thread (resource limits): finish hashes in the caller instead. */
   if (pthread_create(&j->thread, NULL, job_main, j) != 0) j->rc = -1;

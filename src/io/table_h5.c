@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "popseg/cpus.h"
 #include "popseg/h5io.h"
 #include "popseg/mem.h"
 #include "popseg/reduce.h"
@@ -205,8 +206,15 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   PS_TRY(ps_h5r_open(path, comm, &r));
   PS_TRY(table_shape(r, &n, &d, &has_ids, &has_names));
   /* Rank 0 hashes the file in a thread while the ranks read it (and run the
-   * stages after): ps_table_wait_hash collects it. */
-  if (rank == 0) err = ps_sha256_job_start(path, &job);
+   * stages after): ps_table_wait_hash collects it. On the CPUs of its node
+   * that no rank is bound to, if any (a rank bound to one core lends it the
+   * core only while it waits, so the write would wait for the hash), else
+   * on rank 0's. */
+  {
+    int cpus[1024];
+    const int n_cpus = ps_node_idle_cpus(comm, cpus, 1024);
+    if (rank == 0) err = ps_sha256_job_start(path, cpus, n_cpus, &job);
+  }
   PS_AGREE(comm);
   ps_block_range(n, size, rank, &off, &cnt);
   err = ps_table_create(cnt, d, off, n, 1, 1, &t);

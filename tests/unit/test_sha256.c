@@ -1,6 +1,9 @@
 /* test_sha256.c - SHA-256: the FIPS 180-4 test vectors, and the accelerated
  * path (SHA extensions) against the portable one on buffers of every length
- * around the block size and a few large ones. */
+ * around the block size and a few large ones; the background job, on the
+ * CPUs the ranks leave idle (cpus.h). */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,12 +11,42 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "popseg/cpus.h"
 #include "popseg/rng.h"
 #include "popseg/sha256.h"
+
+/* ps_node_idle_cpus against its contract, with every rank on this machine
+ * (as the tests run): rank 0 gets the CPUs below the configured count that
+ * no rank's affinity holds, in order; the others get none. Open MPI binds 1
+ * or 2 ranks to a core each, and oversubscribed ranks to none. */
+static void idle_cpus_check(void) {
+  int rank, cpus[1024];
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const int n = ps_node_idle_cpus(MPI_COMM_WORLD, cpus, 1024);
+  unsigned char mine[CPU_SETSIZE / 8] = {0}, used[CPU_SETSIZE / 8];
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int ok = sched_getaffinity(0, sizeof set, &set) == 0;
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &set)) mine[c / 8] |= (unsigned char)(1u << (c % 8));
+  MPI_Allreduce(mine, used, (int)sizeof mine, MPI_BYTE, MPI_BOR, MPI_COMM_WORLD);
+  int want = 0;
+  const long conf = sysconf(_SC_NPROCESSORS_CONF);
+  for (int c = 0; c < conf && c < CPU_SETSIZE; c++) {
+    if (used[c / 8] & (1u << (c % 8))) continue;
+    if (rank == 0) ok &= want < n && cpus[want] == c;
+    want++;
+  }
+  ok &= rank == 0 ? n == want : n == 0;
+  int n0 = n;
+  MPI_Bcast(&n0, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  T_CHECK(ok, "ps_node_idle_cpus: the CPUs no rank may run on, on rank 0 (%d here)", n0);
+}
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   T_INIT();
+  idle_cpus_check();
   char hex[65];
   static const struct {
     const char *msg, *want;
@@ -68,18 +101,31 @@ int main(int argc, char **argv) {
     if (f) fclose(f);
     ps_sha256_job_t *job = NULL;
     ok = ok && ps_sha256_file(path, a) == PS_OK;
-    ok = ok && ps_sha256_job_start(path, &job) == PS_OK && ps_sha256_job_finish(&job, b) == PS_OK;
+    ok = ok && ps_sha256_job_start(path, NULL, 0, &job) == PS_OK &&
+         ps_sha256_job_finish(&job, b) == PS_OK;
     ps_sha256_hex(data ? data : (unsigned char *)"", data ? big : 0, c);
     T_CHECK(ok && strcmp(a, b) == 0 && strcmp(a, c) == 0 && !job,
             "a background job's digest = the file's = the buffer's (48 MiB)");
+    /* On given CPUs (the first idle one, or CPU 0), and on none that exists
+     * (the thread keeps the caller's): the same digest. */
+    int cpus[1024], bogus = 100000;
+    int n_idle = ps_node_idle_cpus(MPI_COMM_SELF, cpus, 1024);
+    if (n_idle == 0) cpus[0] = 0;
+    char d[65] = "", d2[65] = "";
+    ok =
+        ps_sha256_job_start(path, cpus, 1, &job) == PS_OK && ps_sha256_job_finish(&job, d) == PS_OK;
+    ok = ok && ps_sha256_job_start(path, &bogus, 1, &job) == PS_OK &&
+         ps_sha256_job_finish(&job, d2) == PS_OK;
+    T_CHECK(ok && strcmp(a, d) == 0 && strcmp(a, d2) == 0,
+            "a job on CPU %d, or on a CPU that does not exist, gives the same digest", cpus[0]);
     ps_error_clear();
-    ok = ps_sha256_job_start("/nonexistent/popseg-sha", &job) == PS_OK;
+    ok = ps_sha256_job_start("/nonexistent/popseg-sha", NULL, 0, &job) == PS_OK;
     ps_err_t e = ps_sha256_job_finish(&job, b);
     T_CHECK(ok && e == PS_ERR_IO &&
                 strstr(ps_error_message(), "/nonexistent/popseg-sha: cannot open"),
             "a job on a missing file fails at finish, naming it: %s", ps_error_message());
     ps_error_clear();
-    ok = ps_sha256_job_start(path, &job) == PS_OK;
+    ok = ps_sha256_job_start(path, NULL, 0, &job) == PS_OK;
     ps_sha256_job_cancel(&job);
     T_CHECK(ok && !job, "a job can be cancelled (joined, freed)");
     ps_sha256_job_cancel(&job); /* NULL: no-op */
