@@ -22,6 +22,7 @@
 #define N 2003
 #define D 6
 #define K 3
+#define W 24 /* name widths: room for "r" and any int64 */
 
 static int g_rank, g_size;
 
@@ -54,16 +55,16 @@ static ps_table_t *make_table(int32_t **labels, double **dist, double **wt) {
   int64_t off, cnt;
   ps_table_t *t = NULL;
   ps_block_range(N, g_size, g_rank, &off, &cnt);
-  if (ps_table_create(cnt, D, off, N, 16, 16, &t) != PS_OK) return NULL;
+  if (ps_table_create(cnt, D, off, N, W, W, &t) != PS_OK) return NULL;
   *labels = malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof **labels);
   *dist = malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof **dist);
   *wt = malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof **wt);
-  for (int64_t j = 0; j < D; j++) snprintf(t->feature_names + j * 16, 16, "f%lld", (long long)j);
+  for (int64_t j = 0; j < D; j++) snprintf(t->feature_names + j * W, W, "f%lld", (long long)j);
   for (int64_t i = 0; i < cnt; i++) {
     const int64_t g = off + i;
     for (int64_t j = 0; j < D; j++) t->x->data[i * D + j] = value(g, j);
     t->ids[i] = 1000 + g;
-    snprintf(t->names + i * 16, 16, "r%lld", (long long)g);
+    snprintf(t->names + i * W, W, "r%lld", (long long)g);
     (*labels)[i] = (int32_t)((g * 7) % K);
     (*dist)[i] = (double)(g % 13);
     (*wt)[i] = weight(g);
