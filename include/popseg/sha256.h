@@ -14,7 +14,7 @@ ps_err_t ps_sha256_file(const char *path, char hex[65]);
 typedef struct ps_sha256_job ps_sha256_job_t;
 /* Not collective. Start hashing path in a thread at the lowest priority;
  * cpus [n_cpus] (NULL or 0: the caller's) are the CPUs it may run on (Linux;
- * best effort, at most 1024 of them). ps_sha256_job_finish hashes in the
+ * best effort: numbers beyond CPU_SETSIZE are left out). ps_sha256_job_finish hashes in the
  * caller's thread if the thread could not start. */
 ps_err_t ps_sha256_job_start(const char *path, const int *cpus, int n_cpus, ps_sha256_job_t **job);
 /* Not collective. Wait for the hash (hex, 65 bytes); frees *job. A read

@@ -18,26 +18,19 @@ int ps_node_idle_cpus(MPI_Comm comm, int *cpus, int max) {
   if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS)
     return 0;
   MPI_Comm_rank(node, &node_rank);
-  /* Each rank's CPUs as bytes of a bit mask, OR-ed over the node. A rank
-   * whose affinity cannot be read counts as running anywhere. */
-  unsigned char mine[CPU_SETSIZE / 8], used[CPU_SETSIZE / 8];
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  memset(mine, 0, sizeof mine);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) memset(mine, 0xff, sizeof mine);
-  for (int c = 0; c < CPU_SETSIZE; c++)
-    if (CPU_ISSET(c, &set)) mine[c / 8] |= (unsigned char)(1u << (c % 8));
-  ok = MPI_Reduce(mine, used, (int)sizeof mine, MPI_BYTE, MPI_BOR, 0, node) == MPI_SUCCESS;
+  /* Each rank's CPUs, OR-ed over the node byte by byte (a bit mask: the
+   * OR of the bytes is the union). A rank whose affinity cannot be read
+   * counts as running anywhere. */
+  cpu_set_t mine, used;
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0) memset(&mine, 0xff, sizeof mine);
+  ok = MPI_Reduce(&mine, &used, (int)sizeof mine, MPI_BYTE, MPI_BOR, 0, node) == MPI_SUCCESS;
   MPI_Comm_free(&node);
   if (!ok || node_rank != 0) return 0;
-  /* The node's CPUs: those the kernel has online (a job's cpuset may allow
-   * fewer; sched_setaffinity keeps to it). */
-  cpu_set_t online;
-  CPU_ZERO(&online);
-  long on = sysconf(_SC_NPROCESSORS_CONF);
-  for (long c = 0; c < on && c < CPU_SETSIZE; c++) CPU_SET((int)c, &online);
-  for (int c = 0; c < CPU_SETSIZE && n < max; c++)
-    if (CPU_ISSET(c, &online) && !(used[c / 8] & (1u << (c % 8)))) cpus[n++] = c;
+  /* The node's CPUs are those the kernel has configured (a job's cpuset may
+   * allow fewer; sched_setaffinity keeps to it). */
+  const long conf = sysconf(_SC_NPROCESSORS_CONF);
+  for (int c = 0; c < conf && c < CPU_SETSIZE && n < max; c++)
+    if (!CPU_ISSET(c, &used)) cpus[n++] = c;
   return n;
 #else
   (void)comm, (void)cpus, (void)max;

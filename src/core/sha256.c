@@ -269,8 +269,10 @@ struct ps_sha256_job {
   const char *what;
   int rc;
   atomic_int stop;
-  int n_cpus;     /* 0: the caller's CPUs */
-  int cpus[1024]; /* [n_cpus] */
+#if defined(__linux__)
+  int pinned; /* 0: the caller's CPUs */
+  cpu_set_t cpus;
+#endif
 };
 
 static void *job_main(void *arg) {
@@ -287,13 +289,7 @@ static void *job_main(void *arg) {
    * takes nobody's time (a rank bound to one core would lend it its core
    * only while it waits). The kernel keeps to the job's cpuset; refused
    * (none of them allowed), the thread keeps the caller's CPUs. */
-  if (j->n_cpus > 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int q = 0; q < j->n_cpus; q++)
-      if (j->cpus[q] >= 0 && j->cpus[q] < CPU_SETSIZE) CPU_SET(j->cpus[q], &set);
-    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-  }
+  if (j->pinned) (void)pthread_setaffinity_np(pthread_self(), sizeof j->cpus, &j->cpus);
 #endif
   j->rc = hash_file(j->path, j->hex, &j->stop, &j->what);
   return NULL;
@@ -306,8 +302,14 @@ ps_err_t ps_sha256_job_start(const char *path, const int *cpus, int n_cpus, ps_s
   PS_CHECK_ALLOC(j);
   PS_CHECK(strlen(path) < sizeof j->path, PS_ERR_ARG, "%s: path too long", path);
   snprintf(j->path, sizeof j->path, "%s", path);
-  for (int q = 0; cpus && q < n_cpus && j->n_cpus < (int)(sizeof j->cpus / sizeof j->cpus[0]); q++)
-    j->cpus[j->n_cpus++] = cpus[q];
+#if defined(__linux__)
+  CPU_ZERO(&j->cpus);
+  for (int q = 0; cpus && q < n_cpus; q++)
+    if (cpus[q] >= 0 && cpus[q] < CPU_SETSIZE) CPU_SET(cpus[q], &j->cpus);
+  j->pinned = cpus && n_cpus > 0;
+#else
+  (void)cpus, (void)n_cpus;
+#endif
   atomic_init(&j->stop, 0);
   /* No thread (resource limits): finish hashes in the caller instead. */
   if (pthread_create(&j->thread, NULL, job_main, j) != 0) j->rc = -1;

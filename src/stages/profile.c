@@ -291,7 +291,7 @@ ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_
                    (long long)st->n, (long long)st->d, st->weighted ? ", weighted" : "",
                    (long long)n, (long long)d, weights ? ", weighted" : "");
   if (err == PS_OK) err = profile_create(k, d, opts->examples, t->name_width, &p);
-  if (err == PS_OK) {
+  if (err == PS_OK && !st) { /* the second pass's sums */
     sq = malloc((size_t)(d > 0 ? d : 1) * sizeof *sq);
     if (!sq) err = ps_error(PS_ERR_MEM, __FILE__, __LINE__, "out of memory for the profiles");
   }
@@ -303,7 +303,7 @@ ps_err_t ps_profile_compute(const ps_table_t *t, const ps_matrix_t *x, const ps_
   /* With the statistics of these rows the spread is theirs (var is the
    * population variance, in unit^2), and the rows are read once, not twice:
    * a pass saved, which from a released table is a read of the file. */
-  PS_TRY(moments(t, x, weights, labels, p, st ? NULL : sq, comm));
+  PS_TRY(moments(t, x, weights, labels, p, sq, comm));
   PS_TRY(examples(t, labels, distance, p, comm));
   /* Back to original units; a spread scales by 1 / |factor| (constant: 0).
    * Weighted, the spread is the weighted population one (sum w dev^2 / W). */
