@@ -5,7 +5,7 @@
 set -u
 what=${1:-build}
 build_pkgs="make gcc libc6-dev openmpi-bin libopenmpi-dev libscalapack-openmpi-dev libhdf5-openmpi-dev hdf5-tools libopenblas-dev liblapacke-dev pkg-config"
-test_pkgs="python3-numpy python3-sklearn python3-h5py python3-pandas python3-xarray python3-h5netcdf iproute2 procps"
+test_pkgs="python3-numpy python3-sklearn python3-h5py python3-pandas python3-xarray python3-h5netcdf iproute2 procps util-linux xz-utils"
 slurm_pkgs="slurm-wlm munge iproute2"
 fuzz_pkgs="clang libclang-rt-14-dev"
 leak_pkgs="valgrind clang libclang-rt-14-dev"
