@@ -424,7 +424,21 @@ def bench_size(n, b):
         t = stage_times(out, so)
         t.update(wall=wall, peaks=peaks)
         runs.setdefault("seq", []).append(t)
-    kept = seq = None
+        # Plain Lloyd in lockstep (--kmeans-algorithm lloyd) against the
+        # default, Hamerly: the per-iteration rows below time one run alone,
+        # where the two trade places with the rank count and n; this is the
+        # default schedule, which decides the default algorithm.
+        out = os.path.join(OUT, "run-plain.h5")
+        wall, so, peaks = popseg(P, ["run", tab, "-o", out, "--k", str(K_SEG), "--force",
+                                     "--kmeans-algorithm", "lloyd"], "runplain")
+        t = stage_times(out, so)
+        t.update(wall=wall, peaks=peaks)
+        runs.setdefault("plain", []).append(t)
+    with h5py.File(os.path.join(OUT, "run-%d.h5" % P), "r") as fh, \
+            h5py.File(os.path.join(OUT, "run-plain.h5"), "r") as fl:
+        same_plain = bool(np.array_equal(fh["kmeans/labels"][()], fl["kmeans/labels"][()]) and
+                          np.array_equal(fh["kmeans/centroids"][()], fl["kmeans/centroids"][()]))
+    kept = seq = plain = None
     for np_, v in runs.items():
         t = dict(v[0])
         for k_ in ("wall", "read", "scale", "pca", "seed", "lloyd", "kmeans", "write"):
@@ -434,6 +448,8 @@ def bench_size(n, b):
             kept = t
         elif np_ == "seq":
             seq = t
+        elif np_ == "plain":
+            plain = t
         else:
             res[np_] = t
     K = res[P]["K"]
@@ -595,6 +611,8 @@ def bench_size(n, b):
         ("k-means++ seeding, a run's share", seeds["kmeans++"]["seed"] / n_runs, seed_peer, bound["seed"]),
         ("Lloyd iteration (Hamerly, default)", lloyd["hamerly", P], per_peer, bound["lloyd"]),
         ("Lloyd iteration (plain Lloyd)", lloyd["lloyd", P], per_peer, bound["lloyd"]),
+        ("  a run's iteration in lockstep (Hamerly, the default run)", r["lloyd"] / r["total_iterations"],
+         per_peer, bound["lloyd"]),
         ("write", r["write"], peer["write"], bound["write"]),
         ("end to end (10 restarts)", r["wall"], peer_e2e, None),
     ]
@@ -658,6 +676,14 @@ def bench_size(n, b):
             LOCKSTEP, P, r["seed"], seq["seed"], seq["seed"] / r["seed"], r["lloyd"], seq["lloyd"],
             seq["lloyd"] / r["lloyd"], r["wall"], seq["wall"], seq["wall"] / r["wall"],
             max(r["peaks"]) / 1024, max(seq["peaks"]) / 1024))
+    say("- Hamerly against plain Lloyd in lockstep (the default run and the same with --kmeans-algorithm "
+        "lloyd), %d ranks, best of 2, the same labels and centroids: %s; Lloyd (all runs) %.3f vs %.3f s "
+        "(%.2fx), end to end %.3f vs %.3f s (%.2fx); %.1f%% of the distances skipped over the run; a run's "
+        "iteration %.4f s, %.2fx its streaming bound (the table's lockstep row)" % (
+            P, "yes" if same_plain else "NO", r["lloyd"], plain["lloyd"], plain["lloyd"] / r["lloyd"],
+            r["wall"], plain["wall"], plain["wall"] / r["wall"],
+            100 * (1 - r["distances"] / max(r["distances_lloyd"], 1)),
+            r["lloyd"] / r["total_iterations"], r["lloyd"] / r["total_iterations"] / bound["lloyd"]))
     say("- Hamerly: %.1f%% of the distances skipped per iteration at %d ranks (%.1f%% at 1), the same labels "
         "and centroids as plain Lloyd: %s; plain Lloyd / Hamerly per iteration: %.2fx at %d ranks, %.2fx at 1"
         % (100 * skipped["hamerly", P], P, 100 * skipped["hamerly", 1], "yes" if same_alg else "NO",
@@ -760,7 +786,7 @@ def bench_size(n, b):
     return dict(n=n, popseg=res, lloyd={"%s-%d" % k_: v for k_, v in lloyd.items()},
                 skipped={"%s-%d" % k_: v for k_, v in skipped.items()}, same_alg=same_alg, cost=cost,
                 peer=peer, numpy_pca=np_pca, peer_lloyd=per_peer, same_labels=same, seeds=seeds,
-                kept=kept, cat=cat, sha=sha, e2e_bounds=e2e_bounds, start=start, scaling_cap=scaling_cap, fresh=fresh, fresh4k=fresh4k, fresh_huge=freshH, hugepages=hp, bound=bound)
+                kept=kept, plain=plain, same_plain=same_plain, cat=cat, sha=sha, e2e_bounds=e2e_bounds, start=start, scaling_cap=scaling_cap, fresh=fresh, fresh4k=fresh4k, fresh_huge=freshH, hugepages=hp, bound=bound)
 
 
 def bench_sweep():
