@@ -401,39 +401,30 @@ def bench_size(n, b):
     # twice each (alternated): the best of 2 per stage and for the wall, as
     # for every other figure here (one run's stages varied up to 2x on this VM).
     runs = {}
+
+    def variant(key, np_, extra=(), env=None):
+        """One end-to-end run into runs[key]: its stages, wall and peaks."""
+        out = os.path.join(OUT, "run-%s.h5" % key)
+        wall, so, peaks = popseg(np_, ["run", tab, "-o", out, "--k", str(K_SEG), "--force"] + list(extra),
+                                 "run%s" % key, env=env)
+        t = stage_times(out, so)
+        t.update(wall=wall, peaks=peaks)
+        runs.setdefault(key, []).append(t)
+
     for _ in range(2):
         for np_ in sorted({P, 1}, reverse=True):
-            out = os.path.join(OUT, "run-%d.h5" % np_)
-            wall, so, peaks = popseg(np_, ["run", tab, "-o", out, "--k", str(K_SEG), "--force"], "run%d" % np_)
-            t = stage_times(out, so)
-            t.update(wall=wall, peaks=peaks)
-            runs.setdefault(np_, []).append(t)
+            variant(np_, np_)
         # The features kept in memory to the end (README, "Memory: the
         # features released after the projection").
-        out = os.path.join(OUT, "run-kept.h5")
-        wall, so, peaks = popseg(P, ["run", tab, "-o", out, "--k", str(K_SEG), "--force"], "runkept",
-                                 env={"POPSEG_RELEASE_FEATURES": "0"})
-        t = stage_times(out, so)
-        t.update(wall=wall, peaks=peaks)
-        runs.setdefault("kept", []).append(t)
+        variant("kept", P, env={"POPSEG_RELEASE_FEATURES": "0"})
         # The restarts one after another (--kmeans-lockstep 1) against the
         # default, LOCKSTEP at a time (src/stages/kmeans.c, fit_runs).
-        out = os.path.join(OUT, "run-seq.h5")
-        wall, so, peaks = popseg(P, ["run", tab, "-o", out, "--k", str(K_SEG), "--force",
-                                     "--kmeans-lockstep", "1"], "runseq")
-        t = stage_times(out, so)
-        t.update(wall=wall, peaks=peaks)
-        runs.setdefault("seq", []).append(t)
+        variant("seq", P, ["--kmeans-lockstep", "1"])
         # Plain Lloyd in lockstep (--kmeans-algorithm lloyd) against the
         # default, Hamerly: the per-iteration rows below time one run alone,
         # where the two trade places with the rank count and n; this is the
         # default schedule, which decides the default algorithm.
-        out = os.path.join(OUT, "run-plain.h5")
-        wall, so, peaks = popseg(P, ["run", tab, "-o", out, "--k", str(K_SEG), "--force",
-                                     "--kmeans-algorithm", "lloyd"], "runplain")
-        t = stage_times(out, so)
-        t.update(wall=wall, peaks=peaks)
-        runs.setdefault("plain", []).append(t)
+        variant("plain", P, ["--kmeans-algorithm", "lloyd"])
     with h5py.File(os.path.join(OUT, "run-%d.h5" % P), "r") as fh, \
             h5py.File(os.path.join(OUT, "run-plain.h5"), "r") as fl:
         same_plain = bool(np.array_equal(fh["kmeans/labels"][()], fl["kmeans/labels"][()]) and
