@@ -247,6 +247,13 @@ def popseg(np_, args, tag, binary=None, env=None, idle=0):
     return wall, r.stdout, peaks
 
 
+def same_fit(a, b):
+    """Whether two results files hold the same labels and centroids, bit for bit."""
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        return bool(np.array_equal(fa["kmeans/labels"][()], fb["kmeans/labels"][()]) and
+                    np.array_equal(fa["kmeans/centroids"][()], fb["kmeans/centroids"][()]))
+
+
 def stage_times(path, stdout):
     with h5py.File(path, "r") as f:
         a, km = f.attrs, f["kmeans"].attrs
@@ -425,24 +432,15 @@ def bench_size(n, b):
         # where the two trade places with the rank count and n; this is the
         # default schedule, which decides the default algorithm.
         variant("plain", P, ["--kmeans-algorithm", "lloyd"])
-    with h5py.File(os.path.join(OUT, "run-%d.h5" % P), "r") as fh, \
-            h5py.File(os.path.join(OUT, "run-plain.h5"), "r") as fl:
-        same_plain = bool(np.array_equal(fh["kmeans/labels"][()], fl["kmeans/labels"][()]) and
-                          np.array_equal(fh["kmeans/centroids"][()], fl["kmeans/centroids"][()]))
-    kept = seq = plain = None
-    for np_, v in runs.items():
+    same_plain = same_fit(os.path.join(OUT, "run-%d.h5" % P), os.path.join(OUT, "run-plain.h5"))
+    for key, v in runs.items():
         t = dict(v[0])
         for k_ in ("wall", "read", "scale", "pca", "seed", "lloyd", "kmeans", "write"):
             t[k_] = min(x[k_] for x in v)
         t["peaks"] = [max(p_) for p_ in zip(*(x["peaks"] for x in v))]
-        if np_ == "kept":
-            kept = t
-        elif np_ == "seq":
-            seq = t
-        elif np_ == "plain":
-            plain = t
-        else:
-            res[np_] = t
+        runs[key] = t
+    kept, seq, plain = runs.pop("kept"), runs.pop("seq"), runs.pop("plain")
+    res.update(runs)  # by rank count
     K = res[P]["K"]
     # Lloyd per iteration: centres after one iteration, then a short and a long
     # fit from them (tolerance 0); the difference of their Lloyd times.
@@ -470,10 +468,8 @@ def bench_size(n, b):
             if tt[LONG]["iterations"] != LONG:
                 say("WARNING: the long fit converged after %d iterations: the per-iteration figure is low"
                     % tt[LONG]["iterations"])
-    with h5py.File(os.path.join(OUT, "lloyd-hamerly-%d-%d.h5" % (P, LONG)), "r") as fh, \
-            h5py.File(os.path.join(OUT, "lloyd-lloyd-%d-%d.h5" % (P, LONG)), "r") as fl:
-        same_alg = bool(np.array_equal(fh["kmeans/labels"][()], fl["kmeans/labels"][()]) and
-                        np.array_equal(fh["kmeans/centroids"][()], fl["kmeans/centroids"][()]))
+    same_alg = same_fit(os.path.join(OUT, "lloyd-hamerly-%d-%d.h5" % (P, LONG)),
+                        os.path.join(OUT, "lloyd-lloyd-%d-%d.h5" % (P, LONG)))
     # What the exact sums cost: the measuring build with float sums on the same
     # Huge pages for the per-row arrays (include/popseg/mem.h) against 4 KiB
     # pages (POPSEG_HUGEPAGES=0): one seeding and 2 Lloyd iterations, each

@@ -33,10 +33,10 @@ if [ -n "${POPSEG_BUNDLE:-}" ] || ! command -v mpirun >/dev/null 2>&1; then
   trap 'rm -rf "$UNPACKED"' EXIT
   B=$UNPACKED/popseg-bundle
   if command -v xz >/dev/null 2>&1; then
-    tar -xJf "$BUNDLE" -C "$(dirname "$B")"
+    tar -xJf "$BUNDLE" -C "$UNPACKED"
   else
     python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \
-      "$BUNDLE" "$(dirname "$B")"
+      "$BUNDLE" "$UNPACKED"
   fi
   . "$B/env.sh"
   have=$(ldd --version 2>/dev/null | awk 'NR == 1 {print $NF}')
