@@ -4,6 +4,13 @@
 # from its row (test_opts); the help texts as a user sees them.
 . tests/lib.sh
 run_c_test 1 "$POPSEG_BIN/tests/test_opts"
+# Open MPI's cm layer left out on one node (launch.h), unless a pml is given.
+for np in 1 2; do run_c_test $np "$POPSEG_BIN/tests/test_launch"; done
+(export OMPI_MCA_pml=ob1; run_c_test 2 "$POPSEG_BIN/tests/test_launch")
+out=$(mpi 2 "$POPSEG" run data/acs2015_county_data.csv --kmeans-n-init 1 --verbose 2>&1)
+check "one node: --verbose says OMPI_MCA_pml=^cm" sh -c "printf '%s\n' \"\$1\" | grep -c '^mpi     one node: OMPI_MCA_pml=^cm ' | grep -qx 1" sh "$out"
+out=$(mpi 2 --mca pml ob1 "$POPSEG" run data/acs2015_county_data.csv --kmeans-n-init 1 --verbose 2>&1)
+check "one node, --mca pml ob1: no pml set by popseg" sh -c "printf '%s\n' \"\$1\" | grep -q '^read ' && ! printf '%s\n' \"\$1\" | grep -q '^mpi '" sh "$out"
 for c in import info run predict; do
   out=$("$POPSEG" "$c" --help 2>&1); rc=$?
   if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^usage: popseg $c " &&

@@ -60,7 +60,7 @@ for layout in "2 $NS/hostfile 1+1" "4 $NS/hostfile2 2+2"; do
     fail "placement $desc: got '$out' want '$want': $(head -c 400 "$TMPD/place.err" | tr '\n' ' ')"
   fi
   before=$(tx_b)
-  hosts_mpirun "$np" "$hf" "$POPSEG_ABS" run "$DATA" -o "$res" >"$TMPD/h$np.out" 2>"$TMPD/h$np.err"
+  hosts_mpirun "$np" "$hf" "$POPSEG_ABS" run "$DATA" -o "$res" --verbose >"$TMPD/h$np.out" 2>"$TMPD/h$np.err"
   rc=$?
   after=$(tx_b)
   if [ $rc -eq 0 ] && [ -s "$res" ]; then
@@ -68,6 +68,12 @@ for layout in "2 $NS/hostfile 1+1" "4 $NS/hostfile2 2+2"; do
   else
     fail "popseg run on two hosts, $np ranks ($desc) exited $rc: $(tail -n 4 "$TMPD/h$np.err" | tr '\n' ' ')"
     continue
+  fi
+  # Across hosts Open MPI chooses its own pml (launch.h: only one node's jobs leave cm out).
+  if grep -q '^read ' "$TMPD/h$np.out" && ! grep -q '^mpi ' "$TMPD/h$np.out"; then
+    pass "two hosts, $np ranks: popseg sets no pml"
+  else
+    fail "two hosts, $np ranks: a pml set, or no --verbose output: $(grep '^mpi ' "$TMPD/h$np.out")"
   fi
   if msg=$("$PYTHON" tests/slurm/compare.py "$res" "$TMPD/one.h5" 2>&1); then
     pass "two hosts, $np ranks: labels, centroids, ids equal the single-host run"

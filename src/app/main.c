@@ -5,6 +5,7 @@
 
 #include "popseg/cli.h"
 #include "popseg/error.h"
+#include "popseg/launch.h"
 #include "popseg/pipeline.h"
 #include "popseg/sig.h"
 #include "popseg/strbuf.h"
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
   ps_err_t err;
   int rank;
   int provided = 0;
+  ps_launch_defaults(); /* on one node, Open MPI's cm layer left out: launch.h */
   /* FUNNELED: only this thread calls MPI; rank 0's input-hash thread never does. */
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   /* MPI errors come back as return codes (PS_ERR_MPI, exit status 7) on every

@@ -16,6 +16,7 @@
 #include "popseg/h5io.h"
 #include "popseg/html.h"
 #include "popseg/input.h"
+#include "popseg/launch.h"
 #include "popseg/log.h"
 #include "popseg/memcheck.h"
 #include "popseg/model.h"
@@ -38,6 +39,11 @@ static void setup(const ps_options_t *o, MPI_Comm comm) {
   ps_h5_set_debug(o->out.debug);
   ps_log_set_verbosity(o->out.quiet ? -1 : o->out.verbose ? 1 : 0);
   for (int i = 0; i < o->n_notes; i++) ps_log_progress(comm, "note    %s", o->notes[i]);
+  if (ps_log_verbosity() > 0 && ps_launch_pml_set())
+    ps_log_progress(comm,
+                    "mpi     one node: OMPI_MCA_pml=%s (Open MPI's cm layer left out; "
+                    "OMPI_MCA_pml or mpirun --mca pml chooses)",
+                    ps_launch_pml_set());
 }
 
 /* Collective. The outputs can be written and none is an input. */

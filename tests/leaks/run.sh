@@ -28,7 +28,8 @@
 # (ompi_mpi_finalize, ~50 bytes) and the PMIx progress thread's messages
 # allocated in libevent callbacks (libevent_core, ~280 bytes). HDF5 frees its
 # free lists and globals from its atexit handler and OpenBLAS runs with one
-# thread, so neither needed a suppression.
+# thread, so neither needed a suppression. lsan.supp has a fourth,
+# MPI_T_init_thread, for test_launch's read of Open MPI's "pml" variable.
 #
 # Environment: LEAK_BIN (the ASan build, build/leaks/bin), POPSEG_BIN (bin),
 # PYTHON (/usr/bin/python3), LEAKS ("lsan valgrind": which parts),
