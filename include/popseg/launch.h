@@ -17,11 +17,10 @@
  * OMPI_COMM_WORLD_SIZE), when srun does (SLURM_STEP_NUM_NODES is 1), or when
  * no launcher started it (a singleton: none of those nor PMIX_RANK). Then,
  * if OMPI_MCA_pml is not set (mpirun's --mca pml sets it for the ranks),
- * OMPI_MCA_pml=^cm. Returns 1 if it set it, 0 otherwise (another MPI library
- * ignores the variable). */
-int ps_launch_defaults(void);
+ * OMPI_MCA_pml=^cm (another MPI library ignores the variable). */
+void ps_launch_defaults(void);
 
-/* The value set by ps_launch_defaults, or NULL if it set none (for the
+/* The value the last ps_launch_defaults set, or NULL if it set none (for the
  * --verbose line). */
 const char *ps_launch_pml_set(void);
 

@@ -19,12 +19,10 @@ static int one_node(void) {
   return getenv("PMIX_RANK") == NULL;
 }
 
-int ps_launch_defaults(void) {
+void ps_launch_defaults(void) {
   pml_set = NULL;
-  if (getenv("OMPI_MCA_pml") || !one_node()) return 0;
-  if (setenv("OMPI_MCA_pml", "^cm", 0) != 0) return 0;
-  pml_set = "^cm";
-  return 1;
+  if (!getenv("OMPI_MCA_pml") && one_node() && setenv("OMPI_MCA_pml", "^cm", 0) == 0)
+    pml_set = "^cm";
 }
 
 const char *ps_launch_pml_set(void) {
