@@ -16,6 +16,10 @@ for np in 1 3; do
   expect_error "non-numeric value names line and column [np=$np]" "nonnum.csv:4: column 3 \\('a'\\)" $np run "$B/nonnum.csv" -o $OUT
   expect_error "NaN in the data [np=$np]" "nan.h5.*a2.*NaN" $np run "$B/nan.h5" -o $OUT
   expect_error "Inf in the data [np=$np]" "inf.h5.*a1.*Inf" $np run "$B/inf.h5" -o $OUT
+  expect_error "NaN in the last value [np=$np]" "nan_last.h5: feature 'a3' of row 20 \\('r19'\\) is NaN" $np run "$B/nan_last.h5" -o $OUT
+  expect_error "-inf in the first value [np=$np]" "ninf_first.h5: feature 'a0' of row 1 \\('r0'\\) is Inf" $np run "$B/ninf_first.h5" -o $OUT
+  expect_error "NaN in the data, sweep [np=$np]" "nan.h5: feature 'a2' of row 8 \\('r7'\\) is NaN" $np sweep "$B/nan.h5" -o $OUT
+  expect_error "NaN in the data, with a transform [np=$np]" "nan.h5: feature 'a2' of row 8 \\('r7'\\) is NaN" $np run "$B/nan.h5" -o $OUT --transform asinh
   expect_error "finite values whose max - min overflows [np=$np]" "feature 'a2'.*max - min overflows" $np run "$B/huge.h5" -o $OUT
   expect_error "sums of --scale standard would overflow [np=$np]" "feature 'a0'.*overflow the sums of scaling 'standard' and PCA.*\\(--scale\\)" $np run "$B/wide.h5" -o $OUT --scale standard
   expect_error "sums of unscaled PCA would overflow [np=$np]" "feature 'a0'.*overflow the sums of scaling 'none' and PCA.*\\(--scale\\)" $np run "$B/wide.h5" -o $OUT --scale none

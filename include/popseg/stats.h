@@ -36,6 +36,10 @@ typedef struct ps_stats {
   int weighted;      /* row weights were given: mean, var and cov are weighted */
   double wsum;       /* the total weight (n unweighted) */
   double denom;      /* the covariance's divisor: n - 1, or weighted the total weight */
+  int nonfinite;     /* 1: some value of x is a NaN or infinite (every rank agrees), and the
+                        statistics mean nothing. The pass finds it for free, so the pipeline
+                        names the value (ps_table_check_finite) only then, instead of a pass
+                        of its own over every table */
 } ps_stats_t;
 
 /* Collective. The statistics of the rows of x over all ranks (ranks may hold
@@ -63,12 +67,13 @@ int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp);
  * NaN row value is skipped), y [m][d] = x * inv - sinv (a multiply, then a
  * subtraction), and, sum not NULL, y's column sums added to sum [d] and, sq
  * not NULL, its squares (a multiply, then an add) to sq [d]: the bits of
- * that loop, one row after another. With AVX-512 and d <= 64 the columns
- * sit in the lanes of registers (1 is returned); otherwise the plain loop
- * (0). */
+ * that loop, one row after another. *nonfinite is set to 1 if some value
+ * of x is a NaN or infinite (left as it was otherwise). With AVX-512 and
+ * d <= 64 the columns sit in the lanes of registers (1 is returned);
+ * otherwise the plain loop (0). */
 int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv,
                         const double *sinv, double *mn, double *mx, double *y, double *sum,
-                        double *sq);
+                        double *sq, int *nonfinite);
 void ps_stats_destroy(ps_stats_t **s);
 
 #endif

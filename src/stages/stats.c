@@ -144,8 +144,12 @@ __attribute__((target("avx512f"))) static void cross_avx512(const double *y, int
  * the hardware prefetcher idle, and it ramps up slowly. */
 __attribute__((target("avx512f"), always_inline)) static inline void
 rows_avx512(const double *x, int64_t m, int64_t d, const double *inv, const double *sinv,
-            double *mn, double *mx, double *y, double *sum, double *sq, const int NV) {
+            double *mn, double *mx, double *y, double *sum, double *sq, int *nonfinite,
+            const int NV) {
   __m512d vmn[8], vmx[8], vs[8], vq[8], vi[8], vsi[8];
+  /* The bits of a - a: +0 for a finite value, a NaN's for NaN or +-inf;
+   * one register per column group, so no chain of ORs through the row. */
+  __m512i bad[8];
   __mmask8 mk[8];
 #pragma GCC unroll 8
   for (int v = 0; v < NV; v++) {
@@ -157,6 +161,7 @@ rows_avx512(const double *x, int64_t m, int64_t d, const double *inv, const doub
     vq[v] = sq ? _mm512_maskz_loadu_pd(mk[v], sq + 8 * v) : _mm512_setzero_pd();
     vi[v] = _mm512_maskz_loadu_pd(mk[v], inv + 8 * v);
     vsi[v] = _mm512_maskz_loadu_pd(mk[v], sinv + 8 * v);
+    bad[v] = _mm512_setzero_si512();
   }
   for (int64_t i = 0; i < m; i++) {
     const double *row = x + i * d;
@@ -168,6 +173,7 @@ rows_avx512(const double *x, int64_t m, int64_t d, const double *inv, const doub
 #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) {
       const __m512d a = _mm512_maskz_loadu_pd(mk[v], row + 8 * v);
+      bad[v] = _mm512_or_si512(bad[v], _mm512_castpd_si512(_mm512_sub_pd(a, a)));
       vmn[v] = _mm512_min_pd(a, vmn[v]);
       vmx[v] = _mm512_max_pd(a, vmx[v]);
       const __m512d t = _mm512_sub_pd(_mm512_mul_pd(a, vi[v]), vsi[v]);
@@ -183,15 +189,17 @@ rows_avx512(const double *x, int64_t m, int64_t d, const double *inv, const doub
     if (sum) _mm512_mask_storeu_pd(sum + 8 * v, mk[v], vs[v]);
     if (sq) _mm512_mask_storeu_pd(sq + 8 * v, mk[v], vq[v]);
   }
+  for (int v = 1; v < NV; v++) bad[0] = _mm512_or_si512(bad[0], bad[v]);
+  if (_mm512_test_epi64_mask(bad[0], bad[0])) *nonfinite = 1;
 }
 
 __attribute__((target("avx512f"))) static void
 rows_avx512_any(const double *x, int64_t m, int64_t d, const double *inv, const double *sinv,
-                double *mn, double *mx, double *y, double *sum, double *sq) {
+                double *mn, double *mx, double *y, double *sum, double *sq, int *nonfinite) {
   switch ((d + 7) / 8) {
 #define ROWS_CASE(NV)                                                                              \
   case NV:                                                                                         \
-    rows_avx512(x, m, d, inv, sinv, mn, mx, y, sum, sq, NV);                                       \
+    rows_avx512(x, m, d, inv, sinv, mn, mx, y, sum, sq, nonfinite, NV);                            \
     break;
     PS_EACH_1_8(ROWS_CASE)
 #undef ROWS_CASE
@@ -213,10 +221,12 @@ static int cross_fused(void) {
 static void rows_portable(const double *restrict x, int64_t m, int64_t d,
                           const double *restrict inv, const double *restrict sinv,
                           double *restrict mn, double *restrict mx, double *restrict y,
-                          double *restrict sum, double *restrict sq) {
+                          double *restrict sum, double *restrict sq, int *nonfinite) {
+  int bad = 0;
   for (int64_t i = 0; i < m; i++) {
     const double *restrict row = x + i * d;
     double *restrict yi = y + i * d;
+    for (int64_t j = 0; j < d; j++) bad |= row[j] - row[j] != 0.0; /* NaN for NaN, +-inf */
     for (int64_t j = 0; j < d; j++) {
       mn[j] = row[j] < mn[j] ? row[j] : mn[j];
       mx[j] = row[j] > mx[j] ? row[j] : mx[j];
@@ -228,18 +238,19 @@ static void rows_portable(const double *restrict x, int64_t m, int64_t d,
     if (sq)
       for (int64_t j = 0; j < d; j++) sq[j] += yi[j] * yi[j];
   }
+  if (bad) *nonfinite = 1;
 }
 
 int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv,
                         const double *sinv, double *mn, double *mx, double *y, double *sum,
-                        double *sq) {
+                        double *sq, int *nonfinite) {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (d >= 1 && d <= 64 && ps_have_avx512f()) {
-    rows_avx512_any(x, m, d, inv, sinv, mn, mx, y, sum, sq);
+    rows_avx512_any(x, m, d, inv, sinv, mn, mx, y, sum, sq, nonfinite);
     return 1;
   }
 #endif
-  rows_portable(x, m, d, inv, sinv, mn, mx, y, sum, sq);
+  rows_portable(x, m, d, inv, sinv, mn, mx, y, sum, sq, nonfinite);
   return 0;
 }
 
@@ -276,7 +287,7 @@ static void accumulate(const ps_matrix_t *x, const double *wt, const double *shi
     const int64_t m = i1 - i0;
     memset(part, 0, (size_t)nred * sizeof *part);
     ps_stats_scale_rows(x->data + i0 * d, m, d, inv_unit, sinv, s->min, s->max, scratch,
-                        wt ? NULL : part, wt || with_cov ? NULL : part + d);
+                        wt ? NULL : part, wt || with_cov ? NULL : part + d, &s->nonfinite);
     if (wt) {
       /* Weighted: sum w y, sum w y y^T (the cross-products of sqrt(w) y)
        * and sum w, the last of the sums. */
@@ -376,6 +387,9 @@ static ps_err_t pass(const ps_matrix_t *x, const double *wt, const double *shift
   }
   PS_TRY(ps_reduce_min(s->min, d, comm));
   PS_TRY(ps_reduce_max(s->max, d, comm));
+  int64_t bad = s->nonfinite;
+  PS_TRY(ps_reduce_max_i64(&bad, 1, comm));
+  s->nonfinite = (int)bad;
 cleanup:
   free(inv);
   free(part);
@@ -407,8 +421,10 @@ ps_err_t ps_stats_compute_w(const ps_matrix_t *x, const double *w, int with_cov,
   for (int64_t j = 0; j < d; j++) s->unit[j] = 1.0;
   PS_TRY(shift_row(x, shift, comm));
   PS_TRY(pass(x, w, shift, with_cov, s, red, nred, cp, scratch, comm));
-  /* Extreme magnitudes: again, in units (the same decision on every rank). */
-  if (choose_units(s, red, nred))
+  /* Extreme magnitudes: again, in units (the same decision on every rank).
+   * Not for a NaN or an infinity, which no unit makes finite: the caller
+   * names it (nonfinite). */
+  if (!s->nonfinite && choose_units(s, red, nred))
     PS_TRY(pass(x, w, shift, with_cov, s, red, nred, cp, scratch, comm));
   finish(s, shift, red, nred, with_cov);
   *out = s;

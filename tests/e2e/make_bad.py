@@ -32,6 +32,13 @@ Xn = X.copy(); Xn[7, 2] = np.nan
 table(os.path.join(d, "nan.h5"), Xn)
 Xi = X.copy(); Xi[3, 1] = np.inf
 table(os.path.join(d, "inf.h5"), Xi)
+# Where the statistics' pass finds them (no pass of the read's own): the last
+# value of the last row (the last rank's block), and -inf in the first row,
+# which is also the pass's shift row.
+Xl = X.copy(); Xl[19, 3] = np.nan
+table(os.path.join(d, "nan_last.h5"), Xl)
+Xf = X.copy(); Xf[0, 0] = -np.inf
+table(os.path.join(d, "ninf_first.h5"), Xf)
 table(os.path.join(d, "one_row.h5"), X[:1])
 # Finite values whose range overflows: max - min (huge), or only the sums of
 # squares that standard scaling and unscaled PCA form (wide; minmax is fine).

@@ -4,6 +4,7 @@
  * MPI_COMM_WORLD, so at 4 ranks the 3-row cases leave one rank without rows.
  * (scikit-learn comparisons on real data are in test_pca.)
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -287,7 +288,8 @@ static void scale_rows(void) {
         if (d > 1) mn[1] = 0.0; /* a tie of -0.0 (row 0) with +0.0: the first is kept */
         memcpy(mn2, mn, (size_t)(4 * d) * sizeof *mn);
         double *s1 = mode ? sum : NULL, *q1 = mode == 2 ? sq : NULL;
-        vector |= ps_stats_scale_rows(x, m, d, inv, sinv, mn, mx, y, s1, q1);
+        int nf = 0;
+        vector |= ps_stats_scale_rows(x, m, d, inv, sinv, mn, mx, y, s1, q1, &nf);
         for (int64_t i = 0; i < m; i++)
           for (int64_t j = 0; j < d; j++) {
             const double v = x[i * d + j], t = v * inv[j] - sinv[j];
@@ -298,7 +300,7 @@ static void scale_rows(void) {
             if (mode == 2) sq2[j] += t * t;
           }
         same &= memcmp(mn, mn2, (size_t)(4 * d) * sizeof *mn) == 0 &&
-                memcmp(y, y2, (size_t)(m * d) * sizeof *y) == 0;
+                memcmp(y, y2, (size_t)(m * d) * sizeof *y) == 0 && nf == (m * d > 3);
         free(x);
         free(buf);
         cases++;
@@ -309,6 +311,56 @@ static void scale_rows(void) {
           vector ? "AVX-512 up to 64 features" : "plain loop", cases);
 }
 
+/* The block kernel's nonfinite flag: one NaN, +inf or -inf anywhere (the
+ * first value, the last, a column past the register's eight, the last row of
+ * a block) sets it; finite extremes (DBL_MAX, the smallest subnormal, -0) do
+ * not. Widths for the AVX-512 form and past it (65: the plain loop). */
+static void nonfinite_flag(void) {
+  static const int64_t ds[] = {1, 7, 9, 34, 65}, ms[] = {1, 5, 64};
+  const double bad[] = {NAN, INFINITY, -INFINITY};
+  int ok = 1, cases = 0;
+  for (size_t a = 0; a < sizeof ds / sizeof ds[0]; a++)
+    for (size_t b = 0; b < sizeof ms / sizeof ms[0]; b++) {
+      const int64_t d = ds[a], m = ms[b], n = m * d;
+      double *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+      double *v = calloc((size_t)(6 * d), sizeof *v);
+      if (!x || !y || !v) {
+        ok = 0;
+        free(x);
+        free(y);
+        free(v);
+        continue;
+      }
+      double *inv = v, *sinv = v + d, *mn = v + 2 * d, *mx = v + 3 * d, *sum = v + 4 * d,
+             *sq = v + 5 * d;
+      for (int64_t j = 0; j < d; j++) inv[j] = 1.0;
+      for (int64_t q = 0; q < n; q++)
+        x[q] = q % 4 == 0 ? DBL_MAX : q % 4 == 1 ? 0x1p-1074 : q % 4 == 2 ? -0.0 : -1e300;
+      int nf = 0;
+      ps_stats_scale_rows(x, m, d, inv, sinv, mn, mx, y, NULL, NULL, &nf);
+      ok &= nf == 0;
+      cases++;
+      const int64_t at[] = {0, n - 1, d > 8 ? 8 : d - 1, (m - 1) * d};
+      for (size_t p = 0; p < sizeof at / sizeof at[0]; p++)
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+          const double keep = x[at[p]];
+          x[at[p]] = bad[k];
+          nf = 0;
+          ps_stats_scale_rows(x, m, d, inv, sinv, mn, mx, y, sum, k == 2 ? sq : NULL, &nf);
+          ok &= nf == 1;
+          x[at[p]] = keep;
+          cases++;
+        }
+      free(x);
+      free(y);
+      free(v);
+    }
+  T_CHECK(ok,
+          "the block kernel flags a NaN or an infinity anywhere, and no finite extreme (%d "
+          "cases)",
+          cases);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   ps_error_set_namer(ps_cli_flag_of); /* messages name the flags, as in popseg */
@@ -316,6 +368,7 @@ int main(int argc, char **argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
   T_INIT();
   hand_cases();
+  nonfinite_flag();
   two_constant();
   large_offset();
   one_row();
