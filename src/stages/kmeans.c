@@ -343,6 +343,7 @@ typedef struct {
   double *gmin;                    /* [k] the bounds step's threshold on gap, this iteration */
   int64_t *bidx;                   /* [KM_BATCH] rows whose every distance is computed */
   int32_t *blab;                   /* [KM_BATCH] */
+  int32_t *bmov;                   /* [KM_BATCH] positions in the batch of the rows that move */
   double *bd2, *blb;               /* [KM_BATCH] */
   int64_t reloc_row[KM_MAX_RELOC]; /* local rows moved to an empty cluster, this iteration */
   int32_t reloc_old[KM_MAX_RELOC]; /* their clusters before */
@@ -399,6 +400,7 @@ static void fit_free(fit_t *f) {
   free(f->drift);
   free(f->bidx);
   free(f->blab);
+  free(f->bmov);
   free(f->bd2);
   free(f->blb);
   free(f->wtmp);
@@ -1179,12 +1181,16 @@ static int64_t flush_batch(fit_t *f, int64_t nb) {
   int64_t changed = 0;
   ps_km_nearest_rows_lb(&f->ws, f->x->data, f->bidx, nb, f->blab, NULL, f->bd2, f->blb);
   ps_km_bounds_store(f->dcum, f->mcum, f->bidx, 0, f->blab, f->bd2, f->blb, nb, f->upf, f->gapf);
+  /* Which rows move, without a branch on it (a searched row keeps its
+   * centre or not at random: the branch was mispredicted, most of assign's
+   * own time); then the moves, in row order as before. */
   for (int64_t b = 0; b < nb; b++) {
-    const int64_t i = f->bidx[b];
-    if (f->blab[b] != f->lab[i]) {
-      move_row(f, i, f->blab[b]);
-      changed++;
-    }
+    f->bmov[changed] = (int32_t)b;
+    changed += f->blab[b] != f->lab[f->bidx[b]];
+  }
+  for (int64_t t = 0; t < changed; t++) {
+    const int32_t b = f->bmov[t];
+    move_row(f, f->bidx[b], f->blab[b]);
   }
   f->dist_done += nb * f->k;
   return changed;
@@ -1601,6 +1607,7 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   f->drift = drift_block(f);
   f->bidx = malloc(KM_BATCH * sizeof *f->bidx);
   f->blab = malloc(KM_BATCH * sizeof *f->blab);
+  f->bmov = malloc(KM_BATCH * sizeof *f->bmov);
   f->bd2 = malloc(KM_BATCH * sizeof *f->bd2);
   f->blb = malloc(KM_BATCH * sizeof *f->blb);
   km = *kmp = calloc(1, sizeof *km);
@@ -1615,8 +1622,8 @@ static ps_err_t fit_alloc(fit_t *f, int n_runs, ps_kmeans_t **kmp) {
   ok = ok && f->cent && f->cnew && f->lab && f->lab_new && f->d2 && f->w && f->cand && f->candt &&
        f->pot && f->uu && f->claim && f->empty && f->sizes && f->pick && f->hset && f->rowbuf &&
        f->acc && f->cnt_l && f->red && f->gacc && f->part && f->mv_list && f->touched && f->half &&
-       f->drift && f->bidx && f->blab && f->bd2 && f->blb && km && km->centroids && km->labels &&
-       km->distance && km->sizes && km->run_inertia && km->run_iterations &&
+       f->drift && f->bidx && f->blab && f->bmov && f->bd2 && f->blb && km && km->centroids &&
+       km->labels && km->distance && km->sizes && km->run_inertia && km->run_iterations &&
        (!f->wt || (f->wtmp && f->wsizes));
   if (km && f->wt) {
     km->weight_sizes = calloc((size_t)k, sizeof *km->weight_sizes);
