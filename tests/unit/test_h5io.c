@@ -20,6 +20,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <hdf5.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -754,6 +755,65 @@ static void outfile_fresh(const char *dir) {
           "outfile: a failed end removes the temporary file and makes no output");
 }
 
+/* ps_h5r_read_strings narrows a string dataset of width w to its longest
+ * string plus the NUL (the rows' bytes past their NUL kept up to the new
+ * width, as a plain per-row copy keeps them): the longest of lengths[] sets
+ * it. Shrinking by 8 bytes or more copies whole words, less by memmove: both,
+ * rows that end well before the width, the longest in the last row, and
+ * bytes after a NUL (another writer's padding) that the new width cuts. */
+static void narrow_case(const char *dir, const char *tag, size_t w, int64_t n, size_t longest) {
+  char path[600];
+  snprintf(path, sizeof path, "%s/narrow-%s.h5", dir, tag);
+  char *src = calloc((size_t)n, w);
+  int ok = src != NULL;
+  for (int64_t i = 0; ok && i < n; i++) {
+    char *row = src + (size_t)i * w;
+    size_t len = i == n - 1 ? longest : (size_t)(i * 7 % (int64_t)(longest + 1));
+    for (size_t b = 0; b < len; b++) row[b] = (char)('a' + (i + (int64_t)b) % 26);
+    if (i % 3 == 1 && len + 2 < w) row[len + 1] = '#'; /* after the NUL */
+  }
+  if (g_rank == 0 && ok) {
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    hsize_t dims[1] = {(hsize_t)n};
+    H5Tset_size(t, w);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    hid_t sp = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(f, "s", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    ok = f >= 0 && ds >= 0 && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, src) >= 0;
+    H5Dclose(ds);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Fclose(f);
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  int64_t off = 0, cnt = 0, bad = 0;
+  ps_block_range(n, g_size, g_rank, &off, &cnt);
+  ps_h5r_t *r = NULL;
+  char *buf = NULL;
+  size_t width = 0;
+  ps_err_t err = ok ? ps_h5r_open(path, MPI_COMM_WORLD, &r) : PS_ERR_IO;
+  if (err == PS_OK) err = ps_h5r_read_strings(r, "s", off, cnt, 1, &buf, &width);
+  if (r) err = ps_h5r_close(&r, err);
+  for (int64_t i = 0; err == PS_OK && i < cnt; i++)
+    bad += memcmp(buf + (size_t)i * width, src + (size_t)(off + i) * w, width) != 0 ||
+           strnlen(buf + (size_t)i * width, width) == width;
+  MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  T_CHECK(ok && err == PS_OK && width == longest + 1 && bad == 0,
+          "strings of width %zu narrowed to %zu (%s, %lld rows): every row's bytes (%lld differ)",
+          w, width, tag, (long long)n, (long long)bad);
+  free(buf);
+  free(src);
+}
+
+static void narrow_strings(const char *dir) {
+  narrow_case(dir, "words", 32, 1001, 15);  /* 32 -> 16: whole words */
+  narrow_case(dir, "exact8", 24, 77, 15);   /* 24 -> 16: by exactly 8 */
+  narrow_case(dir, "memmove", 20, 300, 14); /* 20 -> 15: by 5, memmove */
+  narrow_case(dir, "odd", 41, 513, 2);      /* 41 -> 3: a partial word */
+  narrow_case(dir, "tiny", 16, 3, 0);       /* 3 rows, every string empty: width 1 */
+}
+
 static int run_self(void) {
   char dir[512] = "";
   if (g_rank == 0) {
@@ -779,6 +839,7 @@ static int run_self(void) {
   reread_tail(dir, 5000, 5, 23, NULL);    /* one window a rank: it straddles */
   results_round_trip(dir, 23, NULL);
   results_round_trip(dir, 2, "64"); /* fewer rows than ranks, pieces */
+  narrow_strings(dir);
   outfile_fresh(dir);
   int fds = count_fds();
   error_cases(dir);
