@@ -92,8 +92,6 @@ void ps_h5w_data_gen(ps_h5w_t *w, const char *path, ps_h5type_t type, size_t wid
 /* A dimension whose coordinates are generated the same way. */
 void ps_h5w_dim_gen(ps_h5w_t *w, const char *name, int64_t len, ps_h5type_t type, size_t width,
                     ps_h5w_gen_fn gen, void *ctx, const char *description);
-/* Store the dataset added last in chunks of about 1 MiB of whole rows. */
-void ps_h5w_chunked(ps_h5w_t *w);
 /* Attributes of a group ("kmeans") or of the root (""); rank 0's values are written. */
 void ps_h5w_attr_i64(ps_h5w_t *w, const char *obj, const char *name, int64_t v);
 void ps_h5w_attr_u64(ps_h5w_t *w, const char *obj, const char *name, uint64_t v);

@@ -97,7 +97,7 @@ void ps_table_summary_free(ps_table_summary_t *s);
 
 /* ----------------------------------------------------------- HDF5 layout
  * A table file (popseg import; the input of run and predict):
- *   /features       float64 [row][feature], chunked (about 1 MiB of whole rows)
+ *   /features       float64 [row][feature], contiguous (earlier files: chunked; both read)
  *   /feature_names  string [feature]
  *   /rows/id        int64 [row]
  *   /rows/name      string [row]

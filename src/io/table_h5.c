@@ -48,7 +48,6 @@ ps_err_t ps_table_write_h5(const char *path, int force, const ps_table_t *t, MPI
   ps_table_describe_rows(w, t, 1);
   ps_h5w_data(w, "features", PS_H5_F64, 0, "row,feature", t->x->data,
               "feature values, original units [row][feature]");
-  ps_h5w_chunked(w);
   ps_h5w_attr_str(w, "", "popseg_file", "table");
   ps_h5w_attr_str(w, "", "popseg_version", POPSEG_VERSION);
   ps_h5w_attr_str(w, "", "source", t->source);

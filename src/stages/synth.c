@@ -260,7 +260,6 @@ ps_err_t ps_synth_write(const ps_synth_opts_t *o, const char *path, int force, M
   ps_h5w_data(w, "feature_names", PS_H5_STR, 16, "feature", fnames, "feature names");
   ps_h5w_data_gen(w, "features", PS_H5_F64, 0, "row,feature", gen_features, (void *)o,
                   "synthetic census-like values, original units [row][feature]");
-  ps_h5w_chunked(w);
   snprintf(source, sizeof source,
            "popseg synth --rows %lld --features %lld --segments %lld --seed %llu",
            (long long)o->rows, (long long)o->features, (long long)o->segments,
