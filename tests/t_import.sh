@@ -22,9 +22,12 @@ if h5repack -l /features:CHUNK=500x34 "$TMPD/c1.h5" "$TMPD/chunked.h5" 2>"$TMPD/
 import h5py, sys
 sys.exit(0 if h5py.File('$TMPD/chunked.h5')['features'].chunks == (500, 34) else 1)"
   for np in 1 3; do
-    mpi $np "$POPSEG" run "$TMPD/c1.h5" --csv "$TMPD/contig$np.csv" --quiet 2>"$TMPD/e1"
-    mpi $np "$POPSEG" run "$TMPD/chunked.h5" --csv "$TMPD/chunked$np.csv" --quiet 2>"$TMPD/e2"
-    check "chunked and contiguous tables: the same segments CSV [np=$np]" cmp -s "$TMPD/contig$np.csv" "$TMPD/chunked$np.csv"
+    if mpi $np "$POPSEG" run "$TMPD/c1.h5" --csv "$TMPD/contig$np.csv" --quiet 2>"$TMPD/e1" &&
+      mpi $np "$POPSEG" run "$TMPD/chunked.h5" --csv "$TMPD/chunked$np.csv" --quiet 2>"$TMPD/e2"; then
+      check "chunked and contiguous tables: the same segments CSV [np=$np]" cmp -s "$TMPD/contig$np.csv" "$TMPD/chunked$np.csv"
+    else
+      fail "chunked and contiguous tables [np=$np]: a run failed: $(cat "$TMPD/e1" "$TMPD/e2" 2>/dev/null | head -n 2 | tr '\n' '|')"
+    fi
   done
 else
   fail "h5repack a chunked copy: $(cat "$TMPD/e")"
