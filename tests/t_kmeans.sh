@@ -31,6 +31,9 @@ export POPSEG_KMEANS_PORTABLE=1; run_c_test 1 "$T"; unset POPSEG_KMEANS_PORTABLE
 POPSEG_KMEANS_NO_AVX512=1 run_c_test 1 "$T"
 # AVX-512's centre-lanes form alone (the eight-rows form hands it its near ties).
 export POPSEG_KMEANS_NO_ROWS=1; run_c_test 1 "$T"; unset POPSEG_KMEANS_NO_ROWS
+# AVX-512's rows form in double alone (by default the single-precision one
+# searches first and hands it the tails of sixteen rows).
+export POPSEG_KMEANS_NO_F32=1; run_c_test 1 "$T"; unset POPSEG_KMEANS_NO_F32
 # The stored bounds eight rows at a time wherever AVX-512 runs (by default only
 # on AMD processors: kmeans_nearest.h), and one row at a time.
 export POPSEG_KMEANS_BOUNDS8=1; run_c_test 1 "$T"

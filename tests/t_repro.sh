@@ -56,6 +56,16 @@ a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-port
 for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
     assert a[k][()].tobytes() == b[k][()].tobytes(), k
 "
+# The single-precision rows form (AVX-512) against the double one alone:
+# looser bounds, so other distance counts, but the same fit.
+POPSEG_KMEANS_NO_F32=1 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-nof32.h5" --quiet \
+  --kmeans-n-init 2 || fail "synth-minmax with POPSEG_KMEANS_NO_F32=1"
+check "single- and double-precision rows forms: the same labels, centroids, inertia, iterations and profile" "$PYTHON" -c "
+import h5py
+a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-nof32.h5', 'r')
+for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
+    assert a[k][()].tobytes() == b[k][()].tobytes(), k
+"
 # k = 24: k-means++ draws 5 candidates a centre, scored in two groups of four
 # from a block laid out as columns once (seed_kmeanspp), for one run alone and
 # for 3 in lockstep; the portable kernels never lay out columns. Only the

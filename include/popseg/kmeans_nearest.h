@@ -6,10 +6,11 @@
  * centre index. It is found fast with the dot form ||c||^2 / 2 - x.c in
  * coordinates shifted by the centres' mean (SIMD lanes over centres for small
  * k and dimension, AVX2 + FMA when the processor has them; with AVX-512 and
- * up to 16 columns, lanes over eight rows first; BLAS3 blocks otherwise);
- * every score within a relative 1e-12 window of the best, far
- * wider than that form's rounding, is re-decided by the exact distance. So
- * both forms, every instruction set and every rank count give the same labels.
+ * up to 16 columns, lanes over sixteen rows in single precision, or eight in
+ * double, first; BLAS3 blocks otherwise); every score within a relative
+ * window of the best far wider than that form's rounding (1e-12 in double,
+ * 2^-16 in single precision) is re-decided by the exact distance. So every
+ * form, every instruction set and every rank count give the same labels.
  */
 #ifndef POPSEG_KMEANS_NEAREST_H
 #define POPSEG_KMEANS_NEAREST_H
@@ -28,6 +29,9 @@ typedef struct {
   double *s;       /* BLAS: [rows][kmax] dot products */
   double cnmax;    /* the largest cn */
   const double *c; /* the centres [k][dim] given to prep */
+  float *cnf;      /* lanes: [kpad] cn as floats, for the single-precision rows form */
+  float *ccf;      /* lanes: [dim][kpad] cc as floats */
+  int f32;         /* 1: the centres fit the single-precision rows form (prep) */
 } ps_km_nearest_t;
 
 /* Workspace for up to kmax centres of dim columns; 0 when out of memory. */
@@ -53,10 +57,14 @@ double ps_km_sqdist_fast(const double *a, const double *b, int64_t dim);
 double ps_km_sqdist(const double *a, const double *b, int64_t dim);
 /* Which kernel runs on this processor (for the record): 2 AVX-512, 1 AVX2 +
  * FMA, 0 portable. POPSEG_KMEANS_PORTABLE=1 in the environment forces the
- * portable one, POPSEG_KMEANS_NO_AVX512=1 the AVX2 one, and
- * POPSEG_KMEANS_NO_ROWS=1 leaves out AVX-512's eight-rows form (the tests
- * run each). */
+ * portable one, POPSEG_KMEANS_NO_AVX512=1 the AVX2 one,
+ * POPSEG_KMEANS_NO_ROWS=1 leaves out AVX-512's rows forms and
+ * POPSEG_KMEANS_NO_F32=1 its single-precision rows form (the tests run
+ * each). */
 int ps_km_nearest_simd(void);
+/* Whether ps_km_nearest_rows_lb searches w's prepared centres with the
+ * single-precision rows form (AVX-512, up to 16 columns, centres that fit). */
+int ps_km_nearest_f32_used(const ps_km_nearest_t *w);
 
 /* k-means++'s trials, four candidates at once: for the rows x [n][dim] in
  * order, p[l] += min(sqdist(x_i, cand_l), w[i]), times wt[i] when wt is not

@@ -10,7 +10,10 @@
  * ties to the lowest index. This window is far wider than the dot form's
  * rounding (a few ulps of those magnitudes) and far narrower than real gaps,
  * so the labels are those of exact distances whatever the form or the
- * instruction set, and the exact path runs for a handful of rows only.
+ * instruction set, and the exact path runs for a handful of rows only. With
+ * AVX-512 the rows forms score sixteen rows at a time in single precision
+ * (twice the rows per instruction), with a window to match (TIE_F32), and
+ * eight in double for the rest.
  */
 #include "popseg/kmeans_nearest.h"
 #include "popseg/opt.h"
@@ -30,6 +33,18 @@
 #define BLAS_ROWS 256
 #define BLAS_CELLS ((int64_t)1 << 20)
 #define TIE_REL 1e-12
+/* The single-precision rows form: each score's error, relative to the same
+ * magnitudes (0.5 ||x'||^2 + the largest cn), is at most about 18 float
+ * roundings (2^-24 each: the row's and the centre's conversions, their
+ * product, the sums of the columns), far below this bound on it, which adds
+ * an absolute 2^-120 for the roundings of subnormal floats. A row is sent to
+ * the exact decision when its second score is within twice the bound of its
+ * best, or when its squared norm is not below F32_BIG (huge, infinite or
+ * NaN: its products could overflow a float); centres whose cn is not below
+ * F32_BIG skip the form. */
+#define TIE_F32 0x1p-17
+#define TIE_F32_ABS 0x1p-120
+#define F32_BIG 0x1p100
 
 static int simd_level(void);
 
@@ -37,6 +52,12 @@ static int simd_level(void);
 static int rows_off(void) {
   static int v = -1;
   if (v < 0) v = ps_env_flag("POPSEG_KMEANS_NO_ROWS", 0);
+  return v;
+}
+/* POPSEG_KMEANS_NO_F32=1: the double rows form only (the tests run both). */
+static int f32_off(void) {
+  static int v = -1;
+  if (v < 0) v = ps_env_flag("POPSEG_KMEANS_NO_F32", 0);
   return v;
 }
 
@@ -73,6 +94,8 @@ void ps_km_nearest_free(ps_km_nearest_t *w) {
   free(w->cc);
   free(w->xb);
   free(w->s);
+  free(w->cnf);
+  free(w->ccf);
   memset(w, 0, sizeof *w);
 }
 
@@ -88,6 +111,8 @@ int ps_km_nearest_alloc(ps_km_nearest_t *w, int64_t kmax, int64_t dim) {
     w->kpad = simd_level() == 2 ? (kmax + 7) / 8 * 8 : (kmax + 3) / 4 * 4;
     w->cn = malloc((size_t)w->kpad * sizeof(double));
     w->cc = malloc((size_t)(w->kpad * (dim > 0 ? dim : 1)) * sizeof(double));
+    w->cnf = malloc((size_t)w->kpad * sizeof(float));
+    w->ccf = malloc((size_t)(w->kpad * (dim > 0 ? dim : 1)) * sizeof(float));
   } else {
     int64_t rows = BLAS_CELLS / kmax;
     w->rows = rows > BLAS_ROWS ? BLAS_ROWS : rows < 1 ? 1 : rows;
@@ -96,7 +121,8 @@ int ps_km_nearest_alloc(ps_km_nearest_t *w, int64_t kmax, int64_t dim) {
     w->xb = malloc((size_t)(w->rows * dim) * sizeof(double));
     w->s = malloc((size_t)(w->rows * kmax) * sizeof(double));
   }
-  if (!w->shift || !w->cn || !w->cc || (!w->lanes && (!w->xb || !w->s))) {
+  if (!w->shift || !w->cn || !w->cc || (!w->lanes && (!w->xb || !w->s)) ||
+      (w->lanes && (!w->cnf || !w->ccf))) {
     ps_km_nearest_free(w);
     return 0;
   }
@@ -130,6 +156,15 @@ void ps_km_nearest_prep(ps_km_nearest_t *w, const double *c, int64_t k) {
   for (int64_t j = k; j < w->kpad; j++) {
     w->cn[j] = INFINITY;
     for (int64_t d = 0; d < dim; d++) w->cc[d * w->kpad + j] = 0.0;
+  }
+  /* The single-precision copies: only for centres whose squared norms stay
+   * far inside a float's range (NaN fails the test too), so no product or
+   * sum of the rows form overflows for the rows it keeps (F32_BIG). */
+  w->f32 = 1;
+  for (int64_t j = 0; j < k; j++) w->f32 &= w->cn[j] < F32_BIG;
+  for (int64_t j = 0; j < w->kpad; j++) {
+    w->cnf[j] = (float)w->cn[j];
+    for (int64_t d = 0; d < dim; d++) w->ccf[d * w->kpad + j] = (float)w->cc[d * w->kpad + j];
   }
 }
 
@@ -678,6 +713,127 @@ rows_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, i
   }
 }
 
+/* The rows form in single precision: sixteen rows in the lanes of a
+ * register, their shifted columns computed in double (as the double form
+ * does), then rounded to floats, so each FMA scores sixteen rows, not eight:
+ * the search's arithmetic halves. The label is the best's index unless the
+ * row is a near tie at float precision (TIE_F32) or too large for floats
+ * (F32_BIG): those rows are searched again by the centre-lanes form in
+ * double, which has the exact decision. Every other row's best is the exact
+ * argmin: its float score is within the bound of the true one, and every
+ * other score is more than twice the bound above. The bounds come from the
+ * float scores moved outward by that bound, and the squared norm by 2^-19
+ * (its own rounding is below 2^-20), in double: valid bounds, a little
+ * looser than the double form's. Returns the rows done (a multiple of 16);
+ * the caller searches the rest in double. */
+__attribute__((target("avx512f,avx512dq"), always_inline)) static inline int64_t
+rows16_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+              int32_t *lab, double *d2, double *ub2, double *lb2, const int DIM) {
+  const int64_t kpad = w->kpad, k = w->k;
+  const __m512 inf = _mm512_set1_ps(INFINITY), zero = _mm512_setzero_ps();
+  const __m512 tie = _mm512_set1_ps((float)TIE_F32), tiny = _mm512_set1_ps((float)TIE_F32_ABS),
+               half = _mm512_set1_ps(0.5f), big = _mm512_set1_ps((float)F32_BIG),
+               cnmax = _mm512_set1_ps((float)(w->cnmax * (1.0 + 0x1p-20)));
+  const __m512d two = _mm512_set1_pd(2.0), dz = _mm512_setzero_pd(),
+                xup = _mm512_set1_pd(1.0 + 0x1p-19), xdown = _mm512_set1_pd(1.0 - 0x1p-19);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 xt[LANES_DIM];
+    __m512 xn = zero;
+    for (int h = 0; h < 2; h++) {
+      const int64_t i8 = i + 8 * h;
+      __m512d c8[LANES_DIM];
+      if (idx) {
+        if (i8 + 40 <= n)
+          for (int r = 0; r < 8; r++) {
+            __builtin_prefetch(x + idx[i8 + 32 + r] * DIM);
+            __builtin_prefetch(x + idx[i8 + 32 + r] * DIM + DIM - 1);
+          }
+        const __m512i off = _mm512_mullo_epi64(_mm512_loadu_si512((const void *)(idx + i8)),
+                                               _mm512_set1_epi64(DIM));
+#pragma GCC unroll 16
+        for (int d = 0; d < DIM; d++) c8[d] = _mm512_i64gather_pd(off, x + d, 8);
+      } else {
+        contig8(x, i8, n, c8, DIM);
+      }
+#pragma GCC unroll 16
+      for (int d = 0; d < DIM; d++) {
+        const __m256 f = _mm512_cvtpd_ps(_mm512_sub_pd(c8[d], _mm512_set1_pd(w->shift[d])));
+        xt[d] = h ? _mm512_insertf32x8(xt[d], f, 1) : _mm512_castps256_ps512(f);
+      }
+    }
+#pragma GCC unroll 16
+    for (int d = 0; d < DIM; d++) xn = _mm512_fmadd_ps(xt[d], xt[d], xn);
+    __m512 best = inf, sec = inf;
+    __m512i arg = _mm512_setzero_si512();
+    for (int64_t j = 0; j < k; j++) {
+      __m512 s0 = _mm512_set1_ps(w->cnf[j]), s1 = zero;
+      int d = 0;
+#pragma GCC unroll 8
+      for (; d + 2 <= DIM; d += 2) {
+        s0 = _mm512_fnmadd_ps(xt[d], _mm512_set1_ps(w->ccf[d * kpad + j]), s0);
+        s1 = _mm512_fnmadd_ps(xt[d + 1], _mm512_set1_ps(w->ccf[(d + 1) * kpad + j]), s1);
+      }
+      if (d < DIM) s0 = _mm512_fnmadd_ps(xt[d], _mm512_set1_ps(w->ccf[d * kpad + j]), s0);
+      const __m512 s = _mm512_add_ps(s0, s1);
+      const __mmask16 lt = _mm512_cmp_ps_mask(s, best, _CMP_LT_OQ);
+      sec = _mm512_min_ps(sec, _mm512_max_ps(best, s));
+      best = _mm512_min_ps(best, s);
+      arg = _mm512_mask_blend_epi32(lt, arg, _mm512_set1_epi32((int)j));
+    }
+    /* e: the bound on each score's error; near: a second score within 2e
+     * of the best, or a norm too large (or NaN) for floats. */
+    const __m512 e = _mm512_fmadd_ps(tie, _mm512_fmadd_ps(half, xn, cnmax), tiny);
+    const __mmask16 near =
+        _mm512_cmp_ps_mask(sec, _mm512_add_ps(best, _mm512_add_ps(e, e)), _CMP_LE_OQ) |
+        (__mmask16)~_mm512_cmp_ps_mask(xn, big, _CMP_LT_OQ);
+    if (lab) _mm512_storeu_si512((void *)(lab + i), arg);
+    for (int h = 0; h < 2; h++) {
+#define HALF8(v) _mm512_cvtps_pd(h ? _mm512_extractf32x8_ps(v, 1) : _mm512_castps512_ps256(v))
+      const __m512d bd = HALF8(best), sd = HALF8(sec), ed = HALF8(e), xd = HALF8(xn);
+#undef HALF8
+      if (ub2)
+        _mm512_storeu_pd(ub2 + i + 8 * h,
+                         _mm512_fmadd_pd(two, _mm512_add_pd(bd, ed), _mm512_mul_pd(xd, xup)));
+      if (lb2) {
+        const __m512d b = _mm512_fmadd_pd(two, _mm512_sub_pd(sd, ed), _mm512_mul_pd(xd, xdown));
+        _mm512_storeu_pd(lb2 + i + 8 * h, _mm512_max_pd(b, dz));
+      }
+    }
+    if (d2) {
+      int32_t a[16];
+      _mm512_storeu_si512((void *)a, arg);
+      for (int r = 0; r < 16; r++) {
+        const int64_t row = idx ? idx[i + r] : i + r;
+        d2[i + r] = ps_km_sqdist(x + row * DIM, w->c + (int64_t)a[r] * DIM, DIM);
+      }
+    }
+    for (unsigned m = near; m; m &= m - 1) {
+      /* A near tie (or a huge row): the exact decision in double, one row. */
+      const int r = __builtin_ctz(m);
+      int32_t one;
+      lanes_avx512_any(w, idx ? x : x + (i + r) * DIM, idx ? idx + i + r : NULL, 1, &one,
+                       d2 ? d2 + i + r : NULL, ub2 ? ub2 + i + r : NULL, lb2 ? lb2 + i + r : NULL);
+      if (lab) lab[i + r] = one;
+    }
+  }
+  return i;
+}
+
+__attribute__((target("avx512f,avx512dq"))) static int64_t
+rows16_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+                  int32_t *lab, double *d2, double *ub2, double *lb2) {
+  switch (w->dim) {
+#define ROWS16_CASE(D)                                                                             \
+  case D:                                                                                          \
+    return rows16_avx512(w, x, idx, n, lab, d2, ub2, lb2, D);
+    PS_EACH_1_16(ROWS16_CASE)
+#undef ROWS16_CASE
+  default:
+    return 0;
+  }
+}
+
 /* ps_km_dist_min with AVX-512 for DIM <= ROWS_DIM columns: eight rows in the
  * lanes (contig8), each lane's sum over d in
  * order with a separate multiply and add, then the min with w as the scalar
@@ -1003,7 +1159,13 @@ void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int6
    * AVX-512 form reads multiples of 8 (the workspace has room, see alloc). */
   if (simd_level() == 2) {
     int64_t done = 0;
-    if (rows8_ok(w->dim)) done = rows_avx512_any(w, x, idx, n, lab, d2, ub2, lb2);
+    if (rows8_ok(w->dim)) {
+      if (ps_km_nearest_f32_used(w)) done = rows16_avx512_any(w, x, idx, n, lab, d2, ub2, lb2);
+      if (done < n)
+        done += rows_avx512_any(w, idx ? x : x + done * w->dim, idx ? idx + done : NULL, n - done,
+                                lab ? lab + done : NULL, d2 ? d2 + done : NULL,
+                                ub2 ? ub2 + done : NULL, lb2 ? lb2 + done : NULL);
+    }
     if (done < n)
       lanes_avx512_any(w, idx ? x : x + done * w->dim, idx ? idx + done : NULL, n - done,
                        lab ? lab + done : NULL, d2 ? d2 + done : NULL, ub2 ? ub2 + done : NULL,
@@ -1048,6 +1210,15 @@ void ps_km_bounds_store(const double *dcum, const double *mcum, const int64_t *i
 #endif
   for (; b < n; b++)
     store_portable(dcum, mcum, idx ? idx[b] : i0 + b, lab[b], u2[b], l2[b], up, gap);
+}
+
+int ps_km_nearest_f32_used(const ps_km_nearest_t *w) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return w->lanes && w->f32 && rows8_ok(w->dim) && !f32_off();
+#else
+  (void)w;
+  return 0;
+#endif
 }
 
 int ps_km_columns8_used(int64_t dim) {

@@ -489,6 +489,89 @@ static void nearest_rows(void) {
           getenv("POPSEG_KMEANS_NO_ROWS") ? ", centre lanes only" : "", cases, ties);
 }
 
+/* ps_km_nearest_rows_lb at the edges of the single-precision rows form
+ * (AVX-512): rows a relative 1e-3 .. 1e-12 from the midpoint of two centres
+ * (near ties at float precision, which must go to the exact decision),
+ * magnitudes from 1e-30 (subnormal floats) to 1e20 (centres beyond F32_BIG:
+ * the double form), and rows 1e16 times the centres (beyond F32_BIG
+ * alone); against brute force as nearest_rows. The form runs for the
+ * centres that fit (w.f32) and is checked to have been picked. */
+static void nearest_rows_scales(void) {
+  uint64_t st = 99;
+  const double scales[] = {1e-30, 1e-18, 1.0, 1e12, 1e20};
+  const double deltas[] = {1e-3, -1e-5, 1e-7, -1e-8, 1e-9, 1e-12};
+  const int64_t dims[] = {9, 16}, ks[] = {3, 8};
+  enum { N = 203, DMAX = 16, KMAX = 8 };
+  static double x[N * DMAX], c[KMAX * DMAX], ub2[N], lb2[N];
+  static int32_t lab[N];
+  static int64_t idx[N];
+  int ok = 1, fits = 1, cases = 0, f32_cases = 0;
+  for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
+    for (size_t b = 0; b < sizeof ks / sizeof *ks; b++)
+      for (size_t sc = 0; sc < sizeof scales / sizeof *scales; sc++)
+        for (int huge = 0; huge < 2; huge++) {
+          const int64_t dim = dims[a], k = ks[b];
+          const double scale = scales[sc];
+          for (int64_t q = 0; q < k * dim; q++) {
+            lcg_next(&st);
+            c[q] = scale * ((double)(st >> 40) / 16777216.0 * 4.0 + 10.0);
+          }
+          for (int64_t i = 0; i < N; i++) {
+            lcg_next(&st);
+            const int64_t j = (int64_t)((st >> 33) % (uint64_t)k), j2 = (j + 1) % k;
+            const double dl = deltas[(st >> 20) % (sizeof deltas / sizeof *deltas)];
+            for (int64_t d = 0; d < dim; d++) {
+              lcg_next(&st);
+              const double cj = c[j * dim + d], cj2 = c[j2 * dim + d];
+              x[i * dim + d] = i % 2 ? 0.5 * (cj + cj2) + dl * (cj - cj2)
+                                     : cj + scale * ((double)(st >> 44) / 1048576.0 - 0.5);
+              if (huge && i % 7 == 3) x[i * dim + d] *= 1e16;
+            }
+          }
+          int64_t m = 0;
+          for (int64_t i = 0; i < N; i++)
+            if (i % 3 != 1) idx[m++] = i;
+          ps_km_nearest_t w;
+          if (!ps_km_nearest_alloc(&w, k, dim)) {
+            ok = 0;
+            continue;
+          }
+          ps_km_nearest_prep(&w, c, k);
+          /* The form takes exactly the centres whose cn is below 2^100. */
+          if (w.lanes) fits &= w.f32 == (scale < 1e15);
+          f32_cases += ps_km_nearest_f32_used(&w);
+          for (int sub = 0; sub < 2; sub++) {
+            const int64_t nn = sub ? m : N;
+            memset(lab, 0xff, sizeof lab);
+            ps_km_nearest_rows_lb(&w, x, sub ? idx : NULL, nn, lab, NULL, ub2, lb2);
+            for (int64_t q = 0; q < nn; q++) {
+              const double *xi = x + (sub ? idx[q] : q) * dim;
+              int64_t best = 0;
+              double bd = INFINITY, dist[KMAX];
+              for (int64_t j = 0; j < k; j++) {
+                dist[j] = ps_km_sqdist(xi, c + j * dim, dim);
+                if (dist[j] < bd) bd = dist[j], best = j;
+              }
+              ok &= lab[q] == best && ub2[q] >= bd;
+              for (int64_t j = 0; j < k; j++)
+                if (j != best) ok &= lb2[q] <= dist[j];
+            }
+          }
+          ps_km_nearest_free(&w);
+          cases++;
+        }
+  const int f32_expected = ps_km_nearest_simd() == 2 && !getenv("POPSEG_KMEANS_NO_ROWS") &&
+                           !getenv("POPSEG_KMEANS_NO_F32");
+  T_CHECK(ok && fits && (f32_cases > 0) == f32_expected,
+          "nearest centre at float precision's edges (%s): exact labels and valid bounds for "
+          "near ties, subnormal and huge magnitudes (%d cases, %d with single-precision centres)",
+          getenv("POPSEG_KMEANS_NO_F32")    ? "single-precision form off"
+          : getenv("POPSEG_KMEANS_NO_ROWS") ? "rows forms off"
+          : f32_expected                    ? "AVX-512 single-precision rows"
+                                            : "no AVX-512",
+          cases, f32_cases);
+}
+
 /* k-means++'s kernels (ps_km_trials4: AVX-512, AVX2 or portable; ps_km_dist_min)
  * against the plain formulas, bit for bit: each distance summed over d in
  * order, min with the weight, times the row weight, summed over the rows in
@@ -960,6 +1043,7 @@ static void unit_checks(void) {
   bounds_step();
   bounds_store();
   nearest_rows();
+  nearest_rows_scales();
   seeding_kernels();
 
   /* Defaults and names */
