@@ -33,10 +33,11 @@
 #define BLAS_ROWS 256
 #define BLAS_CELLS ((int64_t)1 << 20)
 #define TIE_REL 1e-12
-/* The single-precision rows form: each score's error, relative to the same
- * magnitudes (0.5 ||x'||^2 + the largest cn), is at most about 18 float
- * roundings (2^-24 each: the row's and the centre's conversions, their
- * product, the sums of the columns), far below this bound on it, which adds
+/* The single-precision rows form: each score's error is at most about 21
+ * float roundings (2^-24 each: the row's and the centre's conversions, the
+ * FMAs of the two chains and their sum) of 0.5 ||x'||^2 + the largest cn
+ * (every partial sum is at most twice that: |x'.c'| <= ||x'||^2 / 2 + cn),
+ * about a sixth of this bound on it, which adds
  * an absolute 2^-120 for the roundings of subnormal floats. A row is sent to
  * the exact decision when its second score is within twice the bound of its
  * best, or when its squared norm is not below F32_BIG (huge, infinite or
