@@ -575,6 +575,28 @@ cols8(const double *xc, int64_t i, __m512d *xt, const int DIM) {
   for (int d = 0; d < DIM; d++) xt[d] = _mm512_loadu_pd(xc + i * DIM + d * 8);
 }
 
+/* The columns of eight rows into xt: rows idx[i..i+7] of x if idx is given,
+ * else the contiguous rows i..i+7 (contig8). Scattered rows are gathered
+ * (7.5 ns a row against 17 for loads feeding the transpose), a batch ahead
+ * fetched: the hardware prefetcher does not follow them. */
+__attribute__((target("avx512f,avx512dq"), always_inline)) static inline void
+rows8_columns(const double *x, const int64_t *idx, int64_t i, int64_t n, __m512d *xt,
+              const int DIM) {
+  if (idx) {
+    if (i + 40 <= n)
+      for (int r = 0; r < 8; r++) {
+        __builtin_prefetch(x + idx[i + 32 + r] * DIM);
+        __builtin_prefetch(x + idx[i + 32 + r] * DIM + DIM - 1);
+      }
+    const __m512i off =
+        _mm512_mullo_epi64(_mm512_loadu_si512((const void *)(idx + i)), _mm512_set1_epi64(DIM));
+#pragma GCC unroll 16
+    for (int d = 0; d < DIM; d++) xt[d] = _mm512_i64gather_pd(off, x + d, 8);
+  } else {
+    contig8(x, i, n, xt, DIM);
+  }
+}
+
 __attribute__((target("avx512f,avx512dq"))) static int64_t
 columns8_avx512_any(const double *x, int64_t n, int64_t dim, double *xc) {
   int64_t i = 0;
@@ -606,36 +628,22 @@ columns8_avx512_any(const double *x, int64_t n, int64_t dim, double *xc) {
  * only score in the window, as the centre-lanes form would. The bounds are
  * the centre-lanes form's (from the best and the second-best scores). DIM
  * is a constant at every call (inlined), so the columns stay in registers.
- * Returns the rows done (a multiple of 8); the caller searches the tail.
+ * Starts at row i0 (the rows before it searched by another form); returns
+ * the rows done, i0 plus a multiple of 8; the caller searches the tail.
  * 2M rows of 9 columns, k = 8, one process: 3.9 ns a row against 6.4 for
  * the centre-lanes form (the streaming bound is 3.8). */
 __attribute__((target("avx512f,avx512dq"), always_inline)) static inline int64_t
-rows_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n, int32_t *lab,
-            double *d2, double *ub2, double *lb2, const int DIM) {
+rows_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t i0, int64_t n,
+            int32_t *lab, double *d2, double *ub2, double *lb2, const int DIM) {
   const int64_t kpad = w->kpad, k = w->k;
   const __m512d inf = _mm512_set1_pd(INFINITY), zero = _mm512_setzero_pd();
   const __m512d tie = _mm512_set1_pd(TIE_REL), half = _mm512_set1_pd(0.5),
                 cnmax = _mm512_set1_pd(w->cnmax), two = _mm512_set1_pd(2.0);
-  int64_t i = 0;
+  int64_t i = i0;
   for (; i + 8 <= n; i += 8) {
     __m512d xt[LANES_DIM];
     __m512d xn = zero;
-    if (idx) {
-      /* Scattered rows are gathered (7.5 ns a row against 17 for loads
-       * feeding the transpose), a batch ahead fetched: the hardware
-       * prefetcher does not follow them. */
-      if (i + 40 <= n)
-        for (int r = 0; r < 8; r++) {
-          __builtin_prefetch(x + idx[i + 32 + r] * DIM);
-          __builtin_prefetch(x + idx[i + 32 + r] * DIM + DIM - 1);
-        }
-      const __m512i off =
-          _mm512_mullo_epi64(_mm512_loadu_si512((const void *)(idx + i)), _mm512_set1_epi64(DIM));
-#pragma GCC unroll 16
-      for (int d = 0; d < DIM; d++) xt[d] = _mm512_i64gather_pd(off, x + d, 8);
-    } else {
-      contig8(x, i, n, xt, DIM);
-    }
+    rows8_columns(x, idx, i, n, xt, DIM);
 #pragma GCC unroll 16
     for (int d = 0; d < DIM; d++) {
       xt[d] = _mm512_sub_pd(xt[d], _mm512_set1_pd(w->shift[d]));
@@ -701,16 +709,16 @@ static int rows8_ok(int64_t dim) {
   return simd_level() == 2 && dim <= ROWS_DIM && !rows_off();
 }
 __attribute__((target("avx512f,avx512dq"))) static int64_t
-rows_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
-                int32_t *lab, double *d2, double *ub2, double *lb2) {
+rows_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t i0,
+                int64_t n, int32_t *lab, double *d2, double *ub2, double *lb2) {
   switch (w->dim) {
 #define ROWS_CASE(D)                                                                               \
   case D:                                                                                          \
-    return rows_avx512(w, x, idx, n, lab, d2, ub2, lb2, D);
+    return rows_avx512(w, x, idx, i0, n, lab, d2, ub2, lb2, D);
     PS_EACH_1_16(ROWS_CASE)
 #undef ROWS_CASE
   default:
-    return 0;
+    return i0;
   }
 }
 
@@ -742,21 +750,8 @@ rows16_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int
     __m512 xt[LANES_DIM];
     __m512 xn = zero;
     for (int h = 0; h < 2; h++) {
-      const int64_t i8 = i + 8 * h;
       __m512d c8[LANES_DIM];
-      if (idx) {
-        if (i8 + 40 <= n)
-          for (int r = 0; r < 8; r++) {
-            __builtin_prefetch(x + idx[i8 + 32 + r] * DIM);
-            __builtin_prefetch(x + idx[i8 + 32 + r] * DIM + DIM - 1);
-          }
-        const __m512i off = _mm512_mullo_epi64(_mm512_loadu_si512((const void *)(idx + i8)),
-                                               _mm512_set1_epi64(DIM));
-#pragma GCC unroll 16
-        for (int d = 0; d < DIM; d++) c8[d] = _mm512_i64gather_pd(off, x + d, 8);
-      } else {
-        contig8(x, i8, n, c8, DIM);
-      }
+      rows8_columns(x, idx, i + 8 * h, n, c8, DIM);
 #pragma GCC unroll 16
       for (int d = 0; d < DIM; d++) {
         const __m256 f = _mm512_cvtpd_ps(_mm512_sub_pd(c8[d], _mm512_set1_pd(w->shift[d])));
@@ -1161,11 +1156,10 @@ void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int6
   if (simd_level() == 2) {
     int64_t done = 0;
     if (rows8_ok(w->dim)) {
+      /* Sixteen rows at a time in single precision, then eight in double
+       * from where it stopped. */
       if (ps_km_nearest_f32_used(w)) done = rows16_avx512_any(w, x, idx, n, lab, d2, ub2, lb2);
-      if (done < n)
-        done += rows_avx512_any(w, idx ? x : x + done * w->dim, idx ? idx + done : NULL, n - done,
-                                lab ? lab + done : NULL, d2 ? d2 + done : NULL,
-                                ub2 ? ub2 + done : NULL, lb2 ? lb2 + done : NULL);
+      done = rows_avx512_any(w, x, idx, done, n, lab, d2, ub2, lb2);
     }
     if (done < n)
       lanes_avx512_any(w, idx ? x : x + done * w->dim, idx ? idx + done : NULL, n - done,

@@ -399,6 +399,41 @@ static void bounds_store(void) {
           ps_km_bounds_store8_used() ? "AVX-512, eight rows" : "one row at a time", cases);
 }
 
+/* The search's answers for the n rows (idx[q] of x, or row q) against brute
+ * force over the k centres c: lab the exact argmin (ties to the lowest
+ * index), d2 (if given) the exact distance's bits, ub2 at or above the own
+ * centre's distance and lb2 at or below every other's. Adds to *ties the
+ * rows with an exact tie and to *loose (if given) the rows whose upper bound
+ * is above the distance by more than a relative 1e-9 (the double forms'
+ * window is about 1e-12). Returns 1 if every row matches. */
+static int rows_match_brute(const double *x, const int64_t *idx, int64_t n, int64_t dim,
+                            const double *c, int64_t k, const int32_t *lab, const double *d2,
+                            const double *ub2, const double *lb2, int *ties, int64_t *loose) {
+  int ok = 1;
+  for (int64_t q = 0; q < n; q++) {
+    const double *xi = x + (idx ? idx[q] : q) * dim;
+    int64_t best = 0, nbest = 0;
+    double bd = INFINITY, dist[64];
+    for (int64_t j = 0; j < k; j++) {
+      dist[j] = ps_km_sqdist(xi, c + j * dim, dim);
+      if (dist[j] < bd) {
+        bd = dist[j];
+        best = j;
+        nbest = 1;
+      } else if (dist[j] == bd) {
+        nbest++;
+      }
+    }
+    *ties += nbest > 1;
+    if (loose) *loose += ub2[q] - bd > 1e-9 * ub2[q];
+    ok &= lab[q] == best && ub2[q] >= bd;
+    if (d2) ok &= memcmp(&d2[q], &bd, sizeof bd) == 0;
+    for (int64_t j = 0; j < k; j++)
+      if (j != best) ok &= lb2[q] <= dist[j];
+  }
+  return ok;
+}
+
 /* ps_km_nearest_rows_lb (every form: the eight-rows and the centre-lanes
  * AVX-512 forms, AVX2, portable, BLAS, as the environment picks) against
  * brute force: labels the exact argmin (ties to the lowest index), d2 the
@@ -449,26 +484,8 @@ static void nearest_rows(void) {
           memset(lab, 0xff, sizeof lab);
           ps_km_nearest_rows_lb(&w, x, sub ? idx : NULL, sub ? m : n, lab, with_d2 ? d2 : NULL, ub2,
                                 lb2);
-          for (int64_t q = 0; q < (sub ? m : n); q++) {
-            const double *xi = x + (sub ? idx[q] : q) * dim;
-            int64_t best = 0, nbest = 0;
-            double bd = INFINITY, dist[KMAX];
-            for (int64_t j = 0; j < k; j++) {
-              dist[j] = ps_km_sqdist(xi, c + j * dim, dim);
-              if (dist[j] < bd) {
-                bd = dist[j];
-                best = j;
-                nbest = 1;
-              } else if (dist[j] == bd) {
-                nbest++;
-              }
-            }
-            ties += nbest > 1;
-            ok &= lab[q] == best && ub2[q] >= bd;
-            if (with_d2) ok &= memcmp(&d2[q], &bd, sizeof bd) == 0;
-            for (int64_t j = 0; j < k; j++)
-              if (j != best) ok &= lb2[q] <= dist[j];
-          }
+          ok &= rows_match_brute(x, sub ? idx : NULL, sub ? m : n, dim, c, k, lab,
+                                 with_d2 ? d2 : NULL, ub2, lb2, &ties, NULL);
         }
         /* Without bounds, and labels only. */
         int32_t lab2[NMAX];
@@ -505,10 +522,10 @@ static void nearest_rows_scales(void) {
   static double x[N * DMAX], c[KMAX * DMAX], ub2[N], lb2[N];
   static int32_t lab[N];
   static int64_t idx[N];
-  int ok = 1, fits = 1, cases = 0, f32_cases = 0;
+  int ok = 1, fits = 1, cases = 0, f32_cases = 0, ties = 0;
   /* Rows whose upper bound is looser than the double forms' window allows
-   * (relative 1e-9 where theirs is about 1e-12): rows the single-precision
-   * form decided, which must exist exactly where it runs. */
+   * (rows_match_brute): rows the single-precision form decided, which must
+   * exist exactly where it runs. */
   int64_t loose = 0;
   for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
     for (size_t b = 0; b < sizeof ks / sizeof *ks; b++)
@@ -549,19 +566,8 @@ static void nearest_rows_scales(void) {
             memset(lab, 0xff, sizeof lab);
             for (int64_t q = 0; q < N; q++) ub2[q] = lb2[q] = NAN; /* unwritten: fails */
             ps_km_nearest_rows_lb(&w, x, sub ? idx : NULL, nn, lab, NULL, ub2, lb2);
-            for (int64_t q = 0; q < nn; q++) {
-              const double *xi = x + (sub ? idx[q] : q) * dim;
-              int64_t best = 0;
-              double bd = INFINITY, dist[KMAX];
-              for (int64_t j = 0; j < k; j++) {
-                dist[j] = ps_km_sqdist(xi, c + j * dim, dim);
-                if (dist[j] < bd) bd = dist[j], best = j;
-              }
-              ok &= lab[q] == best && ub2[q] >= bd;
-              loose += ub2[q] - bd > 1e-9 * ub2[q];
-              for (int64_t j = 0; j < k; j++)
-                if (j != best) ok &= lb2[q] <= dist[j];
-            }
+            ok &= rows_match_brute(x, sub ? idx : NULL, nn, dim, c, k, lab, NULL, ub2, lb2, &ties,
+                                   &loose);
           }
           ps_km_nearest_free(&w);
           cases++;
