@@ -55,6 +55,10 @@ void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int6
 double ps_km_sqdist_fast(const double *a, const double *b, int64_t dim);
 /* The exact squared distance (the sum over d in order). */
 double ps_km_sqdist(const double *a, const double *b, int64_t dim);
+/* d2[i] = sqdist(x_i, centre lab[i]) for the rows x [n][dim], the centres
+ * c [k][dim]: sqdist's bits (AVX-512 eight rows at a time for dim <= 16). */
+void ps_km_sqdist_own(const double *x, int64_t n, int64_t dim, const double *c, int64_t k,
+                      const int32_t *lab, double *d2);
 /* Which kernel runs on this processor (for the record): 2 AVX-512, 1 AVX2 +
  * FMA, 0 portable. POPSEG_KMEANS_PORTABLE=1 in the environment forces the
  * portable one, POPSEG_KMEANS_NO_AVX512=1 the AVX2 one,

@@ -264,19 +264,63 @@ cleanup:
   return err;
 }
 
+/* The rows [i0, i1) of x [][d] added in row order into their groups'
+ * partials part [][d]: the reference. */
+static void group_rows(const double *x, int64_t i0, int64_t i1, int64_t d, const int32_t *group,
+                       double *part, int32_t *touched) {
+  for (int64_t i = i0; i < i1; i++) {
+    const int32_t g = group ? group[i] : 0;
+    const double *xi = x + i * d;
+    double *pg = part + (int64_t)g * d;
+    touched[g] = 1;
+    for (int64_t j = 0; j < d; j++) pg[j] += xi[j];
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* group_rows eight columns per register: each column's add is the
+ * reference's (the same two doubles, rows in the same order), so the same
+ * bits. The scalar columns were a load, an add and a store each: at 9
+ * columns, 7.9 ns a row in k-means' first sums of the 10M default run. */
+__attribute__((target("avx512f"))) static void group_rows_avx512(const double *x, int64_t i0,
+                                                                 int64_t i1, int64_t d,
+                                                                 const int32_t *group, double *part,
+                                                                 int32_t *touched) {
+  for (int64_t i = i0; i < i1; i++) {
+    const int32_t g = group ? group[i] : 0;
+    const double *xi = x + i * d;
+    double *pg = part + (int64_t)g * d;
+    touched[g] = 1;
+    int64_t j = 0;
+    for (; j + 8 <= d; j += 8)
+      _mm512_storeu_pd(pg + j, _mm512_add_pd(_mm512_loadu_pd(pg + j), _mm512_loadu_pd(xi + j)));
+    for (; j < d; j++) pg[j] += xi[j];
+  }
+}
+
+static int have_avx512f(void) {
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512f") != 0;
+  }
+  return known;
+}
+#endif
+
 void ps_xsum_group_blocks(const double *x, int64_t row_offset, int64_t n_local, int64_t d,
                           const int32_t *group, int64_t k, ps_xsum_t *acc, double *part,
                           int32_t *touched) {
   int64_t i0, i1, nblocks = 0;
   for (int64_t g = 0; g < k; g++) touched[g] = 0;
   for (int64_t from = 0; ps_row_blocks(row_offset, n_local, from, &i0, &i1); from = i1) {
-    for (int64_t i = i0; i < i1; i++) {
-      const int32_t g = group ? group[i] : 0;
-      const double *xi = x + i * d;
-      double *pg = part + (int64_t)g * d;
-      touched[g] = 1;
-      for (int64_t j = 0; j < d; j++) pg[j] += xi[j];
-    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (d >= 8 && have_avx512f())
+      group_rows_avx512(x, i0, i1, d, group, part, touched);
+    else
+#endif
+      group_rows(x, i0, i1, d, group, part, touched);
     /* Only the groups present in the block: k may be large, blocks short. */
     for (int64_t g = 0; g < k; g++)
       if (touched[g]) {

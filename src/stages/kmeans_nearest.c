@@ -20,6 +20,7 @@
 
 #include <cblas.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -856,6 +857,56 @@ dist_min_avx512(const double *x, const double *xc, int64_t n, const double *c, d
   return i;
 }
 
+/* ps_km_sqdist_own with AVX-512 for DIM <= ROWS_DIM columns: eight rows in
+ * the lanes (contig8), each lane's own centre's coordinate d from a register
+ * of the k <= 8 centres' coordinates d (a permute by label) or gathered (k >
+ * 8), then sqdist's sum over d in order with a separate multiply and add:
+ * its bits. Returns the rows done (a multiple of 8). */
+__attribute__((target("avx512f,avx512dq"), always_inline)) static inline int64_t
+own_avx512(const double *x, int64_t n, const double *c, int64_t k, const int32_t *lab, double *d2,
+           const int DIM) {
+  int64_t i = 0;
+  __m512d cc[ROWS_DIM];
+  const int small = k <= 8;
+  for (int d = 0; small && d < DIM; d++) {
+    double col[8] = {0};
+    for (int64_t j = 0; j < k; j++) col[j] = c[j * DIM + d];
+    cc[d] = _mm512_loadu_pd(col);
+  }
+  const __m256i dimv = _mm256_set1_epi32(DIM);
+  for (; i + 8 <= n; i += 8) {
+    __m512d xt[ROWS_DIM];
+    contig8(x, i, n, xt, DIM);
+    const __m256i a32 = _mm256_loadu_si256((const __m256i *)(const void *)(lab + i));
+    const __m512i a = _mm512_cvtepi32_epi64(a32);
+    const __m256i base = _mm256_mullo_epi32(a32, dimv);
+    __m512d sum = _mm512_setzero_pd();
+#pragma GCC unroll 16
+    for (int d = 0; d < DIM; d++) {
+      const __m512d cd =
+          small ? _mm512_permutexvar_pd(a, cc[d]) : _mm512_i32gather_pd(base, c + d, 8);
+      const __m512d t = _mm512_sub_pd(xt[d], cd);
+      sum = _mm512_add_pd(sum, _mm512_mul_pd(t, t));
+    }
+    _mm512_storeu_pd(d2 + i, sum);
+  }
+  return i;
+}
+
+__attribute__((target("avx512f,avx512dq,avx2"))) static int64_t
+own_avx512_any(const double *x, int64_t n, int64_t dim, const double *c, int64_t k,
+               const int32_t *lab, double *d2) {
+  switch (dim) {
+#define OWN_CASE(D)                                                                                \
+  case D:                                                                                          \
+    return own_avx512(x, n, c, k, lab, d2, D);
+    PS_EACH_1_16(OWN_CASE)
+#undef OWN_CASE
+  default:
+    return 0;
+  }
+}
+
 /* k-means++'s trials with AVX-512 for DIM <= ROWS_DIM columns: eight rows in
  * the lanes (contig8), each candidate's distances summed over d in order with
  * a separate multiply and add, the min with w (vminpd is a < b ? a : b) and
@@ -1248,6 +1299,18 @@ void ps_km_dist_min_cols(const double *x, const double *xc, int64_t nc, int64_t 
 #endif
   (void)xc, (void)nc;
   dist_min_portable(x, done, n, dim, c, w);
+}
+
+void ps_km_sqdist_own(const double *x, int64_t n, int64_t dim, const double *c, int64_t k,
+                      const int32_t *lab, double *d2) {
+  int64_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  /* The gather's indices are int32: label x dim must fit. */
+  if (rows8_ok(dim) && k * dim < INT_MAX) i = own_avx512_any(x, n, dim, c, k, lab, d2);
+#else
+  (void)k;
+#endif
+  for (; i < n; i++) d2[i] = ps_km_sqdist(x + i * dim, c + (int64_t)lab[i] * dim, dim);
 }
 
 void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,

@@ -662,6 +662,42 @@ static void seeding_kernels(void) {
           reads_cols ? "laid out" : "not used here", cases);
 }
 
+/* The squared distance of each row to its own centre (ps_km_sqdist_own,
+ * k-means' final distances): sqdist's bits for 1-20 columns, k up to 8 (the
+ * centres' columns in registers) and beyond (gathered), row counts that leave
+ * a tail. */
+static void own_distances(void) {
+  uint64_t st = 11;
+  enum { NMAX = 45, DMAX = 20, KMAX = 12 };
+  double x[NMAX * DMAX], c[KMAX * DMAX], got[NMAX], want[NMAX];
+  int32_t lab[NMAX];
+  const int64_t dims[] = {1, 2, 7, 8, 9, 16, 17, 20}, ns[] = {0, 1, 7, 8, 9, 45},
+                ks[] = {1, 3, 8, 9, 12};
+  int same = 1, cases = 0;
+  for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
+    for (size_t b = 0; b < sizeof ns / sizeof *ns; b++)
+      for (size_t e = 0; e < sizeof ks / sizeof *ks; e++) {
+        const int64_t dim = dims[a], n = ns[b], k = ks[e];
+        for (int64_t q = 0; q < n * dim; q++) {
+          lcg_next(&st);
+          x[q] = (double)(st >> 11) / 9007199254740992.0 * 3.0 - 1.0;
+        }
+        for (int64_t q = 0; q < k * dim; q++) {
+          lcg_next(&st);
+          c[q] = (double)(st >> 11) / 9007199254740992.0 * 2.0;
+        }
+        for (int64_t i = 0; i < n; i++) {
+          lcg_next(&st);
+          lab[i] = (int32_t)((st >> 33) % (uint64_t)k);
+          want[i] = ps_km_sqdist(x + i * dim, c + (int64_t)lab[i] * dim, dim);
+        }
+        ps_km_sqdist_own(x, n, dim, c, k, lab, got);
+        same &= memcmp(got, want, (size_t)n * sizeof *got) == 0;
+        cases++;
+      }
+  T_CHECK(same, "distances to the rows' own centres: sqdist's bits (%d cases, k 1-12)", cases);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Restarts in lockstep (ps_kmeans_opts_t.lockstep): any L gives lockstep 1's
  * result bit for bit. */
@@ -1058,6 +1094,7 @@ static void unit_checks(void) {
   nearest_rows();
   nearest_rows_scales();
   seeding_kernels();
+  own_distances();
 
   /* Defaults and names */
   ps_kmeans_opts_default(&o);
