@@ -1284,14 +1284,41 @@ static void assign(fit_t **vs, int nv, int prune) {
   for (int v = 0; v < nv; v++) flush_moves(vs[v]);
 }
 
+/* Not collective. lloyd_begin's sums of the local rows [i0, i1), one block
+ * of global rows, and their counts: the block's rows summed in row order
+ * per cluster, then added exactly (reduce.h), as over the whole range. One
+ * add per accumulator and block, far below the headroom (PS_XSUM_MAX_ADDS)
+ * before lloyd_next's reduction normalizes. */
+static void begin_sums(fit_t *f, int64_t i0, int64_t i1) {
+  const int64_t dim = f->dim, k = f->k;
+  const double *x = f->x->data;
+  if (f->wt) {
+    /* Weighted: as the moves are summed (move_row). */
+    flush_moves(f);
+    for (int64_t i = i0; i < i1; i++) {
+      const int32_t c = f->lab[i];
+      const double wi = f->wt[i];
+      double *pc = f->part + (int64_t)c * dim;
+      for (int64_t d = 0; d < dim; d++) pc[d] += wi * x[i * dim + d];
+      f->part[k * dim + c] += wi;
+      if (!f->touched[c]) f->touched[c] = 1, f->mv_list[f->mv_n++] = c;
+    }
+    flush_moves(f);
+  } else {
+    ps_xsum_group_blocks(x + i0 * dim, f->x->row_offset + i0, i1 - i0, dim, f->lab + i0, k, f->acc,
+                         f->part, f->touched);
+  }
+  for (int64_t i = i0; i < i1; i++) f->cnt_l[f->lab[i]]++;
+}
+
 /* Not collective. The start of the Lloyd runs of nv views from their
  * centres (cent), in lockstep: the first assignment searches every row and
- * starts the sums from scratch (block partials, exactly: reduce.h). A block
- * of global rows at a time, every view in turn, so the block is read from
- * memory once for all the views' searches and sums (one run at a time, each
- * run read the projection twice: 0.06-0.1 s a run at 5M rows a rank). The
- * searches decide each row alone and each block's sums run over its rows in
- * order, as for a run alone: the same bits. */
+ * starts the sums from scratch (block partials, exactly: reduce.h). A batch
+ * of rows at a time, every view in turn, so the rows are read from memory
+ * once for all the views' searches and sums (one run at a time, each run
+ * read the projection twice: 0.06-0.1 s a run at 5M rows a rank). The same
+ * batches and blocks as a run alone, so the same bits: labels, bounds and
+ * sums. */
 static void lloyd_begin(fit_t **vs, int nv) {
   const int64_t dim = vs[0]->dim, nl = vs[0]->nl, off = vs[0]->x->row_offset;
   const double *x = vs[0]->x->data;
@@ -1305,40 +1332,25 @@ static void lloyd_begin(fit_t **vs, int nv) {
     ps_xsum_clear(f->acc, f->nsum);
     memset(f->cnt_l, 0, (size_t)f->k * sizeof *f->cnt_l);
   }
-  int64_t i0, i1;
-  for (int64_t from = 0; ps_row_blocks(off, nl, from, &i0, &i1); from = i1) {
+  /* The searches in batches of KM_BATCH local rows, as a run alone makes
+   * them (the kernel a row gets, and so its bounds, depends on its place in
+   * the batch); after each batch, the sums of the blocks of global rows it
+   * completed, still in cache. s0: the rows before it are summed. */
+  int64_t s0 = 0;
+  for (int64_t b0 = 0; b0 < nl; b0 += KM_BATCH) {
+    const int64_t m = nl - b0 < KM_BATCH ? nl - b0 : KM_BATCH;
     for (int v = 0; v < nv; v++) {
       fit_t *f = vs[v];
-      const int64_t k = f->k;
-      for (int64_t b0 = i0; b0 < i1; b0 += KM_BATCH) {
-        const int64_t m = i1 - b0 < KM_BATCH ? i1 - b0 : KM_BATCH;
-        ps_km_nearest_rows_lb(&f->ws, x + b0 * dim, NULL, m, f->lab + b0, NULL,
-                              prune ? f->bd2 : NULL, prune ? f->blb : NULL);
-        if (prune)
-          ps_km_bounds_store(f->dcum, f->mcum, NULL, b0, f->lab + b0, f->bd2, f->blb, m, f->upf,
-                             f->gapf);
-      }
-      if (f->wt) {
-        /* Weighted: each block's rows summed in row order per cluster, as
-         * the moves are (move_row), then added exactly. */
-        flush_moves(f);
-        for (int64_t i = i0; i < i1; i++) {
-          const int32_t c = f->lab[i];
-          const double wi = f->wt[i];
-          double *pc = f->part + (int64_t)c * dim;
-          for (int64_t d = 0; d < dim; d++) pc[d] += wi * x[i * dim + d];
-          f->part[k * dim + c] += wi;
-          if (!f->touched[c]) f->touched[c] = 1, f->mv_list[f->mv_n++] = c;
-        }
-        flush_moves(f);
-      } else {
-        /* One block: its partials added exactly, as over the whole range.
-         * One add per accumulator and block, far below the headroom
-         * (PS_XSUM_MAX_ADDS) before lloyd_next's reduction normalizes. */
-        ps_xsum_group_blocks(x + i0 * dim, off + i0, i1 - i0, dim, f->lab + i0, k, f->acc, f->part,
-                             f->touched);
-      }
-      for (int64_t i = i0; i < i1; i++) f->cnt_l[f->lab[i]]++;
+      ps_km_nearest_rows_lb(&f->ws, x + b0 * dim, NULL, m, f->lab + b0, NULL, prune ? f->bd2 : NULL,
+                            prune ? f->blb : NULL);
+      if (prune)
+        ps_km_bounds_store(f->dcum, f->mcum, NULL, b0, f->lab + b0, f->bd2, f->blb, m, f->upf,
+                           f->gapf);
+    }
+    int64_t i0, i1;
+    while (ps_row_blocks(off, nl, s0, &i0, &i1) && i1 <= b0 + m) {
+      for (int v = 0; v < nv; v++) begin_sums(vs[v], i0, i1);
+      s0 = i1;
     }
   }
   for (int v = 0; v < nv; v++) {

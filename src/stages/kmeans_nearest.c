@@ -868,6 +868,7 @@ own_avx512(const double *x, int64_t n, const double *c, int64_t k, const int32_t
   int64_t i = 0;
   __m512d cc[ROWS_DIM];
   const int small = k <= 8;
+  for (int d = 0; d < DIM; d++) cc[d] = _mm512_setzero_pd();
   for (int d = 0; small && d < DIM; d++) {
     double col[8] = {0};
     for (int64_t j = 0; j < k; j++) col[j] = c[j * DIM + d];

@@ -695,7 +695,12 @@ static void own_distances(void) {
         same &= memcmp(got, want, (size_t)n * sizeof *got) == 0;
         cases++;
       }
-  T_CHECK(same, "distances to the rows' own centres: sqdist's bits (%d cases, k 1-12)", cases);
+  /* Which form ran: AVX-512 (up to 16 columns) unless a switch or the
+   * processor leaves it out, the plain loop otherwise. */
+  const int simd = ps_km_nearest_simd() == 2 && !getenv("POPSEG_KMEANS_NO_ROWS") &&
+                   !getenv("POPSEG_KMEANS_PORTABLE");
+  T_CHECK(same, "distances to the rows' own centres (%s): sqdist's bits (%d cases, k 1-12)",
+          simd ? "AVX-512 up to 16 columns" : "the plain loop", cases);
 }
 
 /* ------------------------------------------------------------------------ */
