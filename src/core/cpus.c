@@ -1,4 +1,5 @@
-/* cpus.c - the CPUs a node's ranks leave idle (cpus.h). */
+/* cpus.c - the CPUs a node's ranks leave idle, and this processor's
+ * instruction set (cpus.h). */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* sched_getaffinity, CPU_* */
 #endif
@@ -34,6 +35,19 @@ int ps_node_idle_cpus(MPI_Comm comm, int *cpus, int max) {
   return n;
 #else
   (void)comm, (void)cpus, (void)max;
+  return 0;
+#endif
+}
+
+int ps_cpu_avx512f(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx512f") != 0;
+  }
+  return known;
+#else
   return 0;
 #endif
 }

@@ -2,6 +2,8 @@
  * and the exact accumulator (reduce.h). */
 #include "popseg/reduce.h"
 
+#include "popseg/cpus.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -298,15 +300,6 @@ __attribute__((target("avx512f"))) static void group_rows_avx512(const double *x
     for (; j < d; j++) pg[j] += xi[j];
   }
 }
-
-static int have_avx512f(void) {
-  static int known = -1;
-  if (known < 0) {
-    __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx512f") != 0;
-  }
-  return known;
-}
 #endif
 
 void ps_xsum_group_blocks(const double *x, int64_t row_offset, int64_t n_local, int64_t d,
@@ -316,7 +309,7 @@ void ps_xsum_group_blocks(const double *x, int64_t row_offset, int64_t n_local, 
   for (int64_t g = 0; g < k; g++) touched[g] = 0;
   for (int64_t from = 0; ps_row_blocks(row_offset, n_local, from, &i0, &i1); from = i1) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (d >= 8 && have_avx512f())
+    if (d >= 8 && ps_cpu_avx512f())
       group_rows_avx512(x, i0, i1, d, group, part, touched);
     else
 #endif

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "popseg/cpus.h"
 #include "popseg/mem.h"
 #include "popseg/opt.h"
 #include "popseg/reduce.h"
@@ -537,7 +538,7 @@ static int project_fused(int64_t k) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static int blas = -1;
   if (blas < 0) blas = ps_env_flag("POPSEG_PCA_BLAS", 0);
-  return ps_have_avx512f() && !blas && k >= 1 && k <= PROJ_MAX_K;
+  return ps_cpu_avx512f() && !blas && k >= 1 && k <= PROJ_MAX_K;
 #else
   (void)k;
   return 0;

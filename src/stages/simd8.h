@@ -18,16 +18,6 @@
 #define PS_EACH_1_8(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
 #define PS_EACH_1_16(X) PS_EACH_1_8(X) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(16)
 
-/* Whether this processor has AVX-512 F (asked once per file that calls it). */
-static inline int ps_have_avx512f(void) {
-  static int known = -1;
-  if (known < 0) {
-    __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx512f") != 0;
-  }
-  return known;
-}
-
 /* t[q] lane r = a[r] lane q: three rounds of shuffles, 24 in all. */
 __attribute__((target("avx512f"), always_inline)) static inline void
 ps_transpose8(const __m512d a[8], __m512d t[8]) {

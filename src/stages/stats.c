@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "popseg/cpus.h"
 #include "popseg/opt.h"
 #include "popseg/reduce.h"
 
@@ -211,7 +212,7 @@ rows_avx512_any(const double *x, int64_t m, int64_t d, const double *inv, const 
 static int cross_fused(void) {
   static int blas = -1;
   if (blas < 0) blas = ps_env_flag("POPSEG_STATS_BLAS", 0);
-  return ps_have_avx512f() && !blas;
+  return ps_cpu_avx512f() && !blas;
 }
 #endif
 
@@ -245,7 +246,7 @@ int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv
                         const double *sinv, double *mn, double *mx, double *y, double *sum,
                         double *sq, int *nonfinite) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (d >= 1 && d <= 64 && ps_have_avx512f()) {
+  if (d >= 1 && d <= 64 && ps_cpu_avx512f()) {
     rows_avx512_any(x, m, d, inv, sinv, mn, mx, y, sum, sq, nonfinite);
     return 1;
   }
