@@ -14,7 +14,7 @@ EXP=tests/expected
 mask() {
   sed -E -e "s|$TMPD/np[0-9]+|OUT|g" \
     -e 's/[0-9]+\.[0-9]+ s\b/T s/g' \
-    -e 's/^\| (read|scale|pca|k-means|predict|write|sha256 wait) \| [0-9]+\.[0-9]+ \|$/| \1 | T |/' \
+    -e 's/^\| (read|scale|pca|k-means|predict|write|input digest) \| [0-9]+\.[0-9]+ \|$/| \1 | T |/' \
     -e 's/on [0-9]+ ranks?/on R ranks/g' -e 's/^- MPI: [0-9]+ ranks?$/- MPI: R ranks/' "$1"
 }
 

@@ -23,11 +23,10 @@
 #include "popseg/sweep.h"
 #include "popseg/table.h"
 
-/* Wall seconds per stage, as recorded in the results file. PS_T_HASH is the
- * time the write stage waited for the input's sha256 (rank 0's thread, at
- * the lowest priority: on a node with no spare core most of the hashing is
- * left to that wait); PS_T_WRITE excludes it. */
-enum { PS_T_READ = 0, PS_T_SCALE, PS_T_PCA, PS_T_KMEANS, PS_T_WRITE, PS_T_HASH, PS_T_COUNT };
+/* Wall seconds per stage, as recorded in the results file. PS_T_DIGEST is the
+ * input's digest (every rank hashing its share of the file's blocks, just
+ * before the write: table.h, ps_table_digest); PS_T_WRITE excludes it. */
+enum { PS_T_READ = 0, PS_T_SCALE, PS_T_PCA, PS_T_KMEANS, PS_T_WRITE, PS_T_DIGEST, PS_T_COUNT };
 
 typedef struct {
   const ps_table_t *table; /* where the rows came from, counts, feature names */

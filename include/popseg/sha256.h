@@ -3,25 +3,29 @@
 #define POPSEG_SHA256_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "popseg/error.h"
 
 /* Hex SHA-256 of a file (65 bytes with NUL). Not collective. */
 ps_err_t ps_sha256_file(const char *path, char hex[65]);
-/* A file hashed in a background thread, so that hashing a large input on
- * one rank overlaps the read and the stages after it instead of adding to
- * them (the thread blocks signals and makes no MPI or error-module calls). */
-typedef struct ps_sha256_job ps_sha256_job_t;
-/* Not collective. Start hashing path in a thread at the lowest priority;
- * cpus [n_cpus] (NULL or 0: the caller's) are the CPUs it may run on (Linux;
- * best effort: numbers beyond CPU_SETSIZE are left out). ps_sha256_job_finish hashes in the
- * caller's thread if the thread could not start. */
-ps_err_t ps_sha256_job_start(const char *path, const int *cpus, int n_cpus, ps_sha256_job_t **job);
-/* Not collective. Wait for the hash (hex, 65 bytes); frees *job. A read
- * error is reported here, naming the file. */
-ps_err_t ps_sha256_job_finish(ps_sha256_job_t **job, char hex[65]);
-/* Not collective. Stop the thread at its next block and free *job (NULL: no-op). */
-void ps_sha256_job_cancel(ps_sha256_job_t **job);
+
+/* The input digest that results record: the SHA-256 of the lines, in file
+ * order, each the lowercase hex SHA-256 of one 4 MiB block of the file and
+ * a newline (the last block may be short; an empty file has no lines). Its
+ * blocks are independent, so every rank hashes its share (table.h,
+ * ps_table_digest) instead of one thread hashing the whole file; coreutils
+ * give the same hex:
+ *   split -b 4M --filter='sha256sum | cut -c1-64' FILE | sha256sum */
+#define PS_DIGEST_BLOCK ((int64_t)4 << 20)
+#define PS_DIGEST_LINE 65 /* a block's line: 64 hex digits and "\n" */
+/* Not collective. A file's SHA-256 and its digest in one pass (hex, 65
+ * bytes each; either may be NULL). */
+ps_err_t ps_sha256_file_digest(const char *path, char sha[65], char digest[65]);
+/* Not collective. The lines of blocks [b0, b1) of a file of size bytes, into
+ * lines[(b1 - b0) * PS_DIGEST_LINE] (no NUL). A file shorter than size is an
+ * error naming it. */
+ps_err_t ps_sha256_blocks(const char *path, int64_t size, int64_t b0, int64_t b1, char *lines);
 
 /* Hex SHA-256 of a memory buffer. Not collective. */
 void ps_sha256_hex(const void *data, size_t len, char hex[65]);

@@ -15,26 +15,24 @@
 #include "popseg/matrix.h"
 
 typedef struct {
-  ps_matrix_t *x;                 /* [n_local][d] features */
-  int64_t *ids;                   /* [n_local] row ids */
-  char *names;                    /* [n_local][name_width] UTF-8, NUL-padded */
-  size_t name_width;              /* bytes per name, >= 1 (same on all ranks) */
-  char *feature_names;            /* [d][fname_width] UTF-8, NUL-padded (all ranks) */
-  size_t fname_width;             /* bytes per feature name, >= 1 */
-  char input[4096];               /* the file actually read (a CSV, or an HDF5 table) */
-  char input_sha256[65];          /* hex sha256 of that file ("" if not computed, or not yet:
-                                     ps_table_wait_hash) */
-  struct ps_sha256_job *hash_job; /* rank 0: input_sha256 still being computed, or NULL */
-  char source[4096];              /* the original source: the CSV an HDF5 table was imported from */
-  char source_sha256[65];         /* hex sha256 of the source ("" if unknown) */
-  int64_t n_read;                 /* data rows in the source before dropping */
-  int64_t n_dropped;              /* rows dropped for missing values */
-  char dropped_examples[512];     /* first few dropped row names, comma separated */
-  char note[256];                 /* what the reader assumed ("" if nothing), for the user */
+  ps_matrix_t *x;             /* [n_local][d] features */
+  int64_t *ids;               /* [n_local] row ids */
+  char *names;                /* [n_local][name_width] UTF-8, NUL-padded */
+  size_t name_width;          /* bytes per name, >= 1 (same on all ranks) */
+  char *feature_names;        /* [d][fname_width] UTF-8, NUL-padded (all ranks) */
+  size_t fname_width;         /* bytes per feature name, >= 1 */
+  char input[4096];           /* the file actually read (a CSV, or an HDF5 table) */
+  char input_digest[65];      /* its digest (sha256.h), hex ("" until ps_table_digest) */
+  char source[4096];          /* the original source: the CSV an HDF5 table was imported from */
+  char source_sha256[65];     /* hex sha256 of the source ("" if unknown) */
+  int64_t n_read;             /* data rows in the source before dropping */
+  int64_t n_dropped;          /* rows dropped for missing values */
+  char dropped_examples[512]; /* first few dropped row names, comma separated */
+  char note[256];             /* what the reader assumed ("" if nothing), for the user */
   /* An HDF5 table's features can be read again (ps_table_rows_open) after
    * they were released: reload is 1, and input_id is the file as it was
-   * read (each rank's own stat: inode, size, modification and status-change
-   * times), so that a file changed since is refused, not read. */
+   * read (each rank's own ps_file_id), so that a file changed since is
+   * refused, not read (nor digested: ps_table_digest). */
   int reload;
   int64_t input_id[6];
 } ps_table_t;
@@ -44,10 +42,18 @@ ps_err_t ps_table_create(int64_t n_local, int64_t d, int64_t row_offset, int64_t
                          size_t name_width, size_t fname_width, ps_table_t **out);
 void ps_table_destroy(ps_table_t **t);
 
-/* Collective. An HDF5 table's input_sha256 is computed by a thread on rank 0
- * while the stages run; this waits for it and gives it to every rank (a
- * no-op when it is there already). Call before anything uses input_sha256. */
-ps_err_t ps_table_wait_hash(ps_table_t *t, MPI_Comm comm);
+/* Not collective. A file's identity as stat sees it (device, inode, size,
+ * modification time in s and ns, status-change time in ns): what input_id
+ * holds. 0, or -1 (errno set) when it cannot be stat'ed. */
+int ps_file_id(const char *path, int64_t id[6]);
+
+/* Collective. The input's digest (sha256.h: the SHA-256 of its 4 MiB blocks'
+ * SHA-256s), each rank hashing an equal share of the blocks (a no-op when a
+ * CSV reader computed it already). A file that changed while or since its
+ * rows were read (its size, inode or times: input_id) is refused, naming it: the
+ * digest would not be of the rows read. Call before anything uses
+ * input_digest. */
+ps_err_t ps_table_digest(ps_table_t *t, MPI_Comm comm);
 
 /* Pointers to row i's name / feature j's name (not NUL-terminated if full width;
  * widths include a NUL so they always are). */

@@ -172,7 +172,7 @@ ps_err_t ps_pipeline_info(const ps_options_t *o, MPI_Comm comm) {
   setup(o, comm);
   PS_TRY(read_input(o, o->input, comm, &t));
   PS_TRY(ps_table_summarize(t, comm, &s));
-  PS_TRY(ps_table_wait_hash(t, comm));
+  PS_TRY(ps_table_digest(t, comm));
   if (rank == 0) {
     ps_report_info(t, &s, &text);
     fputs(ps_sb_str(&text), stdout);
@@ -598,12 +598,12 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
    * long (bench/README.md, "Write"). */
   ps_matrix_release(f->t->x);
   ps_matrix_release(f->raw);
-  /* The outputs record the input's hash (rank 0's thread may still be on it):
-   * the wait is timed apart from the write. */
+  /* The outputs record the input's digest, computed now by all ranks and
+   * timed apart from the write. */
   double th = MPI_Wtime();
-  PS_TRY(ps_table_wait_hash(f->t, comm));
-  f->times[PS_T_HASH] = MPI_Wtime() - th;
-  t0 += f->times[PS_T_HASH];
+  PS_TRY(ps_table_digest(f->t, comm));
+  f->times[PS_T_DIGEST] = MPI_Wtime() - th;
+  t0 += f->times[PS_T_DIGEST];
   if (o->out.csv && o->command == PS_CMD_SWEEP) {
     ps_sb_t csv = {0};
     if (rank == 0) ps_report_sweep_csv(f->sweep, &csv);
@@ -652,8 +652,8 @@ static ps_err_t run_write(const ps_options_t *o, fit_t *f, MPI_Comm comm) {
   if (o->out.report) PS_TRY(ps_textfile_write(o->out.report, o->out.force, md.s, md.len, comm));
   list_outputs(o, files, sizeof files);
   if (files[0])
-    ps_log_progress(comm, "write   %s (%.3f s, after %.3f s waiting for the input's sha256)", files,
-                    MPI_Wtime() - t0, f->times[PS_T_HASH]);
+    ps_log_progress(comm, "write   %s (%.3f s, after %.3f s on the input's digest)", files,
+                    MPI_Wtime() - t0, f->times[PS_T_DIGEST]);
   ps_log_text(comm, ps_sb_str(&summary));
 cleanup:
   free(key);
@@ -796,8 +796,8 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
   ps_matrix_release(p->t->x);
   ps_matrix_release(p->raw);
   double t0 = MPI_Wtime();
-  PS_TRY(ps_table_wait_hash(p->t, comm));
-  p->times[PS_T_HASH] = MPI_Wtime() - t0;
+  PS_TRY(ps_table_digest(p->t, comm));
+  p->times[PS_T_DIGEST] = MPI_Wtime() - t0;
   t0 = MPI_Wtime();
   if (o->out.csv)
     PS_TRY(ps_segments_write_sub(o->out.csv, o->out.force, p->t, p->labels, p->distance,
@@ -842,8 +842,8 @@ static ps_err_t predict_write(const ps_options_t *o, predict_t *p, MPI_Comm comm
   if (o->out.report) PS_TRY(ps_textfile_write(o->out.report, o->out.force, md.s, md.len, comm));
   list_outputs(o, files, sizeof files);
   if (files[0])
-    ps_log_progress(comm, "write   %s (%.3f s, after %.3f s waiting for the input's sha256)", files,
-                    MPI_Wtime() - t0, p->times[PS_T_HASH]);
+    ps_log_progress(comm, "write   %s (%.3f s, after %.3f s on the input's digest)", files,
+                    MPI_Wtime() - t0, p->times[PS_T_DIGEST]);
   ps_log_text(comm, ps_sb_str(&summary));
 cleanup:
   ps_sb_free(&md);

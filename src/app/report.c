@@ -120,20 +120,21 @@ void ps_report_portrait(const ps_table_t *t, const ps_profile_t *p, int64_t c, i
   ps_portrait(p->index + c * p->d, p->d, t->feature_names, t->fname_width, most, highs, lows, name);
 }
 
-/* "`path` (sha256 `...`)" */
-static void file_ref(ps_sb_t *b, const char *path, const char *sha) {
+/* "`path` (digest `...`)": kind says which hash (the input's block digest,
+ * or a source's sha256). */
+static void file_ref(ps_sb_t *b, const char *path, const char *kind, const char *hex) {
   ps_sb_printf(b, "`%s`", path);
-  if (sha && sha[0]) ps_sb_printf(b, " (sha256 `%s`)", sha);
+  if (hex && hex[0]) ps_sb_printf(b, " (%s `%s`)", kind, hex);
 }
 
 static void md_data(ps_sb_t *b, const ps_report_fit_t *r) {
   const ps_table_t *t = r->table;
   char nr[48];
   ps_sb_puts(b, "# popseg segmentation report\n\n## Data\n\n- Input: ");
-  file_ref(b, t->input, t->input_sha256);
+  file_ref(b, t->input, "digest", t->input_digest);
   if (strcmp(t->input, t->source) != 0) {
     ps_sb_puts(b, ", imported from ");
-    file_ref(b, t->source, t->source_sha256);
+    file_ref(b, t->source, "sha256", t->source_sha256);
   }
   ps_sb_printf(b, "\n- Rows: %lld read, %lld dropped (missing values%s%s), %lld segmented\n",
                (long long)t->n_read, (long long)t->n_dropped, t->n_dropped ? ": " : "",
@@ -350,9 +351,9 @@ void ps_report_fit(const ps_report_fit_t *r, ps_sb_t *md, ps_sb_t *summary) {
     ps_sb_printf(md,
                  "\n## Timings\n\n| stage | seconds |\n|---|---:|\n| read | %.3f |\n"
                  "| scale | %.3f |\n| pca | %.3f |\n| k-means | %.3f |\n| write | %.3f |\n"
-                 "| sha256 wait | %.3f |\n",
+                 "| input digest | %.3f |\n",
                  t[PS_T_READ], t[PS_T_SCALE], t[PS_T_PCA], t[PS_T_KMEANS], t[PS_T_WRITE],
-                 t[PS_T_HASH]);
+                 t[PS_T_DIGEST]);
   }
   if (summary) summary_fit(summary, r);
 }
@@ -429,10 +430,10 @@ void ps_report_predict(const ps_report_predict_t *r, ps_sb_t *md, ps_sb_t *summa
                  "scaling %s)\n- Input: ",
                  r->model_path, (long long)k, (long long)r->n_kept,
                  ps_scale_kind_name(r->scale_kind));
-    file_ref(md, t->input, t->input_sha256);
+    file_ref(md, t->input, "digest", t->input_digest);
     if (strcmp(t->input, t->source) != 0) {
       ps_sb_puts(md, ", imported from ");
-      file_ref(md, t->source, t->source_sha256);
+      file_ref(md, t->source, "sha256", t->source_sha256);
     }
     ps_sb_printf(md,
                  "\n- Rows: %lld read, %lld dropped (missing values%s%s), %lld labelled\n"
@@ -452,9 +453,9 @@ void ps_report_predict(const ps_report_predict_t *r, ps_sb_t *md, ps_sb_t *summa
     if (r->track) md_track(md, r);
     ps_sb_printf(md,
                  "\n## Timings\n\n| stage | seconds |\n|---|---:|\n| read | %.3f |\n"
-                 "| predict | %.3f |\n| write | %.3f |\n| sha256 wait | %.3f |\n",
+                 "| predict | %.3f |\n| write | %.3f |\n| input digest | %.3f |\n",
                  r->times[PS_T_READ], r->times[PS_T_KMEANS], r->times[PS_T_WRITE],
-                 r->times[PS_T_HASH]);
+                 r->times[PS_T_DIGEST]);
   }
   if (summary) {
     ps_sb_printf(summary,
@@ -476,7 +477,7 @@ void ps_report_info(const ps_table_t *t, const ps_table_summary_t *s, ps_sb_t *o
   ps_sb_printf(out, "%s: %lld rows x %lld features", t->input, (long long)s->n, (long long)s->d);
   if (t->n_read)
     ps_sb_printf(out, " (%lld read, %lld dropped)", (long long)t->n_read, (long long)t->n_dropped);
-  ps_sb_printf(out, "\nsha256: %s\n", t->input_sha256[0] ? t->input_sha256 : "(not computed)");
+  ps_sb_printf(out, "\ndigest: %s\n", t->input_digest[0] ? t->input_digest : "(not computed)");
   if (strcmp(t->input, t->source) != 0)
     ps_sb_printf(out, "imported from: %s (sha256 %s)\n", t->source,
                  t->source_sha256[0] ? t->source_sha256 : "unknown");

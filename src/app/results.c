@@ -9,9 +9,8 @@
 #include "popseg/h5io.h"
 #include "popseg/version.h"
 
-static const char *const time_attr[PS_T_COUNT] = {"time_read_s",  "time_scale_s",
-                                                  "time_pca_s",   "time_kmeans_s",
-                                                  "time_write_s", "time_hash_wait_s"};
+static const char *const time_attr[PS_T_COUNT] = {"time_read_s",   "time_scale_s", "time_pca_s",
+                                                  "time_kmeans_s", "time_write_s", "time_digest_s"};
 
 /* Not collective. Pieces that must fit together, whatever the caller built. */
 static ps_err_t check_pieces(const ps_results_t *r, const char *path) {
@@ -49,7 +48,7 @@ static void describe_root(ps_h5w_t *w, const ps_results_t *r) {
   ps_h5w_attr_i64(w, "", "n_ranks", r->n_ranks);
   for (int i = 0; i < PS_T_COUNT; i++) ps_h5w_attr_f64(w, "", time_attr[i], r->times[i]);
   ps_h5w_attr_str(w, "", "input", t->input);
-  ps_h5w_attr_str(w, "", "input_sha256", t->input_sha256);
+  ps_h5w_attr_str(w, "", "input_digest", t->input_digest);
   ps_h5w_attr_str(w, "", "source", t->source);
   ps_h5w_attr_str(w, "", "source_sha256", t->source_sha256);
   ps_h5w_attr_i64(w, "", "n_rows", t->x->n_global);

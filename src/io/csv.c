@@ -780,9 +780,10 @@ ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_
   PS_TRY(ps_table_create(s.n_keep, s.n_feat, 0, s.n_keep, s.name_w, s.fname_w, &t));
   PS_TRY(imp_fill(&s, t));
   snprintf(t->source, sizeof t->source, "%s", path);
-  PS_TRY(ps_sha256_file(path, t->source_sha256));
+  /* The CSV is the source and the input: its sha256 and its digest, in one
+   * pass on this rank (ps_table_digest then has nothing to do). */
+  PS_TRY(ps_sha256_file_digest(path, t->source_sha256, t->input_digest));
   memcpy(t->input, t->source, sizeof t->input);
-  memcpy(t->input_sha256, t->source_sha256, sizeof t->input_sha256);
   *out = t;
   t = NULL;
 cleanup:

@@ -40,25 +40,12 @@ cleanup:
 
 void ps_table_destroy(ps_table_t **t) {
   if (!t || !*t) return;
-  ps_sha256_job_cancel(&(*t)->hash_job);
   ps_matrix_destroy(&(*t)->x);
   free((*t)->ids);
   free((*t)->names);
   free((*t)->feature_names);
   free(*t);
   *t = NULL;
-}
-
-ps_err_t ps_table_wait_hash(ps_table_t *t, MPI_Comm comm) {
-  ps_err_t err = PS_OK;
-  int pending = t->hash_job != NULL, any = 0;
-  PS_CALL_MPI(MPI_Allreduce(&pending, &any, 1, MPI_INT, MPI_MAX, comm));
-  if (!any) return PS_OK;
-  err = ps_sha256_job_finish(&t->hash_job, t->input_sha256);
-  PS_AGREE(comm);
-  PS_CALL_MPI(MPI_Bcast(t->input_sha256, (int)sizeof t->input_sha256, MPI_CHAR, 0, comm));
-cleanup:
-  return err;
 }
 
 /* Scatterv in rounds of rows so that no count or displacement exceeds INT_MAX:
@@ -133,7 +120,7 @@ ps_err_t ps_table_scatter(const ps_table_t *whole, int root, MPI_Comm comm, ps_t
   if (rank == root) {
     memcpy(t->feature_names, whole->feature_names, (size_t)meta[1] * (size_t)meta[3]);
     memcpy(t->input, whole->input, sizeof t->input);
-    memcpy(t->input_sha256, whole->input_sha256, sizeof t->input_sha256);
+    memcpy(t->input_digest, whole->input_digest, sizeof t->input_digest);
     memcpy(t->source, whole->source, sizeof t->source);
     memcpy(t->source_sha256, whole->source_sha256, sizeof t->source_sha256);
     memcpy(t->dropped_examples, whole->dropped_examples, sizeof t->dropped_examples);
@@ -142,7 +129,7 @@ ps_err_t ps_table_scatter(const ps_table_t *whole, int root, MPI_Comm comm, ps_t
   }
   PS_CALL_MPI(MPI_Bcast(t->feature_names, (int)(meta[1] * meta[3]), MPI_CHAR, root, comm));
   PS_CALL_MPI(MPI_Bcast(t->input, (int)sizeof t->input, MPI_CHAR, root, comm));
-  PS_CALL_MPI(MPI_Bcast(t->input_sha256, (int)sizeof t->input_sha256, MPI_CHAR, root, comm));
+  PS_CALL_MPI(MPI_Bcast(t->input_digest, (int)sizeof t->input_digest, MPI_CHAR, root, comm));
   PS_CALL_MPI(MPI_Bcast(t->source, (int)sizeof t->source, MPI_CHAR, root, comm));
   PS_CALL_MPI(MPI_Bcast(t->source_sha256, (int)sizeof t->source_sha256, MPI_CHAR, root, comm));
   PS_CALL_MPI(

@@ -1,12 +1,12 @@
 /* table_h5.c - a table's HDF5 layout (see table.h): its rows and features as
  * dimensions, the table file of popseg import, and its reader. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "popseg/cpus.h"
 #include "popseg/h5io.h"
 #include "popseg/mem.h"
 #include "popseg/reduce.h"
@@ -14,14 +14,29 @@
 #include "popseg/table.h"
 #include "popseg/version.h"
 
-/* The file as stat sees it: what a change to it would change. */
-static void file_id(const struct stat *st, int64_t id[6]) {
-  id[0] = (int64_t)st->st_dev;
-  id[1] = (int64_t)st->st_ino;
-  id[2] = (int64_t)st->st_size;
-  id[3] = (int64_t)st->st_mtim.tv_sec;
-  id[4] = (int64_t)st->st_mtim.tv_nsec;
-  id[5] = (int64_t)st->st_ctim.tv_sec * 1000000000 + (int64_t)st->st_ctim.tv_nsec;
+int ps_file_id(const char *path, int64_t id[6]) {
+  struct stat st;
+  if (stat(path, &st) != 0) return -1;
+  id[0] = (int64_t)st.st_dev;
+  id[1] = (int64_t)st.st_ino;
+  id[2] = (int64_t)st.st_size;
+  id[3] = (int64_t)st.st_mtim.tv_sec;
+  id[4] = (int64_t)st.st_mtim.tv_nsec;
+  id[5] = (int64_t)st.st_ctim.tv_sec * 1000000000 + (int64_t)st.st_ctim.tv_nsec;
+  return 0;
+}
+
+/* What of t's file differs from when its rows were read (t->reload: each
+ * rank's own view): "" if nothing, NULL (errno set) if it cannot be stat'ed. */
+static const char *file_changed(const ps_table_t *t) {
+  int64_t id[6];
+  if (ps_file_id(t->input, id) != 0) return NULL;
+  return id[0] != t->input_id[0]                              ? "device"
+         : id[1] != t->input_id[1]                            ? "inode (replaced)"
+         : id[2] != t->input_id[2]                            ? "size"
+         : id[3] != t->input_id[3] || id[4] != t->input_id[4] ? "modification time"
+         : id[5] != t->input_id[5]                            ? "status-change time"
+                                                              : "";
 }
 
 void ps_table_describe_rows(ps_h5w_t *w, const ps_table_t *t, int with_features) {
@@ -190,31 +205,17 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   ps_h5r_t *r = NULL;
   ps_table_t *t = NULL;
   char *names = NULL, *fnames = NULL;
-  ps_sha256_job_t *job = NULL;
   int rank, size, has_ids = 0, has_names = 0;
   int64_t n = 0, d = 0, off = 0, cnt = 0, id0[6] = {0};
   int have_id0 = 0;
   size_t name_w = 0, fname_w = 0;
-  struct stat st0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   *out = NULL;
   /* The file before it is opened (see below, after the read). */
-  have_id0 = stat(path, &st0) == 0;
-  if (have_id0) file_id(&st0, id0);
+  have_id0 = ps_file_id(path, id0) == 0;
   PS_TRY(ps_h5r_open(path, comm, &r));
   PS_TRY(table_shape(r, &n, &d, &has_ids, &has_names));
-  /* Rank 0 hashes the file in a thread while the ranks read it (and run the
-   * stages after): ps_table_wait_hash collects it. On the CPUs of its node
-   * that no rank is bound to, if any (a rank bound to one core lends it the
-   * core only while it waits, so the write would wait for the hash), else
-   * on rank 0's. */
-  {
-    int cpus[1024];
-    const int n_cpus = ps_node_idle_cpus(comm, cpus, 1024);
-    if (rank == 0) err = ps_sha256_job_start(path, cpus, n_cpus, &job);
-  }
-  PS_AGREE(comm);
   ps_block_range(n, size, rank, &off, &cnt);
   err = ps_table_create(cnt, d, off, n, 1, 1, &t);
   PS_AGREE(comm);
@@ -225,14 +226,10 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
    * it is after its rows were read, when the two agree (a file replaced or
    * written to meanwhile is not read again: the features are kept). */
   if (have_id0) {
-    struct stat st;
     int64_t id1[6];
-    if (stat(path, &st) == 0) {
-      file_id(&st, id1);
-      if (memcmp(id0, id1, sizeof id1) == 0) {
-        memcpy(t->input_id, id0, sizeof id0);
-        t->reload = 1;
-      }
+    if (ps_file_id(path, id1) == 0 && memcmp(id0, id1, sizeof id1) == 0) {
+      memcpy(t->input_id, id0, sizeof id0);
+      t->reload = 1;
     }
   }
   if (has_ids) PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, off, cnt, t->ids));
@@ -251,11 +248,7 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   err = default_rows(t, has_ids, has_names, path);
   PS_AGREE(comm);
   snprintf(t->input, sizeof t->input, "%s", path);
-  /* The hash of the file actually read, by rank 0's thread (started above). */
-  t->hash_job = job;
-  job = NULL;
 cleanup:
-  ps_sha256_job_cancel(&job);
   free(names);
   free(fnames);
   err = ps_h5r_close(&r, err);
@@ -307,30 +300,21 @@ ps_err_t ps_table_rows_open(const ps_table_t *t, const ps_matrix_t *x, MPI_Comm 
   }
   /* From the file: the one that was read, unchanged (each rank its own view
    * of it: on a shared file system every node must see the same file). */
-  {
-    struct stat st;
-    int64_t id[6];
-    if (x != t->x || !t->reload)
-      err = ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__,
-                     "%s: the features were released and cannot be read again",
-                     t->input[0] ? t->input : "a table built in memory");
-    else if (stat(t->input, &st) != 0)
+  if (x != t->x || !t->reload) {
+    err = ps_error(PS_ERR_INTERNAL, __FILE__, __LINE__,
+                   "%s: the features were released and cannot be read again",
+                   t->input[0] ? t->input : "a table built in memory");
+  } else {
+    const char *what = file_changed(t);
+    if (!what)
       err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot read its features again: %s",
                      t->input, strerror(errno));
-    else {
-      file_id(&st, id);
-      if (memcmp(id, t->input_id, sizeof id) != 0)
-        err = ps_error(PS_ERR_IO, __FILE__, __LINE__,
-                       "%s: changed while popseg ran (its %s differs from when it was read): the "
-                       "features are read again after k-means and must be the same; run on a "
-                       "file nothing writes to",
-                       t->input,
-                       id[0] != t->input_id[0]                              ? "device"
-                       : id[1] != t->input_id[1]                            ? "inode (replaced)"
-                       : id[2] != t->input_id[2]                            ? "size"
-                       : id[3] != t->input_id[3] || id[4] != t->input_id[4] ? "modification time"
-                                                                            : "status-change time");
-    }
+    else if (what[0])
+      err = ps_error(PS_ERR_IO, __FILE__, __LINE__,
+                     "%s: changed while popseg ran (its %s differs from when it was read): the "
+                     "features are read again after k-means and must be the same; run on a "
+                     "file nothing writes to",
+                     t->input, what);
   }
   err = ps_err_agree(comm, err);
   if (err != PS_OK) {
@@ -410,4 +394,77 @@ ps_err_t ps_table_columns(const ps_table_t *t, const ps_matrix_t *x, const int64
   }
 cleanup:
   return ps_table_rows_close(&rows, err);
+}
+
+/* Not collective. PS_OK if t's file is the one its rows were read from, or
+ * an error naming it. */
+static ps_err_t unchanged_for_digest(const ps_table_t *t) {
+  const char *what = t->reload ? file_changed(t) : "";
+  if (!t->reload)
+    return ps_error(PS_ERR_IO, __FILE__, __LINE__,
+                    "%s: changed while its rows were read: the results would record the digest "
+                    "of other bytes than the rows read; run on a file nothing writes to",
+                    t->input);
+  if (!what)
+    return ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot read it for its digest: %s",
+                    t->input, strerror(errno));
+  if (what[0])
+    return ps_error(PS_ERR_IO, __FILE__, __LINE__,
+                    "%s: changed while popseg ran (its %s differs from when it was read): the "
+                    "results would record the digest of other bytes than the rows read; run on "
+                    "a file nothing writes to",
+                    t->input, what);
+  return PS_OK;
+}
+
+ps_err_t ps_table_digest(ps_table_t *t, MPI_Comm comm) {
+  ps_err_t err = PS_OK;
+  int rank, size, have = t->input_digest[0] != '\0' || t->input[0] == '\0', all = 0;
+  int *counts = NULL, *displs = NULL;
+  char *lines = NULL, *every = NULL;
+  int64_t fsize = -1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  /* A CSV's digest came with its read; a table built in memory has none. */
+  PS_CALL_MPI(MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, comm));
+  if (all) return PS_OK;
+  /* The file as its rows were read (input_id, each rank's view), or the
+   * reader saw it change while it read (reload is 0): refused either way.
+   * Its size is the one the rows were read at. */
+  err = unchanged_for_digest(t);
+  fsize = t->input_id[2];
+  PS_AGREE(comm);
+  PS_CALL_MPI(MPI_Bcast(&fsize, 1, MPI_INT64_T, 0, comm));
+  /* Equal shares of the blocks, in rank order; rank 0 hashes the lines. */
+  const int64_t nb = (fsize + PS_DIGEST_BLOCK - 1) / PS_DIGEST_BLOCK;
+  PS_CHECK_ALL(comm, nb <= INT_MAX / PS_DIGEST_LINE, PS_ERR_IO,
+               "%s: %lld blocks of 4 MiB, more than the digest's list of lines holds (%d)",
+               t->input, (long long)nb, INT_MAX / PS_DIGEST_LINE);
+  const int64_t b0 = nb * rank / size, b1 = nb * (rank + 1) / size;
+  lines = malloc((size_t)((b1 - b0) * PS_DIGEST_LINE + 1));
+  if (rank == 0) {
+    every = malloc((size_t)(nb * PS_DIGEST_LINE + 1));
+    counts = malloc((size_t)size * sizeof *counts);
+    displs = malloc((size_t)size * sizeof *displs);
+  }
+  PS_CHECK_ALL(comm, lines && (rank != 0 || (every && counts && displs)), PS_ERR_MEM,
+               "out of memory for the digest of %s", t->input);
+  err = ps_sha256_blocks(t->input, fsize, b0, b1, lines);
+  /* And still so once hashed (a rewrite in place during the hashing). */
+  if (err == PS_OK) err = unchanged_for_digest(t);
+  PS_AGREE(comm);
+  for (int q = 0; rank == 0 && q < size; q++) {
+    displs[q] = (int)(nb * q / size * PS_DIGEST_LINE);
+    counts[q] = (int)((nb * (q + 1) / size - nb * q / size) * PS_DIGEST_LINE);
+  }
+  PS_CALL_MPI(MPI_Gatherv(lines, (int)((b1 - b0) * PS_DIGEST_LINE), MPI_CHAR, every, counts, displs,
+                          MPI_CHAR, 0, comm));
+  if (rank == 0) ps_sha256_hex(every, (size_t)(nb * PS_DIGEST_LINE), t->input_digest);
+  PS_CALL_MPI(MPI_Bcast(t->input_digest, (int)sizeof t->input_digest, MPI_CHAR, 0, comm));
+cleanup:
+  free(lines);
+  free(every);
+  free(counts);
+  free(displs);
+  return err;
 }

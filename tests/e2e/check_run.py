@@ -113,7 +113,7 @@ for c in range(k):
     ok &= [s.decode() for s in f["profile/example_name"][c, :len(order)]] == [names[i] for i in order]
 check(ok, "profile examples = the 5 rows nearest each centroid (ties: lower row)")
 for a in ("popseg_version", "command_line", "n_ranks", "time_read_s", "time_scale_s", "time_pca_s",
-          "time_kmeans_s", "time_write_s", "time_hash_wait_s"):
+          "time_kmeans_s", "time_write_s", "time_digest_s"):
     if a not in f.attrs:
         check(False, "root attribute %s" % a)
         break

@@ -299,12 +299,12 @@ DIM_NAMES = {"n": "row", "d": "feature", "p": "component", "K": "component", "k"
 
 def root_attrs(n, np_, extra):
     a = {"popseg_file": ("str", "predictions" if "model" in extra else "results"),
-         "input": ("str", ""), "input_sha256": ("str", ""),
+         "input": ("str", ""), "input_digest": ("str", ""),
          "popseg_version": ("str", popseg_version()), "sums": ("str", "exact"),
          "command_line": ("str", R_CMD),
          "n_ranks": ("i64", np_), "time_read_s": ("f64", 0.5), "time_scale_s": ("f64", 0.25),
          "time_pca_s": ("f64", 1.5), "time_kmeans_s": ("f64", 2.0),
-         "time_write_s": ("f64", 0.125), "time_hash_wait_s": ("f64", 0.0625), "source": ("str", T_SOURCE),
+         "time_write_s": ("f64", 0.125), "time_digest_s": ("f64", 0.0625), "source": ("str", T_SOURCE),
          "source_sha256": ("str", T_SHA), "n_rows": ("i64", n)}
     a.update(extra)
     return a

@@ -1,9 +1,8 @@
 /* test_sha256.c - SHA-256: the FIPS 180-4 test vectors, and the accelerated
  * path (SHA extensions) against the portable one on buffers of every length
- * around the block size and a few large ones; the background job, on the
- * CPUs the ranks leave idle (cpus.h). */
-#define _GNU_SOURCE /* sched_getaffinity */
-#include <sched.h>
+ * around the block size and a few large ones; the input digest (sha256.h)
+ * against its definition, over the ranks (t_digest.sh checks it against
+ * coreutils). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,42 +10,139 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "popseg/cpus.h"
 #include "popseg/rng.h"
 #include "popseg/sha256.h"
+#include "popseg/table.h"
 
-/* ps_node_idle_cpus against its contract, with every rank on this machine
- * (as the tests run): rank 0 gets the CPUs below the configured count that
- * no rank's affinity holds, in order; the others get none. Open MPI binds 1
- * or 2 ranks to a core each, and oversubscribed ranks to none. */
-static void idle_cpus_check(void) {
-  int rank, cpus[1024];
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  const int n = ps_node_idle_cpus(MPI_COMM_WORLD, cpus, 1024);
-  unsigned char mine[CPU_SETSIZE / 8] = {0}, used[CPU_SETSIZE / 8];
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  int ok = sched_getaffinity(0, sizeof set, &set) == 0;
-  for (int c = 0; c < CPU_SETSIZE; c++)
-    if (CPU_ISSET(c, &set)) mine[c / 8] |= (unsigned char)(1u << (c % 8));
-  MPI_Allreduce(mine, used, (int)sizeof mine, MPI_BYTE, MPI_BOR, MPI_COMM_WORLD);
-  int want = 0;
-  const long conf = sysconf(_SC_NPROCESSORS_CONF);
-  for (int c = 0; c < conf && c < CPU_SETSIZE; c++) {
-    if (used[c / 8] & (1u << (c % 8))) continue;
-    if (rank == 0) ok &= want < n && cpus[want] == c;
-    want++;
+/* A file's lines (sha256.h) from the buffer it holds, block by block. */
+static void want_digest(const unsigned char *data, size_t n, char hex[65]) {
+  const size_t bs = (size_t)PS_DIGEST_BLOCK;
+  const size_t nb = (n + bs - 1) / bs;
+  char *lines = malloc(nb * PS_DIGEST_LINE + 1);
+  for (size_t b = 0; lines && b < nb; b++) {
+    char h[65];
+    ps_sha256_hex(data + b * bs, n - b * bs < bs ? n - b * bs : bs, h);
+    memcpy(lines + b * PS_DIGEST_LINE, h, 64);
+    lines[b * PS_DIGEST_LINE + 64] = '\n';
   }
-  ok &= rank == 0 ? n == want : n == 0;
-  int n0 = n;
-  MPI_Bcast(&n0, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  T_CHECK(ok, "ps_node_idle_cpus: the CPUs no rank may run on, on rank 0 (%d here)", n0);
+  ps_sha256_hex(lines ? lines : "", lines ? nb * PS_DIGEST_LINE : 0, hex);
+  if (!lines) hex[0] = '?';
+  free(lines);
+}
+
+static int write_file(const char *path, const unsigned char *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  int ok = f && fwrite(data, 1, n, f) == n;
+  if (f) ok &= fclose(f) == 0;
+  return ok;
+}
+
+/* The file digest against its definition, at sizes around the block: one
+ * pass (a CSV's), the blocks' lines by range, and ps_table_digest over every
+ * rank; a file shorter than its size and one changed since it was read are
+ * refused, naming it. */
+static void digest_checks(void) {
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const size_t bs = (size_t)PS_DIGEST_BLOCK, big = 9 * bs + 123;
+  const size_t sizes[] = {0, 1, bs - 1, bs, bs + 1, 2 * bs, big};
+  unsigned char *data = malloc(big);
+  char path[64] = "/tmp/popseg-digest-XXXXXX";
+  int ok = data != NULL;
+  for (size_t i = 0; ok && i < big; i++) data[i] = (unsigned char)(ps_rng_u64(11, 3, i) >> 17);
+  if (rank == 0) {
+    int fd = mkstemp(path);
+    ok &= fd >= 0;
+    if (fd >= 0) close(fd);
+  }
+  MPI_Bcast(path, (int)sizeof path, MPI_CHAR, 0, MPI_COMM_WORLD);
+  /* Portable, then with the SHA extensions where there are some (whole
+   * blocks hashed two or four at a time: the 2-block file, the 9 whole
+   * blocks of the largest). */
+  for (int q = 0; q < 2 * (int)(sizeof sizes / sizeof sizes[0]); q++) {
+    const size_t n = sizes[q % (sizeof sizes / sizeof sizes[0])];
+    const int portable = q < (int)(sizeof sizes / sizeof sizes[0]);
+    ps_sha256_set_portable(portable);
+    char want[65], sha[65] = "", dig[65] = "", whole[65], got[65] = "";
+    if (rank == 0) ok &= write_file(path, data, n);
+    MPI_Barrier(MPI_COMM_WORLD);
+    want_digest(data, n, want);
+    ps_sha256_hex(data, n, whole);
+    int one = ps_sha256_file_digest(path, sha, dig) == PS_OK && strcmp(sha, whole) == 0 &&
+              strcmp(dig, want) == 0;
+    /* The lines of blocks [1, nb) then [0, 1): each range's own. */
+    const int64_t nb = (int64_t)((n + bs - 1) / bs);
+    char *lines = malloc((size_t)nb * PS_DIGEST_LINE + 1);
+    int ranges = lines != NULL;
+    if (lines && nb > 0) {
+      ranges &= ps_sha256_blocks(path, (int64_t)n, 1, nb, lines + PS_DIGEST_LINE) == PS_OK &&
+                ps_sha256_blocks(path, (int64_t)n, 0, 1, lines) == PS_OK;
+      ps_sha256_hex(lines, (size_t)nb * PS_DIGEST_LINE, got);
+      ranges &= strcmp(got, want) == 0;
+    }
+    free(lines);
+    ps_table_t *t = NULL;
+    int shared = ps_table_create(0, 1, 0, 0, 1, 1, &t) == PS_OK;
+    if (shared) {
+      /* As the reader leaves a table whose file did not change. */
+      snprintf(t->input, sizeof t->input, "%s", path);
+      t->reload = ps_file_id(path, t->input_id) == 0;
+      shared = ps_table_digest(t, MPI_COMM_WORLD) == PS_OK && strcmp(t->input_digest, want) == 0;
+    }
+    ps_table_destroy(&t);
+    ps_error_clear();
+    T_CHECK(ok && one && ranges && shared,
+            "digest of a %zu-byte file: its definition in one pass, by block ranges and over "
+            "the ranks (%s; %s)",
+            n,
+            portable                  ? "portable"
+            : ps_sha256_accelerated() ? "SHA extensions"
+                                      : "portable again",
+            want);
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  /* A file that ends before the size its digest began with. */
+  {
+    char lines[2 * PS_DIGEST_LINE];
+    ps_err_t e = ps_sha256_blocks(path, (int64_t)(big + bs), 9, 11, lines);
+    T_CHECK(e == PS_ERR_IO && strstr(ps_error_message(), path) &&
+                strstr(ps_error_message(), "changed while being read"),
+            "a file shorter than its size is refused, naming it: %s", ps_error_message());
+    ps_error_clear();
+    e = ps_sha256_file_digest("/nonexistent/popseg-digest", NULL, lines);
+    T_CHECK(e == PS_ERR_IO && strstr(ps_error_message(), "/nonexistent/popseg-digest: cannot open"),
+            "a missing file is named: %s", ps_error_message());
+    ps_error_clear();
+  }
+  /* A table whose file changed since its rows were read (input_id), and
+   * one the reader saw change while it read (reload 0). */
+  for (int during = 0; during < 2; during++) {
+    ps_table_t *t = NULL;
+    ps_err_t e = ps_table_create(0, 1, 0, 0, 1, 1, &t);
+    if (e == PS_OK) {
+      snprintf(t->input, sizeof t->input, "%s", path);
+      t->reload = ps_file_id(path, t->input_id) == 0 && !during;
+      t->input_id[3]--; /* an older modification time */
+      e = ps_table_digest(t, MPI_COMM_WORLD);
+    }
+    T_CHECK(e == PS_ERR_IO && strstr(ps_error_message(), path) &&
+                strstr(ps_error_message(),
+                       during ? "changed while its rows were read"
+                              : "changed while popseg ran (its modification time differs") &&
+                t && t->input_digest[0] == '\0',
+            "a file changed %s its rows were read gets no digest, naming it: %s",
+            during ? "while" : "since", ps_error_message());
+    ps_table_destroy(&t);
+    ps_error_clear();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) unlink(path);
+  free(data);
 }
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   T_INIT();
-  idle_cpus_check();
   char hex[65];
   static const struct {
     const char *msg, *want;
@@ -87,51 +183,7 @@ int main(int argc, char **argv) {
   T_CHECK(same, "accelerated = portable digest on %d buffers (0..299 bytes, 3 MiB) [%s]", cases,
           ps_sha256_accelerated() ? "SHA extensions used"
                                   : "no SHA extensions here: portable twice");
-  /* The background job gives the file's digest, reports a missing file at
-   * finish, and can be cancelled part-way. */
-  {
-    char path[] = "/tmp/popseg-sha-XXXXXX", a[65] = "", b[65] = "", c[65] = "x";
-    int fd = mkstemp(path);
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    size_t big = (size_t)48 << 20;
-    unsigned char *data = malloc(big);
-    int ok = f && data;
-    for (size_t i = 0; ok && i < big; i++) data[i] = (unsigned char)(i * 2654435761u >> 24);
-    ok = ok && fwrite(data, 1, big, f) == big;
-    if (f) fclose(f);
-    ps_sha256_job_t *job = NULL;
-    ok = ok && ps_sha256_file(path, a) == PS_OK;
-    ok = ok && ps_sha256_job_start(path, NULL, 0, &job) == PS_OK &&
-         ps_sha256_job_finish(&job, b) == PS_OK;
-    ps_sha256_hex(data ? data : (unsigned char *)"", data ? big : 0, c);
-    T_CHECK(ok && strcmp(a, b) == 0 && strcmp(a, c) == 0 && !job,
-            "a background job's digest = the file's = the buffer's (48 MiB)");
-    /* On given CPUs (the first idle one, or CPU 0), and on none that exists
-     * (the thread keeps the caller's): the same digest. */
-    int cpus[1024], bogus = 100000;
-    int n_idle = ps_node_idle_cpus(MPI_COMM_SELF, cpus, 1024);
-    if (n_idle == 0) cpus[0] = 0;
-    char d[65] = "", d2[65] = "";
-    ok =
-        ps_sha256_job_start(path, cpus, 1, &job) == PS_OK && ps_sha256_job_finish(&job, d) == PS_OK;
-    ok = ok && ps_sha256_job_start(path, &bogus, 1, &job) == PS_OK &&
-         ps_sha256_job_finish(&job, d2) == PS_OK;
-    T_CHECK(ok && strcmp(a, d) == 0 && strcmp(a, d2) == 0,
-            "a job on CPU %d, or on a CPU that does not exist, gives the same digest", cpus[0]);
-    ps_error_clear();
-    ok = ps_sha256_job_start("/nonexistent/popseg-sha", NULL, 0, &job) == PS_OK;
-    ps_err_t e = ps_sha256_job_finish(&job, b);
-    T_CHECK(ok && e == PS_ERR_IO &&
-                strstr(ps_error_message(), "/nonexistent/popseg-sha: cannot open"),
-            "a job on a missing file fails at finish, naming it: %s", ps_error_message());
-    ps_error_clear();
-    ok = ps_sha256_job_start(path, NULL, 0, &job) == PS_OK;
-    ps_sha256_job_cancel(&job);
-    T_CHECK(ok && !job, "a job can be cancelled (joined, freed)");
-    ps_sha256_job_cancel(&job); /* NULL: no-op */
-    unlink(path);
-    free(data);
-  }
+  digest_checks();
   free(buf);
   MPI_Finalize();
   return T_FINISH();
