@@ -224,7 +224,8 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   /* What ps_table_rows_open compares the file with, should the features be
    * released and read again: the file as it was before it was opened and as
    * it is after its rows were read, when the two agree (a file replaced or
-   * written to meanwhile is not read again: the features are kept). */
+   * written to meanwhile is not read again: the features are kept; and
+   * ps_table_digest refuses it before anything is written). */
   if (have_id0) {
     int64_t id1[6];
     if (ps_file_id(path, id1) == 0 && memcmp(id0, id1, sizeof id1) == 0) {
