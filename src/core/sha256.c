@@ -89,51 +89,11 @@ static void blocks_portable(uint32_t h[8], const unsigned char *p, size_t n) {
 #include <cpuid.h>
 #include <immintrin.h>
 
-/* n consecutive blocks with the SHA extensions. The state lives in two
- * registers as (A, B, E, F) and (C, D, G, H), the layout sha256rnds2 wants;
- * each group of four rounds extends the message schedule by four words. */
-__attribute__((target("sha,sse4.1,ssse3"))) static void
-blocks_shani(uint32_t h[8], const unsigned char *p, size_t n) {
-  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
-  __m128i t = _mm_loadu_si128((const __m128i *)&h[0]);  /* A B C D (dword 0 = A) */
-  __m128i s1 = _mm_loadu_si128((const __m128i *)&h[4]); /* E F G H */
-  t = _mm_shuffle_epi32(t, 0xB1);                       /* B A D C */
-  s1 = _mm_shuffle_epi32(s1, 0x1B);                     /* H G F E */
-  __m128i s0 = _mm_alignr_epi8(t, s1, 8);               /* F E B A: "ABEF" */
-  s1 = _mm_blend_epi16(s1, t, 0xF0);                    /* H G D C: "CDGH" */
-  for (size_t b = 0; b < n; b++, p += 64) {
-    const __m128i abef = s0, cdgh = s1;
-    __m128i m[4], k;
-    /* Unrolled, m[g % 4] are registers: rolled, GCC keeps them on the stack
-     * and the four-round groups wait on loads (1.09 against 1.75 GB/s). */
-#if defined(__clang__) || __GNUC__ >= 8
-#pragma GCC unroll 16
-#endif
-    for (int g = 0; g < 16; g++) {
-      if (g < 4) {
-        m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
-      } else {
-        __m128i w = _mm_sha256msg1_epu32(m[g % 4], m[(g + 1) % 4]);
-        w = _mm_add_epi32(w, _mm_alignr_epi8(m[(g + 3) % 4], m[(g + 2) % 4], 4));
-        m[g % 4] = _mm_sha256msg2_epu32(w, m[(g + 3) % 4]);
-      }
-      k = _mm_add_epi32(m[g % 4], _mm_loadu_si128((const __m128i *)&sha_k[4 * g]));
-      s1 = _mm_sha256rnds2_epu32(s1, s0, k);
-      k = _mm_shuffle_epi32(k, 0x0E);
-      s0 = _mm_sha256rnds2_epu32(s0, s1, k);
-    }
-    s0 = _mm_add_epi32(s0, abef);
-    s1 = _mm_add_epi32(s1, cdgh);
-  }
-  t = _mm_shuffle_epi32(s0, 0x1B);   /* A B E F */
-  s1 = _mm_shuffle_epi32(s1, 0xB1);  /* D C H G ... */
-  s0 = _mm_blend_epi16(t, s1, 0xF0); /* A B C D */
-  s1 = _mm_alignr_epi8(s1, t, 8);    /* E F G H */
-  _mm_storeu_si128((__m128i *)&h[0], s0);
-  _mm_storeu_si128((__m128i *)&h[4], s1);
-}
-
-/* ns independent streams of n blocks each, their rounds interleaved. One
+/* ns independent streams of n blocks each, their rounds interleaved. Each
+ * state lives in two registers as (A, B, E, F) and (C, D, G, H), the layout
+ * sha256rnds2 wants; each group of four rounds extends the message schedule
+ * by four words, unrolled (rolled, GCC keeps the schedule on the stack and
+ * the groups wait on loads: 1.09 against 1.75 GB/s for one stream). One
  * stream's rounds are a chain of sha256rnds2, each waiting for the one
  * before (about 1.7 GB/s on the AMD EPYC VM of bench/README.md); the
  * streams' chains overlap. Each stream's state and digest are those of
@@ -195,6 +155,14 @@ shani_streams(const int ns, uint32_t *const *h, const unsigned char *const *p, s
     _mm_storeu_si128((__m128i *)&h[s][0], _mm_blend_epi16(t, u, 0xF0));
     _mm_storeu_si128((__m128i *)&h[s][4], _mm_alignr_epi8(u, t, 8));
   }
+}
+
+/* n consecutive blocks with the SHA extensions: the one-stream case. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+blocks_shani(uint32_t h[8], const unsigned char *p, size_t n) {
+  uint32_t *hs[1] = {h};
+  const unsigned char *ps[1] = {p};
+  shani_streams(1, hs, ps, n);
 }
 
 __attribute__((target("sha,sse4.1,ssse3"))) static void
