@@ -53,4 +53,27 @@ check "results of the census [np=2]: input_digest = coreutils'" \
   test "$(attr "$TMPD/rc.h5" input_digest)" = "$(cu_digest "$CSV")"
 check "results of the census [np=2]: source_sha256 = sha256sum" \
   test "$(attr "$TMPD/rc.h5" source_sha256)" = "$(sha256sum "$CSV" | cut -c1-64)"
+
+# A table written to while its rows are read is refused by the read, before
+# any stage runs, not after the run by the digest (which would say "changed
+# while popseg ran"): a loop keeps setting its times for the whole run. A
+# 400,000-row table (128 MB) keeps the read long enough for the loop to run
+# during it whatever the scheduling.
+BIG=$TMPD/big.h5
+mpi 2 "$POPSEG" synth --rows 400000 -o "$BIG" --seed 4 --quiet 2>"$TMPD/e" ||
+  fail "synth a 400,000-row table: $(tail -n 2 "$TMPD/e" | tr '\n' ' ')"
+$PYTHON -c '
+import os, sys
+open(sys.argv[2], "w").close()
+while os.path.exists(sys.argv[2]):
+    os.utime(sys.argv[1])' "$BIG" "$TMPD/touching" &
+toucher=$!
+while [ ! -e "$TMPD/touching" ]; do sleep 0.05; done
+for np in 1 3; do
+  EXPECT_NO_FILE=$TMPD/rb.h5 expect_error "a table touched while its rows are read is refused by the read, naming it [np=$np]" \
+    "$BIG: changed while its rows were read \(its (modification|status-change) time differs from when it was opened\)" \
+    $np run "$BIG" -o "$TMPD/rb.h5"
+done
+rm -f "$TMPD/touching"
+wait $toucher
 exit $T_FAILED

@@ -31,7 +31,8 @@ typedef struct {
   char note[256];             /* what the reader assumed ("" if nothing), for the user */
   /* An HDF5 table's features can be read again (ps_table_rows_open) after
    * they were released: reload is 1, and input_id is the file as it was
-   * read (each rank's own ps_file_id), so that a file changed since is
+   * read (each rank's own ps_file_id; ps_table_read_h5 refuses a file that
+   * changed while its rows were read), so that a file changed since is
    * refused, not read (nor digested: ps_table_digest). */
   int reload;
   int64_t input_id[6];

@@ -26,17 +26,22 @@ int ps_file_id(const char *path, int64_t id[6]) {
   return 0;
 }
 
+/* What differs between two ps_file_id's of one file: "" if nothing. */
+static const char *id_differs(const int64_t was[6], const int64_t id[6]) {
+  return id[0] != was[0]                      ? "device"
+         : id[1] != was[1]                    ? "inode (replaced)"
+         : id[2] != was[2]                    ? "size"
+         : id[3] != was[3] || id[4] != was[4] ? "modification time"
+         : id[5] != was[5]                    ? "status-change time"
+                                              : "";
+}
+
 /* What of t's file differs from when its rows were read (t->reload: each
  * rank's own view): "" if nothing, NULL (errno set) if it cannot be stat'ed. */
 static const char *file_changed(const ps_table_t *t) {
   int64_t id[6];
   if (ps_file_id(t->input, id) != 0) return NULL;
-  return id[0] != t->input_id[0]                              ? "device"
-         : id[1] != t->input_id[1]                            ? "inode (replaced)"
-         : id[2] != t->input_id[2]                            ? "size"
-         : id[3] != t->input_id[3] || id[4] != t->input_id[4] ? "modification time"
-         : id[5] != t->input_id[5]                            ? "status-change time"
-                                                              : "";
+  return id_differs(t->input_id, id);
 }
 
 void ps_table_describe_rows(ps_h5w_t *w, const ps_table_t *t, int with_features) {
@@ -206,7 +211,7 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   ps_table_t *t = NULL;
   char *names = NULL, *fnames = NULL;
   int rank, size, has_ids = 0, has_names = 0;
-  int64_t n = 0, d = 0, off = 0, cnt = 0, id0[6] = {0};
+  int64_t n = 0, d = 0, off = 0, cnt = 0, id0[6] = {0}, id1[6] = {0};
   int have_id0 = 0;
   size_t name_w = 0, fname_w = 0;
   MPI_Comm_rank(comm, &rank);
@@ -214,6 +219,7 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   *out = NULL;
   /* The file before it is opened (see below, after the read). */
   have_id0 = ps_file_id(path, id0) == 0;
+  const int id0_errno = errno;
   PS_TRY(ps_h5r_open(path, comm, &r));
   PS_TRY(table_shape(r, &n, &d, &has_ids, &has_names));
   ps_block_range(n, size, rank, &off, &cnt);
@@ -221,18 +227,6 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   PS_AGREE(comm);
   PS_TRY(read_attrs(r, t));
   PS_TRY(ps_h5r_read(r, "features", PS_H5_F64, 0, off, cnt, t->x->data));
-  /* What ps_table_rows_open compares the file with, should the features be
-   * released and read again: the file as it was before it was opened and as
-   * it is after its rows were read, when the two agree (a file replaced or
-   * written to meanwhile is not read again: the features are kept; and
-   * ps_table_digest refuses it before anything is written). */
-  if (have_id0) {
-    int64_t id1[6];
-    if (ps_file_id(path, id1) == 0 && memcmp(id0, id1, sizeof id1) == 0) {
-      memcpy(t->input_id, id0, sizeof id0);
-      t->reload = 1;
-    }
-  }
   if (has_ids) PS_TRY(ps_h5r_read(r, "rows/id", PS_H5_I64, 0, off, cnt, t->ids));
   if (has_names) {
     PS_TRY(ps_h5r_read_strings(r, "rows/name", off, cnt, 1, &names, &name_w));
@@ -248,6 +242,23 @@ ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out) {
   fnames = NULL;
   err = default_rows(t, has_ids, has_names, path);
   PS_AGREE(comm);
+  /* The rows (features, ids, names) must come from one version of the
+   * file: one replaced or written to while they were read may have given a
+   * mix of versions, and its digest (taken later) would not be that of the
+   * rows read. So the file as it was before it was opened and as it is now
+   * must agree, or it is refused here, before any stage runs. The id is
+   * also what ps_table_rows_open and ps_table_digest compare it with later. */
+  if (!have_id0 || ps_file_id(path, id1) != 0)
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot stat it: %s", path,
+                   strerror(have_id0 ? errno : id0_errno));
+  else if (id_differs(id0, id1)[0])
+    err = ps_error(PS_ERR_IO, __FILE__, __LINE__,
+                   "%s: changed while its rows were read (its %s differs from when it was "
+                   "opened): the rows may mix two versions of it; run on a file nothing writes to",
+                   path, id_differs(id0, id1));
+  PS_AGREE(comm);
+  memcpy(t->input_id, id0, sizeof id0);
+  t->reload = 1;
   snprintf(t->input, sizeof t->input, "%s", path);
 cleanup:
   free(names);
@@ -403,8 +414,8 @@ static ps_err_t unchanged_for_digest(const ps_table_t *t) {
   const char *what = t->reload ? file_changed(t) : "";
   if (!t->reload)
     return ps_error(PS_ERR_IO, __FILE__, __LINE__,
-                    "%s: changed while its rows were read: the results would record the digest "
-                    "of other bytes than the rows read; run on a file nothing writes to",
+                    "%s: not known as it was when its rows were read: the results could record "
+                    "the digest of other bytes than the rows read",
                     t->input);
   if (!what)
     return ps_error(PS_ERR_IO, __FILE__, __LINE__, "%s: cannot read it for its digest: %s",
@@ -429,9 +440,10 @@ ps_err_t ps_table_digest(ps_table_t *t, MPI_Comm comm) {
   /* A CSV's digest came with its read; a table built in memory has none. */
   PS_CALL_MPI(MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, comm));
   if (all) return PS_OK;
-  /* The file as its rows were read (input_id, each rank's view), or the
-   * reader saw it change while it read (reload is 0): refused either way.
-   * Its size is the one the rows were read at. */
+  /* The file as its rows were read (input_id, each rank's view; the
+   * reader refused one that changed while it read), or refused. A table
+   * with no such id (reload 0; every table read from an HDF5 file has one)
+   * is refused too. Its size is the one the rows were read at. */
   err = unchanged_for_digest(t);
   fsize = t->input_id[2];
   PS_AGREE(comm);

@@ -115,7 +115,8 @@ static void digest_checks(void) {
     ps_error_clear();
   }
   /* A table whose file changed since its rows were read (input_id), and
-   * one the reader saw change while it read (reload 0). */
+   * one with no record of the file as read (reload 0: the reader itself
+   * refuses a file that changes while it reads, t_digest.sh). */
   for (int during = 0; during < 2; during++) {
     ps_table_t *t = NULL;
     ps_err_t e = ps_table_create(0, 1, 0, 0, 1, 1, &t);
@@ -127,11 +128,12 @@ static void digest_checks(void) {
     }
     T_CHECK(e == PS_ERR_IO && strstr(ps_error_message(), path) &&
                 strstr(ps_error_message(),
-                       during ? "changed while its rows were read"
+                       during ? "not known as it was when its rows were read"
                               : "changed while popseg ran (its modification time differs") &&
                 t && t->input_digest[0] == '\0',
-            "a file changed %s its rows were read gets no digest, naming it: %s",
-            during ? "while" : "since", ps_error_message());
+            "a file %s gets no digest, naming it: %s",
+            during ? "not known as its rows were read" : "changed since its rows were read",
+            ps_error_message());
     ps_table_destroy(&t);
     ps_error_clear();
   }
