@@ -41,6 +41,14 @@ for np in 1 3; do
   expect_error "output directory missing [np=$np]" "nodir" $np run $CSV -o "$TMPD/nodir/r.h5"
   expect_error "--max-memory too small names the ranks needed [np=$np]" "use at least" $np run $CSV -o $OUT --max-memory 0.016
 done
+# A FIFO (or `<(zcat ...)`): the input is read more than once (its first bytes
+# to tell a table from a CSV), so a pipe is refused, naming it, not parsed
+# without its first bytes. No writer is started: the check must not open it.
+mkfifo "$TMPD/pipe.csv"
+for np in 1 3; do
+  EXPECT_NO_FILE=$OUT expect_error "a FIFO input is refused, naming it [np=$np]" \
+    "$TMPD/pipe.csv: not a regular file \(a pipe or a device\)" $np run "$TMPD/pipe.csv" -o $OUT
+done
 expect_error "32001 features: the covariance does not fit [np=2]" "widest.h5: 32001 features need .* GiB per rank for the covariance" 2 run "$B/widest.h5" -o $OUT --k 2 --max-memory 8
 expect_error "32001 features: above the LAPACK size limit [np=2]" "32001 features is more than popseg can solve" 2 run "$B/widest.h5" -o $OUT --k 2 --max-memory 1000
 

@@ -25,6 +25,8 @@ typedef struct {
   int64_t *line_of_row; /* [n_rows] 1-based physical line where the row starts */
   char *buf;            /* storage */
   char path[4096];
+  char sha256[65]; /* hex SHA-256 of the bytes parsed, and their digest */
+  char digest[65]; /* (sha256.h): the file as read, not read again */
 } ps_csv_t;
 
 /* Not collective. Parse a whole file. Errors name the file, line and column:

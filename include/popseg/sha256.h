@@ -22,6 +22,9 @@ ps_err_t ps_sha256_file(const char *path, char hex[65]);
 /* Not collective. A file's SHA-256 and its digest in one pass (hex, 65
  * bytes each; either may be NULL). */
 ps_err_t ps_sha256_file_digest(const char *path, char sha[65], char digest[65]);
+/* Not collective. A buffer's SHA-256 and its digest, as the two above would
+ * give for a file of those bytes (either may be NULL). */
+void ps_sha256_buffer_digest(const void *data, size_t len, char sha[65], char digest[65]);
 /* Not collective. The lines of blocks [b0, b1) of a file of size bytes, into
  * lines[(b1 - b0) * PS_DIGEST_LINE] (no NUL). A file shorter than size is an
  * error naming it. */

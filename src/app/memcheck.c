@@ -70,9 +70,10 @@ ps_err_t ps_memcheck(const char *path, double max_gib, MPI_Comm comm) {
   int64_t n = 0, d = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  /* Decided on rank 0: other ranks may not even see the file's name the same way. */
-  int is_h5 = rank == 0 ? ps_input_looks_hdf5(path) : 0;
-  PS_CALL_MPI(MPI_Bcast(&is_h5, 1, MPI_INT, 0, comm));
+  /* Decided on rank 0 (other ranks may not even see the file's name the
+   * same way), which also refuses a missing file, a directory or a pipe. */
+  int is_h5 = 0;
+  PS_TRY(ps_input_check(path, comm, &is_h5));
   if (is_h5) {
     PS_TRY(ps_table_probe_h5(path, comm, &n, &d));
   } else {

@@ -323,6 +323,21 @@ cleanup:
   return err;
 }
 
+void ps_sha256_buffer_digest(const void *data, size_t len, char sha[65], char digest[65]) {
+  const unsigned char *p = data;
+  const size_t bs = (size_t)PS_DIGEST_BLOCK;
+  sha256_t lines;
+  if (sha) ps_sha256_hex(p, len, sha);
+  if (!digest) return;
+  sha256_init(&lines);
+  for (size_t off = 0; off < len; off += bs) {
+    char line[PS_DIGEST_LINE];
+    block_line(p + off, len - off < bs ? len - off : bs, line);
+    sha256_update(&lines, (const unsigned char *)line, sizeof line);
+  }
+  sha256_final(&lines, digest);
+}
+
 ps_err_t ps_sha256_file(const char *path, char hex[65]) {
   return ps_sha256_file_digest(path, hex, NULL);
 }

@@ -315,9 +315,14 @@ ps_err_t ps_csv_read(const char *path, ps_csv_t **out) {
   char *buf = NULL;
   size_t len = 0;
   *out = NULL;
+  char sha[65], digest[65];
   PS_TRY(read_whole_file(path, &buf, &len));
+  /* The bytes that are parsed (in place, below) are the ones hashed. */
+  ps_sha256_buffer_digest(buf, len, sha, digest);
   PS_TRY(parse_buffer(buf, len, path, out));
   buf = NULL;
+  memcpy((*out)->sha256, sha, sizeof sha);
+  memcpy((*out)->digest, digest, sizeof digest);
 cleanup:
   free(buf);
   return err;
@@ -780,9 +785,11 @@ ps_err_t ps_csv_import(const char *path, const ps_import_opts_t *opts, ps_table_
   PS_TRY(ps_table_create(s.n_keep, s.n_feat, 0, s.n_keep, s.name_w, s.fname_w, &t));
   PS_TRY(imp_fill(&s, t));
   snprintf(t->source, sizeof t->source, "%s", path);
-  /* The CSV is the source and the input: its sha256 and its digest, in one
-   * pass on this rank (ps_table_digest then has nothing to do). */
-  PS_TRY(ps_sha256_file_digest(path, t->source_sha256, t->input_digest));
+  /* The CSV is the source and the input: the sha256 and digest of the
+   * bytes parsed, not of the file read again, which may have changed since
+   * (ps_table_digest then has nothing to do). */
+  memcpy(t->source_sha256, s.c->sha256, sizeof t->source_sha256);
+  memcpy(t->input_digest, s.c->digest, sizeof t->input_digest);
   memcpy(t->input, t->source, sizeof t->input);
   *out = t;
   t = NULL;

@@ -118,7 +118,10 @@ int ps_h5_is_hdf5(const char *path) {
   static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
   unsigned char b[8];
   int found = 0;
-  FILE *f = path ? fopen(path, "rb") : NULL;
+  struct stat st;
+  /* Only a regular file: opening a FIFO would wait for a writer. */
+  if (!path || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  FILE *f = fopen(path, "rb");
   if (!f) return 0;
   /* The superblock sits at 0 or, after a user block, at 512, 1024, 2048, ... */
   for (long off = 0; !found && off <= (1L << 40); off = off ? off * 2 : 512) {

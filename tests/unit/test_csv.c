@@ -11,12 +11,15 @@
  *       import IN (renames applied), scatter it, write OUT with segment =
  *       id mod 7, distance = global row / 4, pc1..pcK = the first K features.
  */
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -290,6 +293,46 @@ static void test_parse_errors(void) {
   e = ps_csv_read("/", &c);
   T_CHECK(e == PS_ERR_IO && c == NULL && msg_has("directory", (char *)NULL),
           "a directory is not a CSV file");
+}
+
+/* The FIFO's writer: its text, then end of file. */
+static void *fifo_writer(void *arg) {
+  const char *const *a = arg;
+  int fd = open(a[0], O_WRONLY);
+  for (size_t n = strlen(a[1]), done = 0; fd >= 0 && done < n;) {
+    ssize_t w = write(fd, a[1] + done, n - done);
+    if (w <= 0) break;
+    done += (size_t)w;
+  }
+  if (fd >= 0) close(fd);
+  return NULL;
+}
+
+/* The sha256 and the digest a CSV read records are those of the bytes it
+ * parsed: a FIFO can be read only once, so they cannot come from reading
+ * the file again. Both against their definitions (sha256.h: one block's
+ * hex line, then the sha256 of the line). */
+static void test_read_hashes_bytes_parsed(void) {
+  char path[600], line[66], sha[65], digest[65];
+  const char *text = "a,b\n1,2\n3,4\n";
+  snprintf(path, sizeof path, "%s/fifo.csv", g_tmp);
+  ps_sha256_hex(text, strlen(text), sha);
+  snprintf(line, sizeof line, "%s\n", sha);
+  ps_sha256_hex(line, 65, digest);
+  int ok = mkfifo(path, 0600) == 0;
+  const char *arg[2] = {path, text};
+  pthread_t th;
+  ok = ok && pthread_create(&th, NULL, fifo_writer, (void *)arg) == 0;
+  ps_csv_t *c = NULL;
+  ps_err_t e = ok ? ps_csv_read(path, &c) : PS_ERR_IO;
+  if (ok) pthread_join(th, NULL);
+  T_CHECK(ok && e == PS_OK && c->n_rows == 2 && !strcmp(c->sha256, sha) &&
+              !strcmp(c->digest, digest),
+          "a CSV read from a FIFO records the sha256 and digest of the bytes it parsed (%s)",
+          c ? c->sha256 : ps_error_message());
+  ps_csv_destroy(&c);
+  unlink(path);
+  ps_error_clear();
 }
 
 static void test_parse_big(void) {
@@ -878,6 +921,7 @@ int main(int argc, char **argv) {
     test_parse_ok();
     test_parse_errors();
     test_parse_big();
+    test_read_hashes_bytes_parsed();
     test_import();
     test_census();
     test_sha256();

@@ -70,6 +70,11 @@ static void digest_checks(void) {
     ps_sha256_hex(data, n, whole);
     int one = ps_sha256_file_digest(path, sha, dig) == PS_OK && strcmp(sha, whole) == 0 &&
               strcmp(dig, want) == 0;
+    /* The same bytes in memory (a CSV's, as it was parsed). */
+    memset(sha, 0, sizeof sha);
+    memset(dig, 0, sizeof dig);
+    ps_sha256_buffer_digest(data, n, sha, dig);
+    one &= strcmp(sha, whole) == 0 && strcmp(dig, want) == 0;
     /* The lines of blocks [1, nb) then [0, 1): each range's own. */
     const int64_t nb = (int64_t)((n + bs - 1) / bs);
     char *lines = malloc((size_t)nb * PS_DIGEST_LINE + 1);
@@ -92,8 +97,8 @@ static void digest_checks(void) {
     ps_table_destroy(&t);
     ps_error_clear();
     T_CHECK(ok && one && ranges && shared,
-            "digest of a %zu-byte file: its definition in one pass, by block ranges and over "
-            "the ranks (%s; %s)",
+            "digest of a %zu-byte file: its definition in one pass, from memory, by block "
+            "ranges and over the ranks (%s; %s)",
             n,
             portable                  ? "portable"
             : ps_sha256_accelerated() ? "SHA extensions"
