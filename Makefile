@@ -78,6 +78,11 @@ $(BINDIR)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(MPICC) $(ALL_LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
+# test_csv feeds a FIFO from a thread (in every build: BUILD and BINDIR are
+# the sanitizer build's in its sub-make).
+$(BUILD)/tests/test_csv.o: ALL_CFLAGS += -pthread
+$(BINDIR)/tests/test_csv: ALL_LDFLAGS += -pthread
+
 # The fuzz harnesses (tests/fuzz/) with a plain main (tests/fuzz/driver.c) in place
 # of libFuzzer's, built like the unit tests: tests/t_fuzz.sh replays the inputs in
 # tests/fuzz/regressions/TARGET with them. (make fuzz builds the fuzzers themselves.)

@@ -62,13 +62,17 @@ check "results of the census [np=2]: source_sha256 = sha256sum" \
 BIG=$TMPD/big.h5
 mpi 2 "$POPSEG" synth --rows 400000 -o "$BIG" --seed 4 --quiet 2>"$TMPD/e" ||
   fail "synth a 400,000-row table: $(tail -n 2 "$TMPD/e" | tr '\n' ' ')"
+# The loop stops when its marker goes, its parent dies or after 300 s.
 $PYTHON -c '
-import os, sys
+import os, sys, time
+parent, end = os.getppid(), time.time() + 300
 open(sys.argv[2], "w").close()
-while os.path.exists(sys.argv[2]):
+while os.path.exists(sys.argv[2]) and os.getppid() == parent and time.time() < end:
     os.utime(sys.argv[1])' "$BIG" "$TMPD/touching" &
 toucher=$!
-while [ ! -e "$TMPD/touching" ]; do sleep 0.05; done
+tries=0
+while [ ! -e "$TMPD/touching" ] && [ $tries -lt 200 ]; do sleep 0.05; tries=$((tries + 1)); done
+check "the loop that touches the table started" test -e "$TMPD/touching"
 for np in 1 3; do
   EXPECT_NO_FILE=$TMPD/rb.h5 expect_error "a table touched while its rows are read is refused by the read, naming it [np=$np]" \
     "$BIG: changed while its rows were read \(its (modification|status-change) time differs from when it was opened\)" \

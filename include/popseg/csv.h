@@ -25,8 +25,8 @@ typedef struct {
   int64_t *line_of_row; /* [n_rows] 1-based physical line where the row starts */
   char *buf;            /* storage */
   char path[4096];
-  char sha256[65]; /* hex SHA-256 of the bytes parsed, and their digest */
-  char digest[65]; /* (sha256.h): the file as read, not read again */
+  char sha256[65]; /* ps_csv_read: hex SHA-256 of the bytes parsed, and */
+  char digest[65]; /* their digest (sha256.h); "" from ps_csv_parse */
 } ps_csv_t;
 
 /* Not collective. Parse a whole file. Errors name the file, line and column:
@@ -37,7 +37,8 @@ typedef struct {
  * and LF inside quoted fields. A NUL byte anywhere is an error (cells are C
  * strings, and NULs mean a binary or UTF-16 file). A bare CR outside quotes
  * (classic Mac line ends) is an error. Memory: the file once plus one pointer
- * per cell. Free with ps_csv_destroy. */
+ * per cell. The file is read once: its sha256 and digest are those of the
+ * bytes parsed. Free with ps_csv_destroy. */
 ps_err_t ps_csv_read(const char *path, ps_csv_t **out);
 /* Same, from memory (unit tests); name is used in messages. */
 ps_err_t ps_csv_parse(const char *data, size_t len, const char *name, ps_csv_t **out);

@@ -129,7 +129,9 @@ void ps_table_describe_rows(struct ps_h5w *w, const ps_table_t *t, int with_feat
  * order (any sizes, zero allowed). */
 ps_err_t ps_table_write_h5(const char *path, int force, const ps_table_t *t, MPI_Comm comm);
 /* Collective. Read a table file, each rank its ps_block_range block. A popseg
- * results or predictions file is named as such (it holds no /features).
+ * results or predictions file is named as such (it holds no /features). A
+ * file whose ps_file_id differs after its rows were read from before it was
+ * opened (on any rank) is refused, PS_ERR_IO naming it.
  * *out: free with ps_table_destroy. */
 ps_err_t ps_table_read_h5(const char *path, MPI_Comm comm, ps_table_t **out);
 /* A rank's features a window of rows at a time, for the stages after the

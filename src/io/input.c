@@ -25,11 +25,11 @@ ps_err_t ps_input_check(const char *path, MPI_Comm comm, int *is_h5) {
     struct stat st;
     PS_CHECK(stat(path, &st) == 0, PS_ERR_IO, "%s: no such file", path);
     PS_CHECK(!S_ISDIR(st.st_mode), PS_ERR_IO, "%s: is a directory, not a data file", path);
-    /* Its first bytes are read to tell a table from a CSV, then it is read
-     * again (by every rank, for a table): a pipe would lose them. */
+    /* The memory check sizes the input before it is read, and a table is
+     * read at any offset by every rank: neither works on a pipe. */
     PS_CHECK(S_ISREG(st.st_mode), PS_ERR_IO,
-             "%s: not a regular file (a pipe or a device): popseg reads its input more than "
-             "once; write it to a file first",
+             "%s: not a regular file (a pipe or a device): popseg needs its input's size before "
+             "reading it; write it to a file first",
              path);
     *is_h5 = ps_input_looks_hdf5(path);
   }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -295,10 +296,16 @@ static void test_parse_errors(void) {
           "a directory is not a CSV file");
 }
 
-/* The FIFO's writer: its text, then end of file. */
+/* The FIFO's writer: its text, then end of file. It waits for a reader 10 s
+ * at most (a blocking open would wait for ever if the read failed first). */
 static void *fifo_writer(void *arg) {
   const char *const *a = arg;
-  int fd = open(a[0], O_WRONLY);
+  int fd = -1;
+  for (int t = 0; fd < 0 && t < 10000; t++) {
+    fd = open(a[0], O_WRONLY | O_NONBLOCK); /* ENXIO until a reader opens */
+    if (fd < 0) nanosleep(&(struct timespec){0, 1000000}, NULL);
+  }
+  if (fd >= 0) fcntl(fd, F_SETFL, 0);
   for (size_t n = strlen(a[1]), done = 0; fd >= 0 && done < n;) {
     ssize_t w = write(fd, a[1] + done, n - done);
     if (w <= 0) break;

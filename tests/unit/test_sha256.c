@@ -38,9 +38,10 @@ static int write_file(const char *path, const unsigned char *data, size_t n) {
 }
 
 /* The file digest against its definition, at sizes around the block: one
- * pass (a CSV's), the blocks' lines by range, and ps_table_digest over every
- * rank; a file shorter than its size and one changed since it was read are
- * refused, naming it. */
+ * pass over the file, the same bytes in memory (a CSV's, as parsed), the
+ * blocks' lines by range, and ps_table_digest over every rank; a file
+ * shorter than its size and one changed since it was read are refused,
+ * naming it. */
 static void digest_checks(void) {
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
