@@ -278,6 +278,19 @@ static void block_line(const unsigned char *p, size_t n, char line[PS_DIGEST_LIN
   line[64] = '\n';
 }
 
+/* One 4 MiB block (or the short last one) of a file's bytes, in order,
+ * into its whole SHA-256 (whole NULL: not wanted) and into the list of its
+ * blocks' lines (lines NULL: not wanted): the step both one-pass forms
+ * share, from a file and from memory. */
+static void digest_block(sha256_t *whole, sha256_t *lines, const unsigned char *p, size_t n) {
+  if (whole) sha256_update(whole, p, n);
+  if (lines) {
+    char line[PS_DIGEST_LINE];
+    block_line(p, n, line);
+    sha256_update(lines, (const unsigned char *)line, sizeof line);
+  }
+}
+
 /* Read exactly n bytes at off (fewer only at the end of the file): the
  * count read, or -1 with errno. */
 static ssize_t read_at(int fd, unsigned char *buf, size_t n, off_t off) {
@@ -307,12 +320,7 @@ ps_err_t ps_sha256_file_digest(const char *path, char sha[65], char digest[65]) 
     ssize_t n = read_at(fd, buf, chunk, off);
     PS_CHECK(n >= 0, PS_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
     if (n == 0) break;
-    sha256_update(&whole, buf, (size_t)n);
-    if (digest) {
-      char line[PS_DIGEST_LINE];
-      block_line(buf, (size_t)n, line);
-      sha256_update(&lines, (const unsigned char *)line, sizeof line);
-    }
+    digest_block(&whole, digest ? &lines : NULL, buf, (size_t)n);
     if ((size_t)n < chunk) break;
   }
   if (sha) sha256_final(&whole, sha);
@@ -326,16 +334,14 @@ cleanup:
 void ps_sha256_buffer_digest(const void *data, size_t len, char sha[65], char digest[65]) {
   const unsigned char *p = data;
   const size_t bs = (size_t)PS_DIGEST_BLOCK;
-  sha256_t lines;
-  if (sha) ps_sha256_hex(p, len, sha);
-  if (!digest) return;
+  sha256_t whole, lines;
+  sha256_init(&whole);
   sha256_init(&lines);
-  for (size_t off = 0; off < len; off += bs) {
-    char line[PS_DIGEST_LINE];
-    block_line(p + off, len - off < bs ? len - off : bs, line);
-    sha256_update(&lines, (const unsigned char *)line, sizeof line);
-  }
-  sha256_final(&lines, digest);
+  for (size_t off = 0; off < len; off += bs)
+    digest_block(sha ? &whole : NULL, digest ? &lines : NULL, p + off,
+                 len - off < bs ? len - off : bs);
+  if (sha) sha256_final(&whole, sha);
+  if (digest) sha256_final(&lines, digest);
 }
 
 ps_err_t ps_sha256_file(const char *path, char hex[65]) {
