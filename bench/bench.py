@@ -839,10 +839,22 @@ def main():
     except (OSError, AttributeError):
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    # The vector instructions popseg's kernels pick (kmeans_nearest.c's
+    # simd_level): the figures of an AVX2-only processor and of an AVX-512 one
+    # differ by more than this VM's noise.
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            flags = set(re.search(r"flags\s*:\s*(.*)", fh.read()).group(1).split())
+    except (OSError, AttributeError):
+        pass
+    isa = ("AVX-512" if {"avx512f", "avx512dq"} <= flags else
+           "AVX2 + FMA, no AVX-512" if {"avx2", "fma"} <= flags else "neither AVX2 nor AVX-512")
     say("# popseg benchmark results\n")
     say("- command: `make bench%s` (bench/bench.py %s)" % (
         " ROWS=\"%s\"" % " ".join(map(str, SIZES)) if sys.argv[3:] else "", " ".join(sys.argv[1:])))
-    say("- machine: %s, %d CPUs, %.0f GiB; %s" % (cpu, os.cpu_count(), mem, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+    say("- machine: %s (%s), %d CPUs, %.0f GiB; %s" % (cpu, isa, os.cpu_count(), mem,
+                                                       time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
     say("- popseg: %d ranks (Open MPI, OpenBLAS one thread each); peers: scikit-learn / numpy with "
         "%d threads (threadpoolctl)" % (P, P))
     b = bounds(P)

@@ -56,13 +56,24 @@ a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-port
 for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
     assert a[k][()].tobytes() == b[k][()].tobytes(), k
 "
-# The single-precision rows form (AVX-512) against the double one alone:
+# The single-precision rows form (AVX-512 or AVX2) against the double forms alone:
 # looser bounds, so other distance counts, but the same fit.
 POPSEG_KMEANS_NO_F32=1 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-nof32.h5" --quiet \
   --kmeans-n-init 2 || fail "synth-minmax with POPSEG_KMEANS_NO_F32=1"
 check "single- and double-precision rows forms: the same labels, centroids, inertia, iterations and profile" "$PYTHON" -c "
 import h5py
 a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-nof32.h5', 'r')
+for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
+    assert a[k][()].tobytes() == b[k][()].tobytes(), k
+"
+# The AVX2 kernels (single-precision rows search, bounds step and store,
+# distance fold) against the default: on an AVX-512 processor this is the one
+# end-to-end run of the AVX2 forms; on an AVX2 one both runs take them.
+POPSEG_KMEANS_NO_AVX512=1 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-avx2.h5" --quiet \
+  --kmeans-n-init 2 || fail "synth-minmax with POPSEG_KMEANS_NO_AVX512=1"
+check "AVX2 and default kernels: the same labels, centroids, inertia, iterations and profile" "$PYTHON" -c "
+import h5py
+a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-avx2.h5', 'r')
 for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
     assert a[k][()].tobytes() == b[k][()].tobytes(), k
 "

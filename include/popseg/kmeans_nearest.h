@@ -5,9 +5,10 @@
  * as sqdist() does (a sum over the columns in order), ties to the lowest
  * centre index. It is found fast with the dot form ||c||^2 / 2 - x.c in
  * coordinates shifted by the centres' mean (SIMD lanes over centres for small
- * k and dimension, AVX2 + FMA when the processor has them; with AVX-512 and
- * up to 16 columns, lanes over sixteen rows in single precision, or eight in
- * double, first; BLAS3 blocks otherwise); every score within a relative
+ * k and dimension, AVX2 + FMA when the processor has them; with up to 16
+ * columns, lanes over rows first: AVX-512 sixteen in single precision, or
+ * eight in double, AVX2 eight in single precision; BLAS3 blocks otherwise);
+ * every score within a relative
  * window of the best far wider than that form's rounding (1e-12 in double,
  * 2^-16 in single precision) is re-decided by the exact distance. So every
  * form, every instruction set and every rank count give the same labels.
@@ -62,12 +63,13 @@ void ps_km_sqdist_own(const double *x, int64_t n, int64_t dim, const double *c, 
 /* Which kernel runs on this processor (for the record): 2 AVX-512, 1 AVX2 +
  * FMA, 0 portable. POPSEG_KMEANS_PORTABLE=1 in the environment forces the
  * portable one, POPSEG_KMEANS_NO_AVX512=1 the AVX2 one,
- * POPSEG_KMEANS_NO_ROWS=1 leaves out AVX-512's rows forms and
- * POPSEG_KMEANS_NO_F32=1 its single-precision rows form (the tests run
+ * POPSEG_KMEANS_NO_ROWS=1 leaves out the rows forms (AVX-512's and AVX2's)
+ * and POPSEG_KMEANS_NO_F32=1 the single-precision rows forms (the tests run
  * each). */
 int ps_km_nearest_simd(void);
-/* Whether ps_km_nearest_rows_lb searches w's prepared centres with the
- * single-precision rows form (AVX-512, up to 16 columns, centres that fit). */
+/* Whether ps_km_nearest_rows_lb searches w's prepared centres with a
+ * single-precision rows form (AVX-512 or AVX2, up to 16 columns, centres
+ * that fit). */
 int ps_km_nearest_f32_used(const ps_km_nearest_t *w);
 
 /* k-means++'s trials, four candidates at once: for the rows x [n][dim] in
@@ -79,7 +81,8 @@ int ps_km_nearest_f32_used(const ps_km_nearest_t *w);
  * in the lanes, portable otherwise). */
 void ps_km_trials4(const double *x, int64_t n, int64_t dim, const double *ctg, const double *w,
                    const double *wt, double p[4]);
-/* w[i] = min(w[i], sqdist(x_i, c)) for the rows x [n][dim] (sqdist's sum). */
+/* w[i] = min(w[i], sqdist(x_i, c)) for the rows x [n][dim] (sqdist's sum;
+ * AVX-512 eight rows in the lanes, AVX2 four, for dim <= 16). */
 void ps_km_dist_min(const double *x, int64_t n, int64_t dim, const double *c, double *w);
 /* The rows x [n][dim] as columns of eight rows, for the two kernels above
  * when several kernels read the same rows (k-means++ in lockstep, or a run's
@@ -132,16 +135,17 @@ typedef struct {
  * ps_km_nearest_rows_lb (l2 +inf: k = 1), store up[r] = u - Dc[a] and gap[r]
  * = l margin - u + Dc[a] + Mc[a] (dcum, mcum [k]) as floats rounded outward
  * (gap +inf for k = 1). The same bits on every instruction set: AVX-512
- * eight rows at a time where ps_km_bounds_store8_used says so, one row at a
- * time otherwise and for the last n mod 8 rows. */
+ * eight rows at a time, AVX2 four, where ps_km_bounds_store_rows says so,
+ * one row at a time otherwise and for the last rows of a batch. */
 void ps_km_bounds_store(const double *dcum, const double *mcum, const int64_t *idx, int64_t i0,
                         const int32_t *lab, const double *u2, const double *l2, int64_t n,
                         float *up, float *gap);
-/* Whether ps_km_bounds_store computes eight rows at a time: AVX-512 on an AMD
- * processor, where it measured faster (on an Intel Xeon VM it measured
- * slower: bench/README.md). POPSEG_KMEANS_BOUNDS8=1 / 0 in the environment
- * forces it on (where AVX-512 runs) / off, for the tests and the A/B. */
-int ps_km_bounds_store8_used(void);
+/* The rows ps_km_bounds_store computes at a time: 8 with AVX-512 and 4 with
+ * AVX2 on an AMD processor, where they measured faster (AVX-512 on an Intel
+ * Xeon VM measured slower: bench/README.md), else 0 (one at a time).
+ * POPSEG_KMEANS_BOUNDS8=1 / 0 in the environment forces the vector form on
+ * (where AVX2 or AVX-512 runs) / off, for the tests and the A/B. */
+int ps_km_bounds_store_rows(void);
 
 /* For rows i0 .. i0 + m - 1 with centre lab[i] and offset bounds up[i],
  * gap[i]: a row that passes neither test (gap[i] > gmin[a]; the next double
@@ -149,7 +153,7 @@ int ps_km_bounds_store8_used(void);
  * index goes to out (in row order) and, x given, its row is fetched into the
  * cache ahead of the search. Returns how many did. Reads the bounds, never
  * writes them. The same bits on every instruction set (AVX-512 eight rows at
- * a time, portable otherwise). */
+ * a time, AVX2 four, portable otherwise). */
 int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, const float *up,
                           const float *gap, int64_t i0, int64_t m, int64_t *out);
 /* The next double above v >= 0 (+0 included): an upper bound on a sum

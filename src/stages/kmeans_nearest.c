@@ -13,7 +13,8 @@
  * instruction set, and the exact path runs for a handful of rows only. With
  * AVX-512 the rows forms score sixteen rows at a time in single precision
  * (twice the rows per instruction), with a window to match (TIE_F32), and
- * eight in double for the rest.
+ * eight in double for the rest; with AVX2 eight rows in single precision,
+ * the centre-lanes form taking the rest.
  */
 #include "popseg/kmeans_nearest.h"
 #include "popseg/opt.h"
@@ -831,6 +832,149 @@ rows16_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx,
   }
 }
 
+/* Columns c0 .. c0 + nc - 1 (nc <= 4) of the four rows r[0..3], one register
+ * per column (lane q: row q): a load per row (masked past nc, so no byte
+ * beyond a row's columns is read), then a 4 x 4 transpose in 8 shuffles. */
+__attribute__((target("avx2"), always_inline)) static inline void
+block4_avx2(const double *const r[4], int c0, int nc, __m256d t[4]) {
+  __m256d a[4];
+  if (nc == 4) {
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) a[q] = _mm256_loadu_pd(r[q] + c0);
+  } else {
+    const __m256i m = _mm256_cmpgt_epi64(_mm256_set1_epi64x(nc), _mm256_set_epi64x(3, 2, 1, 0));
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) a[q] = _mm256_maskload_pd(r[q] + c0, m);
+  }
+  const __m256d t0 = _mm256_unpacklo_pd(a[0], a[1]), t1 = _mm256_unpackhi_pd(a[0], a[1]),
+                t2 = _mm256_unpacklo_pd(a[2], a[3]), t3 = _mm256_unpackhi_pd(a[2], a[3]);
+  t[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+  t[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+  t[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+  t[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+/* The single-precision rows form with AVX2 + FMA: rows16_avx512's
+ * arithmetic on eight rows (the lanes of a float register), with the same
+ * error bound (TIE_F32: the same operations in the same order, only fewer
+ * lanes), the same hand-over of near ties and huge rows to the exact
+ * decision (here by the AVX2 centre-lanes form), and the same bounds. The
+ * rows' shifted columns are made in double from loads and 4 x 4 transposes
+ * (scattered rows are fetched a batch ahead, as the centre-lanes form
+ * does), then rounded to floats. Returns the rows done (a multiple of 8);
+ * the caller searches the rest. */
+__attribute__((target("avx2,fma"), always_inline)) static inline int64_t
+rows8f_avx2(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n, int32_t *lab,
+            double *d2, double *ub2, double *lb2, const int DIM) {
+  const int64_t kpad = w->kpad, k = w->k;
+  const __m256 inf = _mm256_set1_ps(INFINITY), zero = _mm256_setzero_ps();
+  const __m256 tie = _mm256_set1_ps((float)TIE_F32), tiny = _mm256_set1_ps((float)TIE_F32_ABS),
+               half = _mm256_set1_ps(0.5f), big = _mm256_set1_ps((float)F32_BIG),
+               cnmax = _mm256_set1_ps((float)(w->cnmax * (1.0 + 0x1p-20)));
+  const __m256d two = _mm256_set1_pd(2.0), dz = _mm256_setzero_pd(),
+                xup = _mm256_set1_pd(1.0 + 0x1p-19), xdown = _mm256_set1_pd(1.0 - 0x1p-19);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 xt[LANES_DIM];
+    if (idx && i + 40 <= n)
+      for (int r = 0; r < 8; r++) {
+        __builtin_prefetch(x + idx[i + 32 + r] * DIM);
+        __builtin_prefetch(x + idx[i + 32 + r] * DIM + DIM - 1);
+      }
+    const double *lo[4], *hi[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) {
+      lo[r] = x + (idx ? idx[i + r] : i + r) * DIM;
+      hi[r] = x + (idx ? idx[i + 4 + r] : i + 4 + r) * DIM;
+    }
+    /* Each block of four columns for the eight rows: two transposes, then
+     * the shifted columns rounded to floats, the halves joined. */
+    __m256 xn = zero;
+#pragma GCC unroll 4
+    for (int c0 = 0; c0 < DIM; c0 += 4) {
+      const int nc = DIM - c0 < 4 ? DIM - c0 : 4;
+      __m256d tl[4], th[4];
+      block4_avx2(lo, c0, nc, tl);
+      block4_avx2(hi, c0, nc, th);
+#pragma GCC unroll 4
+      for (int q = 0; q < nc; q++) {
+        const __m256d sh = _mm256_set1_pd(w->shift[c0 + q]);
+        xt[c0 + q] = _mm256_set_m128(_mm256_cvtpd_ps(_mm256_sub_pd(th[q], sh)),
+                                     _mm256_cvtpd_ps(_mm256_sub_pd(tl[q], sh)));
+      }
+    }
+#pragma GCC unroll 16
+    for (int d = 0; d < DIM; d++) xn = _mm256_fmadd_ps(xt[d], xt[d], xn);
+    __m256 best = inf, sec = inf;
+    __m256i arg = _mm256_setzero_si256();
+    for (int64_t j = 0; j < k; j++) {
+      __m256 s0 = _mm256_set1_ps(w->cnf[j]), s1 = zero;
+      int d = 0;
+#pragma GCC unroll 8
+      for (; d + 2 <= DIM; d += 2) {
+        s0 = _mm256_fnmadd_ps(xt[d], _mm256_set1_ps(w->ccf[d * kpad + j]), s0);
+        s1 = _mm256_fnmadd_ps(xt[d + 1], _mm256_set1_ps(w->ccf[(d + 1) * kpad + j]), s1);
+      }
+      if (d < DIM) s0 = _mm256_fnmadd_ps(xt[d], _mm256_set1_ps(w->ccf[d * kpad + j]), s0);
+      const __m256 s = _mm256_add_ps(s0, s1);
+      const __m256 lt = _mm256_cmp_ps(s, best, _CMP_LT_OQ);
+      sec = _mm256_min_ps(sec, _mm256_max_ps(best, s));
+      best = _mm256_min_ps(best, s);
+      arg = _mm256_castps_si256(_mm256_blendv_ps(
+          _mm256_castsi256_ps(arg), _mm256_castsi256_ps(_mm256_set1_epi32((int)j)), lt));
+    }
+    const __m256 e = _mm256_fmadd_ps(tie, _mm256_fmadd_ps(half, xn, cnmax), tiny);
+    const unsigned near =
+        (unsigned)_mm256_movemask_ps(
+            _mm256_cmp_ps(sec, _mm256_add_ps(best, _mm256_add_ps(e, e)), _CMP_LE_OQ)) |
+        ((unsigned)~_mm256_movemask_ps(_mm256_cmp_ps(xn, big, _CMP_LT_OQ)) & 0xffu);
+    if (lab) _mm256_storeu_si256((__m256i *)(void *)(lab + i), arg);
+    for (int h = 0; h < 2; h++) {
+#define HALF4(v) _mm256_cvtps_pd(h ? _mm256_extractf128_ps(v, 1) : _mm256_castps256_ps128(v))
+      const __m256d bd = HALF4(best), sd = HALF4(sec), ed = HALF4(e), xd = HALF4(xn);
+#undef HALF4
+      if (ub2)
+        _mm256_storeu_pd(ub2 + i + 4 * h,
+                         _mm256_fmadd_pd(two, _mm256_add_pd(bd, ed), _mm256_mul_pd(xd, xup)));
+      if (lb2) {
+        const __m256d b = _mm256_fmadd_pd(two, _mm256_sub_pd(sd, ed), _mm256_mul_pd(xd, xdown));
+        _mm256_storeu_pd(lb2 + i + 4 * h, _mm256_max_pd(b, dz));
+      }
+    }
+    if (d2) {
+      int32_t a[8];
+      _mm256_storeu_si256((__m256i *)(void *)a, arg);
+      for (int r = 0; r < 8; r++) {
+        const int64_t row = idx ? idx[i + r] : i + r;
+        d2[i + r] = ps_km_sqdist(x + row * DIM, w->c + (int64_t)a[r] * DIM, DIM);
+      }
+    }
+    for (unsigned m = near; m; m &= m - 1) {
+      /* A near tie (or a huge row): the exact decision in double, one row. */
+      const int r = __builtin_ctz(m);
+      int32_t one;
+      lanes_avx2_any(w, idx ? x : x + (i + r) * DIM, idx ? idx + i + r : NULL, 1, &one,
+                     d2 ? d2 + i + r : NULL, ub2 ? ub2 + i + r : NULL, lb2 ? lb2 + i + r : NULL);
+      if (lab) lab[i + r] = one;
+    }
+  }
+  return i;
+}
+
+__attribute__((target("avx2,fma"))) static int64_t
+rows8f_avx2_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t n,
+                int32_t *lab, double *d2, double *ub2, double *lb2) {
+  switch (w->dim) {
+#define ROWS8F_CASE(D)                                                                             \
+  case D:                                                                                          \
+    return rows8f_avx2(w, x, idx, n, lab, d2, ub2, lb2, D);
+    PS_EACH_1_16(ROWS8F_CASE)
+#undef ROWS8F_CASE
+  default:
+    return 0;
+  }
+}
+
 /* ps_km_dist_min with AVX-512 for DIM <= ROWS_DIM columns: eight rows in the
  * lanes (contig8), each lane's sum over d in
  * order with a separate multiply and add, then the min with w as the scalar
@@ -855,6 +999,49 @@ dist_min_avx512(const double *x, const double *xc, int64_t n, const double *c, d
     _mm512_storeu_pd(w + i, _mm512_min_pd(sum, _mm512_loadu_pd(w + i)));
   }
   return i;
+}
+
+/* ps_km_dist_min with AVX2 for DIM <= ROWS_DIM columns: four contiguous rows
+ * in the lanes (block4_avx2's transposes, the rows 64 ahead fetched), each
+ * lane's sum over d in order with a separate multiply and add, then the min
+ * with w as the scalar form takes it: the reference's bits. Returns the rows
+ * done (a multiple of 4). */
+__attribute__((target("avx2"), always_inline)) static inline int64_t
+dist_min_avx2(const double *x, int64_t n, const double *c, double *w, const int DIM) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if ((i & 7) == 0) ps_fetch_ahead8(x, i, DIM);
+    const double *rp[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) rp[r] = x + (i + r) * DIM;
+    __m256d sum = _mm256_setzero_pd();
+#pragma GCC unroll 4
+    for (int c0 = 0; c0 < DIM; c0 += 4) {
+      const int nc = DIM - c0 < 4 ? DIM - c0 : 4;
+      __m256d t[4];
+      block4_avx2(rp, c0, nc, t);
+#pragma GCC unroll 4
+      for (int q = 0; q < nc; q++) {
+        const __m256d v = _mm256_sub_pd(t[q], _mm256_set1_pd(c[c0 + q]));
+        sum = _mm256_add_pd(sum, _mm256_mul_pd(v, v));
+      }
+    }
+    _mm256_storeu_pd(w + i, _mm256_min_pd(sum, _mm256_loadu_pd(w + i)));
+  }
+  return i;
+}
+
+__attribute__((target("avx2"))) static int64_t
+dist_min_avx2_any(const double *x, int64_t n, int64_t dim, const double *c, double *w) {
+  switch (dim) {
+#define DM4_CASE(D)                                                                                \
+  case D:                                                                                          \
+    return dist_min_avx2(x, n, c, w, D);
+    PS_EACH_1_16(DM4_CASE)
+#undef DM4_CASE
+  default:
+    return 0;
+  }
 }
 
 /* ps_km_sqdist_own with AVX-512 for DIM <= ROWS_DIM columns: eight rows in
@@ -1086,6 +1273,123 @@ bounds_avx512(const ps_km_bounds_t *b, const int32_t *lab, const float *up, cons
   return nb + bounds_portable(b, lab, up, gap, i, end - i, out + nb);
 }
 
+/* store_portable four rows at a time with AVX2: store_avx512's operations on
+ * four lanes (no FMA: the same order, so the same bits), the results stored
+ * one float at a time (AVX2 has no scatter). Returns the rows done, a
+ * multiple of 4. */
+__attribute__((target("avx2"))) static int64_t store_avx2(const double *dcum, const double *mcum,
+                                                          const int64_t *idx, int64_t i0,
+                                                          const int32_t *lab, const double *u2,
+                                                          const double *l2, int64_t n, float *up,
+                                                          float *gap) {
+  const __m256d kup = _mm256_set1_pd(PS_KM_UP), kdown = _mm256_set1_pd(PS_KM_DOWN);
+  const __m256d margin = _mm256_set1_pd(PS_KM_MARGIN), slack = _mm256_set1_pd(BOUND_SLACK);
+  const __m256d rel = _mm256_set1_pd(0x1p-22), tiny = _mm256_set1_pd(0x1p-140);
+  const __m256d fmax = _mm256_set1_pd(FLT_MAX), inf = _mm256_set1_pd(INFINITY);
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  int64_t b = 0;
+  for (; b + 4 <= n; b += 4) {
+    const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(lab + b));
+    const __m256d dc = _mm256_i32gather_pd(dcum, a, 8), mc = _mm256_i32gather_pd(mcum, a, 8);
+    const __m256d lsq = _mm256_loadu_pd(l2 + b);
+    const __m256d u = _mm256_mul_pd(_mm256_sqrt_pd(_mm256_loadu_pd(u2 + b)), kup);
+    __m256d v = _mm256_add_pd(_mm256_sub_pd(u, dc), _mm256_mul_pd(_mm256_add_pd(u, dc), slack));
+    v = _mm256_add_pd(_mm256_add_pd(v, _mm256_mul_pd(_mm256_andnot_pd(sign, v), rel)), tiny);
+    const __m256d l = _mm256_mul_pd(_mm256_sqrt_pd(lsq), kdown);
+    __m256d g = _mm256_add_pd(_mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(l, margin), u), dc), mc);
+    g = _mm256_sub_pd(
+        g, _mm256_mul_pd(_mm256_add_pd(_mm256_add_pd(_mm256_add_pd(l, u), dc), mc), slack));
+    g = _mm256_sub_pd(_mm256_sub_pd(g, _mm256_mul_pd(_mm256_andnot_pd(sign, g), rel)), tiny);
+    g = _mm256_blendv_pd(g, fmax, _mm256_cmp_pd(g, fmax, _CMP_GT_OQ));
+    g = _mm256_blendv_pd(g, inf, _mm256_cmp_pd(lsq, inf, _CMP_EQ_OQ));
+    const __m128 vf = _mm256_cvtpd_ps(v), gf = _mm256_cvtpd_ps(g);
+    if (idx) {
+      float vs[4], gs[4];
+      _mm_storeu_ps(vs, vf);
+      _mm_storeu_ps(gs, gf);
+      for (int r = 0; r < 4; r++) up[idx[b + r]] = vs[r], gap[idx[b + r]] = gs[r];
+    } else {
+      _mm_storeu_ps(up + i0 + b, vf);
+      _mm_storeu_ps(gap + i0 + b, gf);
+    }
+  }
+  return b;
+}
+
+/* v [4] of a table of up to eight doubles (lo: entries 0-3, hi: 4-7) at the
+ * indices a (four int32 in 0..7): two permutes of 32-bit halves and a blend. */
+__attribute__((target("avx2"), always_inline)) static inline __m256d
+table8_avx2(__m256i lo, __m256i hi, __m256i pair, __m256d upper) {
+  const __m256i l = _mm256_permutevar8x32_epi32(lo, pair),
+                h = _mm256_permutevar8x32_epi32(hi, pair);
+  return _mm256_blendv_pd(_mm256_castsi256_pd(l), _mm256_castsi256_pd(h), upper);
+}
+
+/* Hamerly's bounds step with AVX2, four rows at a time: bounds_avx512's
+ * comparisons on the same doubles (the same bits), the labels, bounds and
+ * failing rows fetched ahead as there. The centres' thresholds come from
+ * registers for k <= 8 (permutes), from memory otherwise (gathers); the
+ * failing rows' indices are written branch-free in row order. */
+__attribute__((target("avx2"))) static int64_t bounds_avx2(const ps_km_bounds_t *b,
+                                                           const int32_t *lab, const float *up,
+                                                           const float *gap, int64_t i0, int64_t m,
+                                                           int64_t *out) {
+  int64_t nb = 0, i = i0;
+  const int64_t end = i0 + m;
+  const int small = b->k <= 8;
+  double gm8[8] = {0}, dc8[8] = {0}, hf8[8] = {0};
+  for (int64_t j = 0; small && j < b->k; j++)
+    gm8[j] = b->gmin[j], dc8[j] = b->dcum[j], hf8[j] = b->half[j];
+#define LOAD4(t, q) _mm256_loadu_si256((const __m256i *)(const void *)((t) + 4 * (q)))
+  const __m256i gml = LOAD4(gm8, 0), gmh = LOAD4(gm8, 1), dcl = LOAD4(dc8, 0), dch = LOAD4(dc8, 1),
+                hfl = LOAD4(hf8, 0), hfh = LOAD4(hf8, 1);
+#undef LOAD4
+  const __m256i one = _mm256_set1_epi64x(1), three = _mm256_set1_epi32(3);
+  /* Lane 2q and 2q + 1 of a 32-bit permute: the halves of double a[q]. */
+  const __m256i spread = _mm256_set_epi32(3, 3, 2, 2, 1, 1, 0, 0),
+                halves = _mm256_set_epi32(1, 0, 1, 0, 1, 0, 1, 0);
+  for (; i + 4 <= end; i += 4) {
+    if ((i & 15) == 0 && i + BOUNDS_AHEAD < b->n) {
+      __builtin_prefetch(lab + i + BOUNDS_AHEAD);
+      __builtin_prefetch(up + i + BOUNDS_AHEAD);
+      __builtin_prefetch(gap + i + BOUNDS_AHEAD);
+    }
+    const __m128i a32 = _mm_loadu_si128((const __m128i *)(const void *)(lab + i));
+    __m256d gm, dc, hf;
+    if (small) {
+      const __m256i a2 = _mm256_permutevar8x32_epi32(_mm256_castsi128_si256(a32), spread);
+      const __m256i pair =
+          _mm256_add_epi32(_mm256_slli_epi32(_mm256_and_si256(a2, three), 1), halves);
+      const __m256d upper = _mm256_castsi256_pd(
+          _mm256_cmpgt_epi64(_mm256_cvtepi32_epi64(a32), _mm256_set1_epi64x(3)));
+      gm = table8_avx2(gml, gmh, pair, upper);
+      dc = table8_avx2(dcl, dch, pair, upper);
+      hf = table8_avx2(hfl, hfh, pair, upper);
+    } else {
+      gm = _mm256_i32gather_pd(b->gmin, a32, 8);
+      dc = _mm256_i32gather_pd(b->dcum, a32, 8);
+      hf = _mm256_i32gather_pd(b->half, a32, 8);
+    }
+    const __m256d pass1 = _mm256_cmp_pd(_mm256_cvtps_pd(_mm_loadu_ps(gap + i)), gm, _CMP_GT_OQ);
+    const __m256d s = _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(up + i)), dc);
+    const __m256d sup = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(s), one));
+    const __m256d pass2 = _mm256_cmp_pd(sup, hf, _CMP_LT_OQ);
+    const unsigned fail = (unsigned)~_mm256_movemask_pd(_mm256_or_pd(pass1, pass2)) & 15u;
+    const int64_t nb0 = nb;
+    for (int r = 0; r < 4; r++) {
+      out[nb] = i + r;
+      nb += (fail >> r) & 1u;
+    }
+    /* Fetch the failing rows now, a batch ahead of their search. */
+    for (int64_t q = nb0; b->x && q < nb; q++) {
+      const double *pf = b->x + out[q] * b->dim;
+      __builtin_prefetch(pf);
+      __builtin_prefetch(pf + b->dim - 1);
+    }
+  }
+  return nb + bounds_portable(b, lab, up, gap, i, end - i, out + nb);
+}
+
 /* The trial potentials with AVX2: a row's four distances in one register,
  * the candidates' columns in registers (up to 16 columns). Separate multiply
  * and add (no FMA), in d order per lane, then min, scale and add per lane
@@ -1220,7 +1524,13 @@ void ps_km_nearest_rows_lb(const ps_km_nearest_t *w, const double *x, const int6
     return;
   }
   if (simd_level() == 1) {
-    lanes_avx2_any(w, x, idx, n, lab, d2, ub2, lb2);
+    /* Eight rows at a time in single precision, the rest one at a time. */
+    const int64_t done =
+        ps_km_nearest_f32_used(w) ? rows8f_avx2_any(w, x, idx, n, lab, d2, ub2, lb2) : 0;
+    if (done < n)
+      lanes_avx2_any(w, idx ? x : x + done * w->dim, idx ? idx + done : NULL, n - done,
+                     lab ? lab + done : NULL, d2 ? d2 + done : NULL, ub2 ? ub2 + done : NULL,
+                     lb2 ? lb2 + done : NULL);
     return;
   }
 #endif
@@ -1231,16 +1541,19 @@ int64_t ps_km_bounds_step(const ps_km_bounds_t *b, const int32_t *lab, const flo
                           const float *gap, int64_t i0, int64_t m, int64_t *out) {
 #if defined(__x86_64__) && defined(__GNUC__)
   if (simd_level() == 2) return bounds_avx512(b, lab, up, gap, i0, m, out);
+  if (simd_level() == 1) return bounds_avx2(b, lab, up, gap, i0, m, out);
 #endif
   return bounds_portable(b, lab, up, gap, i0, m, out);
 }
 
-int ps_km_bounds_store8_used(void) {
+int ps_km_bounds_store_rows(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static int v = -1;
   if (v < 0) {
     __builtin_cpu_init();
-    v = simd_level() == 2 && ps_env_flag("POPSEG_KMEANS_BOUNDS8", __builtin_cpu_is("amd"));
+    v = simd_level() > 0 && ps_env_flag("POPSEG_KMEANS_BOUNDS8", __builtin_cpu_is("amd"))
+            ? (simd_level() == 2 ? 8 : 4)
+            : 0;
   }
   return v;
 #else
@@ -1253,7 +1566,9 @@ void ps_km_bounds_store(const double *dcum, const double *mcum, const int64_t *i
                         float *up, float *gap) {
   int64_t b = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (ps_km_bounds_store8_used()) b = store_avx512(dcum, mcum, idx, i0, lab, u2, l2, n, up, gap);
+  const int rows = ps_km_bounds_store_rows();
+  if (rows == 8) b = store_avx512(dcum, mcum, idx, i0, lab, u2, l2, n, up, gap);
+  if (rows == 4) b = store_avx2(dcum, mcum, idx, i0, lab, u2, l2, n, up, gap);
 #endif
   for (; b < n; b++)
     store_portable(dcum, mcum, idx ? idx[b] : i0 + b, lab[b], u2[b], l2[b], up, gap);
@@ -1261,7 +1576,9 @@ void ps_km_bounds_store(const double *dcum, const double *mcum, const int64_t *i
 
 int ps_km_nearest_f32_used(const ps_km_nearest_t *w) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  return w->lanes && w->f32 && rows8_ok(w->dim) && !f32_off();
+  /* AVX-512's sixteen rows, or AVX2's eight. */
+  const int rows = rows8_ok(w->dim) || (simd_level() == 1 && w->dim <= ROWS_DIM && !rows_off());
+  return w->lanes && w->f32 && rows && !f32_off();
 #else
   (void)w;
   return 0;
@@ -1296,6 +1613,8 @@ void ps_km_dist_min_cols(const double *x, const double *xc, int64_t nc, int64_t 
   if (rows8_ok(dim)) {
     if (nc > 0) done = dist_min_avx512_any(x, xc, nc, dim, c, w);
     done += dist_min_avx512_any(x + done * dim, NULL, n - done, dim, c, w + done);
+  } else if (simd_level() == 1 && dim <= ROWS_DIM && !rows_off()) {
+    done = dist_min_avx2_any(x, n, dim, c, w);
   }
 #endif
   (void)xc, (void)nc;

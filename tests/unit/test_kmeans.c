@@ -261,6 +261,7 @@ static void bounds_step(void) {
           "Hamerly bounds step (%s): the plain formula's failing rows, bounds unwritten (%d cases)",
           getenv("POPSEG_KMEANS_PORTABLE") ? "portable"
           : ps_km_nearest_simd() == 2      ? "AVX-512"
+          : ps_km_nearest_simd() == 1      ? "AVX2"
                                            : "portable",
           cases);
   /* At the thresholds, by hand (k 3: permutes, 13: gathers; 600 rows: the
@@ -321,7 +322,8 @@ static void bounds_step(void) {
 }
 
 /* The stored bounds (ps_km_bounds_store): a batch (eight rows at a time
- * where ps_km_bounds_store8_used, POPSEG_KMEANS_BOUNDS8 forcing it) against
+ * with AVX-512, four with AVX2, where ps_km_bounds_store_rows says so,
+ * POPSEG_KMEANS_BOUNDS8 forcing it) against
  * the same rows stored one at a time (always the one-row form), bit for bit,
  * rows scattered (idx) and in a run (i0), the rows not named left alone; and
  * each bound outward of the plain formula: up + Dc at or above u, gap at or
@@ -396,7 +398,10 @@ static void bounds_store(void) {
   T_CHECK(same && outward && saw_inf && saw_clamp,
           "Hamerly bounds store (%s): a batch gives the bits of one row at a time, "
           "each bound outward (%d cases)",
-          ps_km_bounds_store8_used() ? "AVX-512, eight rows" : "one row at a time", cases);
+          ps_km_bounds_store_rows() == 8   ? "AVX-512, eight rows"
+          : ps_km_bounds_store_rows() == 4 ? "AVX2, four rows"
+                                           : "one row at a time",
+          cases);
 }
 
 /* The search's answers for the n rows (idx[q] of x, or row q) against brute
@@ -572,16 +577,17 @@ static void nearest_rows_scales(void) {
           ps_km_nearest_free(&w);
           cases++;
         }
-  const int f32_expected = ps_km_nearest_simd() == 2 && !getenv("POPSEG_KMEANS_NO_ROWS") &&
+  const int f32_expected = ps_km_nearest_simd() >= 1 && !getenv("POPSEG_KMEANS_NO_ROWS") &&
                            !getenv("POPSEG_KMEANS_NO_F32");
   T_CHECK(ok && fits && (f32_cases > 0) == f32_expected && (loose > 0) == f32_expected,
           "nearest centre at float precision's edges (%s): exact labels and valid bounds for "
           "near ties, subnormal and huge magnitudes (%d cases, %d with single-precision centres, "
           "%lld rows decided in single precision)",
-          getenv("POPSEG_KMEANS_NO_F32")    ? "single-precision form off"
-          : getenv("POPSEG_KMEANS_NO_ROWS") ? "rows forms off"
-          : f32_expected                    ? "AVX-512 single-precision rows"
-                                            : "no AVX-512",
+          getenv("POPSEG_KMEANS_NO_F32")              ? "single-precision form off"
+          : getenv("POPSEG_KMEANS_NO_ROWS")           ? "rows forms off"
+          : f32_expected && ps_km_nearest_simd() == 2 ? "AVX-512 single-precision rows"
+          : f32_expected                              ? "AVX2 single-precision rows"
+                                                      : "portable",
           cases, f32_cases, (long long)loose);
 }
 
