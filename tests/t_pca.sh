@@ -14,6 +14,9 @@ for np in 1 2 3 4; do run_c_test "$np" "$S"; done
 # dsyrk for the cross-products (the default takes the AVX-512 tiles where it can).
 # (Exported around the call: an assignment before a function call need not reach it.)
 export POPSEG_STATS_BLAS=1; run_c_test 1 "$S"; unset POPSEG_STATS_BLAS
+# The AVX2 forms (the scaled rows, the cross-products' tiles) where the
+# processor has AVX-512 too: the same checks, the same bits.
+export POPSEG_NO_AVX512=1; run_c_test 2 "$S"; unset POPSEG_NO_AVX512
 
 if "$PYTHON" tests/oracle/pca_oracle.py data/acs2015_county_data.csv "$O" >"$TMPD/oracle.out" 2>&1; then
   pass "oracle: scikit-learn/numpy references written ($(tail -n 1 "$TMPD/oracle.out"))"

@@ -8,6 +8,8 @@
 CSV=data/acs2015_county_data.csv
 $PYTHON tests/oracle/check_xsum.py "$POPSEG_BIN/tests/test_xsum" 1 2 3 4 || T_FAILED=1
 for np in 1 3; do run_c_test $np "$POPSEG_BIN/tests/test_xsum"; done
+# The group sums without AVX-512 (reduce.c's portable form), on any processor.
+export POPSEG_NO_AVX512=1; run_c_test 2 "$POPSEG_BIN/tests/test_xsum"; unset POPSEG_NO_AVX512
 
 runs() { # LABEL INPUT OPTIONS...: one run per rank count, then the comparison
   label=$1; in=$2; shift 2

@@ -57,9 +57,10 @@ ps_err_t ps_stats_compute_w(const ps_matrix_t *x, const double *w, int with_cov,
 
 /* Not collective. The upper triangle of y^T y for the rows y [m][d]
  * (row-major) into cp [d][d]: cp[i * d + j] for j >= i, the lower triangle
- * is scratch. With AVX-512 and d <= 64, each is the sum over the rows in
- * order of y[r][i] y[r][j], one fused multiply-add per row (the bits of that
- * loop with fma()), and 1 is returned; otherwise dsyrk (0).
+ * is scratch. With AVX-512, or AVX2 and FMA, and d <= 64, each is the sum
+ * over the rows in order of y[r][i] y[r][j], one fused multiply-add per row
+ * (the bits of that loop with fma(), so the same on both instruction sets),
+ * and 1 is returned; otherwise dsyrk (0).
  * POPSEG_STATS_BLAS=1 in the environment forces dsyrk. */
 int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp);
 /* Not collective. The rows x [m][d] of one block, in row order: their
@@ -69,8 +70,8 @@ int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp);
  * not NULL, its squares (a multiply, then an add) to sq [d]: the bits of
  * that loop, one row after another. *nonfinite is set to 1 if some value
  * of x is a NaN or infinite (left as it was otherwise). With AVX-512 and
- * d <= 64 the columns sit in the lanes of registers (1 is returned);
- * otherwise the plain loop (0). */
+ * d <= 64, or AVX2 and FMA, the columns sit in the lanes of registers (1 is
+ * returned); otherwise the plain loop (0). */
 int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv,
                         const double *sinv, double *mn, double *mx, double *y, double *sum,
                         double *sq, int *nonfinite);

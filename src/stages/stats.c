@@ -3,7 +3,8 @@
  * Each rank walks its rows in the fixed blocks of global rows (reduce.h):
  * the block minus the shift row s goes to a scratch buffer (column sums,
  * minima and maxima on the way), then ps_stats_crossprod gives its
- * cross-products (AVX-512 tiles, twice dsyrk's speed at 34 features);
+ * cross-products (AVX-512 tiles, twice dsyrk's speed at 34 features, or
+ * AVX2 tiles with the same bits);
  * the block's sums go exactly into accumulators. One reduction combines the
  * accumulators of every rank, one min and one max reduction the extremes:
  * the same bits whatever the rank count.
@@ -71,9 +72,9 @@ cleanup:
   return err;
 }
 
-/* The fused cross-products: AVX-512, up to this many features (a block of
- * PS_ROW_BLOCK rows then stays in the second-level cache, which every tile
- * reads again); dsyrk beyond, or without AVX-512. */
+/* The fused cross-products: AVX-512 or AVX2, up to this many features (a
+ * block of PS_ROW_BLOCK rows then stays in the second-level cache, which
+ * every tile reads again); dsyrk beyond, or without either. */
 #define CROSS_MAX_D 64
 /* Columns of the cross-products per tile: 12 accumulators, 8 rows of the
  * product each (one register), so a row's 8 values serve 12 products. */
@@ -209,10 +210,107 @@ rows_avx512_any(const double *x, int64_t m, int64_t d, const double *inv, const 
   }
 }
 
+/* cross_tile with AVX2 + FMA: four rows of the product per register, so a
+ * row's 4 values serve 12 products; each product the same chain of fused
+ * multiply-adds over the rows in order as there, so the same bits as the
+ * AVX-512 tiles and the plain loop with fma(). */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+cross_tile4(const double *y, int64_t m, int64_t d, int64_t i0, int64_t j0, double *cp,
+            const int NJ) {
+  const int ni = d - i0 < 4 ? (int)(d - i0) : 4;
+  const __m256i mk = _mm256_cmpgt_epi64(_mm256_set1_epi64x(ni), _mm256_set_epi64x(3, 2, 1, 0));
+  __m256d acc[CROSS_JT];
+#pragma GCC unroll 12
+  for (int q = 0; q < NJ; q++) acc[q] = _mm256_setzero_pd();
+  for (int64_t r = 0; r < m; r++) {
+    const double *yr = y + r * d;
+    const __m256d v = ni == 4 ? _mm256_loadu_pd(yr + i0) : _mm256_maskload_pd(yr + i0, mk);
+#pragma GCC unroll 12
+    for (int q = 0; q < NJ; q++) acc[q] = _mm256_fmadd_pd(v, _mm256_set1_pd(yr[j0 + q]), acc[q]);
+  }
+  double t[CROSS_JT][4];
+#pragma GCC unroll 12
+  for (int q = 0; q < NJ; q++) _mm256_storeu_pd(t[q], acc[q]);
+  for (int l = 0; l < ni; l++)
+    for (int q = 0; q < NJ; q++) cp[(i0 + l) * d + j0 + q] = t[q][l];
+}
+
+__attribute__((target("avx2,fma"))) static void cross_avx2(const double *y, int64_t m, int64_t d,
+                                                           double *cp) {
+  for (int64_t i0 = 0; i0 < d; i0 += 4)
+    for (int64_t j0 = i0; j0 < d; j0 += CROSS_JT) {
+      switch (d - j0 < CROSS_JT ? d - j0 : CROSS_JT) {
+#define CROSS_CASE(N)                                                                              \
+  case N:                                                                                          \
+    cross_tile4(y, m, d, i0, j0, cp, N);                                                           \
+    break;
+        CROSS_CASE(1)
+        CROSS_CASE(2)
+        CROSS_CASE(3)
+        CROSS_CASE(4)
+        CROSS_CASE(5)
+        CROSS_CASE(6)
+        CROSS_CASE(7)
+        CROSS_CASE(8)
+        CROSS_CASE(9)
+        CROSS_CASE(10)
+        CROSS_CASE(11)
+#undef CROSS_CASE
+      default:
+        cross_tile4(y, m, d, i0, j0, cp, CROSS_JT);
+      }
+    }
+}
+
+/* ps_stats_scale_rows with AVX2: rows_avx512's per-lane operations (the
+ * plain loop's bits) on four columns a register, one group of four columns
+ * at a time over all the block's rows (the block stays in the second-level
+ * cache; holding every group's extremes and sums in registers at once, as
+ * the AVX-512 form does, would spill them each row), the last group's loads
+ * and stores masked. The first group's pass fetches the rows 8 ahead. */
+__attribute__((target("avx2"))) static void rows_avx2(const double *x, int64_t m, int64_t d,
+                                                      const double *inv, const double *sinv,
+                                                      double *mn, double *mx, double *y,
+                                                      double *sum, double *sq, int *nonfinite) {
+  __m256i bad = _mm256_setzero_si256();
+  for (int64_t c0 = 0; c0 < d; c0 += 4) {
+    const int64_t nc = d - c0 < 4 ? d - c0 : 4;
+    const __m256i mk = _mm256_cmpgt_epi64(_mm256_set1_epi64x(nc), _mm256_set_epi64x(3, 2, 1, 0));
+    __m256d vmn = _mm256_maskload_pd(mn + c0, mk), vmx = _mm256_maskload_pd(mx + c0, mk);
+    __m256d vs = sum ? _mm256_maskload_pd(sum + c0, mk) : _mm256_setzero_pd();
+    __m256d vq = sq ? _mm256_maskload_pd(sq + c0, mk) : _mm256_setzero_pd();
+    const __m256d vi = _mm256_maskload_pd(inv + c0, mk), vsi = _mm256_maskload_pd(sinv + c0, mk);
+    for (int64_t i = 0; i < m; i++) {
+      const double *row = x + i * d;
+      if (c0 == 0) {
+        /* As an integer: a pointer past the array would be undefined. */
+        const uintptr_t pf = (uintptr_t)row + (uintptr_t)(8 * d) * sizeof *row;
+        for (int64_t q = 0; q < d; q += 8)
+          __builtin_prefetch((const void *)(pf + (uintptr_t)q * sizeof *row));
+      }
+      const __m256d a = _mm256_maskload_pd(row + c0, mk);
+      bad = _mm256_or_si256(bad, _mm256_castpd_si256(_mm256_sub_pd(a, a)));
+      vmn = _mm256_min_pd(a, vmn);
+      vmx = _mm256_max_pd(a, vmx);
+      const __m256d t = _mm256_sub_pd(_mm256_mul_pd(a, vi), vsi);
+      _mm256_maskstore_pd(y + i * d + c0, mk, t);
+      if (sum) vs = _mm256_add_pd(vs, t);
+      if (sq) vq = _mm256_add_pd(vq, _mm256_mul_pd(t, t));
+    }
+    _mm256_maskstore_pd(mn + c0, mk, vmn);
+    _mm256_maskstore_pd(mx + c0, mk, vmx);
+    if (sum) _mm256_maskstore_pd(sum + c0, mk, vs);
+    if (sq) _mm256_maskstore_pd(sq + c0, mk, vq);
+  }
+  if (!_mm256_testz_si256(bad, bad)) *nonfinite = 1;
+}
+
+/* 2: the AVX-512 tiles, 1: the AVX2 ones, 0: dsyrk (POPSEG_STATS_BLAS=1, or
+ * neither instruction set). */
 static int cross_fused(void) {
   static int blas = -1;
   if (blas < 0) blas = ps_env_flag("POPSEG_STATS_BLAS", 0);
-  return ps_cpu_avx512f() && !blas;
+  return blas ? 0 : ps_cpu_avx512f() ? 2 : ps_cpu_avx2fma() ? 1 : 0;
 }
 #endif
 
@@ -250,6 +348,10 @@ int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv
     rows_avx512_any(x, m, d, inv, sinv, mn, mx, y, sum, sq, nonfinite);
     return 1;
   }
+  if (d >= 1 && ps_cpu_avx2fma()) {
+    rows_avx2(x, m, d, inv, sinv, mn, mx, y, sum, sq, nonfinite);
+    return 1;
+  }
 #endif
   rows_portable(x, m, d, inv, sinv, mn, mx, y, sum, sq, nonfinite);
   return 0;
@@ -257,8 +359,13 @@ int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv
 
 int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (d <= CROSS_MAX_D && cross_fused()) {
+  const int fused = d <= CROSS_MAX_D ? cross_fused() : 0;
+  if (fused == 2) {
     cross_avx512(y, m, d, cp);
+    return 1;
+  }
+  if (fused == 1) {
+    cross_avx2(y, m, d, cp);
     return 1;
   }
 #endif

@@ -17,6 +17,7 @@
 #include "popseg/matrix.h"
 #include "popseg/opt.h"
 #include "popseg/scale.h"
+#include "popseg/cpus.h"
 #include "popseg/stats.h"
 
 static int g_rank, g_size;
@@ -240,9 +241,12 @@ static void crossprod(void) {
     }
   const int want_fused = !ps_env_flag("POPSEG_STATS_BLAS", 0);
   __builtin_cpu_init();
-  T_CHECK(same && close && (fused || !want_fused || !__builtin_cpu_supports("avx512f")),
+  const int avx512 = ps_cpu_avx512f(), avx2 = ps_cpu_avx2fma();
+  T_CHECK(same && close && fused == (want_fused && (avx512 || avx2)),
           "cross-products (%s): the row-order fma loop's %s (%d cases)",
-          fused ? "fused AVX-512 tiles, dsyrk past 64 features" : "dsyrk",
+          !fused   ? "dsyrk"
+          : avx512 ? "fused AVX-512 tiles, dsyrk past 64 features"
+                   : "fused AVX2 tiles, dsyrk past 64 features",
           fused ? "bits" : "values to rounding", cases);
 }
 
@@ -306,9 +310,13 @@ static void scale_rows(void) {
         cases++;
       }
   __builtin_cpu_init();
-  T_CHECK(same && vector == !!__builtin_cpu_supports("avx512f"),
+  const int avx512 = ps_cpu_avx512f(), avx2 = ps_cpu_avx2fma();
+  T_CHECK(same && vector == (avx512 || avx2),
           "one block's scaled rows, extremes and sums (%s): the plain loop's bits (%d cases)",
-          vector ? "AVX-512 up to 64 features" : "plain loop", cases);
+          avx512 ? "AVX-512 up to 64 features, then the plain loop"
+          : avx2 ? "AVX2, four columns a register"
+                 : "plain loop",
+          cases);
 }
 
 /* The block kernel's nonfinite flag: one NaN, +inf or -inf anywhere (the
