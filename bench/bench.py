@@ -850,6 +850,10 @@ def main():
         pass
     isa = ("AVX-512" if {"avx512f", "avx512dq"} <= flags else
            "AVX2 + FMA, no AVX-512" if {"avx2", "fma"} <= flags else "neither AVX2 nor AVX-512")
+    forced = [v for v in ("POPSEG_NO_AVX512", "POPSEG_KMEANS_NO_AVX512", "POPSEG_KMEANS_PORTABLE")
+              if os.environ.get(v, "0") not in ("", "0")]
+    if forced:
+        isa += "; the kernels held back by %s" % ", ".join(v + "=1" for v in forced)
     say("# popseg benchmark results\n")
     say("- command: `make bench%s` (bench/bench.py %s)" % (
         " ROWS=\"%s\"" % " ".join(map(str, SIZES)) if sys.argv[3:] else "", " ".join(sys.argv[1:])))

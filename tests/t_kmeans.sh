@@ -29,14 +29,20 @@ for np in 1 2 3 4; do run_c_test "$np" "$T"; done
 # processor has it): the same unit checks.
 export POPSEG_KMEANS_PORTABLE=1; run_c_test 1 "$T"; unset POPSEG_KMEANS_PORTABLE
 POPSEG_KMEANS_NO_AVX512=1 run_c_test 1 "$T"
-# AVX-512's centre-lanes form alone (the eight-rows form hands it its near ties).
-export POPSEG_KMEANS_NO_ROWS=1; run_c_test 1 "$T"; unset POPSEG_KMEANS_NO_ROWS
-# AVX-512's rows form in double alone (by default the single-precision one
-# searches first and hands it the tails of sixteen rows).
-export POPSEG_KMEANS_NO_F32=1; run_c_test 1 "$T"; unset POPSEG_KMEANS_NO_F32
-# The stored bounds eight rows at a time wherever AVX-512 runs (by default only
-# on AMD processors: kmeans_nearest.h), and one row at a time.
+# The centre-lanes form alone (the rows forms hand it their near ties):
+# AVX-512's (AVX2's where the processor has no AVX-512), then AVX2's.
+export POPSEG_KMEANS_NO_ROWS=1; run_c_test 1 "$T"
+POPSEG_KMEANS_NO_AVX512=1 run_c_test 1 "$T"; unset POPSEG_KMEANS_NO_ROWS
+# No single-precision rows form: AVX-512's rows form in double (by default
+# the single-precision one searches first and hands it the tails of sixteen
+# rows), and AVX2's centre lanes.
+export POPSEG_KMEANS_NO_F32=1; run_c_test 1 "$T"
+POPSEG_KMEANS_NO_AVX512=1 run_c_test 1 "$T"; unset POPSEG_KMEANS_NO_F32
+# The stored bounds eight rows at a time wherever AVX-512 runs, four wherever
+# AVX2 does (by default only on AMD processors: kmeans_nearest.h), and one
+# row at a time.
 export POPSEG_KMEANS_BOUNDS8=1; run_c_test 1 "$T"
+POPSEG_KMEANS_NO_AVX512=1 run_c_test 1 "$T"
 export POPSEG_KMEANS_BOUNDS8=0; run_c_test 1 "$T"; unset POPSEG_KMEANS_BOUNDS8
 
 # scikit-learn's answers and the data sets (census projection, overlapping blobs, mixture).

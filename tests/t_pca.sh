@@ -11,7 +11,7 @@ P=$POPSEG_BIN/tests/test_pca
 O=$TMPD/oracle
 
 for np in 1 2 3 4; do run_c_test "$np" "$S"; done
-# dsyrk for the cross-products (the default takes the AVX-512 tiles where it can).
+# dsyrk for the cross-products (the default takes the AVX-512 or AVX2 tiles where it can).
 # (Exported around the call: an assignment before a function call need not reach it.)
 export POPSEG_STATS_BLAS=1; run_c_test 1 "$S"; unset POPSEG_STATS_BLAS
 # The AVX2 forms (the scaled rows, the cross-products' tiles) where the
@@ -30,6 +30,8 @@ export PCA_ORACLE_DIR="$O" PCA_TEST_MODE=all
 for np in 1 2 3 4; do run_c_test "$np" "$P"; done
 # The projection by a dgemm per block (the default fuses it where AVX-512 is).
 export POPSEG_PCA_BLAS=1; run_c_test 2 "$P"; unset POPSEG_PCA_BLAS
+# The AVX2 fused projection where the processor has AVX-512 too: the same bits.
+export POPSEG_NO_AVX512=1; run_c_test 2 "$P"; unset POPSEG_NO_AVX512
 
 # (e) 2,000 features: ScaLAPACK (grids 1x2, 1x3, 2x2) against LAPACK.
 export PCA_TEST_MODE=big

@@ -102,7 +102,8 @@ ps_err_t ps_pca_fit_stats(const struct ps_stats *st, const ps_scale_t *sc,
 /* Not collective. Project local rows: out = (x_s - mean) * components[0:k]^T
  * with x_s = (x - offset) * factor (sc NULL: x_s = x), a new [n_local][k]
  * matrix with the same distribution as x (caller frees). PS_ERR_ARG unless
- * 1 <= k <= p and x has d columns. With AVX-512 and k <= 16 (fused: one
+ * 1 <= k <= p and x has d columns. With AVX-512, or AVX2 and FMA, and
+ * k <= 16 (fused: one
  * pass, no scratch copy) each row's y[j] is the sum over the columns in
  * order of its centred value times components[j][col], one fused
  * multiply-add each; otherwise (or POPSEG_PCA_BLAS=1) a dgemm per fixed

@@ -69,8 +69,8 @@ int ps_stats_crossprod(const double *y, int64_t m, int64_t d, double *cp);
  * subtraction), and, sum not NULL, y's column sums added to sum [d] and, sq
  * not NULL, its squares (a multiply, then an add) to sq [d]: the bits of
  * that loop, one row after another. *nonfinite is set to 1 if some value
- * of x is a NaN or infinite (left as it was otherwise). With AVX-512 and
- * d <= 64, or AVX2 and FMA, the columns sit in the lanes of registers (1 is
+ * of x is a NaN or infinite (left as it was otherwise). With AVX-512, or
+ * AVX2 and FMA, and d <= 64 the columns sit in the lanes of registers (1 is
  * returned); otherwise the plain loop (0). */
 int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv,
                         const double *sinv, double *mn, double *mx, double *y, double *sum,

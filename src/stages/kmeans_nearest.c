@@ -57,7 +57,8 @@ static int rows_off(void) {
   if (v < 0) v = ps_env_flag("POPSEG_KMEANS_NO_ROWS", 0);
   return v;
 }
-/* POPSEG_KMEANS_NO_F32=1: the double rows form only (the tests run both). */
+/* POPSEG_KMEANS_NO_F32=1: no single-precision rows form (AVX-512: the double
+ * rows form; AVX2: the centre lanes; the tests run both). */
 static int f32_off(void) {
   static int v = -1;
   if (v < 0) v = ps_env_flag("POPSEG_KMEANS_NO_F32", 0);

@@ -516,6 +516,73 @@ project_avx512(const double *x, int64_t n, int64_t d, const double *offset, cons
   return i;
 }
 
+/* The fused projection with AVX2 + FMA for the rows of x [n][d], K (a
+ * constant at every call, inlined) components: a row's K components in the
+ * lanes of (K + 3) / 4 registers, each column centred as project_row does
+ * (scalar, the same operations) and broadcast into one fused multiply-add a
+ * register, in column order: project_row's bits, so the AVX-512 form's. Two
+ * rows at a time, so two chains of multiply-adds are in flight; the last
+ * group of components (K not a multiple of 4) is loaded masked from ct [d][K]
+ * and stored a value at a time (masked stores are slow on AMD's Zen). Returns
+ * the rows done (an even count). */
+__attribute__((target("avx2,fma"), always_inline)) static inline int64_t
+project_avx2(const double *x, int64_t n, int64_t d, const double *offset, const double *factor,
+             const double *mean, const double *ct, double *y, const int K) {
+  enum { G = (PROJ_MAX_K + 3) / 4 };
+  const int NG = (K + 3) / 4, KR = K % 4;
+  const __m256i mk = _mm256_cmpgt_epi64(_mm256_set1_epi64x(KR), _mm256_set_epi64x(3, 2, 1, 0));
+  int64_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const double *r0 = x + i * d, *r1 = r0 + d;
+    __m256d a0[G], a1[G];
+#pragma GCC unroll 4
+    for (int g = 0; g < NG; g++) a0[g] = a1[g] = _mm256_setzero_pd();
+    for (int64_t col = 0; col < d; col++) {
+      const double c0 = offset ? (r0[col] - offset[col]) * factor[col] - mean[col]
+                               : r0[col] - mean[col],
+                   c1 = offset ? (r1[col] - offset[col]) * factor[col] - mean[col]
+                               : r1[col] - mean[col];
+      const __m256d b0 = _mm256_set1_pd(c0), b1 = _mm256_set1_pd(c1);
+      const double *cc = ct + col * K;
+#pragma GCC unroll 4
+      for (int g = 0; g < NG; g++) {
+        const __m256d w =
+            4 * g + 4 <= K ? _mm256_loadu_pd(cc + 4 * g) : _mm256_maskload_pd(cc + 4 * g, mk);
+        a0[g] = _mm256_fmadd_pd(b0, w, a0[g]);
+        a1[g] = _mm256_fmadd_pd(b1, w, a1[g]);
+      }
+    }
+    double *y0 = y + i * K, *y1 = y0 + K;
+#pragma GCC unroll 4
+    for (int g = 0; g < NG; g++) {
+      if (4 * g + 4 <= K) {
+        _mm256_storeu_pd(y0 + 4 * g, a0[g]);
+        _mm256_storeu_pd(y1 + 4 * g, a1[g]);
+      } else {
+        double t0[4], t1[4];
+        _mm256_storeu_pd(t0, a0[g]);
+        _mm256_storeu_pd(t1, a1[g]);
+        for (int q = 0; q < KR; q++) y0[4 * g + q] = t0[q], y1[4 * g + q] = t1[q];
+      }
+    }
+  }
+  return i;
+}
+
+__attribute__((target("avx2,fma"))) static int64_t
+project_avx2_any(const double *x, int64_t n, int64_t d, const double *offset, const double *factor,
+                 const double *mean, const double *ct, int64_t k, double *y) {
+  switch (k) {
+#define PROJ4_CASE(K)                                                                              \
+  case K:                                                                                          \
+    return project_avx2(x, n, d, offset, factor, mean, ct, y, K);
+    PS_EACH_1_16(PROJ4_CASE)
+#undef PROJ4_CASE
+  default:
+    return 0;
+  }
+}
+
 __attribute__((target("avx512f"))) static int64_t
 project_avx512_any(const double *x, int64_t n, int64_t d, const double *offset,
                    const double *factor, const double *mean, const double *ct, int64_t k,
@@ -532,13 +599,13 @@ project_avx512_any(const double *x, int64_t n, int64_t d, const double *offset,
 }
 #endif
 
-/* Whether the projection is fused (AVX-512, k <= PROJ_MAX_K, and not
- * POPSEG_PCA_BLAS=1) or a dgemm per block. */
+/* Whether the projection is fused (AVX-512, or AVX2 and FMA, k <=
+ * PROJ_MAX_K, and not POPSEG_PCA_BLAS=1) or a dgemm per block. */
 static int project_fused(int64_t k) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static int blas = -1;
   if (blas < 0) blas = ps_env_flag("POPSEG_PCA_BLAS", 0);
-  return ps_cpu_avx512f() && !blas && k >= 1 && k <= PROJ_MAX_K;
+  return (ps_cpu_avx512f() || ps_cpu_avx2fma()) && !blas && k >= 1 && k <= PROJ_MAX_K;
 #else
   (void)k;
   return 0;
@@ -562,7 +629,11 @@ static void project_range(const ps_pca_t *pca, const ps_scale_t *sc, const ps_ma
   if (fused) {
     int64_t i = w0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    i += project_avx512_any(x->data + w0 * d, w1 - w0, d, off, fac, pca->mean, scratch, k,
+    if (ps_cpu_avx512f())
+      i += project_avx512_any(x->data + w0 * d, w1 - w0, d, off, fac, pca->mean, scratch, k,
+                              y->data + w0 * k);
+    else
+      i += project_avx2_any(x->data + w0 * d, w1 - w0, d, off, fac, pca->mean, scratch, k,
                             y->data + w0 * k);
 #endif
     for (; i < w1; i++)

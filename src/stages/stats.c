@@ -267,7 +267,50 @@ __attribute__((target("avx2,fma"))) static void cross_avx2(const double *y, int6
  * at a time over all the block's rows (the block stays in the second-level
  * cache; holding every group's extremes and sums in registers at once, as
  * the AVX-512 form does, would spill them each row), the last group's loads
- * and stores masked. The first group's pass fetches the rows 8 ahead. */
+ * and stores masked. The first group's pass fetches the rows 8 ahead. Up to
+ * 64 columns (ps_stats_scale_rows): a block of PS_ROW_BLOCK rows of 64
+ * doubles still fits the second-level cache, which every group reads again;
+ * wider rows take the plain loop. */
+/* One group of four columns (c0..) of rows_avx2 over the m rows; FULL: all
+ * four are columns (whole-register loads and stores: masked stores cost
+ * about ten times a plain one on AMD's Zen), else mk masks the nc left. */
+__attribute__((target("avx2"), always_inline)) static inline void
+group4_avx2(const double *x, int64_t m, int64_t d, int64_t c0, __m256i mk, const double *inv,
+            const double *sinv, double *mn, double *mx, double *y, double *sum, double *sq,
+            __m256i *bad, const int FULL) {
+#define LD(p) (FULL ? _mm256_loadu_pd(p) : _mm256_maskload_pd((p), mk))
+#define ST(p, v) (FULL ? _mm256_storeu_pd((p), (v)) : _mm256_maskstore_pd((p), mk, (v)))
+  __m256d vmn = LD(mn + c0), vmx = LD(mx + c0);
+  __m256d vs = sum ? LD(sum + c0) : _mm256_setzero_pd();
+  __m256d vq = sq ? LD(sq + c0) : _mm256_setzero_pd();
+  const __m256d vi = LD(inv + c0), vsi = LD(sinv + c0);
+  __m256i b = *bad;
+  for (int64_t i = 0; i < m; i++) {
+    const double *row = x + i * d;
+    if (c0 == 0) {
+      /* As an integer: a pointer past the array would be undefined. */
+      const uintptr_t pf = (uintptr_t)row + (uintptr_t)(8 * d) * sizeof *row;
+      for (int64_t q = 0; q < d; q += 8)
+        __builtin_prefetch((const void *)(pf + (uintptr_t)q * sizeof *row));
+    }
+    const __m256d a = LD(row + c0);
+    b = _mm256_or_si256(b, _mm256_castpd_si256(_mm256_sub_pd(a, a)));
+    vmn = _mm256_min_pd(a, vmn);
+    vmx = _mm256_max_pd(a, vmx);
+    const __m256d t = _mm256_sub_pd(_mm256_mul_pd(a, vi), vsi);
+    ST(y + i * d + c0, t);
+    if (sum) vs = _mm256_add_pd(vs, t);
+    if (sq) vq = _mm256_add_pd(vq, _mm256_mul_pd(t, t));
+  }
+  ST(mn + c0, vmn);
+  ST(mx + c0, vmx);
+  if (sum) ST(sum + c0, vs);
+  if (sq) ST(sq + c0, vq);
+  *bad = b;
+#undef LD
+#undef ST
+}
+
 __attribute__((target("avx2"))) static void rows_avx2(const double *x, int64_t m, int64_t d,
                                                       const double *inv, const double *sinv,
                                                       double *mn, double *mx, double *y,
@@ -276,31 +319,10 @@ __attribute__((target("avx2"))) static void rows_avx2(const double *x, int64_t m
   for (int64_t c0 = 0; c0 < d; c0 += 4) {
     const int64_t nc = d - c0 < 4 ? d - c0 : 4;
     const __m256i mk = _mm256_cmpgt_epi64(_mm256_set1_epi64x(nc), _mm256_set_epi64x(3, 2, 1, 0));
-    __m256d vmn = _mm256_maskload_pd(mn + c0, mk), vmx = _mm256_maskload_pd(mx + c0, mk);
-    __m256d vs = sum ? _mm256_maskload_pd(sum + c0, mk) : _mm256_setzero_pd();
-    __m256d vq = sq ? _mm256_maskload_pd(sq + c0, mk) : _mm256_setzero_pd();
-    const __m256d vi = _mm256_maskload_pd(inv + c0, mk), vsi = _mm256_maskload_pd(sinv + c0, mk);
-    for (int64_t i = 0; i < m; i++) {
-      const double *row = x + i * d;
-      if (c0 == 0) {
-        /* As an integer: a pointer past the array would be undefined. */
-        const uintptr_t pf = (uintptr_t)row + (uintptr_t)(8 * d) * sizeof *row;
-        for (int64_t q = 0; q < d; q += 8)
-          __builtin_prefetch((const void *)(pf + (uintptr_t)q * sizeof *row));
-      }
-      const __m256d a = _mm256_maskload_pd(row + c0, mk);
-      bad = _mm256_or_si256(bad, _mm256_castpd_si256(_mm256_sub_pd(a, a)));
-      vmn = _mm256_min_pd(a, vmn);
-      vmx = _mm256_max_pd(a, vmx);
-      const __m256d t = _mm256_sub_pd(_mm256_mul_pd(a, vi), vsi);
-      _mm256_maskstore_pd(y + i * d + c0, mk, t);
-      if (sum) vs = _mm256_add_pd(vs, t);
-      if (sq) vq = _mm256_add_pd(vq, _mm256_mul_pd(t, t));
-    }
-    _mm256_maskstore_pd(mn + c0, mk, vmn);
-    _mm256_maskstore_pd(mx + c0, mk, vmx);
-    if (sum) _mm256_maskstore_pd(sum + c0, mk, vs);
-    if (sq) _mm256_maskstore_pd(sq + c0, mk, vq);
+    if (nc == 4)
+      group4_avx2(x, m, d, c0, mk, inv, sinv, mn, mx, y, sum, sq, &bad, 1);
+    else
+      group4_avx2(x, m, d, c0, mk, inv, sinv, mn, mx, y, sum, sq, &bad, 0);
   }
   if (!_mm256_testz_si256(bad, bad)) *nonfinite = 1;
 }
@@ -348,7 +370,7 @@ int ps_stats_scale_rows(const double *x, int64_t m, int64_t d, const double *inv
     rows_avx512_any(x, m, d, inv, sinv, mn, mx, y, sum, sq, nonfinite);
     return 1;
   }
-  if (d >= 1 && ps_cpu_avx2fma()) {
+  if (d >= 1 && d <= 64 && ps_cpu_avx2fma()) {
     rows_avx2(x, m, d, inv, sinv, mn, mx, y, sum, sq, nonfinite);
     return 1;
   }

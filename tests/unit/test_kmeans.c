@@ -208,7 +208,7 @@ static void lcg_next(uint64_t *st) {
   *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
 }
 
-/* Hamerly's bounds step (ps_km_bounds_step: AVX-512 or portable, whichever
+/* Hamerly's bounds step (ps_km_bounds_step: AVX-512, AVX2 or portable, whichever
  * this processor and POPSEG_KMEANS_PORTABLE pick) against the plain formula
  * of the header, bit for bit: the failing rows, in order, and the bounds
  * left as they were (a step only reads them). Row counts that leave tails, k
@@ -511,8 +511,8 @@ static void nearest_rows(void) {
           getenv("POPSEG_KMEANS_NO_ROWS") ? ", centre lanes only" : "", cases, ties);
 }
 
-/* ps_km_nearest_rows_lb at the edges of the single-precision rows form
- * (AVX-512): rows a relative 1e-3 .. 1e-12 from the midpoint of two centres
+/* ps_km_nearest_rows_lb at the edges of the single-precision rows forms
+ * (AVX-512, AVX2): rows a relative 1e-3 .. 1e-12 from the midpoint of two centres
  * (near ties at float precision, which must go to the exact decision),
  * magnitudes from 1e-30 (subnormal floats) to 1e20 (centres beyond F32_BIG:
  * the double form), and rows 1e16 times the centres (beyond F32_BIG

@@ -31,7 +31,6 @@
 #include "popseg/error.h"
 #include "popseg/matrix.h"
 #include "popseg/opt.h"
-#include "popseg/cpus.h"
 #include "popseg/pca.h"
 #include "popseg/scalapack.h"
 #include "popseg/scale.h"
@@ -758,10 +757,14 @@ static void project_kernel(void) {
     free(sc.factor);
   }
   __builtin_cpu_init();
-  const int want_fused = ps_cpu_avx512f() && !ps_env_flag("POPSEG_PCA_BLAS", 0);
+  const int avx512 = __builtin_cpu_supports("avx512f") && !ps_env_flag("POPSEG_NO_AVX512", 0),
+            avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const int want_fused = (avx512 || avx2) && !ps_env_flag("POPSEG_PCA_BLAS", 0);
   T_CHECK(ok && same && close && fused_seen == want_fused,
           "projection (%s): the column-order fma loop's %s (%d cases)",
-          fused_seen ? "fused AVX-512 up to 16 components, dgemm past" : "dgemm per block",
+          !fused_seen ? "dgemm per block"
+          : avx512    ? "fused AVX-512 up to 16 components, dgemm past"
+                      : "fused AVX2 up to 16 components, dgemm past",
           fused_seen ? "bits" : "values to rounding", cases);
 }
 

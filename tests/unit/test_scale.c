@@ -17,7 +17,6 @@
 #include "popseg/matrix.h"
 #include "popseg/opt.h"
 #include "popseg/scale.h"
-#include "popseg/cpus.h"
 #include "popseg/stats.h"
 
 static int g_rank, g_size;
@@ -199,9 +198,11 @@ static void errors_and_names(void) {
 
 /* The statistics' cross-products (ps_stats_crossprod) against the plain
  * loop over the rows in order with fma(): the same bits from the fused
- * AVX-512 tiles, within rounding from dsyrk (POPSEG_STATS_BLAS=1, or no
- * AVX-512). Feature counts at and past the tile edges (8 rows, 12 columns
- * of products) and past the fused kernel's 64, row counts 0 to a block. */
+ * AVX-512 or AVX2 tiles, within rounding from dsyrk (POPSEG_STATS_BLAS=1, or
+ * neither instruction set). Feature counts at and past the tile edges (8 or
+ * 4 rows, 12 columns of products) and past the fused kernels' 64, row
+ * counts 0 to a block. The form expected is decided from the processor
+ * itself (and POPSEG_NO_AVX512), not from the library's own detection. */
 static void crossprod(void) {
   const int64_t ds[] = {1, 2, 7, 8, 9, 12, 13, 34, 40, 64, 65}, ms[] = {0, 1, 5, 512};
   int same = 1, close = 1, fused = 0, cases = 0;
@@ -241,7 +242,8 @@ static void crossprod(void) {
     }
   const int want_fused = !ps_env_flag("POPSEG_STATS_BLAS", 0);
   __builtin_cpu_init();
-  const int avx512 = ps_cpu_avx512f(), avx2 = ps_cpu_avx2fma();
+  const int avx512 = __builtin_cpu_supports("avx512f") && !ps_env_flag("POPSEG_NO_AVX512", 0),
+            avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   T_CHECK(same && close && fused == (want_fused && (avx512 || avx2)),
           "cross-products (%s): the row-order fma loop's %s (%d cases)",
           !fused   ? "dsyrk"
@@ -310,11 +312,12 @@ static void scale_rows(void) {
         cases++;
       }
   __builtin_cpu_init();
-  const int avx512 = ps_cpu_avx512f(), avx2 = ps_cpu_avx2fma();
+  const int avx512 = __builtin_cpu_supports("avx512f") && !ps_env_flag("POPSEG_NO_AVX512", 0),
+            avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   T_CHECK(same && vector == (avx512 || avx2),
           "one block's scaled rows, extremes and sums (%s): the plain loop's bits (%d cases)",
           avx512 ? "AVX-512 up to 64 features, then the plain loop"
-          : avx2 ? "AVX2, four columns a register"
+          : avx2 ? "AVX2 up to 64 features, then the plain loop"
                  : "plain loop",
           cases);
 }
@@ -322,7 +325,8 @@ static void scale_rows(void) {
 /* The block kernel's nonfinite flag: one NaN, +inf or -inf anywhere (the
  * first value, the last, a column past the register's eight, the last row of
  * a block) sets it; finite extremes (DBL_MAX, the smallest subnormal, -0) do
- * not. Widths for the AVX-512 form and past it (65: the plain loop). */
+ * not. Widths for the AVX-512 and AVX2 forms and past them (65: the plain
+ * loop). */
 static void nonfinite_flag(void) {
   static const int64_t ds[] = {1, 7, 9, 34, 65}, ms[] = {1, 5, 64};
   const double bad[] = {NAN, INFINITY, -INFINITY};
