@@ -47,38 +47,31 @@ runs synth-standard-parallel "$TMPD/synth.h5" --kmeans-n-init 2 --scale standard
 POPSEG_HUGEPAGES=0 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-4k.h5" --quiet --kmeans-n-init 2 ||
   fail "synth-minmax with POPSEG_HUGEPAGES=0"
 $PYTHON tests/e2e/identical_results.py synth-hugepages-off "$TMPD/synth-minmax-np1.h5" "$TMPD/synth-4k.h5" || T_FAILED=1
+# Other k-means kernels against the default run, one environment switch at a
+# time (other scores and bounds, so other distance counts, but the same fit):
+# same_fit VAR TAG WHAT runs synth.h5 with VAR=1 into synth-TAG.h5 and
+# compares the fit and the profile with the default's, byte for byte.
+same_fit() {
+  export "$1=1"
+  mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-$2.h5" --quiet --kmeans-n-init 2 ||
+    fail "synth-minmax with $1=1"
+  unset "$1"
+  check "$3: the same labels, centroids, inertia, iterations and profile" "$PYTHON" -c "
+import h5py
+a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-$2.h5', 'r')
+for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
+    assert a[k][()].tobytes() == b[k][()].tobytes(), k
+"
+}
 # The portable kernels (nearest centre, Hamerly's bounds step) against the
-# default (AVX-512 or AVX2 where the processor has them): other scores and
-# bounds, so other distance counts, but the same fit.
-POPSEG_KMEANS_PORTABLE=1 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-portable.h5" --quiet \
-  --kmeans-n-init 2 || fail "synth-minmax with POPSEG_KMEANS_PORTABLE=1"
-check "portable and vector kernels: the same labels, centroids, inertia, iterations and profile" "$PYTHON" -c "
-import h5py
-a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-portable.h5', 'r')
-for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
-    assert a[k][()].tobytes() == b[k][()].tobytes(), k
-"
-# The single-precision rows form (AVX-512 or AVX2) against the double forms alone:
-# looser bounds, so other distance counts, but the same fit.
-POPSEG_KMEANS_NO_F32=1 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-nof32.h5" --quiet \
-  --kmeans-n-init 2 || fail "synth-minmax with POPSEG_KMEANS_NO_F32=1"
-check "single- and double-precision rows forms: the same labels, centroids, inertia, iterations and profile" "$PYTHON" -c "
-import h5py
-a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-nof32.h5', 'r')
-for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
-    assert a[k][()].tobytes() == b[k][()].tobytes(), k
-"
+# default (AVX-512 or AVX2 where the processor has them).
+same_fit POPSEG_KMEANS_PORTABLE portable "portable and vector kernels"
+# The single-precision rows form (AVX-512 or AVX2) against the double forms alone.
+same_fit POPSEG_KMEANS_NO_F32 nof32 "single- and double-precision rows forms"
 # The AVX2 kernels (single-precision rows search, bounds step and store,
-# distance fold) against the default: on an AVX-512 processor this is the one
-# end-to-end run of the AVX2 forms; on an AVX2 one both runs take them.
-POPSEG_KMEANS_NO_AVX512=1 mpi 2 "$POPSEG" run "$TMPD/synth.h5" -o "$TMPD/synth-avx2.h5" --quiet \
-  --kmeans-n-init 2 || fail "synth-minmax with POPSEG_KMEANS_NO_AVX512=1"
-check "AVX2 and default kernels: the same labels, centroids, inertia, iterations and profile" "$PYTHON" -c "
-import h5py
-a = h5py.File('$TMPD/synth-minmax-np1.h5', 'r'); b = h5py.File('$TMPD/synth-avx2.h5', 'r')
-for k in ('kmeans/labels', 'kmeans/centroids', 'kmeans/run_inertia', 'kmeans/run_iterations', 'kmeans/distance', 'profile/mean', 'projection'):
-    assert a[k][()].tobytes() == b[k][()].tobytes(), k
-"
+# distance fold): on an AVX-512 processor this is the one end-to-end run of
+# the AVX2 forms; on an AVX2 one both runs take them.
+same_fit POPSEG_KMEANS_NO_AVX512 avx2 "AVX2 and default kernels"
 # k = 24: k-means++ draws 5 candidates a centre, scored in two groups of four
 # from a block laid out as columns once (seed_kmeanspp), for one run alone and
 # for 3 in lockstep; the portable kernels never lay out columns. Only the

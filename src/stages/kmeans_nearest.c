@@ -711,6 +711,11 @@ rows_avx512(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64
 static int rows8_ok(int64_t dim) {
   return simd_level() == 2 && dim <= ROWS_DIM && !rows_off();
 }
+/* The same test for the AVX2 kernels that read rows four or eight at a time
+ * (the single-precision search, the distance fold). */
+static int rows4_ok(int64_t dim) {
+  return simd_level() == 1 && dim <= ROWS_DIM && !rows_off();
+}
 __attribute__((target("avx512f,avx512dq"))) static int64_t
 rows_avx512_any(const ps_km_nearest_t *w, const double *x, const int64_t *idx, int64_t i0,
                 int64_t n, int32_t *lab, double *d2, double *ub2, double *lb2) {
@@ -1578,7 +1583,7 @@ void ps_km_bounds_store(const double *dcum, const double *mcum, const int64_t *i
 int ps_km_nearest_f32_used(const ps_km_nearest_t *w) {
 #if defined(__x86_64__) && defined(__GNUC__)
   /* AVX-512's sixteen rows, or AVX2's eight. */
-  const int rows = rows8_ok(w->dim) || (simd_level() == 1 && w->dim <= ROWS_DIM && !rows_off());
+  const int rows = rows8_ok(w->dim) || rows4_ok(w->dim);
   return w->lanes && w->f32 && rows && !f32_off();
 #else
   (void)w;
@@ -1614,7 +1619,7 @@ void ps_km_dist_min_cols(const double *x, const double *xc, int64_t nc, int64_t 
   if (rows8_ok(dim)) {
     if (nc > 0) done = dist_min_avx512_any(x, xc, nc, dim, c, w);
     done += dist_min_avx512_any(x + done * dim, NULL, n - done, dim, c, w + done);
-  } else if (simd_level() == 1 && dim <= ROWS_DIM && !rows_off()) {
+  } else if (rows4_ok(dim)) {
     done = dist_min_avx2_any(x, n, dim, c, w);
   }
 #endif

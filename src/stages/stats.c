@@ -110,31 +110,36 @@ cross_tile(const double *y, int64_t m, int64_t d, int64_t i0, int64_t j0, double
     for (int q = 0; q < NJ; q++) cp[(i0 + l) * d + j0 + q] = t[q][l];
 }
 
+/* The tiles of the upper triangle, ROWS rows of the product at a time and
+ * CROSS_JT columns (fewer at the right edge), each by TILE with its width
+ * a constant (inlined): the walk both instruction sets' forms share. */
+#define CROSS_NJ(TILE, N)                                                                          \
+  case N:                                                                                          \
+    TILE(y, m, d, i0, j0, cp, N);                                                                  \
+    break;
+#define CROSS_TILES(TILE, ROWS)                                                                    \
+  for (int64_t i0 = 0; i0 < d; i0 += (ROWS))                                                       \
+    for (int64_t j0 = i0; j0 < d; j0 += CROSS_JT) {                                                \
+      switch (d - j0 < CROSS_JT ? d - j0 : CROSS_JT) {                                             \
+        CROSS_NJ(TILE, 1)                                                                          \
+        CROSS_NJ(TILE, 2)                                                                          \
+        CROSS_NJ(TILE, 3)                                                                          \
+        CROSS_NJ(TILE, 4)                                                                          \
+        CROSS_NJ(TILE, 5)                                                                          \
+        CROSS_NJ(TILE, 6)                                                                          \
+        CROSS_NJ(TILE, 7)                                                                          \
+        CROSS_NJ(TILE, 8)                                                                          \
+        CROSS_NJ(TILE, 9)                                                                          \
+        CROSS_NJ(TILE, 10)                                                                         \
+        CROSS_NJ(TILE, 11)                                                                         \
+      default:                                                                                     \
+        TILE(y, m, d, i0, j0, cp, CROSS_JT);                                                       \
+      }                                                                                            \
+    }
+
 __attribute__((target("avx512f"))) static void cross_avx512(const double *y, int64_t m, int64_t d,
                                                             double *cp) {
-  for (int64_t i0 = 0; i0 < d; i0 += 8)
-    for (int64_t j0 = i0; j0 < d; j0 += CROSS_JT) {
-      switch (d - j0 < CROSS_JT ? d - j0 : CROSS_JT) {
-#define CROSS_CASE(N)                                                                              \
-  case N:                                                                                          \
-    cross_tile(y, m, d, i0, j0, cp, N);                                                            \
-    break;
-        CROSS_CASE(1)
-        CROSS_CASE(2)
-        CROSS_CASE(3)
-        CROSS_CASE(4)
-        CROSS_CASE(5)
-        CROSS_CASE(6)
-        CROSS_CASE(7)
-        CROSS_CASE(8)
-        CROSS_CASE(9)
-        CROSS_CASE(10)
-        CROSS_CASE(11)
-#undef CROSS_CASE
-      default:
-        cross_tile(y, m, d, i0, j0, cp, CROSS_JT);
-      }
-    }
+  CROSS_TILES(cross_tile, 8)
 }
 
 /* ps_stats_scale_rows with AVX-512 for d <= 8 NV columns: a row's columns
@@ -237,29 +242,7 @@ cross_tile4(const double *y, int64_t m, int64_t d, int64_t i0, int64_t j0, doubl
 
 __attribute__((target("avx2,fma"))) static void cross_avx2(const double *y, int64_t m, int64_t d,
                                                            double *cp) {
-  for (int64_t i0 = 0; i0 < d; i0 += 4)
-    for (int64_t j0 = i0; j0 < d; j0 += CROSS_JT) {
-      switch (d - j0 < CROSS_JT ? d - j0 : CROSS_JT) {
-#define CROSS_CASE(N)                                                                              \
-  case N:                                                                                          \
-    cross_tile4(y, m, d, i0, j0, cp, N);                                                           \
-    break;
-        CROSS_CASE(1)
-        CROSS_CASE(2)
-        CROSS_CASE(3)
-        CROSS_CASE(4)
-        CROSS_CASE(5)
-        CROSS_CASE(6)
-        CROSS_CASE(7)
-        CROSS_CASE(8)
-        CROSS_CASE(9)
-        CROSS_CASE(10)
-        CROSS_CASE(11)
-#undef CROSS_CASE
-      default:
-        cross_tile4(y, m, d, i0, j0, cp, CROSS_JT);
-      }
-    }
+  CROSS_TILES(cross_tile4, 4)
 }
 
 /* ps_stats_scale_rows with AVX2: rows_avx512's per-lane operations (the
